@@ -1,0 +1,12 @@
+// One function per subcommand: it declares the subcommand's options on `app` and sets a
+// callback that runs it. Errors are thrown and turned into exit codes by main().
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace localsgd::cli {
+
+void set_train_command(CLI::App& app);
+void set_plugins_command(CLI::App& app);
+
+}  // namespace localsgd::cli

@@ -1,0 +1,62 @@
+// localsgd: Local SGD from the command line. See README.md and `localsgd --help`.
+#include <algorithm>
+#include <csignal>
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+#include "localsgd/core/errors.hpp"
+
+namespace {
+
+// DESIGN.md §2: 130 on SIGINT, 143 on SIGTERM. _exit is async-signal-safe; output files
+// are written to a temporary name first, so none is left half-written under its own name.
+extern "C" void exit_on_signal(int signal) {
+  ::_Exit(signal == SIGINT ? 130 : 143);
+}
+
+std::string one_line(std::string text) {
+  for (char& c : text)
+    if (c == '\n' || c == '\r') c = ' ';
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGINT, exit_on_signal);
+  std::signal(SIGTERM, exit_on_signal);
+
+  CLI::App app{
+      "localsgd: Local SGD (Stich, ICLR 2019) with plugin objectives, readers and schedules",
+      "localsgd"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "localsgd 0.1.0");
+  app.set_config("--config", "", "TOML/INI file of options; a [train] section sets train's");
+  localsgd::cli::set_train_command(app);
+  localsgd::cli::set_plugins_command(app);
+
+  try {
+    // CLI11 would say only "A subcommand is required" for a mistyped command.
+    const auto commands = app.get_subcommands([](CLI::App*) { return true; });
+    if (argc > 1 && argv[1][0] != '-' &&
+        std::none_of(commands.begin(), commands.end(),
+                     [&](const CLI::App* c) { return c->get_name() == argv[1]; }))
+      throw localsgd::UsageError(std::string("unknown command '") + argv[1] +
+                                 "'; commands: train, plugins (see localsgd --help)");
+    app.parse(argc, argv);
+    return localsgd::kExitOk;
+  } catch (const CLI::Success& e) {
+    return app.exit(e);  // --help, --version (CallForHelp is a Success)
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "localsgd: error: " << one_line(e.what()) << " (see localsgd --help)\n";
+    return localsgd::kExitUsage;
+  } catch (...) {
+    const localsgd::ErrorReport report = localsgd::describe_current_exception();
+    std::cerr << "localsgd: error: " << one_line(report.message) << '\n';
+    return report.exit_code;
+  }
+}

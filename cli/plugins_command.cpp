@@ -1,0 +1,61 @@
+// `localsgd plugins list` and `localsgd plugins info NAME`.
+#include <iomanip>
+#include <iostream>
+#include <memory>
+
+#include "commands.hpp"
+#include "localsgd/core/errors.hpp"
+#include "localsgd/core/plugins.hpp"
+
+namespace localsgd::cli {
+namespace {
+
+void list_plugins() {
+  std::cout << std::left << std::setw(11) << "KIND" << std::setw(14) << "NAME" << std::setw(9)
+            << "VERSION"
+            << "DESCRIPTION\n";
+  for (const core::PluginListing& p : core::discover_plugins()) {
+    if (p.manifest == nullptr) {
+      std::cerr << "localsgd: warning: skipped " << p.path.string() << ": " << p.problem << '\n';
+      continue;
+    }
+    std::cout << std::setw(11) << to_string(p.manifest->kind) << std::setw(14) << p.manifest->name
+              << std::setw(9) << p.manifest->version << p.manifest->description << '\n';
+  }
+}
+
+void show_plugin(const std::string& name) {
+  const Manifest* found = nullptr;
+  for (PluginKind kind : {PluginKind::objective, PluginKind::reader, PluginKind::schedule}) {
+    try {
+      found = &core::load_plugin(name, kind);
+      break;
+    } catch (const PluginError&) {
+      // a plugin of another kind, or unknown: try the next kind, report below
+    }
+  }
+  if (found == nullptr) core::load_plugin(name, PluginKind::objective);  // throws the message
+  std::cout << found->name << " " << found->version << " (" << to_string(found->kind)
+            << " plugin)\n  " << found->description << '\n';
+  if (found->param_count == 0) return;
+  std::cout << "parameters:\n";
+  for (std::size_t i = 0; i < found->param_count; ++i)
+    std::cout << "  " << std::left << std::setw(14) << found->params[i].name << "default "
+              << std::setw(8) << found->params[i].default_value << "  " << found->params[i].meaning
+              << '\n';
+}
+
+}  // namespace
+
+void set_plugins_command(CLI::App& app) {
+  CLI::App* plugins = app.add_subcommand("plugins", "List plugins or show one's parameters");
+  plugins->require_subcommand(1);
+  plugins->add_subcommand("list", "Kind, name, version and description of every plugin found")
+      ->callback(list_plugins);
+  CLI::App* info = plugins->add_subcommand("info", "A plugin's description and parameters");
+  auto name = std::make_shared<std::string>();
+  info->add_option("name", *name, "plugin name or path to a .so")->required();
+  info->callback([name] { show_plugin(*name); });
+}
+
+}  // namespace localsgd::cli

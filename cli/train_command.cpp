@@ -1,0 +1,112 @@
+// `localsgd train`: Local SGD on one objective, data set and schedule.
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <tbb/global_control.h>
+
+#include "commands.hpp"
+#include "localsgd/core/errors.hpp"
+#include "localsgd/core/plugins.hpp"
+#include "localsgd/core/report.hpp"
+#include "localsgd/core/train.hpp"
+
+namespace localsgd::cli {
+namespace {
+
+struct TrainFlags {
+  core::TrainRequest request;
+  std::vector<std::string> params, reader_params, schedule_params, lr_params;
+  std::optional<std::int64_t> local_steps;
+  std::optional<std::int64_t> steps;
+  std::optional<double> epochs, avg_shift, fstar;
+  std::string format = "table";
+  bool quiet = false;
+};
+
+void collect(ParamMap& into, const char* option, const std::vector<std::string>& items) {
+  for (const std::string& item : items) core::add_key_value(into, option, item);
+}
+
+void run_train(TrainFlags& flags) {
+  core::TrainRequest& r = flags.request;
+  const core::OutputFormat format = core::parse_output_format(flags.format);
+  collect(r.objective_params, "--param", flags.params);
+  collect(r.reader_params, "--reader-param", flags.reader_params);
+  collect(r.schedule_params, "--schedule-param", flags.schedule_params);
+  collect(r.step_size_params, "--lr-param", flags.lr_params);
+  if (flags.local_steps) {
+    if (r.schedule != "constant")
+      throw UsageError("--local-steps sets the constant schedule; with --schedule " + r.schedule +
+                       " use --schedule-param");
+    r.schedule_params.set("H", std::to_string(*flags.local_steps));
+  }
+  r.steps = flags.steps;
+  r.epochs = flags.epochs;
+  r.avg_shift = flags.avg_shift;
+  r.fstar = flags.fstar;
+
+  // Caps every TBB parallel region of the process, evaluation included.
+  std::optional<tbb::global_control> cap;
+  if (r.threads > 0) cap.emplace(tbb::global_control::max_allowed_parallelism, r.threads);
+
+  const core::TrainOutcome outcome = core::train(r);
+  if (!flags.quiet || format == core::OutputFormat::json)
+    core::print_event(std::cout, format, outcome.summary);
+}
+
+}  // namespace
+
+void set_train_command(CLI::App& app) {
+  auto flags = std::make_shared<TrainFlags>();
+  core::TrainRequest& r = flags->request;
+  CLI::App* train = app.add_subcommand("train", "Run Local SGD");
+
+  auto* model = train->add_option_group("Model and data");
+  model->add_option("--plugin", r.objective, "objective plugin: name or path to a .so")->required();
+  model->add_option("--param", flags->params, "objective parameter key=value (repeatable)");
+  model->add_option("--data", r.data, "training data file (default: embedded synthetic data)");
+  model->add_option("--reader", r.reader,
+                    "reader plugin (default: libsvm, or synthetic without --data)");
+  model->add_option("--reader-param", flags->reader_params, "reader parameter key=value");
+
+  auto* algo = train->add_option_group("Algorithm");
+  algo->add_option("--workers,-K", r.workers, "number of workers K")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 20));
+  auto* local = algo->add_option("--local-steps,-H", flags->local_steps,
+                                 "local steps between averages (constant schedule; default 8)")
+                    ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 62));
+  algo->add_option("--schedule", r.schedule, "averaging schedule plugin")->capture_default_str();
+  algo->add_option("--schedule-param", flags->schedule_params, "schedule parameter key=value");
+  algo->add_option("--batch,-b", r.batch, "mini-batch size b per worker and step")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1 << 30));
+  auto* steps = algo->add_option("--steps,-T", flags->steps, "steps per worker T")
+                    ->check(CLI::Range(std::int64_t{1}, std::int64_t{1} << 62));
+  algo->add_option("--epochs", flags->epochs,
+                   "passes over the data in total, T = ceil(E n / (K b)) (default 10)")
+      ->excludes(steps);
+  algo->add_option("--lr", r.step_size, "step size rule: invtime, paper or constant")
+      ->capture_default_str();
+  algo->add_option("--lr-param", flags->lr_params, "step size parameter key=value (eta0, c, eta)");
+  algo->add_option("--avg-shift", flags->avg_shift,
+                   "shift a of the output weights (a+t)^2 (default: the rule's, else H)");
+  algo->add_option("--seed", r.seed, "random seed")->capture_default_str();
+  algo->add_option("--threads", r.threads, "cap on threads (0 = all cores)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 4096));
+  (void)local;
+
+  auto* output = train->add_option_group("Output");
+  output->add_option("--fstar", flags->fstar, "known optimum f*, to report suboptimality");
+  output->add_option("--format", flags->format, "table, json or csv")->capture_default_str();
+  output->add_option("--out", r.out, "write the model x_hat to this file (atomically)");
+  output->add_flag("--quiet,-q", flags->quiet, "print nothing on success (json still prints)");
+
+  train->callback([flags] { run_train(*flags); });
+}
+
+}  // namespace localsgd::cli

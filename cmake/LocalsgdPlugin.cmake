@@ -1,0 +1,26 @@
+# localsgd_add_plugin(<name> SOURCES <files...> [OUTPUT_DIR <dir>] [NO_INSTALL])
+#
+# Builds <name>.so as a MODULE against the header-only SDK only, exactly as an
+# out-of-tree plugin would be built: hidden visibility (only the manifest alias is
+# exported) and no undefined symbols, so a missing definition fails at link time
+# rather than at load time.
+function(localsgd_add_plugin name)
+  cmake_parse_arguments(PLUGIN "NO_INSTALL" "OUTPUT_DIR" "SOURCES" ${ARGN})
+  if(NOT PLUGIN_OUTPUT_DIR)
+    set(PLUGIN_OUTPUT_DIR ${LOCALSGD_PLUGIN_OUTPUT_DIR})
+  endif()
+  set(target plugin_${name})
+  add_library(${target} MODULE ${PLUGIN_SOURCES})
+  target_link_libraries(${target} PRIVATE localsgd::sdk)
+  target_link_options(${target} PRIVATE LINKER:--no-undefined)
+  set_target_properties(${target} PROPERTIES
+    OUTPUT_NAME ${name}
+    PREFIX ""
+    CXX_VISIBILITY_PRESET hidden
+    VISIBILITY_INLINES_HIDDEN ON
+    LIBRARY_OUTPUT_DIRECTORY ${PLUGIN_OUTPUT_DIR})
+  if(NOT PLUGIN_NO_INSTALL)
+    install(TARGETS ${target} LIBRARY DESTINATION lib/localsgd/plugins)
+    set_property(GLOBAL APPEND PROPERTY LOCALSGD_PLUGIN_TARGETS ${target})
+  endif()
+endfunction()

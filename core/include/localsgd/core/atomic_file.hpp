@@ -1,0 +1,17 @@
+// Writing output files so that readers never see a partial one: the content goes to a
+// temporary file in the same directory, which is renamed over the target only after it
+// was written and flushed completely. On any failure the temporary file is removed.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <ostream>
+
+namespace localsgd::core {
+
+// Calls `write` with a stream to a temporary file, then renames it to `path`.
+// Throws DataError (exit 3) naming `path` when the file cannot be written.
+void write_file_atomically(const std::filesystem::path& path,
+                           const std::function<void(std::ostream&)>& write);
+
+}  // namespace localsgd::core

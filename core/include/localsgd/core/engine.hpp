@@ -1,0 +1,53 @@
+// The Local SGD engine: Algorithm 1 of Stich (2019), exactly (DESIGN.md §3).
+//
+// K logical workers start from x_0 (the objective's initial point). At each step
+// t = 0..T-1 every worker draws b indices i.i.d. from the data and takes an SGD step;
+// after step t, if the schedule says t+1 is a sync step, the participating workers are
+// replaced by their average (or the schedule's own combination). The run always ends
+// with an average, x̄_T. It also returns the theorem's output
+//     x̂_T = 1/(K S_T) sum_k sum_{t=0}^{T-1} w_t x_t^k,   w_t = (a+t)^2,  S_T = sum_t w_t.
+//
+// Generalised-linear objectives take the sparse path: x = s·v with the L2 decay folded
+// into the scalar s, and the weighted sum kept lazily as u + c·v, so a step costs
+// O(nnz of its batch) at any dimension. Other objectives take dense steps.
+//
+// Results depend on (seed, K) only: each worker's sample stream is a function of
+// (seed, worker, step), and averages are summed over workers in a fixed order.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "localsgd/core/step_size.hpp"
+#include "localsgd/sdk.hpp"
+
+namespace localsgd::core {
+
+struct EngineConfig {
+  std::int64_t workers = 1;  // K
+  std::int64_t batch = 1;    // b
+  std::int64_t steps = 1;    // T, steps per worker
+  std::uint64_t seed = 1;
+  int threads = 0;       // concurrency cap; 0 = all cores
+  double avg_shift = 0;  // a in w_t = (a+t)^2
+};
+
+struct EngineResult {
+  std::vector<double> x_hat;   // the theorem's weighted average
+  std::vector<double> x_last;  // x̄_T
+  std::int64_t steps = 0;
+  std::int64_t rounds = 0;      // sync events, including the final average
+  std::int64_t grad_evals = 0;  // stochastic gradients, K·T·b
+  double seconds = 0;           // wall time of the training loop
+};
+
+// Throws RuntimeFailure if the iterates diverge or the step size makes the lazy
+// regulariser decay (1 - eta·lambda) non-positive; PluginError if a plugin fails.
+EngineResult run_local_sgd(const Objective& objective, const DataView& data, Schedule& schedule,
+                           const StepSize& step_size, const EngineConfig& config);
+
+// f(x) over all rows, summed in parallel in a fixed order (same bits for any thread count).
+double evaluate_objective(const Objective& objective, const DataView& data,
+                          const std::vector<double>& x);
+
+}  // namespace localsgd::core

@@ -1,0 +1,48 @@
+// Errors the core raises, and the process exit codes they map to (DESIGN.md §2).
+//
+// Data errors come from the SDK (localsgd::DataError, thrown by readers) and parameter
+// errors too (localsgd::ParamError); these are the core's own.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace localsgd {
+
+enum ExitCode : int {
+  kExitOk = 0,
+  kExitRuntime = 1,  // divergence, internal error
+  kExitUsage = 2,    // command line, config, plugin parameters
+  kExitData = 3,     // bad data or file
+  kExitPlugin = 4,   // cannot load, wrong ABI, exception escaping a plugin
+  kExitSigint = 130,
+  kExitSigterm = 143,
+};
+
+// A mistake in how the tool was called.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A plugin that cannot be found, loaded or trusted, or that failed.
+class PluginError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The run itself failed (diverged, step size too large for the lazy L2 update, ...).
+class RuntimeFailure : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Maps any exception to its exit code and the one-line message to print after
+// "localsgd: error: ". Call from a catch (...) block.
+struct ErrorReport {
+  int exit_code;
+  std::string message;
+};
+ErrorReport describe_current_exception();
+
+}  // namespace localsgd

@@ -1,0 +1,48 @@
+// Step-size rules. They live in the core (not a plugin kind): a rule is a pure function
+// of the global step t, shared by all workers and continued across rounds.
+//
+//   paper     eta_t = 4 / (mu (a + t)),  a = max(16 kappa, H)        (Stich, Thm 2.2)
+//   invtime   eta_t = min(eta0, c / (mu (t + 1)))                     (default)
+//   constant  eta_t = eta
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "localsgd/sdk.hpp"
+
+namespace localsgd::core {
+
+class StepSize {
+ public:
+  virtual ~StepSize() = default;
+  virtual double at(std::int64_t step) const = 0;
+  // The rule's own shift a, which then also weights the output average (paper rule).
+  virtual std::optional<double> shift() const { return std::nullopt; }
+  // e.g. "invtime(eta0=0.0656,c=1,mu=2.01e-05)"
+  virtual std::string describe() const = 0;
+};
+
+struct StepSizeContext {
+  const Objective& objective;  // curvature is asked for only by rules that need it
+  std::int64_t batch;          // b
+  std::int64_t rows;           // n
+  std::int64_t period;         // nominal H of the schedule
+};
+
+// Parameters: paper: none; invtime: eta0, c; constant: eta. Unknown names and keys are
+// usage errors; a rule that needs mu or L the objective does not know is refused.
+std::unique_ptr<StepSize> make_step_size(const std::string& name, const ParamMap& params,
+                                         const StepSizeContext& context);
+
+std::vector<std::string> step_size_names();
+
+// Expected smoothness of a b-sample mini-batch (Gower et al. 2019, "SGD: general analysis
+// and improved rates"): L(b) = n(b-1)/(b(n-1)) L + (n-b)/(b(n-1)) L_max. Step sizes up to
+// 1/(2 L(b)) are safe for sampling without replacement, and a good default with it.
+double minibatch_smoothness(double L, double L_max, std::int64_t n, std::int64_t b);
+
+}  // namespace localsgd::core

@@ -1,0 +1,46 @@
+// `localsgd train` as a library call: load the plugins, read the data, run the engine,
+// evaluate, and describe the run. The CLI only fills a TrainRequest from its flags.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "localsgd/core/engine.hpp"
+#include "localsgd/sdk.hpp"
+
+namespace localsgd::core {
+
+struct TrainRequest {
+  std::string objective;  // plugin name or path
+  ParamMap objective_params;
+  std::string data;    // "" = the embedded default (synthetic reader)
+  std::string reader;  // "" = libsvm for files, synthetic without --data
+  ParamMap reader_params;
+  std::string schedule = "constant";
+  ParamMap schedule_params;
+  std::string step_size = "invtime";
+  ParamMap step_size_params;
+
+  std::int64_t workers = 4;
+  std::int64_t batch = 4;
+  std::optional<std::int64_t> steps;  // T; default from epochs
+  std::optional<double> epochs;       // T = ceil(E n / (K b)); default 10 when neither is set
+  std::uint64_t seed = 1;
+  int threads = 0;
+  std::optional<double> avg_shift;  // default: the rule's shift (paper) or H
+  std::optional<double> fstar;
+  std::string out;  // model file for x̂, written atomically
+};
+
+struct TrainOutcome {
+  nlohmann::ordered_json summary;  // the `summary` event (DESIGN.md §2)
+  EngineResult result;
+};
+
+TrainOutcome train(const TrainRequest& request);
+
+}  // namespace localsgd::core

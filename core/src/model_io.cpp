@@ -1,0 +1,80 @@
+#include "localsgd/core/model_io.hpp"
+
+#include <charconv>
+#include <cmath>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "localsgd/core/atomic_file.hpp"
+#include "localsgd/errors.hpp"
+
+namespace localsgd::core {
+
+void save_model(const std::filesystem::path& path, const Model& model) {
+  const nlohmann::json header = {{"format", "localsgd-model"},
+                                 {"version", kModelFormatVersion},
+                                 {"objective", model.objective},
+                                 {"params", model.params},
+                                 {"dimension", model.coefficients.size()},
+                                 {"cols", model.cols}};
+  write_file_atomically(path, [&](std::ostream& out) {
+    out << header.dump() << '\n';
+    char buffer[32];
+    for (double v : model.coefficients) {
+      auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, v);
+      out.write(buffer, end - buffer).put('\n');
+    }
+  });
+}
+
+Model load_model(const std::filesystem::path& path) {
+  const std::string file = path.string();
+  std::ifstream in(path);
+  if (!in) throw DataError(file, 0, 0, "cannot open model file");
+  std::string line;
+  if (!std::getline(in, line)) throw DataError(file, 1, 0, "empty model file");
+  nlohmann::json header;
+  try {
+    header = nlohmann::json::parse(line);
+  } catch (const nlohmann::json::exception&) {
+    throw DataError(file, 1, 1, "not a localsgd model file (no JSON header)");
+  }
+  if (!header.is_object() || header.value("format", "") != "localsgd-model")
+    throw DataError(file, 1, 1, "not a localsgd model file");
+  Model model;
+  std::size_t dimension = 0;
+  try {
+    const int version = header.at("version").get<int>();
+    if (version != kModelFormatVersion)
+      throw DataError(file, 1, 1,
+                      "model format version " + std::to_string(version) +
+                          " is not supported (this localsgd reads version " +
+                          std::to_string(kModelFormatVersion) + ")");
+    model.objective = header.at("objective").get<std::string>();
+    model.params = header.at("params").get<std::map<std::string, std::string>>();
+    model.cols = header.at("cols").get<std::int64_t>();
+    const auto declared = header.at("dimension").get<std::int64_t>();
+    if (declared < 0) throw DataError(file, 1, 1, "negative dimension");
+    dimension = static_cast<std::size_t>(declared);
+    model.coefficients.reserve(dimension);
+  } catch (const nlohmann::json::exception& e) {
+    throw DataError(file, 1, 1, std::string("malformed model header: ") + e.what());
+  }
+  std::int64_t line_number = 1;
+  while (std::getline(in, line)) {
+    ++line_number;
+    double v = 0;
+    auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), v);
+    if (ec != std::errc() || end != line.data() + line.size() || !std::isfinite(v))
+      throw DataError(file, line_number, 1, "expected a finite number, got '" + line + "'");
+    model.coefficients.push_back(v);
+  }
+  if (model.coefficients.size() != dimension)
+    throw DataError(file, line_number, 0,
+                    "truncated model: header says " + std::to_string(dimension) +
+                        " coefficients, file has " + std::to_string(model.coefficients.size()));
+  return model;
+}
+
+}  // namespace localsgd::core

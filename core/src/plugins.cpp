@@ -1,0 +1,205 @@
+#include "localsgd/core/plugins.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <system_error>
+
+#include <boost/dll/runtime_symbol_info.hpp>
+#include <boost/dll/shared_library.hpp>
+
+#include "localsgd/core/errors.hpp"
+
+#ifndef LOCALSGD_BUILD_PLUGIN_DIR
+#define LOCALSGD_BUILD_PLUGIN_DIR ""
+#endif
+
+namespace localsgd::core {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kManifestSymbol = "localsgd_manifest";
+
+// Every library loaded by this process, by canonical path. Never unloaded: objects made
+// by a plugin may live until exit.
+struct LoadedLibraries {
+  std::mutex mutex;
+  std::map<fs::path, std::pair<boost::dll::shared_library, const Manifest*>> by_path;
+};
+
+LoadedLibraries& loaded() {
+  static auto* libraries = new LoadedLibraries;  // leaked on purpose: see above
+  return *libraries;
+}
+
+bool looks_like_path(const std::string& s) {
+  return s.find('/') != std::string::npos || (s.size() > 3 && s.ends_with(".so"));
+}
+
+// Opens `path` and returns its manifest after checking the ABI version. Throws PluginError.
+const Manifest* open_library(const fs::path& path) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) throw PluginError("plugin file not found: " + path.string());
+  if (!fs::is_regular_file(path, ec))
+    throw PluginError("plugin path is not a file: " + path.string());
+  const fs::path key = fs::canonical(path, ec);
+
+  auto& libs = loaded();
+  std::lock_guard lock(libs.mutex);
+  if (auto it = libs.by_path.find(key); it != libs.by_path.end()) return it->second.second;
+
+  boost::dll::shared_library library;
+  try {
+    library.load(boost::dll::fs::path(key.string()), boost::dll::load_mode::rtld_now);
+  } catch (const std::exception&) {
+    // Boost's text ends in a misleading errno; dlerror() is not reachable portably, so
+    // state what we know.
+    throw PluginError("cannot load plugin " + path.string() +
+                      ": not a loadable shared library, or it has unresolved symbols");
+  }
+  if (!library.has(kManifestSymbol))
+    throw PluginError("not a localsgd plugin: " + path.string() + " does not export '" +
+                      kManifestSymbol + "' (use LOCALSGD_PLUGIN in the plugin source)");
+  const Manifest* manifest = library.get_alias<ManifestFunction>(kManifestSymbol)();
+  if (manifest == nullptr) throw PluginError("plugin " + path.string() + " returned no manifest");
+  if (manifest->abi_version != kAbiVersion)
+    throw PluginError("plugin " + path.string() + " was built for plugin ABI version " +
+                      std::to_string(manifest->abi_version) + ", this localsgd needs " +
+                      std::to_string(kAbiVersion) + "; rebuild it against this SDK");
+  const bool factory_ok = (manifest->kind == PluginKind::objective && manifest->make_objective) ||
+                          (manifest->kind == PluginKind::reader && manifest->make_reader) ||
+                          (manifest->kind == PluginKind::schedule && manifest->make_schedule);
+  if (!factory_ok || manifest->name == nullptr)
+    throw PluginError("plugin " + path.string() + " has an incomplete manifest (no name or no " +
+                      "factory for its kind)");
+  libs.by_path.emplace(key, std::make_pair(std::move(library), manifest));
+  return manifest;
+}
+
+fs::path executable_directory() {
+  std::error_code ec;
+  fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::path() : exe.parent_path();
+}
+
+}  // namespace
+
+std::vector<fs::path> plugin_search_path() {
+  std::vector<fs::path> dirs;
+  if (const char* env = std::getenv("LOCALSGD_PLUGIN_PATH")) {
+    std::stringstream list(env);
+    std::string dir;
+    while (std::getline(list, dir, ':'))
+      if (!dir.empty()) dirs.emplace_back(dir);
+  }
+  if (fs::path exe_dir = executable_directory(); !exe_dir.empty())
+    dirs.push_back((exe_dir / ".." / "lib" / "localsgd" / "plugins").lexically_normal());
+  if (*LOCALSGD_BUILD_PLUGIN_DIR) dirs.emplace_back(LOCALSGD_BUILD_PLUGIN_DIR);
+  return dirs;
+}
+
+std::vector<PluginListing> discover_plugins() {
+  std::vector<PluginListing> found;
+  std::set<std::string> seen_names;
+  for (const fs::path& dir : plugin_search_path()) {
+    std::error_code ec;
+    std::vector<fs::path> files;
+    for (const auto& entry : fs::directory_iterator(dir, ec))
+      if (entry.path().extension() == ".so") files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    for (const fs::path& file : files) {
+      if (!seen_names.insert(file.stem().string()).second) continue;
+      PluginListing listing{file, nullptr, ""};
+      try {
+        listing.manifest = open_library(file);
+      } catch (const PluginError& e) {
+        listing.problem = e.what();
+      }
+      found.push_back(std::move(listing));
+    }
+  }
+  std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+    if (!a.manifest || !b.manifest) return a.manifest != nullptr && b.manifest == nullptr;
+    if (a.manifest->kind != b.manifest->kind) return a.manifest->kind < b.manifest->kind;
+    return std::string_view(a.manifest->name) < std::string_view(b.manifest->name);
+  });
+  return found;
+}
+
+const Manifest& load_plugin(const std::string& name_or_path, PluginKind kind) {
+  const Manifest* manifest = nullptr;
+  if (looks_like_path(name_or_path)) {
+    manifest = open_library(name_or_path);
+  } else {
+    for (const fs::path& dir : plugin_search_path()) {
+      const fs::path candidate = dir / (name_or_path + ".so");
+      std::error_code ec;
+      if (fs::exists(candidate, ec)) {
+        manifest = open_library(candidate);
+        break;
+      }
+    }
+    if (manifest == nullptr) {
+      std::string available;
+      for (const PluginListing& p : discover_plugins())
+        if (p.manifest && p.manifest->kind == kind)
+          available += (available.empty() ? "" : ", ") + std::string(p.manifest->name);
+      throw PluginError("unknown " + std::string(to_string(kind)) + " plugin '" + name_or_path +
+                        "'; available: " + (available.empty() ? "none found" : available) +
+                        " (search path: $LOCALSGD_PLUGIN_PATH, <exe>/../lib/localsgd/plugins)");
+    }
+  }
+  if (manifest->kind != kind)
+    throw PluginError("plugin '" + std::string(manifest->name) + "' is a " +
+                      to_string(manifest->kind) + " plugin, but a " + to_string(kind) +
+                      " plugin was asked for");
+  return *manifest;
+}
+
+namespace {
+
+void check_params_declared(const Manifest& manifest, const ParamMap& params) {
+  for (const auto& [key, value] : params.all()) {
+    bool known = false;
+    for (std::size_t i = 0; i < manifest.param_count; ++i)
+      known = known || key == manifest.params[i].name;
+    if (known) continue;
+    std::string names;
+    for (std::size_t i = 0; i < manifest.param_count; ++i)
+      names += (i ? ", " : "") + std::string(manifest.params[i].name);
+    throw ParamError(std::string(manifest.name) + ": unknown parameter '" + key +
+                     "'; known: " + (names.empty() ? "none" : names));
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<Objective> make_objective(const Manifest& manifest, const ParamMap& params,
+                                          const DataView& data) {
+  check_params_declared(manifest, params);
+  ObjectiveArgs args{params, data};
+  return call_plugin(manifest, "its factory", [&] { return manifest.make_objective(args); });
+}
+
+std::unique_ptr<Reader> make_reader(const Manifest& manifest, const ParamMap& params) {
+  check_params_declared(manifest, params);
+  return call_plugin(manifest, "its factory", [&] { return manifest.make_reader(params); });
+}
+
+std::unique_ptr<Schedule> make_schedule(const Manifest& manifest, const ParamMap& params) {
+  check_params_declared(manifest, params);
+  return call_plugin(manifest, "its factory", [&] { return manifest.make_schedule(params); });
+}
+
+void add_key_value(ParamMap& params, const std::string& option, const std::string& key_value) {
+  const auto eq = key_value.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw UsageError(option + " " + key_value + ": expected key=value");
+  params.set(key_value.substr(0, eq), key_value.substr(eq + 1));
+}
+
+}  // namespace localsgd::core

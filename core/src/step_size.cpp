@@ -1,0 +1,134 @@
+#include "localsgd/core/step_size.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "localsgd/core/errors.hpp"
+
+namespace localsgd::core {
+namespace {
+
+std::string format(const char* name, std::initializer_list<std::pair<const char*, double>> kv) {
+  std::ostringstream out;
+  out.precision(6);
+  out << name << '(';
+  bool first = true;
+  for (const auto& [k, v] : kv) {
+    out << (first ? "" : ",") << k << '=' << v;
+    first = false;
+  }
+  out << ')';
+  return out.str();
+}
+
+void reject_unknown_keys(const std::string& rule, const ParamMap& params,
+                         std::initializer_list<const char*> known) {
+  for (const auto& [key, value] : params.all()) {
+    if (std::find_if(known.begin(), known.end(), [&](const char* k) { return key == k; }) !=
+        known.end())
+      continue;
+    std::string names;
+    for (const char* k : known) names += (names.empty() ? "" : ", ") + std::string(k);
+    throw UsageError("--lr-param " + key + ": not a parameter of step size '" + rule +
+                     "' (known: " + (names.empty() ? "none" : names) + ")");
+  }
+}
+
+double require(double value, const char* what, const std::string& rule) {
+  if (!std::isfinite(value) || value <= 0)
+    throw UsageError("step size '" + rule + "' needs " + what +
+                     ", which this objective does not report; choose --lr constant");
+  return value;
+}
+
+class PaperStepSize final : public StepSize {
+ public:
+  PaperStepSize(double mu, double L, std::int64_t period)
+      : mu_(mu), kappa_(L / mu), a_(std::max(16.0 * kappa_, static_cast<double>(period))) {}
+  double at(std::int64_t t) const override { return 4.0 / (mu_ * (a_ + static_cast<double>(t))); }
+  std::optional<double> shift() const override { return a_; }
+  std::string describe() const override {
+    return format("paper", {{"mu", mu_}, {"kappa", kappa_}, {"a", a_}});
+  }
+
+ private:
+  double mu_, kappa_, a_;
+};
+
+class InverseTimeStepSize final : public StepSize {
+ public:
+  InverseTimeStepSize(double eta0, double c, double mu) : eta0_(eta0), c_(c), mu_(mu) {}
+  double at(std::int64_t t) const override {
+    return std::min(eta0_, c_ / (mu_ * static_cast<double>(t + 1)));
+  }
+  std::string describe() const override {
+    return format("invtime", {{"eta0", eta0_}, {"c", c_}, {"mu", mu_}});
+  }
+
+ private:
+  double eta0_, c_, mu_;
+};
+
+class ConstantStepSize final : public StepSize {
+ public:
+  explicit ConstantStepSize(double eta) : eta_(eta) {}
+  double at(std::int64_t) const override { return eta_; }
+  std::string describe() const override { return format("constant", {{"eta", eta_}}); }
+
+ private:
+  double eta_;
+};
+
+// 1/(2 L(b)): the default largest step, from the objective's curvature.
+double default_eta0(const std::string& rule, const StepSizeContext& ctx) {
+  const Curvature c = ctx.objective.curvature();
+  const double L_max = require(c.L_max, "L_max (to choose a default eta0; or give eta0)", rule);
+  const double L = std::isfinite(c.L) ? c.L : L_max;
+  return 1.0 / (2.0 * minibatch_smoothness(L, L_max, ctx.rows, ctx.batch));
+}
+
+}  // namespace
+
+double minibatch_smoothness(double L, double L_max, std::int64_t n, std::int64_t b) {
+  if (n <= 1) return L_max;
+  const double nd = static_cast<double>(n), bd = static_cast<double>(std::min(b, n));
+  return nd * (bd - 1) / (bd * (nd - 1)) * L + (nd - bd) / (bd * (nd - 1)) * L_max;
+}
+
+std::vector<std::string> step_size_names() {
+  return {"invtime", "paper", "constant"};
+}
+
+std::unique_ptr<StepSize> make_step_size(const std::string& name, const ParamMap& params,
+                                         const StepSizeContext& ctx) {
+  try {
+    if (name == "paper") {
+      reject_unknown_keys(name, params, {});
+      const Curvature c = ctx.objective.curvature();
+      const double mu = require(c.mu, "the strong convexity mu", name);
+      const double L = require(c.L, "the smoothness L", name);
+      return std::make_unique<PaperStepSize>(mu, L, ctx.period);
+    }
+    if (name == "invtime") {
+      reject_unknown_keys(name, params, {"eta0", "c"});
+      const double mu = require(ctx.objective.curvature().mu, "the strong convexity mu", name);
+      const double eta0 =
+          params.has("eta0") ? params.positive_number("eta0", 0) : default_eta0(name, ctx);
+      return std::make_unique<InverseTimeStepSize>(eta0, params.positive_number("c", 1.0), mu);
+    }
+    if (name == "constant") {
+      reject_unknown_keys(name, params, {"eta"});
+      const double eta =
+          params.has("eta") ? params.positive_number("eta", 0) : default_eta0(name, ctx);
+      return std::make_unique<ConstantStepSize>(eta);
+    }
+  } catch (const ParamError& e) {
+    throw UsageError(std::string("--lr-param ") + e.what());
+  }
+  std::string names;
+  for (const auto& n : step_size_names()) names += (names.empty() ? "" : ", ") + n;
+  throw UsageError("unknown step size '" + name + "'; available: " + names);
+}
+
+}  // namespace localsgd::core

@@ -1,0 +1,177 @@
+// The two kinds of logical worker the engine runs. Both keep the model x_t^k and the
+// weighted sum A^k = sum_t w_t x_t^k of their own iterates, and expose the same small
+// interface to the engine (run, add_model_to, add_accumulator_to, reset_to).
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "localsgd/core/errors.hpp"
+#include "localsgd/core/rng.hpp"
+#include "localsgd/core/step_size.hpp"
+#include "localsgd/sdk.hpp"
+
+namespace localsgd::core {
+
+// What every step needs that is shared by all workers.
+struct StepEnvironment {
+  const DataView& data;
+  const StepSize& step_size;
+  std::int64_t batch;
+  double shift;  // a in w_t = (a+t)^2
+};
+
+inline void prefetch_row(const DataView& data, std::int64_t i) {
+  const auto begin = static_cast<std::size_t>(data.row_ptr[static_cast<std::size_t>(i)]);
+  const auto end = static_cast<std::size_t>(data.row_ptr[static_cast<std::size_t>(i) + 1]);
+  for (std::size_t j = begin; j < end; j += 8) __builtin_prefetch(data.value.data() + j);
+  for (std::size_t j = begin; j < end; j += 16) __builtin_prefetch(data.index.data() + j);
+}
+
+inline double iterate_weight(double shift, std::int64_t t) {
+  const double at = shift + static_cast<double>(t);
+  return at * at;
+}
+
+// Sparse path for f(x) = (1/n) sum phi(a_i.x, y_i) + (lambda/2)|x|^2.
+// x = s·v: the decay (1 - eta lambda) of a step multiplies s, so only the batch's stored
+// entries of v change. The weighted sum is A = u + c·v with c = sum of w_t s_t since
+// the last flush; when v[j] changes by delta, u[j] -= c·delta keeps A unchanged.
+class MarginWorker {
+ public:
+  MarginWorker(const MarginObjective& objective, std::span<const double> x0, WorkerRng rng,
+               std::int64_t batch)
+      : objective_(objective),
+        lambda_(objective.lambda()),
+        rng_(rng),
+        v_(x0.begin(), x0.end()),
+        u_(x0.size(), 0.0),
+        rows_(static_cast<std::size_t>(batch)),
+        next_rows_(rows_.size()),
+        z_(rows_.size()),
+        y_(rows_.size()),
+        dphi_(rows_.size()) {}
+
+  void run(const StepEnvironment& env, std::int64_t first_step, std::int64_t end_step) {
+    const auto n = static_cast<std::uint64_t>(env.data.rows());
+    const double inv_batch = 1.0 / static_cast<double>(env.batch);
+    double* v = v_.data();
+    double* u = u_.data();
+    if (first_step < end_step) rng_.draw_indices(first_step, n, rows_);
+    for (std::int64_t t = first_step; t < end_step; ++t) {
+      c_ += iterate_weight(env.shift, t) * s_;  // A += w_t x_t
+      const double eta = env.step_size.at(t);
+      // Rows are random, so their first touch misses the cache: draw the next step's
+      // indices now and prefetch their entries while this step computes.
+      if (t + 1 < end_step) {
+        rng_.draw_indices(t + 1, n, next_rows_);
+        for (std::int64_t i : next_rows_) prefetch_row(env.data, i);
+      }
+      for (std::size_t i = 0; i < rows_.size(); ++i) {
+        z_[i] = s_ * env.data.row(rows_[i]).dot(v);
+        y_[i] = env.data.label[static_cast<std::size_t>(rows_[i])];
+      }
+      objective_.margin_derivatives(z_, y_, dphi_);
+
+      const double decay = 1.0 - eta * lambda_;
+      if (!(decay > 0.0))
+        throw RuntimeFailure("step size " + std::to_string(eta) + " at step " + std::to_string(t) +
+                             " is too large for lambda " + std::to_string(lambda_) +
+                             " (needs eta*lambda < 1)");
+      s_ *= decay;
+      const double scale = -eta * inv_batch / s_;
+      for (std::size_t i = 0; i < rows_.size(); ++i) {
+        const double coefficient = scale * dphi_[i];
+        if (coefficient == 0.0) continue;
+        const SparseRow row = env.data.row(rows_[i]);
+        for (std::int64_t j = 0; j < row.size; ++j) {
+          const double delta = coefficient * row.value[j];
+          v[row.index[j]] += delta;
+          u[row.index[j]] -= c_ * delta;
+        }
+      }
+      // Renormalise long before v leaves double range: the weighted sum u + c·v loses
+      // about log10(1/s) digits to cancellation, so keep s above 1e-3.
+      if (s_ < 1e-3) normalize();
+      rows_.swap(next_rows_);
+    }
+  }
+
+  void add_model_to(std::span<double> out, std::size_t begin, std::size_t end) const {
+    for (std::size_t j = begin; j < end; ++j) out[j] += s_ * v_[j];
+  }
+  void add_accumulator_to(std::span<double> out) const {
+    for (std::size_t j = 0; j < out.size(); ++j) out[j] += u_[j] + c_ * v_[j];
+  }
+  void reset_to(std::span<const double> x) {
+    flush();
+    v_.assign(x.begin(), x.end());
+    s_ = 1.0;
+  }
+
+ private:
+  void flush() {
+    for (std::size_t j = 0; j < v_.size(); ++j) u_[j] += c_ * v_[j];
+    c_ = 0.0;
+  }
+  void normalize() {
+    flush();
+    for (double& value : v_) value *= s_;
+    s_ = 1.0;
+  }
+
+  const MarginObjective& objective_;
+  const double lambda_;
+  const WorkerRng rng_;
+  std::vector<double> v_;
+  double s_ = 1.0;
+  std::vector<double> u_;
+  double c_ = 0.0;
+  // Per-step scratch, allocated once.
+  std::vector<std::int64_t> rows_, next_rows_;
+  std::vector<double> z_, y_, dphi_;
+};
+
+// Dense path for any objective: x -= eta * (mean batch gradient), O(d) per step.
+class DenseWorker {
+ public:
+  DenseWorker(const Objective& objective, std::span<const double> x0, WorkerRng rng,
+              std::int64_t batch)
+      : objective_(objective),
+        rng_(rng),
+        x_(x0.begin(), x0.end()),
+        sum_(x0.size(), 0.0),
+        gradient_(x0.size()),
+        rows_(static_cast<std::size_t>(batch)) {}
+
+  void run(const StepEnvironment& env, std::int64_t first_step, std::int64_t end_step) {
+    const auto n = static_cast<std::uint64_t>(env.data.rows());
+    for (std::int64_t t = first_step; t < end_step; ++t) {
+      const double w = iterate_weight(env.shift, t);
+      for (std::size_t j = 0; j < x_.size(); ++j) sum_[j] += w * x_[j];
+      const double eta = env.step_size.at(t);
+      rng_.draw_indices(t, n, rows_);
+      objective_.loss_and_gradient(env.data, rows_, x_, gradient_);
+      for (std::size_t j = 0; j < x_.size(); ++j) x_[j] -= eta * gradient_[j];
+    }
+  }
+
+  void add_model_to(std::span<double> out, std::size_t begin, std::size_t end) const {
+    for (std::size_t j = begin; j < end; ++j) out[j] += x_[j];
+  }
+  void add_accumulator_to(std::span<double> out) const {
+    for (std::size_t j = 0; j < out.size(); ++j) out[j] += sum_[j];
+  }
+  void reset_to(std::span<const double> x) { x_.assign(x.begin(), x.end()); }
+
+ private:
+  const Objective& objective_;
+  const WorkerRng rng_;
+  std::vector<double> x_, sum_, gradient_;
+  std::vector<std::int64_t> rows_;
+};
+
+}  // namespace localsgd::core

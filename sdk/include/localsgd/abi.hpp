@@ -1,0 +1,19 @@
+// ABI version and symbol visibility shared by the core and every plugin.
+//
+// Plugins are compiled separately from the core, so every type that crosses the
+// boundary (interfaces, the manifest, exceptions) must agree on layout. Any change to
+// those types bumps kAbiVersion; the loader refuses a plugin built against another one.
+#pragma once
+
+#include <cstdint>
+
+// Exceptions and polymorphic interfaces thrown or passed across shared-library
+// boundaries need default visibility, or their type_info may not match between a
+// plugin built with -fvisibility=hidden and the core (catch clauses would miss).
+#define LOCALSGD_API __attribute__((visibility("default")))
+
+namespace localsgd {
+
+inline constexpr std::uint32_t kAbiVersion = 1;
+
+}  // namespace localsgd

@@ -1,0 +1,128 @@
+// The one symbol every plugin exports: its manifest.
+//
+// A plugin is one .cpp file built as a shared library:
+//
+//   #include <localsgd/sdk.hpp>
+//   namespace {
+//   class MyLoss final : public localsgd::MarginObjective { ... };
+//   constexpr localsgd::ParamDoc kParams[] = {{"lambda", "1/n", "L2 strength"}};
+//   const auto kManifest = localsgd::objective_manifest<MyLoss>(
+//       "myloss", "1.0.0", "what it is, in one line", kParams);
+//   }  // namespace
+//   LOCALSGD_PLUGIN(kManifest)
+//
+// The core reads abi_version first and refuses a mismatch before touching anything else.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+
+#include <boost/dll/alias.hpp>
+
+#include "localsgd/abi.hpp"
+#include "localsgd/objective.hpp"
+#include "localsgd/params.hpp"
+#include "localsgd/reader.hpp"
+#include "localsgd/schedule.hpp"
+
+namespace localsgd {
+
+enum class PluginKind : std::uint32_t { objective = 1, reader = 2, schedule = 3 };
+
+inline const char* to_string(PluginKind kind) {
+  switch (kind) {
+    case PluginKind::objective: return "objective";
+    case PluginKind::reader: return "reader";
+    case PluginKind::schedule: return "schedule";
+  }
+  return "unknown";
+}
+
+// One documented parameter: shown by `localsgd plugins info`, and the set of keys the
+// core accepts for this plugin.
+struct ParamDoc {
+  const char* name;
+  const char* default_value;
+  const char* meaning;
+};
+
+struct Manifest {
+  std::uint32_t abi_version;  // must stay the first member
+  PluginKind kind;
+  const char* name;
+  const char* version;
+  const char* description;
+  const ParamDoc* params;
+  std::size_t param_count;
+  // Exactly one factory is set, the one matching `kind`.
+  std::unique_ptr<Objective> (*make_objective)(const ObjectiveArgs&);
+  std::unique_ptr<Reader> (*make_reader)(const ParamMap&);
+  std::unique_ptr<Schedule> (*make_schedule)(const ParamMap&);
+};
+
+// Builders: a Manifest whose factory constructs T from its arguments.
+template <class T>
+Manifest objective_manifest(const char* name, const char* version, const char* description,
+                            std::span<const ParamDoc> params) {
+  return {kAbiVersion,
+          PluginKind::objective,
+          name,
+          version,
+          description,
+          params.data(),
+          params.size(),
+          [](const ObjectiveArgs& args) -> std::unique_ptr<Objective> {
+            return std::make_unique<T>(args);
+          },
+          nullptr,
+          nullptr};
+}
+
+template <class T>
+Manifest reader_manifest(const char* name, const char* version, const char* description,
+                         std::span<const ParamDoc> params) {
+  return {kAbiVersion,
+          PluginKind::reader,
+          name,
+          version,
+          description,
+          params.data(),
+          params.size(),
+          nullptr,
+          [](const ParamMap& p) -> std::unique_ptr<Reader> { return std::make_unique<T>(p); },
+          nullptr};
+}
+
+template <class T>
+Manifest schedule_manifest(const char* name, const char* version, const char* description,
+                           std::span<const ParamDoc> params) {
+  return {kAbiVersion,
+          PluginKind::schedule,
+          name,
+          version,
+          description,
+          params.data(),
+          params.size(),
+          nullptr,
+          nullptr,
+          [](const ParamMap& p) -> std::unique_ptr<Schedule> { return std::make_unique<T>(p); }};
+}
+
+using ManifestFunction = const Manifest*();
+
+}  // namespace localsgd
+
+// Name of the exported alias the core looks up.
+#define LOCALSGD_MANIFEST_SYMBOL localsgd_manifest
+
+// Exports `manifest_object` (a localsgd::Manifest with static storage) as the plugin's
+// manifest. Use once per plugin, at namespace scope.
+#define LOCALSGD_PLUGIN(manifest_object)   \
+  namespace localsgd_plugin_export {       \
+  const ::localsgd::Manifest* manifest() { \
+    return &(manifest_object);             \
+  }                                        \
+  }                                        \
+  BOOST_DLL_ALIAS(localsgd_plugin_export::manifest, localsgd_manifest)

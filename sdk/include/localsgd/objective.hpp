@@ -1,0 +1,124 @@
+// Objective plugins: what the engine minimises.
+//
+//   f(x) = (1/n) sum_i f_i(x)   (+ regulariser), over the rows i of a DataView.
+//
+// Every method is const and must be thread-safe: all workers share one objective.
+//
+// Two ways to implement one:
+//  * MarginObjective -- generalised-linear models, f_i(x) = phi(a_i . x, y_i) + (lambda/2)|x|^2.
+//    You write phi and its derivative in the margin z = a_i . x; the engine then runs
+//    sparse O(nnz) steps with the L2 term applied lazily. Logistic, least squares and
+//    hinge variants belong here.
+//  * Objective -- anything else (softmax, neural nets): implement loss_and_gradient on
+//    a batch of rows; the engine takes dense steps.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <span>
+#include <string>
+
+#include "localsgd/abi.hpp"
+#include "localsgd/data.hpp"
+#include "localsgd/params.hpp"
+
+namespace localsgd {
+
+inline constexpr double kUnknown = std::numeric_limits<double>::quiet_NaN();
+
+// Constants of the problem, reported where the objective knows them (NaN = unknown).
+// The `paper` step size needs mu and L; it is refused when either is unknown.
+struct Curvature {
+  double L = kUnknown;      // smoothness of f itself (e.g. spectral bound)
+  double L_max = kUnknown;  // max smoothness of a single f_i
+  double mu = kUnknown;     // strong convexity of f
+  bool convex = false;      // declares f convex (solvers refuse non-convex objectives)
+};
+
+class MarginObjective;
+
+class LOCALSGD_API Objective {
+ public:
+  virtual ~Objective() = default;
+
+  // Number of model parameters.
+  virtual std::int64_t dimension() const = 0;
+
+  virtual Curvature curvature() const = 0;
+
+  // The starting point x_0, identical on all workers. Zeros unless overridden (a model
+  // whose zero point is a saddle, like an MLP, draws a seeded random point instead).
+  virtual void initial_point(std::uint64_t seed, std::span<double> x) const {
+    (void)seed;
+    for (double& v : x) v = 0.0;
+  }
+
+  // Mean loss over `rows` (regulariser included) at x; writes the mean gradient into
+  // `gradient` (size dimension()), overwriting it.
+  virtual double loss_and_gradient(const DataView& data, std::span<const std::int64_t> rows,
+                                   std::span<const double> x, std::span<double> gradient) const = 0;
+
+  // f(x) over all rows of `data`.
+  virtual double value(const DataView& data, std::span<const double> x) const = 0;
+
+  // Non-null when the objective is generalised-linear; the engine then uses the sparse path.
+  virtual const MarginObjective* as_margin() const { return nullptr; }
+
+  // What a prediction for one row means, used by eval/predict: a class label or a value.
+  virtual double predict(const SparseRow& row, std::span<const double> x) const = 0;
+};
+
+// f(x) = (1/n) sum_i phi(a_i . x, y_i) + (lambda/2)|x|^2.
+class LOCALSGD_API MarginObjective : public Objective {
+ public:
+  virtual double lambda() const = 0;
+
+  // phi(z, y), and dphi/dz for a whole batch at once: one virtual call per batch keeps
+  // the engine's per-entry loop free of indirection.
+  virtual double margin_loss(double z, double y) const = 0;
+  virtual void margin_derivatives(std::span<const double> z, std::span<const double> y,
+                                  std::span<double> dphi) const = 0;
+
+  const MarginObjective* as_margin() const override { return this; }
+
+  double loss_and_gradient(const DataView& data, std::span<const std::int64_t> rows,
+                           std::span<const double> x, std::span<double> gradient) const override {
+    const double lam = lambda();
+    for (std::size_t j = 0; j < gradient.size(); ++j) gradient[j] = lam * x[j];
+    double loss = 0.0;
+    const double inv_b = 1.0 / static_cast<double>(rows.size());
+    for (std::int64_t i : rows) {
+      const SparseRow r = data.row(i);
+      const double z = r.dot(x.data());
+      const double y = data.label[static_cast<std::size_t>(i)];
+      double d = 0.0;
+      margin_derivatives({&z, 1}, {&y, 1}, {&d, 1});
+      loss += margin_loss(z, y);
+      for (std::int64_t j = 0; j < r.size; ++j) gradient[r.index[j]] += inv_b * d * r.value[j];
+    }
+    return loss * inv_b + 0.5 * lam * squared_norm(x);
+  }
+
+  double value(const DataView& data, std::span<const double> x) const override {
+    double loss = 0.0;
+    for (std::int64_t i = 0; i < data.rows(); ++i)
+      loss += margin_loss(data.row(i).dot(x.data()), data.label[static_cast<std::size_t>(i)]);
+    return loss / static_cast<double>(data.rows()) + 0.5 * lambda() * squared_norm(x);
+  }
+
+  static double squared_norm(std::span<const double> x) {
+    double s = 0.0;
+    for (double v : x) s += v * v;
+    return s;
+  }
+};
+
+// What an objective factory receives: its parameters and the training data (to size the
+// model, check labels, estimate curvature). The data outlives the objective.
+struct ObjectiveArgs {
+  const ParamMap& params;
+  const DataView& data;
+};
+
+}  // namespace localsgd

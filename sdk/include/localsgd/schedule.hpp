@@ -1,0 +1,68 @@
+// Averaging schedule plugins: decide *when* workers average, *who* takes part, and
+// optionally *how* the average is combined into the new model.
+//
+// The engine asks for the next sync event at the start of a run and after every sync,
+// so workers can run their local steps without consulting the schedule each step.
+// A sync "at step s" happens after the s-th step: x_s^k is replaced by the average of
+// the workers' v^k (DESIGN.md §3). Example: every H steps is next(ctx) = ctx.step + H.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+#include "localsgd/abi.hpp"
+#include "localsgd/params.hpp"
+
+namespace localsgd {
+
+struct ScheduleRun {
+  std::int64_t total_steps;  // T
+  std::int64_t workers;      // K
+  std::int64_t batch;        // b
+};
+
+// F at the current average, computed only if asked (it costs a pass over the data).
+class LOCALSGD_API LazyValue {
+ public:
+  virtual ~LazyValue() = default;
+  virtual double get() const = 0;
+};
+
+struct SyncContext {
+  std::int64_t step;         // steps taken so far (0 at the start of the run)
+  std::int64_t round;        // sync rounds so far
+  double step_size;          // step size of the last step taken (of step 0 at the start)
+  std::int64_t workers;      // K
+  std::int64_t total_steps;  // T
+  const LazyValue* objective_at_average;  // F(mean of workers' models) at this boundary
+};
+
+struct SyncEvent {
+  std::int64_t step;            // sync after this many steps; must be > the context's step
+  std::int64_t group_size = 0;  // 0: all workers; g: consecutive groups of g workers each
+};
+
+class LOCALSGD_API Schedule {
+ public:
+  virtual ~Schedule() = default;
+
+  virtual void start(const ScheduleRun& run) { (void)run; }
+
+  // The next sync event after ctx.step. Steps past total_steps mean "no more syncs";
+  // the engine always averages at the end of the run to produce x̄_T.
+  virtual SyncEvent next(const SyncContext& ctx) = 0;
+
+  // The nominal period H, used as the default shift a of the weighted output average.
+  virtual std::int64_t nominal_period() const = 0;
+
+  // Called with the previous global model and the plain mean of the participating
+  // workers (all workers only). Return false to keep the plain mean; return true after
+  // overwriting `mean` with another combination (e.g. an outer Nesterov step).
+  virtual bool combine(std::span<const double> previous, std::span<double> mean) {
+    (void)previous;
+    (void)mean;
+    return false;
+  }
+};
+
+}  // namespace localsgd

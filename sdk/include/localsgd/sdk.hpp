@@ -1,0 +1,12 @@
+// Everything a plugin author needs: include this one header.
+#pragma once
+
+#include "localsgd/abi.hpp"
+#include "localsgd/data.hpp"
+#include "localsgd/errors.hpp"
+#include "localsgd/gradient_check.hpp"
+#include "localsgd/manifest.hpp"
+#include "localsgd/objective.hpp"
+#include "localsgd/params.hpp"
+#include "localsgd/reader.hpp"
+#include "localsgd/schedule.hpp"

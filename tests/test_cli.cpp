@@ -1,0 +1,144 @@
+// The command-line contract (DESIGN.md §2): outputs, exit codes, one-line errors.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "localsgd/core/model_io.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using localsgd::testing::last_line;
+using localsgd::testing::run_cli;
+using localsgd::testing::TempDir;
+
+void expect_error(const localsgd::testing::CliResult& r, int code, const std::string& text) {
+  EXPECT_EQ(r.exit_code, code) << r.err;
+  EXPECT_EQ(r.err.rfind("localsgd: error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(text), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
+}
+
+TEST(Cli, MainJobRunsOnTheEmbeddedDefaultData) {
+  const auto r = run_cli({"train", "--plugin", "logreg"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("objective "), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("synthetic(n=10000"), std::string::npos) << r.out;
+}
+
+TEST(Cli, JsonSummaryIsTheLastLineAndCarriesTheContractKeys) {
+  const auto r = run_cli({"train", "--plugin", "logreg", "--format", "json", "--fstar", "0.1", "-K",
+                          "3", "-H", "5", "-b", "2", "--steps", "100", "--seed", "7"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto s = nlohmann::json::parse(last_line(r.out));
+  for (const char* key : {"event", "schema", "objective", "objective_last", "fstar",
+                          "suboptimality", "rel_suboptimality", "steps", "rounds", "grad_evals",
+                          "workers", "local_steps", "batch", "seed", "seconds"})
+    EXPECT_TRUE(s.contains(key)) << key;
+  EXPECT_EQ(s["event"], "summary");
+  EXPECT_EQ(s["schema"], 1);
+  EXPECT_EQ(s["steps"], 100);
+  EXPECT_EQ(s["rounds"], 20);
+  EXPECT_EQ(s["grad_evals"], 600);
+  EXPECT_EQ(s["workers"], 3);
+  EXPECT_EQ(s["local_steps"], 5);
+  EXPECT_EQ(s["batch"], 2);
+  EXPECT_EQ(s["seed"], 7);
+  EXPECT_DOUBLE_EQ(s["suboptimality"].get<double>(), s["objective"].get<double>() - 0.1);
+  EXPECT_DOUBLE_EQ(s["rel_suboptimality"].get<double>(), s["suboptimality"].get<double>() / 0.1);
+  // Training must have improved on x_0 = 0, where logistic loss is log 2.
+  EXPECT_LT(s["objective"].get<double>(), 0.65);
+}
+
+TEST(Cli, EpochsSetTheNumberOfSteps) {
+  const auto r = run_cli({"train", "--plugin", "logreg", "--format", "json", "--epochs", "2", "-K",
+                          "3", "-b", "7", "--reader-param", "n=1000"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(last_line(r.out))["steps"], 96);  // ceil(2*1000/21)
+}
+
+TEST(Cli, CsvFormatIsAHeaderAndAValueLine) {
+  const auto r = run_cli({"train", "--plugin", "logreg", "--format", "csv", "--steps", "10"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind("event,schema,plugin,", 0), 0u) << r.out;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2);
+}
+
+TEST(Cli, OutWritesALoadableModelAtomically) {
+  TempDir dir;
+  const auto model = dir.path() / "x.model";
+  const auto r =
+      run_cli({"train", "--plugin", "logreg", "--steps", "50", "--out", model.string(), "--quiet"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(r.out.empty());
+  const auto m = localsgd::core::load_model(model);
+  EXPECT_EQ(m.objective, "logreg");
+  EXPECT_EQ(m.coefficients.size(), 100u);
+  EXPECT_EQ(m.params.count("lambda"), 1u);
+  EXPECT_TRUE(std::filesystem::is_regular_file(model));
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()),
+                          std::filesystem::directory_iterator()),
+            1);
+}
+
+TEST(Cli, UsageErrorsExitTwo) {
+  expect_error(run_cli({"train", "--plugin", "logreg", "--bogus"}), 2, "--bogus");
+  expect_error(run_cli({"train"}), 2, "--plugin");
+  expect_error(run_cli({"train", "--plugin", "logreg", "--workers", "0"}), 2, "workers");
+  expect_error(run_cli({"train", "--plugin", "logreg", "--steps", "5", "--epochs", "2"}), 2,
+               "excludes");
+  expect_error(run_cli({"train", "--plugin", "logreg", "--param", "lambda=abc"}), 2,
+               "lambda=abc: expected a finite number");
+  expect_error(run_cli({"train", "--plugin", "logreg", "--param", "lamda=1"}), 2,
+               "unknown parameter 'lamda'; known: lambda");
+  expect_error(run_cli({"train", "--plugin", "logreg", "--param", "novalue"}), 2, "key=value");
+  expect_error(run_cli({"train", "--plugin", "logreg", "--format", "xml"}), 2, "xml");
+  expect_error(run_cli({"train", "--plugin", "logreg", "--lr", "adam"}), 2, "unknown step size");
+  expect_error(run_cli({"nosuchcommand"}), 2, "nosuchcommand");
+}
+
+TEST(Cli, BadDataExitsThreeWithFileLineAndColumn) {
+  TempDir dir;
+  const auto bad = dir.write("bad.svm", "1 1:1 2:1\n-1 3:1 7;1\n");
+  expect_error(run_cli({"train", "--plugin", "logreg", "--data", bad.string()}), 3,
+               bad.string() + ":2:8: expected 'index:value', got '7;1'");
+  expect_error(run_cli({"train", "--plugin", "logreg", "--data", (dir.path() / "none").string()}),
+               3, (dir.path() / "none").string());
+  const auto multiclass = dir.write("mc.svm", "1 1:1\n2 1:2\n3 2:1\n");
+  expect_error(run_cli({"train", "--plugin", "logreg", "--data", multiclass.string()}), 3,
+               multiclass.string() + ": logreg needs binary labels");
+  expect_error(run_cli({"train", "--plugin", "logreg", "--steps", "5", "--out",
+                        (dir.path() / "no" / "x.model").string()}),
+               3, "does not exist");
+}
+
+TEST(Cli, HelpAndVersionExitZero) {
+  EXPECT_EQ(run_cli({"--help"}).exit_code, 0);
+  EXPECT_EQ(run_cli({"train", "--help"}).exit_code, 0);
+  const auto v = run_cli({"--version"});
+  EXPECT_EQ(v.exit_code, 0);
+  EXPECT_NE(v.out.find("localsgd"), std::string::npos);
+}
+
+TEST(Cli, ConfigFileSectionsSetSubcommandOptions) {
+  TempDir dir;
+  const auto config = dir.write("run.toml", "[train]\nworkers = 2\nbatch = 3\nsteps = 40\n");
+  const auto r =
+      run_cli({"--config", config.string(), "train", "--plugin", "logreg", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto s = nlohmann::json::parse(last_line(r.out));
+  EXPECT_EQ(s["workers"], 2);
+  EXPECT_EQ(s["batch"], 3);
+  EXPECT_EQ(s["steps"], 40);
+}
+
+TEST(Cli, PaperStepSizeUsesItsShiftForTheOutputWeights) {
+  const auto r = run_cli(
+      {"train", "--plugin", "logreg", "--lr", "paper", "--format", "json", "--steps", "200"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto s = nlohmann::json::parse(last_line(r.out));
+  EXPECT_NE(s["lr"].get<std::string>().find("paper("), std::string::npos);
+  EXPECT_GT(s["avg_shift"].get<double>(), 16.0);  // a = max(16 kappa, H) with kappa > 1
+}
+
+}  // namespace

@@ -1,0 +1,72 @@
+// Same seed and K give bitwise identical results for any thread count; seeds matter.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include <tbb/global_control.h>
+#include <nlohmann/json.hpp>
+
+#include "localsgd/core/train.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+namespace core = localsgd::core;
+using localsgd::testing::last_line;
+using localsgd::testing::run_cli;
+
+core::TrainOutcome run(int threads, std::uint64_t seed, std::int64_t H) {
+  core::TrainRequest r;
+  r.objective = "logreg";
+  r.reader_params.set("n", "3000");
+  r.reader_params.set("d", "50000");  // large d: averaging takes its parallel path too
+  r.reader_params.set("density", "0.001");
+  r.schedule_params.set("H", std::to_string(H));
+  r.workers = 5;
+  r.batch = 3;
+  r.steps = 600;
+  r.seed = seed;
+  r.threads = threads;
+  tbb::global_control cap(tbb::global_control::max_allowed_parallelism, threads);
+  return core::train(r);
+}
+
+bool bitwise_equal(const std::vector<double>& a, const std::vector<double>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+}
+
+nlohmann::ordered_json without_timings(nlohmann::ordered_json s) {
+  for (const char* key : {"seconds", "load_seconds", "samples_per_second", "threads"}) s.erase(key);
+  return s;
+}
+
+TEST(Determinism, ThreadCountDoesNotChangeABit) {
+  for (std::int64_t H : {1, 7}) {
+    const auto one = run(1, 11, H);
+    const auto two = run(2, 11, H);
+    EXPECT_TRUE(bitwise_equal(one.result.x_hat, two.result.x_hat)) << "H=" << H;
+    EXPECT_TRUE(bitwise_equal(one.result.x_last, two.result.x_last)) << "H=" << H;
+    EXPECT_EQ(without_timings(one.summary), without_timings(two.summary)) << "H=" << H;
+  }
+}
+
+TEST(Determinism, SameSeedRepeatsAndOtherSeedsDiffer) {
+  const auto a = run(2, 11, 4);
+  const auto b = run(2, 11, 4);
+  const auto c = run(2, 12, 4);
+  EXPECT_TRUE(bitwise_equal(a.result.x_hat, b.result.x_hat));
+  EXPECT_FALSE(bitwise_equal(a.result.x_hat, c.result.x_hat));
+  EXPECT_NE(a.summary["objective"], c.summary["objective"]);
+}
+
+TEST(Determinism, ExecutableSummaryIsIdenticalForOneAndTwoThreads) {
+  auto summary = [](const char* threads) {
+    const auto r = run_cli({"train", "--plugin", "logreg", "--format", "json", "-K", "4",
+                            "--threads", threads, "--epochs", "3"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return without_timings(nlohmann::ordered_json::parse(last_line(r.out)));
+  };
+  EXPECT_EQ(summary("1"), summary("2"));
+}
+
+}  // namespace

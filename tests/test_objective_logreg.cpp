@@ -1,0 +1,199 @@
+// The logreg plugin: gradients against finite differences, numerical stability, label
+// handling, parameters, and the curvature constants of w8a (DESIGN.md §6).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+#include <random>
+#include <vector>
+
+#include "localsgd/core/errors.hpp"
+#include "localsgd/core/plugins.hpp"
+#include "localsgd/gradient_check.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+using localsgd::Dataset;
+using localsgd::ParamMap;
+namespace core = localsgd::core;
+
+std::unique_ptr<localsgd::Objective> make_logreg(const Dataset& data, ParamMap params = {}) {
+  const auto& manifest = core::load_plugin("logreg", localsgd::PluginKind::objective);
+  return core::make_objective(manifest, params, data.view());
+}
+
+// n rows over d columns; each entry stored with probability `density`.
+Dataset random_dataset(std::int64_t n, std::int64_t d, double density, unsigned seed,
+                       bool zero_one_labels = false) {
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> u(-1.0, 1.0);
+  std::bernoulli_distribution keep(density), positive(0.4);
+  Dataset data;
+  data.cols = d;
+  for (std::int64_t i = 0; i < n; ++i) {
+    for (std::int32_t j = 0; j < d; ++j)
+      if (keep(rng)) {
+        data.index.push_back(j);
+        data.value.push_back(2.0 * u(rng));
+      }
+    data.row_ptr.push_back(static_cast<std::int64_t>(data.index.size()));
+    const bool pos = positive(rng);
+    data.label.push_back(pos ? 1.0 : (zero_one_labels ? 0.0 : -1.0));
+  }
+  return data;
+}
+
+std::vector<double> random_point(std::int64_t d, unsigned seed) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal;
+  std::vector<double> x(static_cast<std::size_t>(d));
+  for (double& v : x) v = normal(rng);
+  return x;
+}
+
+std::vector<std::int64_t> all_rows(const Dataset& data) {
+  std::vector<std::int64_t> rows(static_cast<std::size_t>(data.rows()));
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<std::int64_t>(i);
+  return rows;
+}
+
+TEST(Logreg, GradientMatchesFiniteDifferencesOnDenseRows) {
+  const Dataset data = random_dataset(40, 6, 1.0, 1);
+  ParamMap params;
+  params.set("lambda", "0.1");
+  auto f = make_logreg(data, params);
+  const auto x = random_point(6, 2);
+  EXPECT_LT(localsgd::gradient_check(*f, data.view(), all_rows(data), x), 1e-7);
+}
+
+TEST(Logreg, GradientMatchesFiniteDifferencesOnSparseRowsAndSubsets) {
+  const Dataset data = random_dataset(60, 25, 0.15, 3);
+  auto f = make_logreg(data);
+  const auto x = random_point(25, 4);
+  const std::vector<std::int64_t> batch{3, 17, 17, 42, 59};  // repeats, as i.i.d. draws can
+  EXPECT_LT(localsgd::gradient_check(*f, data.view(), batch, x), 1e-7);
+  EXPECT_LT(localsgd::gradient_check(*f, data.view(), all_rows(data), x), 1e-7);
+}
+
+TEST(Logreg, LossIsStableAtExtremeMargins) {
+  const Dataset data = random_dataset(3, 2, 1.0, 5);
+  auto f = make_logreg(data);
+  const auto* m = f->as_margin();
+  ASSERT_NE(m, nullptr);
+  EXPECT_NEAR(m->margin_loss(800.0, 1.0), 0.0, 1e-300);
+  EXPECT_DOUBLE_EQ(m->margin_loss(-800.0, 1.0), 800.0);
+  EXPECT_DOUBLE_EQ(m->margin_loss(800.0, -1.0), 800.0);
+  EXPECT_NEAR(m->margin_loss(0.0, 1.0), std::log(2.0), 1e-15);
+  EXPECT_NEAR(m->margin_loss(-30.0, -1.0), std::log1p(std::exp(-30.0)), 1e-28);
+  const std::vector<double> z{-800.0, 0.0, 800.0, 800.0};
+  const std::vector<double> y{1.0, 1.0, 1.0, -1.0};
+  std::vector<double> dphi(4);
+  m->margin_derivatives(z, y, dphi);
+  EXPECT_DOUBLE_EQ(dphi[0], -1.0);
+  EXPECT_DOUBLE_EQ(dphi[1], -0.5);
+  EXPECT_EQ(dphi[2], -0.0);
+  EXPECT_DOUBLE_EQ(dphi[3], 1.0);
+}
+
+TEST(Logreg, ZeroOneLabelsMeanMinusOnePlusOne) {
+  const Dataset pm = random_dataset(30, 5, 0.6, 7, false);
+  const Dataset zo = random_dataset(30, 5, 0.6, 7, true);
+  auto f_pm = make_logreg(pm);
+  auto f_zo = make_logreg(zo);
+  const auto x = random_point(5, 8);
+  EXPECT_EQ(f_pm->value(pm.view(), x), f_zo->value(zo.view(), x));
+}
+
+TEST(Logreg, RefusesNonBinaryLabels) {
+  Dataset data = random_dataset(4, 2, 1.0, 9);
+  data.label[2] = 3.0;
+  try {
+    make_logreg(data);
+    FAIL() << "expected a DataError";
+  } catch (const localsgd::DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("binary labels"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("row 3"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Logreg, LambdaDefaultsToOneOverNAndIsChecked) {
+  const Dataset data = random_dataset(50, 3, 1.0, 10);
+  EXPECT_DOUBLE_EQ(make_logreg(data)->as_margin()->lambda(), 1.0 / 50);
+  ParamMap p;
+  p.set("lambda", "0.25");
+  EXPECT_DOUBLE_EQ(make_logreg(data, p)->as_margin()->lambda(), 0.25);
+  EXPECT_DOUBLE_EQ(make_logreg(data, p)->curvature().mu, 0.25);
+  p.set("lambda", "-1");
+  EXPECT_THROW(make_logreg(data, p), localsgd::ParamError);
+  p.set("lambda", "0.1x");
+  EXPECT_THROW(make_logreg(data, p), localsgd::ParamError);
+  ParamMap unknown;
+  unknown.set("lamda", "1");
+  try {
+    make_logreg(data, unknown);
+    FAIL() << "expected a ParamError";
+  } catch (const localsgd::ParamError& e) {
+    EXPECT_NE(std::string(e.what()).find("known: lambda"), std::string::npos) << e.what();
+  }
+}
+
+TEST(Logreg, CurvatureBoundsTheHessianOnSmallData) {
+  // Hessian of f: (1/n) A^T D A + lambda I with D = diag(sigma'(z_i)) <= 1/4; its largest
+  // eigenvalue over all x is bounded by L, and at x = 0 (D = 1/4 I) equals L exactly.
+  const Dataset data = random_dataset(30, 4, 1.0, 11);
+  ParamMap p;
+  p.set("lambda", "0.01");
+  auto f = make_logreg(data, p);
+  const auto c = f->curvature();
+  double gram[4][4] = {};
+  double max_row = 0;
+  for (std::int64_t i = 0; i < data.rows(); ++i) {
+    const auto r = data.view().row(i);
+    double norm2 = 0;
+    for (std::int64_t a = 0; a < r.size; ++a) {
+      norm2 += r.value[a] * r.value[a];
+      for (std::int64_t b = 0; b < r.size; ++b)
+        gram[r.index[a]][r.index[b]] += r.value[a] * r.value[b] / 30.0;
+    }
+    max_row = std::max(max_row, norm2);
+  }
+  // Largest eigenvalue of the 4x4 Gram matrix by many power iterations (independent code).
+  std::vector<double> v{1, 0.5, -0.3, 0.2};
+  double eig = 0;
+  for (int it = 0; it < 2000; ++it) {
+    std::vector<double> w(4, 0.0);
+    for (int i = 0; i < 4; ++i)
+      for (int j = 0; j < 4; ++j) w[i] += gram[i][j] * v[j];
+    const double n = std::sqrt(w[0] * w[0] + w[1] * w[1] + w[2] * w[2] + w[3] * w[3]);
+    eig = n;
+    for (int i = 0; i < 4; ++i) v[i] = w[i] / n;
+  }
+  EXPECT_NEAR(c.L, eig / 4 + 0.01, 1e-8);
+  EXPECT_NEAR(c.L_max, max_row / 4 + 0.01, 1e-12);
+  EXPECT_DOUBLE_EQ(c.mu, 0.01);
+  EXPECT_TRUE(c.convex);
+}
+
+TEST(Logreg, CurvatureOfW8aMatchesKnownValues) {
+  const auto path = localsgd::testing::data_file("w8a");
+  LOCALSGD_REQUIRE_DATA_FILE(path);
+  const auto& reader_manifest = core::load_plugin("libsvm", localsgd::PluginKind::reader);
+  const Dataset data = core::make_reader(reader_manifest, {})->read({path.string()});
+  auto f = make_logreg(data);
+  const auto c = f->curvature();
+  EXPECT_NEAR(c.L, 0.661219, 5e-6);
+  EXPECT_NEAR(c.L_max, 28.50002, 5e-5);
+  EXPECT_DOUBLE_EQ(c.mu, 1.0 / 49749);
+}
+
+TEST(Logreg, PredictsTheProbabilityOfThePositiveClass) {
+  const Dataset data = random_dataset(5, 3, 1.0, 12);
+  auto f = make_logreg(data);
+  const auto row = data.view().row(0);
+  const std::vector<double> x{0.3, -0.2, 0.7};
+  const double z = row.dot(x.data());
+  EXPECT_NEAR(f->predict(row, x), 1.0 / (1.0 + std::exp(-z)), 1e-15);
+}
+
+}  // namespace

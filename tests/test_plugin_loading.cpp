@@ -1,0 +1,111 @@
+// Plugin loading: every way a plugin can be broken gives one clear line and exit code 4,
+// both through the core API and through the executable.
+#include <gtest/gtest.h>
+
+#include "localsgd/core/errors.hpp"
+#include "localsgd/core/plugins.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+namespace core = localsgd::core;
+using localsgd::PluginKind;
+using localsgd::testing::run_cli;
+
+std::string fixture(const std::string& name) {
+  return std::string(LOCALSGD_FIXTURE_DIR) + "/" + name + ".so";
+}
+
+void expect_cli_plugin_error(const std::vector<std::string>& args, const std::string& text,
+                             const std::string& env = "") {
+  const auto r = run_cli(args, env);
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_EQ(r.err.rfind("localsgd: error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(text), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
+  EXPECT_TRUE(r.out.empty()) << r.out;
+}
+
+TEST(PluginLoading, WrongAbiVersionNamesBothVersions) {
+  try {
+    core::load_plugin(fixture("fixture_wrong_abi"), PluginKind::schedule);
+    FAIL();
+  } catch (const localsgd::PluginError& e) {
+    const std::string expected = "built for plugin ABI version " +
+                                 std::to_string(localsgd::kAbiVersion + 1) +
+                                 ", this localsgd needs " + std::to_string(localsgd::kAbiVersion);
+    EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+  }
+  expect_cli_plugin_error(
+      {"train", "--plugin", "logreg", "--schedule", fixture("fixture_wrong_abi")}, "ABI version");
+}
+
+TEST(PluginLoading, ThrowingFactoryIsAPluginError) {
+  expect_cli_plugin_error(
+      {"train", "--plugin", fixture("fixture_throwing_factory")},
+      "plugin 'throwing_factory' failed in its factory: fixture factory refuses");
+}
+
+TEST(PluginLoading, ExceptionDuringTrainingIsAPluginError) {
+  expect_cli_plugin_error({"train", "--plugin", fixture("fixture_throwing_objective")},
+                          "fixture objective fails during training");
+}
+
+TEST(PluginLoading, MissingFileIsAPluginError) {
+  expect_cli_plugin_error({"train", "--plugin", "/nonexistent/dir/objective.so"},
+                          "plugin file not found: /nonexistent/dir/objective.so");
+}
+
+TEST(PluginLoading, LibraryWithoutManifestIsRefused) {
+  expect_cli_plugin_error({"train", "--plugin", fixture("no_manifest")},
+                          "does not export 'localsgd_manifest'");
+}
+
+TEST(PluginLoading, NonLibraryFileIsRefused) {
+  localsgd::testing::TempDir dir;
+  const auto fake = dir.write("fake.so", "not an ELF file\n");
+  expect_cli_plugin_error({"train", "--plugin", fake.string()}, "not a loadable shared library");
+}
+
+TEST(PluginLoading, UnknownNameListsTheAvailablePlugins) {
+  expect_cli_plugin_error({"train", "--plugin", "logreggg"},
+                          "unknown objective plugin 'logreggg'; available: logreg");
+  expect_cli_plugin_error({"train", "--plugin", "logreg", "--schedule", "nope"},
+                          "unknown schedule plugin 'nope'; available: constant");
+}
+
+TEST(PluginLoading, PluginOfTheWrongKindIsRefused) {
+  expect_cli_plugin_error({"train", "--plugin", "constant"},
+                          "'constant' is a schedule plugin, but a objective plugin was asked for");
+}
+
+TEST(PluginLoading, SearchPathEnvironmentVariableComesFirst) {
+  // By name, through $LOCALSGD_PLUGIN_PATH.
+  expect_cli_plugin_error({"train", "--plugin", "fixture_throwing_factory"},
+                          "fixture factory refuses",
+                          std::string("LOCALSGD_PLUGIN_PATH=") + LOCALSGD_FIXTURE_DIR);
+  const auto dirs = core::plugin_search_path();
+  ASSERT_FALSE(dirs.empty());
+}
+
+TEST(PluginLoading, ListShowsEveryInTreePluginAndNoFixture) {
+  const auto r = run_cli({"plugins", "list"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* line :
+       {"objective  logreg", "reader     libsvm", "reader     synthetic", "schedule   constant"})
+    EXPECT_NE(r.out.find(line), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("fixture"), std::string::npos);
+  const auto info = run_cli({"plugins", "info", "logreg"});
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_NE(info.out.find("lambda"), std::string::npos) << info.out;
+}
+
+TEST(PluginLoading, LoadingTwiceReturnsTheSameManifest) {
+  const auto& a = core::load_plugin("logreg", PluginKind::objective);
+  const auto& b = core::load_plugin("logreg", PluginKind::objective);
+  EXPECT_EQ(&a, &b);
+  EXPECT_STREQ(a.name, "logreg");
+  EXPECT_EQ(a.abi_version, localsgd::kAbiVersion);
+}
+
+}  // namespace

@@ -1,0 +1,152 @@
+// Tests of the synthetic reader plugin (the default data set when there is no --data):
+// determinism, shape, value scale, label model and parameter validation.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "localsgd/core/plugins.hpp"
+
+namespace {
+
+using localsgd::Dataset;
+
+Dataset generate(const std::map<std::string, std::string>& params = {},
+                 const std::string& path = "") {
+  const auto& manifest = localsgd::core::load_plugin("synthetic", localsgd::PluginKind::reader);
+  return localsgd::core::make_reader(manifest, localsgd::ParamMap(params))->read({path});
+}
+
+bool same_data(const Dataset& a, const Dataset& b) {
+  return a.row_ptr == b.row_ptr && a.index == b.index && a.value == b.value && a.label == b.label &&
+         a.cols == b.cols;
+}
+
+// Every row holds exactly `k` strictly ascending columns inside [0, cols).
+void expect_rows_of(const Dataset& d, std::int64_t k) {
+  ASSERT_EQ(static_cast<std::int64_t>(d.row_ptr.size()), d.rows() + 1);
+  ASSERT_EQ(d.nnz(), d.rows() * k);
+  for (std::int64_t i = 0; i < d.rows(); ++i) {
+    const auto row = d.view().row(i);
+    ASSERT_EQ(row.size, k) << "row " << i;
+    for (std::int64_t j = 0; j < row.size; ++j) {
+      ASSERT_GE(row.index[j], 0) << "row " << i;
+      ASSERT_LT(row.index[j], d.cols) << "row " << i;
+      if (j > 0) {
+        ASSERT_LT(row.index[j - 1], row.index[j]) << "row " << i;
+      }
+    }
+  }
+}
+
+double positive_fraction(const Dataset& d) {
+  double positives = 0;
+  for (const double y : d.label) positives += y > 0;
+  return positives / static_cast<double>(d.rows());
+}
+
+TEST(SyntheticReader, DefaultShapeLabelsAndScale) {
+  const Dataset d = generate();
+  EXPECT_EQ(d.rows(), 10'000);
+  EXPECT_EQ(d.cols, 100);
+  expect_rows_of(d, 10);
+  for (const double y : d.label) ASSERT_TRUE(y == 1.0 || y == -1.0) << y;
+  EXPECT_GT(positive_fraction(d), 0.3);
+  EXPECT_LT(positive_fraction(d), 0.7);
+  // Values are N(0, 1/k): rows have squared norm 1 on average, and values have mean 0.
+  double sum = 0, squares = 0;
+  for (const double v : d.value) sum += v, squares += v * v;
+  EXPECT_NEAR(squares / static_cast<double>(d.rows()), 1.0, 0.05);
+  EXPECT_NEAR(sum / static_cast<double>(d.nnz()), 0.0, 0.01);
+  EXPECT_EQ(d.source, "synthetic(n=10000,d=100,density=0.1,noise=0.05,seed=1)");
+}
+
+TEST(SyntheticReader, SameParametersGiveIdenticalData) {
+  const std::map<std::string, std::string> params{{"n", "500"}, {"d", "40"}, {"seed", "7"}};
+  EXPECT_TRUE(same_data(generate(params), generate(params)));
+  // The path is ignored.
+  EXPECT_TRUE(same_data(generate(params), generate(params, "/no/such/file")));
+}
+
+TEST(SyntheticReader, DifferentSeedsGiveDifferentData) {
+  const Dataset a = generate({{"n", "500"}, {"seed", "1"}});
+  const Dataset b = generate({{"n", "500"}, {"seed", "2"}});
+  EXPECT_NE(a.index, b.index);
+  EXPECT_NE(a.value, b.value);
+  EXPECT_NE(a.label, b.label);
+}
+
+TEST(SyntheticReader, RowsHoldRoundedDensityTimesD) {
+  expect_rows_of(generate({{"n", "200"}, {"d", "100"}, {"density", "0.001"}}), 1);
+  expect_rows_of(generate({{"n", "200"}, {"d", "10"}, {"density", "0.55"}}), 6);  // 5.5 -> 6
+  expect_rows_of(generate({{"n", "200"}, {"d", "1000"}, {"density", "0.5"}}), 500);
+  const Dataset dense = generate({{"n", "50"}, {"d", "7"}, {"density", "1"}});
+  expect_rows_of(dense, 7);  // so every row is exactly 0..6
+}
+
+TEST(SyntheticReader, ColumnsAreUniform) {
+  // 20,000 rows x 5 of 50 columns: each column is chosen 2,000 times on average (sd ~42).
+  const Dataset d = generate({{"n", "20000"}, {"d", "50"}, {"density", "0.1"}});
+  std::vector<std::int64_t> count(50, 0);
+  for (const std::int32_t j : d.index) ++count[static_cast<std::size_t>(j)];
+  for (std::size_t j = 0; j < count.size(); ++j) {
+    EXPECT_NEAR(static_cast<double>(count[j]), 2000.0, 250.0) << "column " << j;
+  }
+}
+
+TEST(SyntheticReader, NoiseFlipsOnlyLabelsAtItsRate) {
+  const Dataset clean = generate({{"noise", "0"}});
+  const Dataset noisy = generate({{"noise", "0.2"}});
+  EXPECT_EQ(clean.index, noisy.index);
+  EXPECT_EQ(clean.value, noisy.value);
+  double flipped = 0;
+  for (std::size_t i = 0; i < clean.label.size(); ++i) flipped += clean.label[i] != noisy.label[i];
+  EXPECT_NEAR(flipped / static_cast<double>(clean.rows()), 0.2, 0.025);
+}
+
+TEST(SyntheticReader, CleanLabelsFollowALinearModel) {
+  // Without noise the labels are sign(a.w*). The direction sum_i y_i a_i estimates w*, and
+  // classifies about 96% of rows; labels unrelated to the features would give about 50%.
+  const Dataset d = generate({{"noise", "0"}});
+  std::vector<double> w(static_cast<std::size_t>(d.cols), 0.0);
+  for (std::int64_t i = 0; i < d.rows(); ++i) {
+    const auto row = d.view().row(i);
+    for (std::int64_t j = 0; j < row.size; ++j) w[row.index[j]] += d.label[i] * row.value[j];
+  }
+  double correct = 0;
+  for (std::int64_t i = 0; i < d.rows(); ++i)
+    correct += (d.view().row(i).dot(w.data()) >= 0) == (d.label[i] > 0);
+  EXPECT_GT(correct / static_cast<double>(d.rows()), 0.9);
+}
+
+TEST(SyntheticReader, RejectsBadParameters) {
+  const std::map<std::string, std::string> bad[] = {
+      {{"n", "0"}},          {{"n", "-5"}},       {{"n", "1.5"}},       {{"d", "0"}},
+      {{"d", "3000000000"}}, {{"density", "0"}},  {{"density", "1.5"}}, {{"density", "-0.1"}},
+      {{"density", "nan"}},  {{"noise", "-0.1"}}, {{"noise", "0.6"}},   {{"seed", "-1"}},
+      {{"seed", "x"}},
+  };
+  for (const auto& params : bad) {
+    const std::string name = params.begin()->first;
+    SCOPED_TRACE(name + "=" + params.begin()->second);
+    try {
+      generate(params);
+      ADD_FAILURE() << "no ParamError";
+    } catch (const localsgd::ParamError& e) {
+      EXPECT_NE(std::string(e.what()).find("parameter " + name + "="), std::string::npos)
+          << e.what();
+    }
+  }
+}
+
+TEST(SyntheticReader, AcceptsBoundaryParameters) {
+  const Dataset d = generate({{"n", "1"}, {"d", "1"}, {"density", "1"}, {"noise", "0.5"}});
+  EXPECT_EQ(d.rows(), 1);
+  EXPECT_EQ(d.nnz(), 1);
+  EXPECT_EQ(d.source, "synthetic(n=1,d=1,density=1,noise=0.5,seed=1)");
+}
+
+}  // namespace

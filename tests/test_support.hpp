@@ -1,0 +1,109 @@
+// Helpers shared by the test files: real data files, temporary directories, and running
+// the localsgd executable as a user would.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace localsgd::testing {
+
+namespace fs = std::filesystem;
+
+inline bool running_in_ci() {
+  const char* ci = std::getenv("CI");
+  return ci != nullptr && std::string(ci) == "true";
+}
+
+inline fs::path data_file(const std::string& name) {
+  return fs::path(LOCALSGD_DATA_DIR) / name;
+}
+
+// A real data file is a hard requirement in CI and optional on a developer's machine.
+#define LOCALSGD_REQUIRE_DATA_FILE(path)                          \
+  do {                                                            \
+    if (!std::filesystem::exists(path)) {                         \
+      if (::localsgd::testing::running_in_ci())                   \
+        FAIL() << "missing data file " << (path) << " (CI=true)"; \
+      GTEST_SKIP() << "missing data file " << (path);             \
+    }                                                             \
+  } while (false)
+
+// A fresh directory, removed with everything in it when the object goes away.
+class TempDir {
+ public:
+  TempDir() {
+    path_ =
+        fs::temp_directory_path() / ("localsgd_test_" + std::to_string(std::random_device{}()) +
+                                     "_" + std::to_string(reinterpret_cast<std::uintptr_t>(this)));
+    fs::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    fs::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  const fs::path& path() const { return path_; }
+  fs::path write(const std::string& name, const std::string& content) const {
+    const fs::path file = path_ / name;
+    std::ofstream(file, std::ios::binary) << content;
+    return file;
+  }
+
+ private:
+  fs::path path_;
+};
+
+inline std::string read_text(const fs::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+inline std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+// Runs `localsgd <args...>` through the shell, capturing stdout, stderr and the exit code.
+inline CliResult run_cli(const std::vector<std::string>& args, const std::string& env = "") {
+  TempDir dir;
+  std::string command = env.empty() ? "" : env + " ";
+  command += shell_quote(LOCALSGD_CLI);
+  for (const std::string& a : args) command += " " + shell_quote(a);
+  command += " >" + shell_quote((dir.path() / "out").string()) + " 2>" +
+             shell_quote((dir.path() / "err").string()) + " </dev/null";
+  const int status = std::system(command.c_str());
+  CliResult r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = read_text(dir.path() / "out");
+  r.err = read_text(dir.path() / "err");
+  return r;
+}
+
+// The last line of a (JSON lines) output.
+inline std::string last_line(const std::string& text) {
+  std::string s = text;
+  while (!s.empty() && s.back() == '\n') s.pop_back();
+  const auto nl = s.rfind('\n');
+  return nl == std::string::npos ? s : s.substr(nl + 1);
+}
+
+}  // namespace localsgd::testing
