@@ -13,14 +13,14 @@
 #include <tbb/task_arena.h>
 
 #include "localsgd/core/errors.hpp"
+#include "shared_jobs.hpp"
 #include "workers.hpp"
 
 namespace localsgd::core {
 namespace {
 
-// Below this many coordinates x workers, averaging is cheaper than a parallel launch.
-constexpr std::size_t kParallelAverageWork = std::size_t{1} << 16;
-constexpr std::size_t kAverageBlock = 4096;
+// Coordinates per block when a sync's averaging is shared between threads.
+constexpr std::size_t kAverageBlock = 8192;
 
 template <class Worker>
 class Run {
@@ -34,38 +34,44 @@ class Run {
         arena_(arena),
         env_{data, step_size, config.batch, config.avg_shift},
         dimension_(static_cast<std::size_t>(objective.dimension())),
-        global_(dimension_),
-        mean_(dimension_) {
+        K_(config.workers),
+        global_(dimension_) {
     objective.initial_point(config.seed, global_);
-    workers_.reserve(static_cast<std::size_t>(config.workers));
-    for (std::int64_t k = 0; k < config.workers; ++k)
+    workers_.reserve(static_cast<std::size_t>(K_));
+    for (std::int64_t k = 0; k < K_; ++k)
       workers_.emplace_back(worker_objective(), global_,
                             WorkerRng(config.seed, static_cast<std::uint64_t>(k)), config.batch);
   }
 
   EngineResult execute() {
     const auto start = std::chrono::steady_clock::now();
-    const std::int64_t T = config_.steps;
-    schedule_.start({T, config_.workers, config_.batch});
-    EngineResult result;
-    std::int64_t t = 0;
-    SyncEvent next = ask_schedule(0, 0);
-    while (true) {
-      const std::int64_t end = std::min(next.step, T);
-      run_local_phase(t, end);
-      t = end;
-      if (t >= T) break;
-      average(next.group_size);
-      ++result.rounds;
-      next = ask_schedule(t, result.rounds);
-    }
-    average(0);  // x̄_T; the last round of every run
-    ++result.rounds;
+    schedule_.start({config_.steps, K_, config_.batch});
+    const SyncEvent first = ask_schedule(0);
+    phase_end_ = std::min(first.step, config_.steps);
+    group_size_ = first.group_size;
 
+    // One long-lived task per thread; see shared_jobs.hpp for why this cannot deadlock.
+    // More threads than workers only help when a sync has several blocks to share.
+    const bool shared_averaging = dimension_ > kAverageBlock;
+    const int threads = shared_averaging
+                            ? arena_.max_concurrency()
+                            : std::min<int>(arena_.max_concurrency(), static_cast<int>(K_));
+    if (threads <= 1) {
+      participate();
+    } else {
+      arena_.execute([&] {
+        tbb::parallel_for(
+            0, threads, [&](int) { participate(); }, tbb::static_partitioner());
+      });
+    }
+    errors_.rethrow();
+
+    EngineResult result;
     result.x_last = global_;
     result.x_hat = weighted_average();
-    result.steps = T;
-    result.grad_evals = T * config_.workers * config_.batch;
+    result.steps = config_.steps;
+    result.rounds = rounds_;
+    result.grad_evals = config_.steps * K_ * config_.batch;
     result.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
@@ -75,11 +81,11 @@ class Run {
   // F at the mean of all workers, computed only if the schedule asks.
   class AverageValue final : public LazyValue {
    public:
-    explicit AverageValue(Run& run) : run_(run) {}
+    explicit AverageValue(const Run& run) : run_(run) {}
     double get() const override {
       if (!value_) {
         std::vector<double> x(run_.dimension_, 0.0);
-        run_.sum_models(0, run_.workers_.size(), x);
+        for (const Worker& w : run_.workers_) w.add_model_to(x, 0, x.size());
         for (double& v : x) v /= static_cast<double>(run_.workers_.size());
         value_ = evaluate_objective(run_.objective_, run_.data_, x);
       }
@@ -87,7 +93,7 @@ class Run {
     }
 
    private:
-    Run& run_;
+    const Run& run_;
     mutable std::optional<double> value_;
   };
 
@@ -98,10 +104,10 @@ class Run {
       return objective_;
   }
 
-  SyncEvent ask_schedule(std::int64_t t, std::int64_t rounds) {
+  SyncEvent ask_schedule(std::int64_t t) {
     AverageValue value(*this);
-    const SyncContext ctx{
-        t, rounds, env_.step_size.at(t > 0 ? t - 1 : 0), config_.workers, config_.steps, &value};
+    const SyncContext ctx{t,  rounds_,       env_.step_size.at(t > 0 ? t - 1 : 0),
+                          K_, config_.steps, &value};
     const SyncEvent next = schedule_.next(ctx);
     if (next.step <= t)
       throw PluginError("schedule asked to sync at step " + std::to_string(next.step) +
@@ -110,62 +116,96 @@ class Run {
     return next;
   }
 
-  void run_local_phase(std::int64_t first, std::int64_t end) {
-    if (first >= end) return;
-    if (arena_.max_concurrency() == 1 || workers_.size() == 1) {
-      for (Worker& w : workers_) w.run(env_, first, end);
-      return;
+  // The loop every thread runs: claim (round, worker) items in order, run the worker's
+  // local phase when its round is open, and sync when completing a round's last item.
+  void participate() {
+    try {
+      while (true) {
+        const std::int64_t item = next_item_.fetch_add(1, std::memory_order_relaxed);
+        const std::int64_t round = item / K_;
+        if (!wait_until_open(round)) return;
+        workers_[static_cast<std::size_t>(item % K_)].run(env_, phase_begin_, phase_end_);
+        if (completed_.fetch_add(1, std::memory_order_acq_rel) + 1 == (round + 1) * K_)
+          finish_round(round);
+      }
+    } catch (...) {
+      errors_.capture();
     }
-    arena_.execute([&] {
-      tbb::parallel_for(
-          tbb::blocked_range<std::size_t>(0, workers_.size()),
-          [&](const tbb::blocked_range<std::size_t>& r) {
-            for (std::size_t k = r.begin(); k != r.end(); ++k) workers_[k].run(env_, first, end);
-          },
-          tbb::static_partitioner());
-    });
   }
 
-  // out += sum of the models of workers [first, last), each coordinate summed in worker
-  // order whatever the thread count.
-  void sum_models(std::size_t first, std::size_t last, std::vector<double>& out) {
-    auto body = [&](std::size_t begin, std::size_t end) {
-      for (std::size_t k = first; k < last; ++k) workers_[k].add_model_to(out, begin, end);
-    };
-    if ((last - first) * dimension_ < kParallelAverageWork || arena_.max_concurrency() == 1) {
-      body(0, dimension_);
-      return;
+  // False when the run ended (or failed) before `round`.
+  bool wait_until_open(std::int64_t round) {
+    Backoff backoff;
+    while (open_round_.load(std::memory_order_acquire) < round) {
+      if (finished_.load(std::memory_order_acquire) || errors_.failed()) return false;
+      averaging_.help();
+      backoff.pause();
     }
-    arena_.execute([&] {
-      tbb::parallel_for(tbb::blocked_range<std::size_t>(0, dimension_, kAverageBlock),
-                        [&](const auto& r) { body(r.begin(), r.end()); });
-    });
+    return !finished_.load(std::memory_order_acquire) && !errors_.failed();
   }
 
-  // Replaces each group's workers by their mean; group_size 0 means one group of all.
+  void finish_round(std::int64_t round) {
+    const std::int64_t t = phase_end_;
+    const bool last = t >= config_.steps;
+    average(last ? 0 : group_size_);  // the run always ends with x̄_T
+    ++rounds_;
+    if (last) {
+      finished_.store(true, std::memory_order_release);
+      return;
+    }
+    const SyncEvent next = ask_schedule(t);
+    phase_begin_ = t;
+    phase_end_ = std::min(next.step, config_.steps);
+    group_size_ = next.group_size;
+    open_round_.store(round + 1, std::memory_order_release);  // publishes the phase
+  }
+
+  // Replaces each group of workers by its mean (all workers when group_size is 0). The
+  // coordinate blocks are shared with waiting threads; each coordinate is summed over
+  // workers in index order, so the result does not depend on who computes which block.
+  // Workers adopt their group's mean at the start of their next phase (reset_later).
   void average(std::int64_t group_size) {
     const std::size_t K = workers_.size();
     const std::size_t g = group_size <= 0 ? K : std::min(K, static_cast<std::size_t>(group_size));
-    for (std::size_t first = 0; first < K; first += g) {
-      const std::size_t last = std::min(K, first + g);
-      std::fill(mean_.begin(), mean_.end(), 0.0);
-      sum_models(first, last, mean_);
-      const double members = static_cast<double>(last - first);
-      for (double& v : mean_) v /= members;
-      if (last - first == K) {
-        if (schedule_.combine(global_, mean_)) check_finite(mean_, "the schedule's combination");
-        global_ = mean_;
+    const std::size_t groups = (K + g - 1) / g;
+    means_.resize(groups * dimension_);  // every worker has adopted the previous means
+    const std::size_t blocks = (dimension_ + kAverageBlock - 1) / kAverageBlock;
+    std::atomic<bool> finite{true};
+
+    auto block_means = [&](std::size_t block) {
+      const std::size_t begin = block * kAverageBlock;
+      const std::size_t end = std::min(dimension_, begin + kAverageBlock);
+      for (std::size_t group = 0; group < groups; ++group) {
+        const std::size_t first = group * g, last = std::min(K, first + g);
+        std::span<double> mean(means_.data() + group * dimension_, dimension_);
+        std::fill(mean.begin() + static_cast<std::ptrdiff_t>(begin),
+                  mean.begin() + static_cast<std::ptrdiff_t>(end), 0.0);
+        for (std::size_t k = first; k < last; ++k) workers_[k].add_model_to(mean, begin, end);
+        const double members = static_cast<double>(last - first);
+        for (std::size_t j = begin; j < end; ++j) {
+          mean[j] /= members;
+          if (!std::isfinite(mean[j])) finite.store(false, std::memory_order_relaxed);
+        }
       }
-      check_finite(mean_, "the average");
-      for (std::size_t k = first; k < last; ++k) workers_[k].reset_to(mean_);
+    };
+    averaging_.run(blocks, block_means);
+    if (!finite.load()) throw_diverged("the average");
+
+    if (groups == 1) {
+      std::span<double> mean(means_.data(), dimension_);
+      if (schedule_.combine(global_, mean)) {
+        for (double v : mean)
+          if (!std::isfinite(v)) throw_diverged("the schedule's combination");
+      }
+      global_.assign(mean.begin(), mean.end());
     }
+    for (std::size_t k = 0; k < K; ++k)
+      workers_[k].reset_later(means_.data() + (k / g) * dimension_);
   }
 
-  void check_finite(const std::vector<double>& x, const char* what) const {
-    for (double v : x)
-      if (!std::isfinite(v))
-        throw RuntimeFailure(std::string("diverged: ") + what +
-                             " has non-finite entries; lower the step size (--lr, --lr-param)");
+  [[noreturn]] static void throw_diverged(const char* what) {
+    throw RuntimeFailure(std::string("diverged: ") + what +
+                         " has non-finite entries; lower the step size (--lr, --lr-param)");
   }
 
   std::vector<double> weighted_average() const {
@@ -175,8 +215,10 @@ class Run {
     std::vector<double> x(dimension_, 0.0);
     for (const Worker& w : workers_) w.add_accumulator_to(x);
     const double scale = 1.0 / (static_cast<double>(workers_.size()) * total_weight);
-    for (double& v : x) v *= scale;
-    check_finite(x, "the weighted average x_hat");
+    for (double& v : x) {
+      v *= scale;
+      if (!std::isfinite(v)) throw_diverged("the weighted average x_hat");
+    }
     return x;
   }
 
@@ -187,9 +229,17 @@ class Run {
   tbb::task_arena& arena_;
   const StepEnvironment env_;
   const std::size_t dimension_;
-  std::vector<double> global_;  // the last model all workers agreed on
-  std::vector<double> mean_;
+  const std::int64_t K_;
   std::vector<Worker> workers_;
+  std::vector<double> global_;  // the last model all workers agreed on
+  std::vector<double> means_;   // one mean per group of the current sync
+
+  // The current phase, written by the syncing thread before it opens the round.
+  std::int64_t phase_begin_ = 0, phase_end_ = 0, group_size_ = 0, rounds_ = 0;
+  std::atomic<std::int64_t> next_item_{0}, completed_{0}, open_round_{0};
+  std::atomic<bool> finished_{false};
+  BlockJob averaging_;
+  FirstError errors_;
 };
 
 void validate(const Objective& objective, const DataView& data, const EngineConfig& config) {

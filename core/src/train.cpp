@@ -3,6 +3,8 @@
 #include <chrono>
 #include <cmath>
 
+#include <tbb/task_arena.h>
+
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/model_io.hpp"
 #include "localsgd/core/plugins.hpp"
@@ -124,7 +126,7 @@ TrainOutcome train(const TrainRequest& request) {
     s["rel_suboptimality"] = nullptr;
   }
   s["model"] = request.out.empty() ? nlohmann::ordered_json(nullptr) : ordered_json(request.out);
-  s["threads"] = request.threads;
+  s["threads"] = request.threads > 0 ? request.threads : tbb::this_task_arena::max_concurrency();
   s["load_seconds"] = load_seconds;
   s["seconds"] = r.seconds;
   s["samples_per_second"] = r.seconds > 0 ? static_cast<double>(r.grad_evals) / r.seconds : 0.0;

@@ -1,6 +1,9 @@
 // The two kinds of logical worker the engine runs. Both keep the model x_t^k and the
 // weighted sum A^k = sum_t w_t x_t^k of their own iterates, and expose the same small
-// interface to the engine (run, add_model_to, add_accumulator_to, reset_to).
+// interface to the engine: run (local steps), add_model_to and add_accumulator_to (read
+// x and A), and reset_later: after a sync the worker is handed its new model but adopts
+// it only at the start of its next local phase, on the thread that runs that phase, so
+// the syncing thread writes nothing but the average.
 #pragma once
 
 #include <cmath>
@@ -56,6 +59,7 @@ class MarginWorker {
         dphi_(rows_.size()) {}
 
   void run(const StepEnvironment& env, std::int64_t first_step, std::int64_t end_step) {
+    adopt_pending_model();
     const auto n = static_cast<std::uint64_t>(env.data.rows());
     const double inv_batch = 1.0 / static_cast<double>(env.batch);
     double* v = v_.data();
@@ -101,18 +105,27 @@ class MarginWorker {
   }
 
   void add_model_to(std::span<double> out, std::size_t begin, std::size_t end) const {
-    for (std::size_t j = begin; j < end; ++j) out[j] += s_ * v_[j];
+    if (pending_ != nullptr) {
+      for (std::size_t j = begin; j < end; ++j) out[j] += pending_[j];
+    } else {
+      for (std::size_t j = begin; j < end; ++j) out[j] += s_ * v_[j];
+    }
   }
+  // A = u + c·v whether or not a new model is pending: adopting one leaves A unchanged.
   void add_accumulator_to(std::span<double> out) const {
     for (std::size_t j = 0; j < out.size(); ++j) out[j] += u_[j] + c_ * v_[j];
   }
-  void reset_to(std::span<const double> x) {
-    flush();
-    v_.assign(x.begin(), x.end());
-    s_ = 1.0;
-  }
+  // `x` must stay valid until the next run() starts.
+  void reset_later(const double* x) { pending_ = x; }
 
  private:
+  void adopt_pending_model() {
+    if (pending_ == nullptr) return;
+    flush();
+    v_.assign(pending_, pending_ + v_.size());
+    s_ = 1.0;
+    pending_ = nullptr;
+  }
   void flush() {
     for (std::size_t j = 0; j < v_.size(); ++j) u_[j] += c_ * v_[j];
     c_ = 0.0;
@@ -130,6 +143,7 @@ class MarginWorker {
   double s_ = 1.0;
   std::vector<double> u_;
   double c_ = 0.0;
+  const double* pending_ = nullptr;  // the model to adopt before the next step
   // Per-step scratch, allocated once.
   std::vector<std::int64_t> rows_, next_rows_;
   std::vector<double> z_, y_, dphi_;
@@ -148,6 +162,8 @@ class DenseWorker {
         rows_(static_cast<std::size_t>(batch)) {}
 
   void run(const StepEnvironment& env, std::int64_t first_step, std::int64_t end_step) {
+    if (pending_ != nullptr) x_.assign(pending_, pending_ + x_.size());
+    pending_ = nullptr;
     const auto n = static_cast<std::uint64_t>(env.data.rows());
     for (std::int64_t t = first_step; t < end_step; ++t) {
       const double w = iterate_weight(env.shift, t);
@@ -160,18 +176,20 @@ class DenseWorker {
   }
 
   void add_model_to(std::span<double> out, std::size_t begin, std::size_t end) const {
-    for (std::size_t j = begin; j < end; ++j) out[j] += x_[j];
+    const double* x = pending_ != nullptr ? pending_ : x_.data();
+    for (std::size_t j = begin; j < end; ++j) out[j] += x[j];
   }
   void add_accumulator_to(std::span<double> out) const {
     for (std::size_t j = 0; j < out.size(); ++j) out[j] += sum_[j];
   }
-  void reset_to(std::span<const double> x) { x_.assign(x.begin(), x.end()); }
+  void reset_later(const double* x) { pending_ = x; }
 
  private:
   const Objective& objective_;
   const WorkerRng rng_;
   std::vector<double> x_, sum_, gradient_;
   std::vector<std::int64_t> rows_;
+  const double* pending_ = nullptr;
 };
 
 }  // namespace localsgd::core

@@ -1,0 +1,117 @@
+// Throughput of the Local SGD engine on w8a (logreg, lambda = 1/n), in samples (stochastic
+// gradients) per second, next to a bare sparse SGD loop that does only the unavoidable
+// work: draw a row, dot product, logistic derivative, sparse update.
+//
+//   build/bin/bench_engine --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+#include <vector>
+
+#include "localsgd/core/engine.hpp"
+#include "localsgd/core/plugins.hpp"
+#include "localsgd/core/rng.hpp"
+
+namespace {
+
+namespace core = localsgd::core;
+
+struct W8a {
+  localsgd::Dataset data;
+  std::unique_ptr<localsgd::Objective> objective;
+};
+
+const W8a& w8a() {
+  static W8a* loaded = [] {
+    auto* w = new W8a;
+    const auto& reader = core::load_plugin("libsvm", localsgd::PluginKind::reader);
+    w->data = core::make_reader(reader, {})->read({std::string(LOCALSGD_DATA_DIR) + "/w8a"});
+    const auto& logreg = core::load_plugin("logreg", localsgd::PluginKind::objective);
+    w->objective = core::make_objective(logreg, {}, w->data.view());
+    return w;
+  }();
+  return *loaded;
+}
+
+class Periodic final : public localsgd::Schedule {
+ public:
+  explicit Periodic(std::int64_t H) : H_(H) {}
+  localsgd::SyncEvent next(const localsgd::SyncContext& ctx) override { return {ctx.step + H_, 0}; }
+  std::int64_t nominal_period() const override { return H_; }
+
+ private:
+  std::int64_t H_;
+};
+
+class Fixed final : public core::StepSize {
+ public:
+  double at(std::int64_t) const override { return 0.5; }
+  std::string describe() const override { return "fixed"; }
+};
+
+constexpr std::int64_t kSamplesPerRun = 4'000'000;
+
+// Args: K, H, b, threads.
+void BM_LocalSgd(benchmark::State& state) {
+  const W8a& w = w8a();
+  core::EngineConfig config;
+  config.workers = state.range(0);
+  const std::int64_t H = state.range(1);
+  config.batch = state.range(2);
+  config.threads = static_cast<int>(state.range(3));
+  config.steps = kSamplesPerRun / (config.workers * config.batch);
+  config.avg_shift = static_cast<double>(H);
+  Fixed rate;
+  std::int64_t samples = 0;
+  for (auto _ : state) {
+    Periodic schedule(H);
+    auto result = core::run_local_sgd(*w.objective, w.data.view(), schedule, rate, config);
+    benchmark::DoNotOptimize(result.x_hat.data());
+    samples += result.grad_evals;
+  }
+  state.counters["samples_per_s"] =
+      benchmark::Counter(static_cast<double>(samples), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_LocalSgd)
+    ->ArgNames({"K", "H", "b", "threads"})
+    ->Args({1, 16, 4, 1})
+    ->Args({4, 16, 4, 1})
+    ->Args({4, 16, 4, 2})
+    ->Args({4, 1, 4, 1})
+    ->Args({4, 1, 4, 2})
+    ->Args({16, 16, 4, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// The floor: plain sparse SGD for logistic loss, b = 1, no regulariser, no averaging.
+void BM_BareSparseSgdLoop(benchmark::State& state) {
+  const W8a& w = w8a();
+  const localsgd::DataView data = w.data.view();
+  std::vector<double> x(static_cast<std::size_t>(data.cols), 0.0);
+  std::vector<std::int64_t> rows(4);
+  const core::WorkerRng rng(1, 0);
+  std::int64_t samples = 0;
+  for (auto _ : state) {
+    for (std::int64_t t = 0; t < kSamplesPerRun / 4; ++t) {
+      rng.draw_indices(t, static_cast<std::uint64_t>(data.rows()), rows);
+      for (std::int64_t i : rows) {
+        const auto row = data.row(i);
+        const double y = data.label[static_cast<std::size_t>(i)];
+        const double g = -y / (1.0 + std::exp(y * row.dot(x.data())));
+        for (std::int64_t j = 0; j < row.size; ++j) x[row.index[j]] -= 0.5 * g * row.value[j];
+      }
+    }
+    benchmark::DoNotOptimize(x.data());
+    samples += kSamplesPerRun;
+  }
+  state.counters["samples_per_s"] =
+      benchmark::Counter(static_cast<double>(samples), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_BareSparseSgdLoop)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+}  // namespace
+
+BENCHMARK_MAIN();
