@@ -1,18 +1,20 @@
 // localsgd: Local SGD from the command line. See README.md and `localsgd --help`.
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
+#include "localsgd/core/atomic_file.hpp"
 #include "localsgd/core/errors.hpp"
 
 namespace {
 
-// DESIGN.md §2: 130 on SIGINT, 143 on SIGTERM. _exit is async-signal-safe; output files
-// are written to a temporary name first, so none is left half-written under its own name.
+// DESIGN.md §2: 130 on SIGINT, 143 on SIGTERM. Output files are written under a temporary
+// name and renamed when complete; the handler removes a temporary file in progress.
 extern "C" void exit_on_signal(int signal) {
   ::_Exit(signal == SIGINT ? 130 : 143);
 }

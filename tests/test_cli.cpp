@@ -1,5 +1,12 @@
 // The command-line contract (DESIGN.md §2): outputs, exit codes, one-line errors.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -139,6 +146,33 @@ TEST(Cli, PaperStepSizeUsesItsShiftForTheOutputWeights) {
   const auto s = nlohmann::json::parse(last_line(r.out));
   EXPECT_NE(s["lr"].get<std::string>().find("paper("), std::string::npos);
   EXPECT_GT(s["avg_shift"].get<double>(), 16.0);  // a = max(16 kappa, H) with kappa > 1
+}
+
+}  // namespace
+
+namespace {
+
+// Starts a long run, sends `signal` once it is training, and returns the exit code.
+int exit_code_after_signal(int signal) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    dup2(devnull, 2);
+    execl(LOCALSGD_CLI, LOCALSGD_CLI, "train", "--plugin", "logreg", "--steps", "2000000000",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  kill(pid, signal);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+TEST(Cli, SignalsGiveTheirDocumentedExitCodes) {
+  EXPECT_EQ(exit_code_after_signal(SIGINT), 130);
+  EXPECT_EQ(exit_code_after_signal(SIGTERM), 143);
 }
 
 }  // namespace

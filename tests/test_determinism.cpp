@@ -70,3 +70,34 @@ TEST(Determinism, ExecutableSummaryIsIdenticalForOneAndTwoThreads) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(BatchMultiplier, MinibatchScheduleIsLocalSgdWithHEqualOneAndBiggerBatches) {
+  // A schedule with batch multiplier 4 turns T = 40 steps of batch 3 into 10 steps of
+  // batch 12, syncing every step: the same computation as H = 1 with b = 12.
+  auto run_with = [](const std::string& schedule, const char* H, std::int64_t b, std::int64_t T) {
+    core::TrainRequest r;
+    r.objective = "logreg";
+    r.reader_params.set("n", "500");
+    r.schedule = schedule;
+    r.schedule_params.set("H", H);
+    r.workers = 2;
+    r.batch = b;
+    r.steps = T;
+    r.step_size = "constant";
+    r.step_size_params.set("eta", "0.5");
+    return core::train(r);
+  };
+  const auto big =
+      run_with(std::string(LOCALSGD_FIXTURE_DIR) + "/fixture_minibatch.so", "4", 3, 40);
+  const auto same = run_with("constant", "1", 12, 10);
+  EXPECT_EQ(big.summary["steps"], 10);
+  EXPECT_EQ(big.summary["batch"], 12);
+  EXPECT_EQ(big.summary["rounds"], 10);
+  EXPECT_EQ(big.summary["grad_evals"], 240);
+  EXPECT_TRUE(bitwise_equal(big.result.x_hat, same.result.x_hat));
+  EXPECT_TRUE(bitwise_equal(big.result.x_last, same.result.x_last));
+}
+
+}  // namespace

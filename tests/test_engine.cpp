@@ -324,3 +324,61 @@ TEST(Engine, ObjectiveValueIsTheMeanLossPlusRegulariser) {
 }
 
 }  // namespace
+
+namespace {
+
+// Logistic loss with an unregularised intercept, written here independently of the plugin.
+class LogisticWithIntercept final : public localsgd::MarginObjective {
+ public:
+  LogisticWithIntercept(std::int64_t cols, double lambda) : cols_(cols), lambda_(lambda) {}
+  std::int64_t dimension() const override { return cols_ + 1; }
+  localsgd::Curvature curvature() const override { return {}; }
+  double lambda() const override { return lambda_; }
+  bool has_intercept() const override { return true; }
+  double margin_loss(double z, double y) const override { return std::log1p(std::exp(-y * z)); }
+  void margin_derivatives(std::span<const double> z, std::span<const double> y,
+                          std::span<double> d) const override {
+    for (std::size_t i = 0; i < z.size(); ++i) d[i] = -y[i] / (1.0 + std::exp(y[i] * z[i]));
+  }
+  double predict(const localsgd::SparseRow&, std::span<const double>) const override { return 0; }
+
+ private:
+  std::int64_t cols_;
+  double lambda_;
+};
+
+TEST(Engine, InterceptIsUnregularisedAndMatchesTheReference) {
+  const Dataset data = small_dataset(19, 6);
+  const LogisticWithIntercept objective(6, 0.2);
+  // The SDK's generic gradient (used by the reference) includes the intercept.
+  std::vector<std::int64_t> rows{0, 3, 3, 11, 18};
+  std::vector<double> x{0.1, -0.2, 0.3, 0.0, 0.5, -0.4, 0.7};
+  EXPECT_LT(localsgd::gradient_check(objective, data.view(), rows, x), 1e-7);
+
+  DenseOnly dense(objective);
+  DecayingRate rate;
+  for (const localsgd::Objective* used : {static_cast<const localsgd::Objective*>(&objective),
+                                          static_cast<const localsgd::Objective*>(&dense)}) {
+    ListSchedule schedule({2, 5, 9}, 0);
+    core::EngineConfig config;
+    config.workers = 3;
+    config.batch = 2;
+    config.steps = 12;
+    config.seed = 5;
+    config.avg_shift = 2.0;
+    const auto result = core::run_local_sgd(*used, data.view(), schedule, rate, config);
+    const Reference ref =
+        reference_local_sgd(objective, data.view(), {2, 5, 9}, 0, 12, 3, 2, 5, rate, 2.0);
+    expect_close(result.x_last, ref.x_last, 1e-12);
+    expect_close(result.x_hat, ref.x_hat, 1e-12);
+    EXPECT_GT(std::abs(result.x_last.back()), 1e-3);  // the intercept moved
+  }
+  // f includes no penalty on the intercept.
+  std::vector<double> only_bias(7, 0.0);
+  only_bias.back() = 3.0;
+  double expected = 0;
+  for (double y : data.label) expected += std::log1p(std::exp(-y * 3.0));
+  EXPECT_NEAR(core::evaluate_objective(objective, data.view(), only_bias), expected / 19, 1e-14);
+}
+
+}  // namespace

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -12,6 +13,30 @@
 
 namespace localsgd::core {
 namespace fs = std::filesystem;
+namespace {
+
+// The temporary file being written, for the signal handler (no allocation there).
+char g_partial_path[4096];
+volatile std::sig_atomic_t g_partial_active = 0;
+
+class PartialOutputGuard {
+ public:
+  explicit PartialOutputGuard(const fs::path& temp) {
+    const std::string& s = temp.native();
+    if (s.size() >= sizeof g_partial_path) return;
+    std::memcpy(g_partial_path, s.c_str(), s.size() + 1);
+    g_partial_active = 1;
+  }
+  ~PartialOutputGuard() { g_partial_active = 0; }
+  PartialOutputGuard(const PartialOutputGuard&) = delete;
+  PartialOutputGuard& operator=(const PartialOutputGuard&) = delete;
+};
+
+}  // namespace
+
+void remove_partial_output() noexcept {
+  if (g_partial_active) ::unlink(g_partial_path);
+}
 
 void write_file_atomically(const fs::path& path, const std::function<void(std::ostream&)>& write) {
   const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
@@ -21,6 +46,7 @@ void write_file_atomically(const fs::path& path, const std::function<void(std::o
                     "cannot write: directory " + dir.string() + " does not exist");
   const fs::path temp =
       dir / ("." + path.filename().string() + ".tmp." + std::to_string(::getpid()));
+  PartialOutputGuard guard(temp);
   try {
     std::ofstream out(temp, std::ios::binary | std::ios::trunc);
     if (!out)

@@ -289,14 +289,14 @@ double evaluate_objective(const Objective& objective, const DataView& data,
       tbb::blocked_range<std::int64_t>(0, data.rows(), 2048), 0.0,
       [&](const tbb::blocked_range<std::int64_t>& r, double acc) {
         for (std::int64_t i = r.begin(); i != r.end(); ++i)
-          acc += margin->margin_loss(data.row(i).dot(x.data()),
+          acc += margin->margin_loss(margin->margin(data.row(i), x),
                                      data.label[static_cast<std::size_t>(i)]);
         return acc;
       },
       std::plus<double>(), tbb::simple_partitioner());
-  double norm2 = 0.0;
-  for (double v : x) norm2 += v * v;
-  return loss_sum / static_cast<double>(data.rows()) + 0.5 * margin->lambda() * norm2;
+  const std::span<const double> weights(x.data(), margin->regularised_size(x));
+  return loss_sum / static_cast<double>(data.rows()) +
+         0.5 * margin->lambda() * MarginObjective::squared_norm(weights);
 }
 
 }  // namespace localsgd::core

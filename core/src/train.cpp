@@ -66,16 +66,21 @@ TrainOutcome train(const TrainRequest& request) {
   auto schedule = make_schedule(schedule_manifest, request.schedule_params);
   const std::int64_t period =
       call_plugin(schedule_manifest, "nominal_period", [&] { return schedule->nominal_period(); });
+  // A mini-batch baseline schedule trades steps for batch size at equal samples.
+  const std::int64_t multiplier = call_plugin(schedule_manifest, "batch_multiplier",
+                                              [&] { return schedule->batch_multiplier(); });
+  if (multiplier < 1) throw PluginError("schedule returned a batch multiplier below 1");
+
   const auto step_size = call_plugin(objective_manifest, "curvature", [&] {
     return make_step_size(request.step_size, request.step_size_params,
-                          {*objective, request.batch, data.rows(), period});
+                          {*objective, request.batch * multiplier, data.rows(), period});
   });
   const double load_seconds = seconds_since(load_start);
 
   EngineConfig config;
   config.workers = request.workers;
-  config.batch = request.batch;
-  config.steps = resolve_steps(request, data.rows());
+  config.batch = request.batch * multiplier;
+  config.steps = (resolve_steps(request, data.rows()) + multiplier - 1) / multiplier;
   config.seed = request.seed;
   config.threads = request.threads;
   config.avg_shift =

@@ -6,6 +6,7 @@
 // the syncing thread writes nothing but the average.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <span>
@@ -39,19 +40,22 @@ inline double iterate_weight(double shift, std::int64_t t) {
   return at * at;
 }
 
-// Sparse path for f(x) = (1/n) sum phi(a_i.x, y_i) + (lambda/2)|x|^2.
-// x = s·v: the decay (1 - eta lambda) of a step multiplies s, so only the batch's stored
+// Sparse path for f(x) = (1/n) sum phi(a_i.w + beta, y_i) + (lambda/2)|w|^2.
+// w = s·v: the decay (1 - eta lambda) of a step multiplies s, so only the batch's stored
 // entries of v change. The weighted sum is A = u + c·v with c = sum of w_t s_t since
-// the last flush; when v[j] changes by delta, u[j] -= c·delta keeps A unchanged.
+// the last flush; when v[j] changes by delta, u[j] -= c·delta keeps A unchanged. The
+// intercept beta (when the objective has one) is a plain scalar, never decayed.
 class MarginWorker {
  public:
   MarginWorker(const MarginObjective& objective, std::span<const double> x0, WorkerRng rng,
                std::int64_t batch)
       : objective_(objective),
         lambda_(objective.lambda()),
+        intercept_(objective.has_intercept()),
         rng_(rng),
-        v_(x0.begin(), x0.end()),
-        u_(x0.size(), 0.0),
+        v_(x0.begin(), x0.begin() + static_cast<std::ptrdiff_t>(objective.regularised_size(x0))),
+        bias_(intercept_ ? x0.back() : 0.0),
+        u_(v_.size(), 0.0),
         rows_(static_cast<std::size_t>(batch)),
         next_rows_(rows_.size()),
         z_(rows_.size()),
@@ -66,7 +70,9 @@ class MarginWorker {
     double* u = u_.data();
     if (first_step < end_step) rng_.draw_indices(first_step, n, rows_);
     for (std::int64_t t = first_step; t < end_step; ++t) {
-      c_ += iterate_weight(env.shift, t) * s_;  // A += w_t x_t
+      const double w = iterate_weight(env.shift, t);
+      c_ += w * s_;  // A += w_t x_t
+      bias_sum_ += w * bias_;
       const double eta = env.step_size.at(t);
       // Rows are random, so their first touch misses the cache: draw the next step's
       // indices now and prefetch their entries while this step computes.
@@ -75,7 +81,7 @@ class MarginWorker {
         for (std::int64_t i : next_rows_) prefetch_row(env.data, i);
       }
       for (std::size_t i = 0; i < rows_.size(); ++i) {
-        z_[i] = s_ * env.data.row(rows_[i]).dot(v);
+        z_[i] = s_ * env.data.row(rows_[i]).dot(v) + bias_;
         y_[i] = env.data.label[static_cast<std::size_t>(rows_[i])];
       }
       objective_.margin_derivatives(z_, y_, dphi_);
@@ -87,8 +93,10 @@ class MarginWorker {
                              " (needs eta*lambda < 1)");
       s_ *= decay;
       const double scale = -eta * inv_batch / s_;
+      double dphi_sum = 0.0;
       for (std::size_t i = 0; i < rows_.size(); ++i) {
         const double coefficient = scale * dphi_[i];
+        dphi_sum += dphi_[i];
         if (coefficient == 0.0) continue;
         const SparseRow row = env.data.row(rows_[i]);
         for (std::int64_t j = 0; j < row.size; ++j) {
@@ -97,6 +105,7 @@ class MarginWorker {
           u[row.index[j]] -= c_ * delta;
         }
       }
+      if (intercept_) bias_ -= eta * inv_batch * dphi_sum;
       // Renormalise long before v leaves double range: the weighted sum u + c·v loses
       // about log10(1/s) digits to cancellation, so keep s above 1e-3.
       if (s_ < 1e-3) normalize();
@@ -105,15 +114,18 @@ class MarginWorker {
   }
 
   void add_model_to(std::span<double> out, std::size_t begin, std::size_t end) const {
+    const std::size_t weights_end = std::min(end, v_.size());
     if (pending_ != nullptr) {
       for (std::size_t j = begin; j < end; ++j) out[j] += pending_[j];
-    } else {
-      for (std::size_t j = begin; j < end; ++j) out[j] += s_ * v_[j];
+      return;
     }
+    for (std::size_t j = begin; j < weights_end; ++j) out[j] += s_ * v_[j];
+    if (intercept_ && begin <= v_.size() && v_.size() < end) out[v_.size()] += bias_;
   }
   // A = u + c·v whether or not a new model is pending: adopting one leaves A unchanged.
   void add_accumulator_to(std::span<double> out) const {
-    for (std::size_t j = 0; j < out.size(); ++j) out[j] += u_[j] + c_ * v_[j];
+    for (std::size_t j = 0; j < v_.size(); ++j) out[j] += u_[j] + c_ * v_[j];
+    if (intercept_) out[v_.size()] += bias_sum_;
   }
   // `x` must stay valid until the next run() starts.
   void reset_later(const double* x) { pending_ = x; }
@@ -123,6 +135,7 @@ class MarginWorker {
     if (pending_ == nullptr) return;
     flush();
     v_.assign(pending_, pending_ + v_.size());
+    if (intercept_) bias_ = pending_[v_.size()];
     s_ = 1.0;
     pending_ = nullptr;
   }
@@ -138,11 +151,14 @@ class MarginWorker {
 
   const MarginObjective& objective_;
   const double lambda_;
+  const bool intercept_;
   const WorkerRng rng_;
   std::vector<double> v_;
   double s_ = 1.0;
+  double bias_;
   std::vector<double> u_;
   double c_ = 0.0;
+  double bias_sum_ = 0.0;            // sum of w_t beta_t
   const double* pending_ = nullptr;  // the model to adopt before the next step
   // Per-step scratch, allocated once.
   std::vector<std::int64_t> rows_, next_rows_;

@@ -69,7 +69,9 @@ class LOCALSGD_API Objective {
   virtual double predict(const SparseRow& row, std::span<const double> x) const = 0;
 };
 
-// f(x) = (1/n) sum_i phi(a_i . x, y_i) + (lambda/2)|x|^2.
+// f(x) = (1/n) sum_i phi(a_i . w + beta, y_i) + (lambda/2)|w|^2, where x = (w, beta): the
+// weights w (one per column), then, only when has_intercept(), an unregularised intercept
+// beta as the last coordinate (dimension() = cols + 1).
 class LOCALSGD_API MarginObjective : public Objective {
  public:
   virtual double lambda() const = 0;
@@ -80,31 +82,47 @@ class LOCALSGD_API MarginObjective : public Objective {
   virtual void margin_derivatives(std::span<const double> z, std::span<const double> y,
                                   std::span<double> dphi) const = 0;
 
+  virtual bool has_intercept() const { return false; }
+
   const MarginObjective* as_margin() const override { return this; }
+
+  // z = a . w (+ beta).
+  double margin(const SparseRow& row, std::span<const double> x) const {
+    const double z = row.dot(x.data());
+    return has_intercept() ? z + x.back() : z;
+  }
 
   double loss_and_gradient(const DataView& data, std::span<const std::int64_t> rows,
                            std::span<const double> x, std::span<double> gradient) const override {
     const double lam = lambda();
-    for (std::size_t j = 0; j < gradient.size(); ++j) gradient[j] = lam * x[j];
+    const std::size_t weights = regularised_size(x);
+    for (std::size_t j = 0; j < gradient.size(); ++j) gradient[j] = j < weights ? lam * x[j] : 0.0;
     double loss = 0.0;
     const double inv_b = 1.0 / static_cast<double>(rows.size());
     for (std::int64_t i : rows) {
       const SparseRow r = data.row(i);
-      const double z = r.dot(x.data());
+      const double z = margin(r, x);
       const double y = data.label[static_cast<std::size_t>(i)];
       double d = 0.0;
       margin_derivatives({&z, 1}, {&y, 1}, {&d, 1});
       loss += margin_loss(z, y);
       for (std::int64_t j = 0; j < r.size; ++j) gradient[r.index[j]] += inv_b * d * r.value[j];
+      if (has_intercept()) gradient.back() += inv_b * d;
     }
-    return loss * inv_b + 0.5 * lam * squared_norm(x);
+    return loss * inv_b + 0.5 * lam * squared_norm(x.first(weights));
   }
 
   double value(const DataView& data, std::span<const double> x) const override {
     double loss = 0.0;
     for (std::int64_t i = 0; i < data.rows(); ++i)
-      loss += margin_loss(data.row(i).dot(x.data()), data.label[static_cast<std::size_t>(i)]);
-    return loss / static_cast<double>(data.rows()) + 0.5 * lambda() * squared_norm(x);
+      loss += margin_loss(margin(data.row(i), x), data.label[static_cast<std::size_t>(i)]);
+    return loss / static_cast<double>(data.rows()) +
+           0.5 * lambda() * squared_norm(x.first(regularised_size(x)));
+  }
+
+  // Number of leading coordinates the L2 term applies to (all but the intercept).
+  std::size_t regularised_size(std::span<const double> x) const {
+    return has_intercept() ? x.size() - 1 : x.size();
   }
 
   static double squared_norm(std::span<const double> x) {

@@ -35,6 +35,7 @@ struct SyncContext {
   std::int64_t workers;      // K
   std::int64_t total_steps;  // T
   const LazyValue* objective_at_average;  // F(mean of workers' models) at this boundary
+  std::int64_t worker = -1;  // -1: synchronous run (all workers share the clock `step`)
 };
 
 struct SyncEvent {
@@ -54,6 +55,11 @@ class LOCALSGD_API Schedule {
 
   // The nominal period H, used as the default shift a of the weighted output average.
   virtual std::int64_t nominal_period() const = 0;
+
+  // Mini-batch SGD at equal samples and rounds (Woodworth et al.): a schedule that returns
+  // m > 1 makes the run take ceil(T/m) steps of batch m·b per worker instead of T steps
+  // of batch b. Local SGD schedules keep the default 1.
+  virtual std::int64_t batch_multiplier() const { return 1; }
 
   // Called with the previous global model and the plain mean of the participating
   // workers (all workers only). Return false to keep the plain mean; return true after

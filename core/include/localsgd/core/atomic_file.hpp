@@ -9,6 +9,10 @@
 
 namespace localsgd::core {
 
+// Removes the temporary file of a write in progress, if any. Async-signal-safe: the
+// SIGINT/SIGTERM handler calls it so that an interrupted run leaves no partial file.
+void remove_partial_output() noexcept;
+
 // Calls `write` with a stream to a temporary file, then renames it to `path`.
 // Throws DataError (exit 3) naming `path` when the file cannot be written.
 void write_file_atomically(const std::filesystem::path& path,
