@@ -15,10 +15,7 @@
 #include <vector>
 
 #include "localsgd/core/plugins.hpp"
-
-#ifndef LOCALSGD_DATA_DIR
-#error "LOCALSGD_DATA_DIR must name the shared data directory"
-#endif
+#include "test_support.hpp"
 
 namespace {
 
@@ -26,20 +23,6 @@ namespace fs = std::filesystem;
 using localsgd::DataError;
 using localsgd::Dataset;
 using Entries = std::vector<std::pair<std::int32_t, double>>;
-
-bool running_in_ci() {
-  const char* ci = std::getenv("CI");
-  return ci != nullptr && std::string(ci) == "true";
-}
-
-// A real data file is a hard requirement in CI and optional on a developer's machine.
-#define REQUIRE_DATA_FILE(path)                                                      \
-  do {                                                                               \
-    if (!fs::exists(path)) {                                                         \
-      if (running_in_ci()) FAIL() << "missing data file " << (path) << " (CI=true)"; \
-      GTEST_SKIP() << "missing data file " << (path);                                \
-    }                                                                                \
-  } while (false)
 
 Entries row_entries(const Dataset& data, std::int64_t row) {
   Entries out;
@@ -314,7 +297,7 @@ TEST_F(LibsvmReaderTest, RequiresAPath) {
 
 TEST_F(LibsvmReaderTest, W8aMatchesPublishedStatistics) {
   const fs::path path = fs::path(LOCALSGD_DATA_DIR) / "w8a";
-  REQUIRE_DATA_FILE(path);
+  LOCALSGD_REQUIRE_DATA_FILE(path);
   const Dataset d = read_path(path);
   EXPECT_EQ(d.rows(), 49'749);
   EXPECT_EQ(d.cols, 300);
@@ -330,7 +313,7 @@ TEST_F(LibsvmReaderTest, W8aMatchesPublishedStatistics) {
 
 TEST_F(LibsvmReaderTest, A9aTestKeepsExplicitZeroOnRowFive) {
   const fs::path path = fs::path(LOCALSGD_DATA_DIR) / "a9a.t";
-  REQUIRE_DATA_FILE(path);
+  LOCALSGD_REQUIRE_DATA_FILE(path);
   const Dataset d = read_path(path);
   EXPECT_EQ(d.rows(), 16'281);
   EXPECT_EQ(d.cols, 123);
@@ -342,7 +325,7 @@ TEST_F(LibsvmReaderTest, A9aTestKeepsExplicitZeroOnRowFive) {
 
 TEST_F(LibsvmReaderTest, DnaScaleHasIntegerClassLabels) {
   const fs::path path = fs::path(LOCALSGD_DATA_DIR) / "dna.scale";
-  REQUIRE_DATA_FILE(path);
+  LOCALSGD_REQUIRE_DATA_FILE(path);
   const Dataset d = read_path(path);
   std::map<double, std::int64_t> labels;
   for (const double y : d.label) ++labels[y];

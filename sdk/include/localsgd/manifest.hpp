@@ -62,52 +62,47 @@ struct Manifest {
   std::unique_ptr<Schedule> (*make_schedule)(const ParamMap&);
 };
 
+namespace detail {
+inline Manifest manifest_without_factory(PluginKind kind, const char* name, const char* version,
+                                         const char* description,
+                                         std::span<const ParamDoc> params) {
+  return {kAbiVersion,   kind,          name,    version, description,
+          params.data(), params.size(), nullptr, nullptr, nullptr};
+}
+}  // namespace detail
+
 // Builders: a Manifest whose factory constructs T from its arguments.
 template <class T>
 Manifest objective_manifest(const char* name, const char* version, const char* description,
                             std::span<const ParamDoc> params) {
-  return {kAbiVersion,
-          PluginKind::objective,
-          name,
-          version,
-          description,
-          params.data(),
-          params.size(),
-          [](const ObjectiveArgs& args) -> std::unique_ptr<Objective> {
-            return std::make_unique<T>(args);
-          },
-          nullptr,
-          nullptr};
+  Manifest m =
+      detail::manifest_without_factory(PluginKind::objective, name, version, description, params);
+  m.make_objective = [](const ObjectiveArgs& args) -> std::unique_ptr<Objective> {
+    return std::make_unique<T>(args);
+  };
+  return m;
 }
 
 template <class T>
 Manifest reader_manifest(const char* name, const char* version, const char* description,
                          std::span<const ParamDoc> params) {
-  return {kAbiVersion,
-          PluginKind::reader,
-          name,
-          version,
-          description,
-          params.data(),
-          params.size(),
-          nullptr,
-          [](const ParamMap& p) -> std::unique_ptr<Reader> { return std::make_unique<T>(p); },
-          nullptr};
+  Manifest m =
+      detail::manifest_without_factory(PluginKind::reader, name, version, description, params);
+  m.make_reader = [](const ParamMap& p) -> std::unique_ptr<Reader> {
+    return std::make_unique<T>(p);
+  };
+  return m;
 }
 
 template <class T>
 Manifest schedule_manifest(const char* name, const char* version, const char* description,
                            std::span<const ParamDoc> params) {
-  return {kAbiVersion,
-          PluginKind::schedule,
-          name,
-          version,
-          description,
-          params.data(),
-          params.size(),
-          nullptr,
-          nullptr,
-          [](const ParamMap& p) -> std::unique_ptr<Schedule> { return std::make_unique<T>(p); }};
+  Manifest m =
+      detail::manifest_without_factory(PluginKind::schedule, name, version, description, params);
+  m.make_schedule = [](const ParamMap& p) -> std::unique_ptr<Schedule> {
+    return std::make_unique<T>(p);
+  };
+  return m;
 }
 
 using ManifestFunction = const Manifest*();
