@@ -56,6 +56,7 @@ class DenseOnly final : public localsgd::Objective {
   double value(const DataView& data, std::span<const double> x) const override {
     return inner_.value(data, x);
   }
+  Prediction prediction_kind() const override { return Prediction::value; }
   double predict(const localsgd::SparseRow& row, std::span<const double> x) const override {
     return inner_.predict(row, x);
   }
@@ -340,6 +341,7 @@ class LogisticWithIntercept final : public localsgd::MarginObjective {
                           std::span<double> d) const override {
     for (std::size_t i = 0; i < z.size(); ++i) d[i] = -y[i] / (1.0 + std::exp(y[i] * z[i]));
   }
+  Prediction prediction_kind() const override { return Prediction::value; }
   double predict(const localsgd::SparseRow&, std::span<const double>) const override { return 0; }
 
  private:

@@ -21,6 +21,7 @@ class Curved final : public localsgd::Objective {
     return 0;
   }
   double value(const localsgd::DataView&, std::span<const double>) const override { return 0; }
+  Prediction prediction_kind() const override { return Prediction::value; }
   double predict(const localsgd::SparseRow&, std::span<const double>) const override { return 0; }
 
  private:

@@ -179,9 +179,9 @@ void check_params_declared(const Manifest& manifest, const ParamMap& params) {
 }  // namespace
 
 std::unique_ptr<Objective> make_objective(const Manifest& manifest, const ParamMap& params,
-                                          const DataView& data) {
+                                          const DataView& data, std::int64_t cols) {
   check_params_declared(manifest, params);
-  ObjectiveArgs args{params, data};
+  ObjectiveArgs args{params, data, cols < 0 ? data.cols : cols};
   return call_plugin(manifest, "its factory", [&] { return manifest.make_objective(args); });
 }
 

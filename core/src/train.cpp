@@ -94,8 +94,8 @@ TrainOutcome train(const TrainRequest& request) {
 
   if (!request.out.empty()) {
     Model model{objective_manifest.name, request.objective_params.all(), data.cols, r.x_hat};
-    if (!model.params.count("lambda") && objective->as_margin())
-      model.params["lambda"] = nlohmann::json(objective->as_margin()->lambda()).dump();
+    const ParamMap resolved = objective->resolved_params();
+    for (const auto& [key, value] : resolved.all()) model.params[key] = value;
     save_model(request.out, model);
   }
 

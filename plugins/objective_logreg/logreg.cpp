@@ -3,6 +3,7 @@
 // Labels 0/1 are read as -1/+1. Curvature: mu = lambda; L_max = max_i |a_i|^2/4 + lambda;
 // L = lambda_max(A^T A)/(4n) + lambda, from power iteration (computed on first use).
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <mutex>
 #include <string>
@@ -81,6 +82,7 @@ class LogisticRegression final : public localsgd::MarginObjective {
  public:
   explicit LogisticRegression(const localsgd::ObjectiveArgs& args)
       : data_(args.data),
+        cols_(std::max<std::int64_t>(1, args.cols)),
         lambda_(args.params.has("lambda")
                     ? args.params.nonnegative_number("lambda", 0)
                     : 1.0 / static_cast<double>(std::max<std::int64_t>(1, args.data.rows()))) {
@@ -93,7 +95,7 @@ class LogisticRegression final : public localsgd::MarginObjective {
     }
   }
 
-  std::int64_t dimension() const override { return std::max<std::int64_t>(1, data_.cols); }
+  std::int64_t dimension() const override { return cols_; }
 
   localsgd::Curvature curvature() const override {
     std::call_once(spectral_once_, [&] { spectral_ = top_eigenvalue_of_gram(data_) / 4.0; });
@@ -113,12 +115,30 @@ class LogisticRegression final : public localsgd::MarginObjective {
     }
   }
 
+  void margin_second_derivatives(std::span<const double> z, std::span<const double>,
+                                 std::span<double> d2phi) const override {
+    for (std::size_t i = 0; i < z.size(); ++i) {
+      const double p = inverse_one_plus_exp(-z[i]);  // sigma(z); the sign of y cancels
+      d2phi[i] = p * (1.0 - p);
+    }
+  }
+
+  localsgd::ParamMap resolved_params() const override {
+    localsgd::ParamMap p;
+    char buffer[32];
+    const auto end = std::to_chars(buffer, buffer + sizeof buffer, lambda_).ptr;
+    p.set("lambda", std::string(buffer, end));
+    return p;
+  }
+
+  Prediction prediction_kind() const override { return Prediction::probability; }
   double predict(const localsgd::SparseRow& row, std::span<const double> x) const override {
     return inverse_one_plus_exp(-row.dot(x.data()));  // P(y = +1)
   }
 
  private:
   const DataView data_;
+  const std::int64_t cols_;
   const double lambda_;
   double max_row_norm2_ = 0.0;
   mutable std::once_flag spectral_once_;

@@ -13,6 +13,7 @@
 //    a batch of rows; the engine takes dense steps.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -65,8 +66,27 @@ class LOCALSGD_API Objective {
   // Non-null when the objective is generalised-linear; the engine then uses the sparse path.
   virtual const MarginObjective* as_margin() const { return nullptr; }
 
-  // What a prediction for one row means, used by eval/predict: a class label or a value.
+  // What predict() returns, which decides how eval scores a model.
+  enum class Prediction : std::uint32_t {
+    probability,  // P(y = +1) of a binary classifier: accuracy at threshold 1/2
+    label,        // a class label, compared with the row's label: accuracy
+    value,        // a real value: RMSE
+  };
+  virtual Prediction prediction_kind() const = 0;
   virtual double predict(const SparseRow& row, std::span<const double> x) const = 0;
+
+  // The parameters as resolved at construction, defaults filled in (e.g. lambda = 1/n of
+  // the training data, the class labels of a multiclass model). Model files record them,
+  // so eval and predict rebuild the same objective on other data.
+  virtual ParamMap resolved_params() const { return {}; }
+
+  // Optional exact Hessian-vector product over all rows of `data` at x, for the exact
+  // solver (Newton-CG). Return false when not provided; the solver then uses L-BFGS.
+  virtual bool hessian_vector_product(const DataView& data, std::span<const double> x,
+                                      std::span<const double> v, std::span<double> out) const {
+    (void)data, (void)x, (void)v, (void)out;
+    return false;
+  }
 };
 
 // f(x) = (1/n) sum_i phi(a_i . w + beta, y_i) + (lambda/2)|w|^2, where x = (w, beta): the
@@ -83,6 +103,19 @@ class LOCALSGD_API MarginObjective : public Objective {
                                   std::span<double> dphi) const = 0;
 
   virtual bool has_intercept() const { return false; }
+
+  // d^2 phi / dz^2 for a batch, used by the exact solver (Newton). The default
+  // differentiates margin_derivatives numerically; override it with the exact formula.
+  virtual void margin_second_derivatives(std::span<const double> z, std::span<const double> y,
+                                         std::span<double> d2phi) const {
+    for (std::size_t i = 0; i < z.size(); ++i) {
+      const double h = 1e-5 * std::max(1.0, std::abs(z[i]));
+      const double zs[2] = {z[i] + h, z[i] - h}, ys[2] = {y[i], y[i]};
+      double d[2];
+      margin_derivatives(zs, ys, d);
+      d2phi[i] = (d[0] - d[1]) / (2 * h);
+    }
+  }
 
   const MarginObjective* as_margin() const override { return this; }
 
@@ -132,11 +165,14 @@ class LOCALSGD_API MarginObjective : public Objective {
   }
 };
 
-// What an objective factory receives: its parameters and the training data (to size the
-// model, check labels, estimate curvature). The data outlives the objective.
+// What an objective factory receives: its parameters and the data (to size the model,
+// check labels, estimate curvature). The data outlives the objective.
 struct ObjectiveArgs {
   const ParamMap& params;
   const DataView& data;
+  // Feature columns of the model: data.cols when training; the trained model's when
+  // evaluating it on data that has fewer columns (the missing ones are zeros).
+  std::int64_t cols;
 };
 
 }  // namespace localsgd

@@ -39,8 +39,9 @@ std::vector<PluginListing> discover_plugins();
 // Factories. Parameters are checked against the manifest first (unknown key -> ParamError
 // listing the known ones); an exception escaping the factory becomes a PluginError unless
 // it is a DataError or ParamError, which keep their meaning.
+// `cols` is the model's number of feature columns; -1 means data.cols.
 std::unique_ptr<Objective> make_objective(const Manifest& manifest, const ParamMap& params,
-                                          const DataView& data);
+                                          const DataView& data, std::int64_t cols = -1);
 std::unique_ptr<Reader> make_reader(const Manifest& manifest, const ParamMap& params);
 std::unique_ptr<Schedule> make_schedule(const Manifest& manifest, const ParamMap& params);
 
