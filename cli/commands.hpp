@@ -7,6 +7,8 @@
 namespace localsgd::cli {
 
 void set_train_command(CLI::App& app);
+void set_solve_command(CLI::App& app);
+void set_eval_commands(CLI::App& app);  // eval and predict
 void set_plugins_command(CLI::App& app);
 
 }  // namespace localsgd::cli

@@ -39,6 +39,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", "localsgd 0.1.0");
   app.set_config("--config", "", "TOML/INI file of options; a [train] section sets train's");
   localsgd::cli::set_train_command(app);
+  localsgd::cli::set_solve_command(app);
+  localsgd::cli::set_eval_commands(app);
   localsgd::cli::set_plugins_command(app);
 
   try {
@@ -47,8 +49,9 @@ int main(int argc, char** argv) {
     if (argc > 1 && argv[1][0] != '-' &&
         std::none_of(commands.begin(), commands.end(),
                      [&](const CLI::App* c) { return c->get_name() == argv[1]; }))
-      throw localsgd::UsageError(std::string("unknown command '") + argv[1] +
-                                 "'; commands: train, plugins (see localsgd --help)");
+      throw localsgd::UsageError(
+          std::string("unknown command '") + argv[1] +
+          "'; commands: train, solve, eval, predict, plugins (see localsgd --help)");
     app.parse(argc, argv);
     return localsgd::kExitOk;
   } catch (const CLI::Success& e) {

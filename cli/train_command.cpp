@@ -21,7 +21,7 @@ struct TrainFlags {
   std::vector<std::string> params, reader_params, schedule_params, lr_params;
   std::optional<std::int64_t> local_steps;
   std::optional<std::int64_t> steps;
-  std::optional<double> epochs, avg_shift, fstar;
+  std::optional<double> epochs, avg_shift, fstar, target, target_rel;
   std::string format = "table";
   bool quiet = false;
 };
@@ -47,14 +47,19 @@ void run_train(TrainFlags& flags) {
   r.epochs = flags.epochs;
   r.avg_shift = flags.avg_shift;
   r.fstar = flags.fstar;
+  r.target = flags.target;
+  r.target_rel = flags.target_rel;
 
   // Caps every TBB parallel region of the process, evaluation included.
   std::optional<tbb::global_control> cap;
   if (r.threads > 0) cap.emplace(tbb::global_control::max_allowed_parallelism, r.threads);
 
-  const core::TrainOutcome outcome = core::train(r);
-  if (!flags.quiet || format == core::OutputFormat::json)
-    core::print_event(std::cout, format, outcome.summary);
+  core::EventPrinter printer(std::cout, format);
+  const bool print = !flags.quiet || format == core::OutputFormat::json;
+  const core::TrainOutcome outcome = core::train(r, [&](const nlohmann::ordered_json& event) {
+    if (print) printer.print(event);
+  });
+  if (print) printer.print(outcome.summary);
 }
 
 }  // namespace
@@ -71,6 +76,8 @@ void set_train_command(CLI::App& app) {
   model->add_option("--reader", r.reader,
                     "reader plugin (default: libsvm, or synthetic without --data)");
   model->add_option("--reader-param", flags->reader_params, "reader parameter key=value");
+  model->add_option("--test", r.test, "test data: accuracy or RMSE in progress and summary");
+  model->add_option("--init", r.init, "model file every worker starts from (warm start)");
 
   auto* algo = train->add_option_group("Algorithm");
   algo->add_option("--workers,-K", r.workers, "number of workers K")
@@ -102,6 +109,14 @@ void set_train_command(CLI::App& app) {
 
   auto* output = train->add_option_group("Output");
   output->add_option("--fstar", flags->fstar, "known optimum f*, to report suboptimality");
+  auto* target = output->add_option("--target", flags->target,
+                                    "stop when f(x_hat) - f* <= EPS (f* from --fstar or solved)");
+  output->add_option("--target-rel", flags->target_rel, "stop when (f(x_hat) - f*)/|f*| <= EPS")
+      ->excludes(target);
+  output
+      ->add_option("--eval-every", r.eval_every,
+                   "progress event every N steps (default: none; with a target, every epoch)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 62));
   output->add_option("--format", flags->format, "table, json or csv")->capture_default_str();
   output->add_option("--out", r.out, "write the model x_hat to this file (atomically)");
   output->add_flag("--quiet,-q", flags->quiet, "print nothing on success (json still prints)");

@@ -4,12 +4,12 @@
 
 #include <cmath>
 #include <memory>
-#include <random>
 #include <vector>
 
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/plugins.hpp"
 #include "localsgd/gradient_check.hpp"
+#include "objective_test_support.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -18,44 +18,17 @@ using localsgd::Dataset;
 using localsgd::ParamMap;
 namespace core = localsgd::core;
 
+using localsgd::testing::all_rows;
+using localsgd::testing::make_params;
+using localsgd::testing::random_point;
+
 std::unique_ptr<localsgd::Objective> make_logreg(const Dataset& data, ParamMap params = {}) {
-  const auto& manifest = core::load_plugin("logreg", localsgd::PluginKind::objective);
-  return core::make_objective(manifest, params, data.view());
+  return localsgd::testing::load_objective("logreg", data, params);
 }
 
-// n rows over d columns; each entry stored with probability `density`.
 Dataset random_dataset(std::int64_t n, std::int64_t d, double density, unsigned seed,
                        bool zero_one_labels = false) {
-  std::mt19937_64 rng(seed);
-  std::uniform_real_distribution<double> u(-1.0, 1.0);
-  std::bernoulli_distribution keep(density), positive(0.4);
-  Dataset data;
-  data.cols = d;
-  for (std::int64_t i = 0; i < n; ++i) {
-    for (std::int32_t j = 0; j < d; ++j)
-      if (keep(rng)) {
-        data.index.push_back(j);
-        data.value.push_back(2.0 * u(rng));
-      }
-    data.row_ptr.push_back(static_cast<std::int64_t>(data.index.size()));
-    const bool pos = positive(rng);
-    data.label.push_back(pos ? 1.0 : (zero_one_labels ? 0.0 : -1.0));
-  }
-  return data;
-}
-
-std::vector<double> random_point(std::int64_t d, unsigned seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<double> normal;
-  std::vector<double> x(static_cast<std::size_t>(d));
-  for (double& v : x) v = normal(rng);
-  return x;
-}
-
-std::vector<std::int64_t> all_rows(const Dataset& data) {
-  std::vector<std::int64_t> rows(static_cast<std::size_t>(data.rows()));
-  for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<std::int64_t>(i);
-  return rows;
+  return localsgd::testing::random_binary_dataset(n, d, density, seed, zero_one_labels);
 }
 
 TEST(Logreg, GradientMatchesFiniteDifferencesOnDenseRows) {
@@ -134,7 +107,7 @@ TEST(Logreg, LambdaDefaultsToOneOverNAndIsChecked) {
     make_logreg(data, unknown);
     FAIL() << "expected a ParamError";
   } catch (const localsgd::ParamError& e) {
-    EXPECT_NE(std::string(e.what()).find("known: lambda"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("known: lambda, bias"), std::string::npos) << e.what();
   }
 }
 
@@ -193,6 +166,69 @@ TEST(Logreg, PredictsTheProbabilityOfThePositiveClass) {
   const auto row = data.view().row(0);
   const std::vector<double> x{0.3, -0.2, 0.7};
   const double z = row.dot(x.data());
+  EXPECT_NEAR(f->predict(row, x), 1.0 / (1.0 + std::exp(-z)), 1e-15);
+}
+
+TEST(Logreg, GradientMatchesFiniteDifferencesWithBias) {
+  const Dataset dense = random_dataset(40, 6, 1.0, 13);
+  const Dataset sparse = random_dataset(60, 25, 0.15, 14);
+  auto f = make_logreg(dense, make_params({{"bias", "true"}, {"lambda", "0.1"}}));
+  ASSERT_EQ(f->dimension(), 7);
+  auto x = random_point(7, 15);
+  x.back() = 1.5;  // an intercept far from 0, so its gradient matters
+  EXPECT_LT(localsgd::gradient_check(*f, dense.view(), all_rows(dense), x), 1e-7);
+  auto g = make_logreg(sparse, make_params({{"bias", "true"}}));
+  const auto y = random_point(26, 16);
+  const std::vector<std::int64_t> batch{3, 17, 17, 42, 59};
+  EXPECT_LT(localsgd::gradient_check(*g, sparse.view(), batch, y), 1e-7);
+  EXPECT_LT(localsgd::gradient_check(*g, sparse.view(), all_rows(sparse), y), 1e-7);
+}
+
+TEST(Logreg, BiasIsAnUnregularisedIntercept) {
+  const Dataset data = random_dataset(20, 3, 1.0, 17);
+  auto f = make_logreg(data, make_params({{"bias", "true"}, {"lambda", "0.5"}}));
+  const auto* m = f->as_margin();
+  ASSERT_NE(m, nullptr);
+  EXPECT_TRUE(m->has_intercept());
+  EXPECT_EQ(f->dimension(), 4);
+  // Only the intercept set: no L2 term, every margin is beta.
+  const std::vector<double> x{0.0, 0.0, 0.0, 0.7};
+  double expected = 0.0;
+  for (double y : data.label) expected += std::log1p(std::exp(-(y > 0 ? 1.0 : -1.0) * 0.7));
+  EXPECT_NEAR(f->value(data.view(), x), expected / 20, 1e-15);
+  // Not strongly convex along the intercept: mu is unknown, so `paper` refuses it.
+  const auto c = f->curvature();
+  EXPECT_TRUE(std::isnan(c.mu));
+  EXPECT_TRUE(c.convex);
+  EXPECT_NEAR(c.L_max, (localsgd::max_row_norm2(data.view()) + 1.0) / 4 + 0.5, 1e-12);
+  const ParamMap resolved = f->resolved_params();
+  EXPECT_EQ(resolved.text("bias", ""), "true");
+  EXPECT_EQ(resolved.text("lambda", ""), "0.5");
+  EXPECT_EQ(make_logreg(data)->resolved_params().text("bias", ""), "false");
+  EXPECT_EQ(make_logreg(data)->resolved_params().number("lambda", 0), 1.0 / 20);
+  EXPECT_THROW(make_logreg(data, make_params({{"bias", "2"}})), localsgd::ParamError);
+}
+
+TEST(Logreg, CurvatureBoundsTheHessianWithAndWithoutBias) {
+  // phi'' = sigma'(z) <= 1/4, with equality at z = 0: at x = 0 the bound L is attained.
+  const Dataset data = random_dataset(30, 5, 0.8, 18);
+  for (const bool bias : {false, true}) {
+    SCOPED_TRACE(bias ? "bias" : "no bias");
+    auto f =
+        make_logreg(data, make_params({{"lambda", "0.01"}, {"bias", bias ? "true" : "false"}}));
+    std::vector<std::vector<double>> points{std::vector<double>(f->dimension(), 0.0)};
+    for (unsigned s = 0; s < 4; ++s) points.push_back(random_point(f->dimension(), 40 + s));
+    localsgd::testing::expect_curvature_bounds(*f, data.view(), points);
+    localsgd::testing::expect_L_attained(*f, data.view(), points[0]);
+  }
+}
+
+TEST(Logreg, PredictsWithTheIntercept) {
+  const Dataset data = random_dataset(5, 3, 1.0, 19);
+  auto f = make_logreg(data, make_params({{"bias", "true"}}));
+  const auto row = data.view().row(0);
+  const std::vector<double> x{0.3, -0.2, 0.7, -1.1};
+  const double z = row.dot(x.data()) - 1.1;
   EXPECT_NEAR(f->predict(row, x), 1.0 / (1.0 + std::exp(-z)), 1e-15);
 }
 

@@ -26,8 +26,10 @@ template <class Worker>
 class Run {
  public:
   Run(const Objective& objective, const DataView& data, Schedule& schedule,
-      const StepSize& step_size, const EngineConfig& config, tbb::task_arena& arena)
-      : objective_(objective),
+      const StepSize& step_size, const EngineConfig& config, tbb::task_arena& arena,
+      Monitor* monitor)
+      : monitor_(monitor),
+        objective_(objective),
         data_(data),
         schedule_(schedule),
         config_(config),
@@ -36,7 +38,10 @@ class Run {
         dimension_(static_cast<std::size_t>(objective.dimension())),
         K_(config.workers),
         global_(dimension_) {
-    objective.initial_point(config.seed, global_);
+    if (config.initial_model.empty())
+      objective.initial_point(config.seed, global_);
+    else
+      global_ = config.initial_model;
     workers_.reserve(static_cast<std::size_t>(K_));
     for (std::int64_t k = 0; k < K_; ++k)
       workers_.emplace_back(worker_objective(), global_,
@@ -46,9 +51,9 @@ class Run {
   EngineResult execute() {
     const auto start = std::chrono::steady_clock::now();
     schedule_.start({config_.steps, K_, config_.batch});
-    const SyncEvent first = ask_schedule(0);
-    phase_end_ = std::min(first.step, config_.steps);
-    group_size_ = first.group_size;
+    next_sync_ = ask_schedule(0);
+    next_evaluation_ = monitor_ != nullptr ? monitor_->next_evaluation(0) : config_.steps + 1;
+    phase_end_ = phase_end_after(0);
 
     // One long-lived task per thread; see shared_jobs.hpp for why this cannot deadlock.
     // More threads than workers only help when a sync has several blocks to share.
@@ -68,10 +73,10 @@ class Run {
 
     EngineResult result;
     result.x_last = global_;
-    result.x_hat = weighted_average();
-    result.steps = config_.steps;
+    result.x_hat = weighted_average(steps_done_);
+    result.steps = steps_done_;
     result.rounds = rounds_;
-    result.grad_evals = config_.steps * K_ * config_.batch;
+    result.grad_evals = steps_done_ * K_ * config_.batch;
     result.seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     return result;
@@ -144,20 +149,51 @@ class Run {
     return !finished_.load(std::memory_order_acquire) && !errors_.failed();
   }
 
+  // A phase ends at the next sync, the next evaluation or T, whichever comes first.
+  std::int64_t phase_end_after(std::int64_t t) const {
+    (void)t;
+    return std::min({next_sync_.step, next_evaluation_, config_.steps});
+  }
+
+  // Run by the thread that completes a phase: sync if due, evaluate if due, then open
+  // the next phase or end the run (at T, or when the monitor asks to stop).
   void finish_round(std::int64_t round) {
     const std::int64_t t = phase_end_;
-    const bool last = t >= config_.steps;
-    average(last ? 0 : group_size_);  // the run always ends with x̄_T
-    ++rounds_;
+    bool last = t >= config_.steps;
+    const bool sync_due = t == next_sync_.step;
+    if (sync_due || last) {
+      average(last ? 0 : next_sync_.group_size);  // the run always ends with x̄_T
+      ++rounds_;
+    }
+    if (t == next_evaluation_) {
+      const bool stop = report_to_monitor(t);
+      next_evaluation_ = monitor_->next_evaluation(t);
+      if (next_evaluation_ <= t) throw RuntimeFailure("evaluation schedule does not advance");
+      if (stop && !last) {
+        if (!sync_due) {
+          average(0);
+          ++rounds_;
+        }
+        last = true;
+      }
+    }
     if (last) {
+      steps_done_ = t;
       finished_.store(true, std::memory_order_release);
       return;
     }
-    const SyncEvent next = ask_schedule(t);
+    if (sync_due) next_sync_ = ask_schedule(t);
     phase_begin_ = t;
-    phase_end_ = std::min(next.step, config_.steps);
-    group_size_ = next.group_size;
+    phase_end_ = phase_end_after(t);
     open_round_.store(round + 1, std::memory_order_release);  // publishes the phase
+  }
+
+  bool report_to_monitor(std::int64_t t) {
+    std::vector<double> x_bar(dimension_, 0.0);
+    for (const Worker& w : workers_) w.add_model_to(x_bar, 0, dimension_);
+    for (double& v : x_bar) v /= static_cast<double>(workers_.size());
+    const std::vector<double> x_hat = weighted_average(t);
+    return monitor_->evaluate({t, rounds_, x_hat, x_bar});
   }
 
   // Replaces each group of workers by its mean (all workers when group_size is 0). The
@@ -208,10 +244,10 @@ class Run {
                          " has non-finite entries; lower the step size (--lr, --lr-param)");
   }
 
-  std::vector<double> weighted_average() const {
+  // x̂ over the iterates of steps [0, steps).
+  std::vector<double> weighted_average(std::int64_t steps) const {
     double total_weight = 0.0;
-    for (std::int64_t t = 0; t < config_.steps; ++t)
-      total_weight += iterate_weight(config_.avg_shift, t);
+    for (std::int64_t t = 0; t < steps; ++t) total_weight += iterate_weight(config_.avg_shift, t);
     std::vector<double> x(dimension_, 0.0);
     for (const Worker& w : workers_) w.add_accumulator_to(x);
     const double scale = 1.0 / (static_cast<double>(workers_.size()) * total_weight);
@@ -222,6 +258,7 @@ class Run {
     return x;
   }
 
+  Monitor* const monitor_;
   const Objective& objective_;
   const DataView& data_;
   Schedule& schedule_;
@@ -235,7 +272,9 @@ class Run {
   std::vector<double> means_;   // one mean per group of the current sync
 
   // The current phase, written by the syncing thread before it opens the round.
-  std::int64_t phase_begin_ = 0, phase_end_ = 0, group_size_ = 0, rounds_ = 0;
+  std::int64_t phase_begin_ = 0, phase_end_ = 0, rounds_ = 0, steps_done_ = 0;
+  SyncEvent next_sync_{0, 0};
+  std::int64_t next_evaluation_ = 0;
   std::atomic<std::int64_t> next_item_{0}, completed_{0}, open_round_{0};
   std::atomic<bool> finished_{false};
   BlockJob averaging_;
@@ -248,6 +287,10 @@ void validate(const Objective& objective, const DataView& data, const EngineConf
   if (config.steps < 1) throw UsageError("the run needs at least one step");
   if (data.rows() < 1) throw UsageError("the data set has no rows");
   if (objective.dimension() < 1) throw PluginError("the objective reports dimension 0");
+  if (!config.initial_model.empty() &&
+      static_cast<std::int64_t>(config.initial_model.size()) != objective.dimension())
+    throw UsageError("the initial model has " + std::to_string(config.initial_model.size()) +
+                     " coefficients, the objective " + std::to_string(objective.dimension()));
   if (!std::isfinite(config.avg_shift) || config.avg_shift < 0)
     throw UsageError("--avg-shift must be a finite number >= 0");
 }
@@ -255,13 +298,15 @@ void validate(const Objective& objective, const DataView& data, const EngineConf
 }  // namespace
 
 EngineResult run_local_sgd(const Objective& objective, const DataView& data, Schedule& schedule,
-                           const StepSize& step_size, const EngineConfig& config) {
+                           const StepSize& step_size, const EngineConfig& config,
+                           Monitor* monitor) {
   validate(objective, data, config);
   tbb::task_arena arena(config.threads > 0 ? config.threads : tbb::task_arena::automatic);
   try {
     if (objective.as_margin() != nullptr)
-      return Run<MarginWorker>(objective, data, schedule, step_size, config, arena).execute();
-    return Run<DenseWorker>(objective, data, schedule, step_size, config, arena).execute();
+      return Run<MarginWorker>(objective, data, schedule, step_size, config, arena, monitor)
+          .execute();
+    return Run<DenseWorker>(objective, data, schedule, step_size, config, arena, monitor).execute();
   } catch (const RuntimeFailure&) {
     throw;
   } catch (const UsageError&) {

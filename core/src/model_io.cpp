@@ -72,8 +72,9 @@ Model load_model(const std::filesystem::path& path) {
   }
   if (model.coefficients.size() != dimension)
     throw DataError(file, line_number, 0,
-                    "truncated model: header says " + std::to_string(dimension) +
-                        " coefficients, file has " + std::to_string(model.coefficients.size()));
+                    "header says " + std::to_string(dimension) + " coefficients, the file has " +
+                        std::to_string(model.coefficients.size()) +
+                        (model.coefficients.size() < dimension ? " (truncated?)" : ""));
   return model;
 }
 

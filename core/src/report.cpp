@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <iomanip>
+#include <sstream>
 
 #include "localsgd/core/errors.hpp"
 
@@ -59,6 +60,39 @@ void print_event(std::ostream& out, OutputFormat format, const nlohmann::ordered
     }
   }
   out.flush();
+}
+
+void EventPrinter::print(const nlohmann::ordered_json& event) {
+  const bool row = event.value("event", "") == "progress";
+  if (format_ == OutputFormat::json || (!row && format_ == OutputFormat::table)) {
+    print_event(out_, format_, event);
+    return;
+  }
+  std::string header, values;
+  const bool table = format_ == OutputFormat::table;
+  bool first = true;
+  for (const auto& [key, value] : event.items()) {
+    if (table && (key == "event" || key == "schema")) continue;
+    if (table) {
+      std::ostringstream cell;
+      if (value.is_number_float())
+        cell << std::setprecision(6) << value.get<double>();
+      else
+        cell << plain_text(value);
+      const std::size_t width = std::max<std::size_t>(key.size(), 12) + 1;
+      header += std::string(width - key.size(), ' ') + key;
+      const std::string text = cell.str();
+      values += std::string(width > text.size() ? width - text.size() : 1, ' ') + text;
+    } else {
+      header += (first ? "" : ",") + key;
+      values += (first ? "" : ",") + csv_field(value);
+    }
+    first = false;
+  }
+  if (header != last_header_) out_ << header << '\n';
+  last_header_ = header;
+  out_ << values << '\n';
+  out_.flush();
 }
 
 }  // namespace localsgd::core

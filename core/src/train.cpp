@@ -2,10 +2,15 @@
 
 #include <chrono>
 #include <cmath>
+#include <iostream>
+#include <numeric>
 
 #include <tbb/task_arena.h>
 
 #include "localsgd/core/errors.hpp"
+#include "localsgd/core/evaluate.hpp"
+#include "localsgd/core/fstar_cache.hpp"
+#include "localsgd/core/loading.hpp"
 #include "localsgd/core/model_io.hpp"
 #include "localsgd/core/plugins.hpp"
 #include "localsgd/core/step_size.hpp"
@@ -13,22 +18,10 @@
 namespace localsgd::core {
 namespace {
 
+using nlohmann::ordered_json;
+
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-Dataset load_data(const TrainRequest& request) {
-  const std::string reader_name =
-      !request.reader.empty() ? request.reader : (request.data.empty() ? "synthetic" : "libsvm");
-  const Manifest& manifest = load_plugin(reader_name, PluginKind::reader);
-  auto reader = make_reader(manifest, request.reader_params);
-  Dataset data = call_plugin(manifest, "read", [&] { return reader->read({request.data}); });
-  if (data.rows() == 0) throw DataError(request.data, 0, 0, "the data set has no rows");
-  if (data.row_ptr.size() != data.label.size() + 1 ||
-      data.row_ptr.back() != static_cast<std::int64_t>(data.index.size()) ||
-      data.index.size() != data.value.size())
-    throw PluginError("reader '" + reader_name + "' returned an inconsistent CSR matrix");
-  return data;
 }
 
 std::int64_t resolve_steps(const TrainRequest& r, std::int64_t rows) {
@@ -44,25 +37,161 @@ std::int64_t resolve_steps(const TrainRequest& r, std::int64_t rows) {
   return std::max<std::int64_t>(1, static_cast<std::int64_t>(steps));
 }
 
+// Everything a progress event or the summary reports about a model x̂ (and x̄).
+struct Quality {
+  double objective = 0, objective_last = 0, grad_norm = 0;
+  std::optional<double> suboptimality, rel_suboptimality;
+  Score test;
+};
+
+class Assessor {
+ public:
+  Assessor(const Objective& objective, const DataView& data, std::optional<double> fstar,
+           const Dataset* test, const Objective* test_objective)
+      : objective_(objective),
+        data_(data),
+        fstar_(fstar),
+        test_(test),
+        test_objective_(test_objective),
+        all_rows_(static_cast<std::size_t>(data.rows())),
+        gradient_(static_cast<std::size_t>(objective.dimension())) {
+    std::iota(all_rows_.begin(), all_rows_.end(), std::int64_t{0});
+  }
+
+  Quality assess(const std::vector<double>& x_hat, const std::vector<double>& x_bar) {
+    Quality q;
+    q.objective = evaluate_objective(objective_, data_, x_hat);
+    q.objective_last = evaluate_objective(objective_, data_, x_bar);
+    objective_.loss_and_gradient(data_, all_rows_, x_hat, gradient_);
+    q.grad_norm =
+        std::sqrt(std::inner_product(gradient_.begin(), gradient_.end(), gradient_.begin(), 0.0));
+    if (fstar_) {
+      q.suboptimality = q.objective - *fstar_;
+      q.rel_suboptimality = *q.suboptimality / std::max(std::abs(*fstar_), 1e-300);
+    }
+    if (test_ != nullptr) q.test = score_predictions(*test_objective_, test_->view(), x_hat);
+    return q;
+  }
+
+  static void put(ordered_json& event, const Quality& q) {
+    event["objective"] = q.objective;
+    event["objective_last"] = q.objective_last;
+    event["suboptimality"] = q.suboptimality ? ordered_json(*q.suboptimality) : ordered_json();
+    event["rel_suboptimality"] =
+        q.rel_suboptimality ? ordered_json(*q.rel_suboptimality) : ordered_json();
+    event["grad_norm"] = q.grad_norm;
+    if (q.test.accuracy) event["test_accuracy"] = *q.test.accuracy;
+    if (q.test.rmse) event["test_rmse"] = *q.test.rmse;
+  }
+
+ private:
+  const Objective& objective_;
+  const DataView& data_;
+  const std::optional<double> fstar_;
+  const Dataset* test_;
+  const Objective* test_objective_;
+  std::vector<std::int64_t> all_rows_;
+  std::vector<double> gradient_;
+};
+
+// Progress events every `every` steps, and the --target stopping rule.
+class TrainMonitor final : public Monitor {
+ public:
+  TrainMonitor(std::int64_t every, std::int64_t samples_per_step, std::int64_t rows,
+               Assessor& assessor, const TrainRequest& request, std::optional<double> fstar,
+               const ProgressCallback& on_progress)
+      : every_(every),
+        samples_per_step_(samples_per_step),
+        rows_(rows),
+        assessor_(assessor),
+        request_(request),
+        fstar_(fstar),
+        on_progress_(on_progress),
+        start_(std::chrono::steady_clock::now()) {}
+
+  std::int64_t next_evaluation(std::int64_t step) const override {
+    return every_ > 0 ? (step / every_ + 1) * every_ : std::numeric_limits<std::int64_t>::max();
+  }
+
+  bool evaluate(const Snapshot& s) override {
+    const Quality q = assessor_.assess(s.x_hat, s.x_bar);
+    const bool reached = target_reached(q);
+    if (on_progress_) {
+      ordered_json e;
+      e["event"] = "progress";
+      e["schema"] = 1;
+      e["step"] = s.step;
+      e["rounds"] = s.rounds;
+      e["grad_evals"] = s.step * samples_per_step_;
+      e["epochs"] = static_cast<double>(s.step * samples_per_step_) / static_cast<double>(rows_);
+      Assessor::put(e, q);
+      e["seconds"] = seconds_since(start_);
+      on_progress_(e);
+    }
+    if (reached && !reached_at_) reached_at_ = s.step;
+    return reached;
+  }
+
+  std::optional<std::int64_t> reached_at() const { return reached_at_; }
+
+ private:
+  bool target_reached(const Quality& q) const {
+    if (request_.target && q.suboptimality) return *q.suboptimality <= *request_.target;
+    if (request_.target_rel && q.rel_suboptimality)
+      return *q.rel_suboptimality <= *request_.target_rel;
+    return false;
+  }
+
+  const std::int64_t every_, samples_per_step_, rows_;
+  Assessor& assessor_;
+  const TrainRequest& request_;
+  const std::optional<double> fstar_;
+  const ProgressCallback& on_progress_;
+  const std::chrono::steady_clock::time_point start_;
+  std::optional<std::int64_t> reached_at_;
+};
+
+std::vector<double> initial_model(const TrainRequest& request, const Manifest& manifest,
+                                  const Objective& objective) {
+  if (request.init.empty()) return {};
+  Model model = load_model(request.init);
+  if (model.objective != manifest.name)
+    throw UsageError("--init " + request.init + " is a '" + model.objective +
+                     "' model; this run trains '" + manifest.name + "'");
+  if (static_cast<std::int64_t>(model.coefficients.size()) != objective.dimension())
+    throw UsageError("--init " + request.init + " has " +
+                     std::to_string(model.coefficients.size()) + " coefficients; the objective " +
+                     "on this data has " + std::to_string(objective.dimension()));
+  return std::move(model.coefficients);
+}
+
 }  // namespace
 
-TrainOutcome train(const TrainRequest& request) {
+TrainOutcome train(const TrainRequest& request, const ProgressCallback& on_progress) {
   if (request.workers < 1) throw UsageError("--workers must be at least 1");
   if (request.batch < 1) throw UsageError("--batch must be at least 1");
+  if (request.target && request.target_rel)
+    throw UsageError("give --target or --target-rel, not both");
+  if (request.eval_every < 0) throw UsageError("--eval-every must be >= 0");
 
   const auto load_start = std::chrono::steady_clock::now();
   const Manifest& objective_manifest = load_plugin(request.objective, PluginKind::objective);
   const Manifest& schedule_manifest = load_plugin(request.schedule, PluginKind::schedule);
-  const Dataset dataset = load_data(request);
+  const Dataset dataset = load_dataset(request.data, request.reader, request.reader_params);
   const DataView data = dataset.view();
+  const auto objective = build_objective(objective_manifest, request.objective_params, dataset);
 
-  std::unique_ptr<Objective> objective;
-  try {
-    objective = make_objective(objective_manifest, request.objective_params, data);
-  } catch (const DataError& e) {  // objectives do not know the file name; add it
-    if (!e.file().empty()) throw;
-    throw DataError(dataset.source, e.line(), e.column(), e.what());
+  // Test data is scored with the objective rebuilt from the training run's resolved
+  // parameters (e.g. lambda = 1/n of the training data, the same classes).
+  std::optional<Dataset> test;
+  std::unique_ptr<Objective> test_objective;
+  if (!request.test.empty()) {
+    test = load_dataset(request.test, request.reader, request.reader_params);
+    if (test->cols > data.cols) drop_columns_from(*test, data.cols);
+    test_objective =
+        build_objective(objective_manifest, objective->resolved_params(), *test, data.cols);
   }
+
   auto schedule = make_schedule(schedule_manifest, request.schedule_params);
   const std::int64_t period =
       call_plugin(schedule_manifest, "nominal_period", [&] { return schedule->nominal_period(); });
@@ -70,11 +199,18 @@ TrainOutcome train(const TrainRequest& request) {
   const std::int64_t multiplier = call_plugin(schedule_manifest, "batch_multiplier",
                                               [&] { return schedule->batch_multiplier(); });
   if (multiplier < 1) throw PluginError("schedule returned a batch multiplier below 1");
-
   const auto step_size = call_plugin(objective_manifest, "curvature", [&] {
     return make_step_size(request.step_size, request.step_size_params,
                           {*objective, request.batch * multiplier, data.rows(), period});
   });
+
+  std::optional<double> fstar = request.fstar;
+  const bool targeted = request.target || request.target_rel;
+  if (targeted && !fstar) {
+    if (!objective->curvature().convex)
+      throw UsageError("--target needs f*, and this objective is not convex: give --fstar");
+    fstar = cached_fstar(objective_manifest, *objective, data, std::cerr);
+  }
   const double load_seconds = seconds_since(load_start);
 
   EngineConfig config;
@@ -85,12 +221,21 @@ TrainOutcome train(const TrainRequest& request) {
   config.threads = request.threads;
   config.avg_shift =
       request.avg_shift.value_or(step_size->shift().value_or(static_cast<double>(period)));
+  config.initial_model = initial_model(request, objective_manifest, *objective);
+
+  // Evaluate every --eval-every steps; with a target and no --eval-every, once per epoch.
+  const std::int64_t samples_per_step = config.workers * config.batch;
+  std::int64_t every = request.eval_every;
+  if (every == 0 && targeted)
+    every = std::max<std::int64_t>(1, (data.rows() + samples_per_step - 1) / samples_per_step);
+  Assessor assessor(*objective, data, fstar, test ? &*test : nullptr, test_objective.get());
+  TrainMonitor monitor(every, samples_per_step, data.rows(), assessor, request, fstar, on_progress);
 
   TrainOutcome outcome;
-  outcome.result = run_local_sgd(*objective, data, *schedule, *step_size, config);
+  outcome.result = run_local_sgd(*objective, data, *schedule, *step_size, config,
+                                 every > 0 ? &monitor : nullptr);
   const EngineResult& r = outcome.result;
-  const double f_hat = evaluate_objective(*objective, data, r.x_hat);
-  const double f_last = evaluate_objective(*objective, data, r.x_last);
+  const Quality q = assessor.assess(r.x_hat, r.x_last);
 
   if (!request.out.empty()) {
     Model model{objective_manifest.name, request.objective_params.all(), data.cols, r.x_hat};
@@ -99,7 +244,7 @@ TrainOutcome train(const TrainRequest& request) {
     save_model(request.out, model);
   }
 
-  using nlohmann::ordered_json;
+  const auto dimension = static_cast<std::int64_t>(r.x_hat.size());
   ordered_json s;
   s["event"] = "summary";
   s["schema"] = 1;
@@ -108,6 +253,7 @@ TrainOutcome train(const TrainRequest& request) {
   s["rows"] = data.rows();
   s["cols"] = data.cols;
   s["nnz"] = data.nnz();
+  s["dimension"] = dimension;
   s["schedule"] = schedule_manifest.name;
   s["lr"] = step_size->describe();
   s["workers"] = config.workers;
@@ -117,20 +263,23 @@ TrainOutcome train(const TrainRequest& request) {
   s["epochs"] = static_cast<double>(r.grad_evals) / static_cast<double>(data.rows());
   s["rounds"] = r.rounds;
   s["grad_evals"] = r.grad_evals;
+  // Communication: every round averages all K models of dimension d (8-byte doubles).
+  s["vectors_averaged"] = r.rounds * config.workers;
+  s["bytes_averaged"] = r.rounds * config.workers * dimension * 8;
+  s["comm_ratio"] =
+      static_cast<double>(r.rounds) / static_cast<double>(std::max<std::int64_t>(1, r.steps));
   s["seed"] = config.seed;
   s["avg_shift"] = config.avg_shift;
-  s["objective"] = f_hat;
-  s["objective_last"] = f_last;
-  if (request.fstar) {
-    s["fstar"] = *request.fstar;
-    s["suboptimality"] = f_hat - *request.fstar;
-    s["rel_suboptimality"] = (f_hat - *request.fstar) / std::abs(*request.fstar);
-  } else {
-    s["fstar"] = nullptr;
-    s["suboptimality"] = nullptr;
-    s["rel_suboptimality"] = nullptr;
+  s["fstar"] = fstar ? ordered_json(*fstar) : ordered_json();
+  Assessor::put(s, q);
+  if (targeted) {
+    s["target"] = request.target ? *request.target : *request.target_rel;
+    s["target_kind"] = request.target ? "absolute" : "relative";
+    s["target_reached"] = monitor.reached_at().has_value();
+    s["steps_to_target"] =
+        monitor.reached_at() ? ordered_json(*monitor.reached_at()) : ordered_json();
   }
-  s["model"] = request.out.empty() ? nlohmann::ordered_json(nullptr) : ordered_json(request.out);
+  s["model"] = request.out.empty() ? ordered_json(nullptr) : ordered_json(request.out);
   s["threads"] = request.threads > 0 ? request.threads : tbb::this_task_arena::max_concurrency();
   s["load_seconds"] = load_seconds;
   s["seconds"] = r.seconds;

@@ -71,6 +71,7 @@ class LOCALSGD_API Objective {
     probability,  // P(y = +1) of a binary classifier: accuracy at threshold 1/2
     label,        // a class label, compared with the row's label: accuracy
     value,        // a real value: RMSE
+    sign,         // a binary decision +1 / -1: accuracy against labels +-1 or 0/1
   };
   virtual Prediction prediction_kind() const = 0;
   virtual double predict(const SparseRow& row, std::span<const double> x) const = 0;

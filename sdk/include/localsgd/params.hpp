@@ -16,6 +16,14 @@
 
 namespace localsgd {
 
+// The shortest text that ParamMap::number parses back to exactly `value`: how
+// resolved_params() should write numbers, so a model file rebuilds the same objective.
+inline std::string format_number(double value) {
+  char buffer[32];
+  const auto end = std::to_chars(buffer, buffer + sizeof buffer, value).ptr;
+  return std::string(buffer, end);
+}
+
 class ParamMap {
  public:
   ParamMap() = default;

@@ -5,6 +5,7 @@
 #include "localsgd/data.hpp"
 #include "localsgd/errors.hpp"
 #include "localsgd/gradient_check.hpp"
+#include "localsgd/linear_algebra.hpp"
 #include "localsgd/manifest.hpp"
 #include "localsgd/objective.hpp"
 #include "localsgd/params.hpp"

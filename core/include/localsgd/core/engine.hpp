@@ -28,14 +28,34 @@ struct EngineConfig {
   std::int64_t batch = 1;    // b
   std::int64_t steps = 1;    // T, steps per worker
   std::uint64_t seed = 1;
-  int threads = 0;       // concurrency cap; 0 = all cores
-  double avg_shift = 0;  // a in w_t = (a+t)^2
+  int threads = 0;                    // concurrency cap; 0 = all cores
+  double avg_shift = 0;               // a in w_t = (a+t)^2
+  std::vector<double> initial_model;  // x_0 for every worker; empty: objective.initial_point
+};
+
+// What a monitor sees at an evaluation step (after that step's sync, if any).
+struct Snapshot {
+  std::int64_t step;                 // steps taken
+  std::int64_t rounds;               // syncs so far
+  const std::vector<double>& x_hat;  // the weighted average of the iterates of steps < step
+  const std::vector<double>& x_bar;  // the mean of the workers' models now
+};
+
+// Observes a run at steps of its choosing, e.g. to log progress or stop at a target.
+// Evaluation only reads the workers' state: a run is bitwise the same with or without it.
+class Monitor {
+ public:
+  virtual ~Monitor() = default;
+  // The first step after `step` at which to evaluate (> T for none).
+  virtual std::int64_t next_evaluation(std::int64_t step) const = 0;
+  // Return true to end the run at this step (it still ends with an average).
+  virtual bool evaluate(const Snapshot& snapshot) = 0;
 };
 
 struct EngineResult {
-  std::vector<double> x_hat;   // the theorem's weighted average
-  std::vector<double> x_last;  // x̄_T
-  std::int64_t steps = 0;
+  std::vector<double> x_hat;    // the theorem's weighted average
+  std::vector<double> x_last;   // x̄_T
+  std::int64_t steps = 0;       // steps taken (T, or fewer when a monitor stopped the run)
   std::int64_t rounds = 0;      // sync events, including the final average
   std::int64_t grad_evals = 0;  // stochastic gradients, K·T·b
   double seconds = 0;           // wall time of the training loop
@@ -44,7 +64,8 @@ struct EngineResult {
 // Throws RuntimeFailure if the iterates diverge or the step size makes the lazy
 // regulariser decay (1 - eta·lambda) non-positive; PluginError if a plugin fails.
 EngineResult run_local_sgd(const Objective& objective, const DataView& data, Schedule& schedule,
-                           const StepSize& step_size, const EngineConfig& config);
+                           const StepSize& step_size, const EngineConfig& config,
+                           Monitor* monitor = nullptr);
 
 // f(x) over all rows, summed in parallel in a fixed order (same bits for any thread count).
 double evaluate_objective(const Objective& objective, const DataView& data,

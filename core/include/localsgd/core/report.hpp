@@ -17,4 +17,18 @@ OutputFormat parse_output_format(const std::string& name);  // UsageError when u
 
 void print_event(std::ostream& out, OutputFormat format, const nlohmann::ordered_json& event);
 
+// A stream of events: progress events become rows of one table (table format, with a
+// header before the first) or CSV lines (with a header whenever the columns change);
+// other events print as print_event does.
+class EventPrinter {
+ public:
+  EventPrinter(std::ostream& out, OutputFormat format) : out_(out), format_(format) {}
+  void print(const nlohmann::ordered_json& event);
+
+ private:
+  std::ostream& out_;
+  OutputFormat format_;
+  std::string last_header_;
+};
+
 }  // namespace localsgd::core

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,16 +32,25 @@ struct TrainRequest {
   std::optional<double> epochs;       // T = ceil(E n / (K b)); default 10 when neither is set
   std::uint64_t seed = 1;
   int threads = 0;
-  std::optional<double> avg_shift;  // default: the rule's shift (paper) or H
-  std::optional<double> fstar;
-  std::string out;  // model file for x̂, written atomically
+  std::optional<double> avg_shift;   // default: the rule's shift (paper) or H
+  std::optional<double> fstar;       // known f*; else solved (and cached) when a target is set
+  std::optional<double> target;      // stop when f(x̂) - f* <= target
+  std::optional<double> target_rel;  // stop when (f(x̂) - f*) / |f*| <= target_rel
+  std::int64_t eval_every = 0;       // progress events every N steps (0: none; with a target,
+                                     // once per epoch)
+  std::string test;                  // test data: accuracy or RMSE in progress and summary
+  std::string init;                  // model file every worker starts from
+  std::string out;                   // model file for x̂, written atomically
 };
+
+// Receives each progress event (DESIGN.md §2) as it happens.
+using ProgressCallback = std::function<void(const nlohmann::ordered_json&)>;
 
 struct TrainOutcome {
   nlohmann::ordered_json summary;  // the `summary` event (DESIGN.md §2)
   EngineResult result;
 };
 
-TrainOutcome train(const TrainRequest& request);
+TrainOutcome train(const TrainRequest& request, const ProgressCallback& on_progress = {});
 
 }  // namespace localsgd::core

@@ -1,0 +1,41 @@
+// Scoring a saved model on a data set: `localsgd eval` and `localsgd predict`.
+#pragma once
+
+#include <optional>
+#include <ostream>
+#include <span>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "localsgd/sdk.hpp"
+
+namespace localsgd::core {
+
+struct EvalRequest {
+  std::string model;   // model file written by train --out or solve --out
+  std::string data;    // data file
+  std::string reader;  // "" = libsvm
+  ParamMap reader_params;
+  // A data set with more columns than the model is an error naming them, unless this
+  // drops the extra columns. Fewer columns is fine (missing features are zeros).
+  bool allow_extra_features = false;
+};
+
+// Accuracy (classifiers) or RMSE (regression) of the predictions of x on `data`.
+struct Score {
+  std::optional<double> accuracy;
+  std::optional<double> rmse;
+};
+Score score_predictions(const Objective& objective, const DataView& data,
+                        std::span<const double> x);
+
+// The `eval` event: objective (f at the model on this data), accuracy (classification)
+// or rmse (regression), rows, plus the model's objective name and dimension.
+nlohmann::ordered_json evaluate_model(const EvalRequest& request);
+
+// One prediction per line: probability of +1 for binary classifiers, class label for
+// multiclass ones, value for regression.
+void predict_model(const EvalRequest& request, std::ostream& out);
+
+}  // namespace localsgd::core

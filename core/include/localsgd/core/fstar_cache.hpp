@@ -1,0 +1,26 @@
+// f* for `train --target`: computed once by the exact solver and cached on disk under
+// $XDG_CACHE_HOME/localsgd (default ~/.cache/localsgd), never next to the data, which
+// may be read-only. The key covers the data (a hash of the CSR arrays), the objective's
+// name and version, and its resolved parameters.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <ostream>
+#include <string>
+
+#include "localsgd/sdk.hpp"
+
+namespace localsgd::core {
+
+// FNV-1a over the data set's arrays: equal data sets, equal hashes, whatever the file.
+std::uint64_t dataset_hash(const DataView& data);
+
+std::filesystem::path fstar_cache_directory();
+
+// f* of `objective` on `data`, from the cache or by solving (then stored). `log` gets one
+// line when the solver runs. A cache that cannot be read or written is bypassed.
+double cached_fstar(const Manifest& manifest, const Objective& objective, const DataView& data,
+                    std::ostream& log);
+
+}  // namespace localsgd::core

@@ -1,0 +1,25 @@
+// Loading what every command needs: a data set through a reader plugin, and an objective
+// built on it. Errors keep their exit codes and name the file they concern.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "localsgd/sdk.hpp"
+
+namespace localsgd::core {
+
+// `reader` "" picks libsvm for a file and synthetic without one. Checks the CSR the
+// reader returned (a broken reader is a plugin error, an empty data set a data error).
+Dataset load_dataset(const std::string& path, const std::string& reader, const ParamMap& params);
+
+// make_objective, with the data set's name added to data errors the objective raises.
+std::unique_ptr<Objective> build_objective(const Manifest& manifest, const ParamMap& params,
+                                           const Dataset& data, std::int64_t cols = -1);
+
+// Drops the columns >= cols (for eval of a model trained on fewer columns); returns how
+// many stored entries were dropped.
+std::int64_t drop_columns_from(Dataset& data, std::int64_t cols);
+
+}  // namespace localsgd::core

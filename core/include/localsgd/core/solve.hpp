@@ -1,0 +1,39 @@
+// The exact solver behind `localsgd solve` and the f* of `train --target`: minimises the
+// full, deterministic objective to high accuracy.
+//
+//  * generalised-linear (MarginObjective): Newton's method with the exact Hessian
+//    (1/n) A^T D A + lambda I, solved by Cholesky when d is small and by conjugate
+//    gradients (matrix-free) when it is large; backtracking line search.
+//  * any other convex objective: Newton-CG when it offers Hessian-vector products,
+//    L-BFGS otherwise.
+// Refuses objectives that do not declare themselves convex (UsageError).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "localsgd/sdk.hpp"
+
+namespace localsgd::core {
+
+struct SolveOptions {
+  // Stop when the optimality gap bound |g|^2 / (2 mu) (or, mu unknown, |g|) says f is
+  // within relative_tolerance of f*.
+  double relative_tolerance = 1e-12;
+  std::int64_t max_iterations = 500;
+};
+
+struct SolveResult {
+  std::vector<double> x;  // x*
+  double fstar = 0;       // f(x*)
+  double grad_norm = 0;   // |grad f(x*)|
+  std::int64_t iterations = 0;
+  std::string method;  // "newton-cholesky", "newton-cg" or "lbfgs"
+  double seconds = 0;
+};
+
+SolveResult solve(const Objective& objective, const DataView& data,
+                  const SolveOptions& options = {});
+
+}  // namespace localsgd::core

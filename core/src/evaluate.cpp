@@ -1,0 +1,112 @@
+#include "localsgd/core/evaluate.hpp"
+
+#include <charconv>
+#include <cmath>
+
+#include "localsgd/core/engine.hpp"
+#include "localsgd/core/errors.hpp"
+#include "localsgd/core/loading.hpp"
+#include "localsgd/core/model_io.hpp"
+#include "localsgd/core/plugins.hpp"
+
+namespace localsgd::core {
+namespace {
+
+struct LoadedModel {
+  Model model;
+  Dataset data;
+  std::unique_ptr<Objective> objective;
+};
+
+// The model, the data trimmed or checked against the model's columns, and the objective
+// rebuilt from the parameters the model records.
+LoadedModel load(const EvalRequest& request) {
+  LoadedModel m;
+  m.model = load_model(request.model);
+  const Manifest& manifest = load_plugin(m.model.objective, PluginKind::objective);
+  m.data = load_dataset(request.data, request.reader, request.reader_params);
+  if (m.data.cols > m.model.cols) {
+    if (!request.allow_extra_features) {
+      const std::string extra =
+          m.data.cols == m.model.cols + 1
+              ? std::to_string(m.model.cols + 1)
+              : std::to_string(m.model.cols + 1) + ".." + std::to_string(m.data.cols);
+      throw DataError(m.data.source, 0, 0,
+                      "has " + std::to_string(m.data.cols) + " feature columns, the model " +
+                          std::to_string(m.model.cols) + ": column(s) " + extra +
+                          " (1-based) are unknown to it; pass --allow-extra-features to drop them");
+    }
+    drop_columns_from(m.data, m.model.cols);
+  }
+  m.objective = build_objective(manifest, ParamMap(m.model.params), m.data, m.model.cols);
+  const auto expected = static_cast<std::size_t>(m.objective->dimension());
+  if (expected != m.model.coefficients.size())
+    throw DataError(request.model, 0, 0,
+                    "model has " + std::to_string(m.model.coefficients.size()) +
+                        " coefficients, but objective '" + m.model.objective +
+                        "' with its recorded "
+                        "parameters needs " +
+                        std::to_string(expected));
+  return m;
+}
+
+}  // namespace
+
+Score score_predictions(const Objective& objective, const DataView& data,
+                        std::span<const double> x) {
+  Score score;
+  const auto kind = objective.prediction_kind();
+  double hits = 0.0, squared_error = 0.0;
+  for (std::int64_t i = 0; i < data.rows(); ++i) {
+    const double prediction = objective.predict(data.row(i), x);
+    const double y = data.label[static_cast<std::size_t>(i)];
+    switch (kind) {
+      case Objective::Prediction::probability:
+        hits += (prediction >= 0.5) == (y > 0) ? 1.0 : 0.0;
+        break;
+      case Objective::Prediction::sign: hits += (prediction > 0) == (y > 0) ? 1.0 : 0.0; break;
+      case Objective::Prediction::label: hits += prediction == y ? 1.0 : 0.0; break;
+      case Objective::Prediction::value:
+        squared_error += (prediction - y) * (prediction - y);
+        break;
+    }
+  }
+  const double n = static_cast<double>(data.rows());
+  if (kind == Objective::Prediction::value)
+    score.rmse = std::sqrt(squared_error / n);
+  else
+    score.accuracy = hits / n;
+  return score;
+}
+
+nlohmann::ordered_json evaluate_model(const EvalRequest& request) {
+  const LoadedModel m = load(request);
+  const DataView data = m.data.view();
+  const Score score = score_predictions(*m.objective, data, m.model.coefficients);
+  nlohmann::ordered_json e;
+  e["event"] = "eval";
+  e["schema"] = 1;
+  e["model"] = request.model;
+  e["plugin"] = m.model.objective;
+  e["data"] = m.data.source;
+  e["rows"] = data.rows();
+  e["cols"] = data.cols;
+  e["dimension"] = m.model.coefficients.size();
+  e["objective"] = evaluate_objective(*m.objective, data, m.model.coefficients);
+  if (score.accuracy) e["accuracy"] = *score.accuracy;
+  if (score.rmse) e["rmse"] = *score.rmse;
+  return e;
+}
+
+void predict_model(const EvalRequest& request, std::ostream& out) {
+  const LoadedModel m = load(request);
+  const DataView data = m.data.view();
+  char buffer[32];
+  for (std::int64_t i = 0; i < data.rows(); ++i) {
+    const double p = m.objective->predict(data.row(i), m.model.coefficients);
+    out.write(buffer, std::to_chars(buffer, buffer + sizeof buffer, p).ptr - buffer).put('\n');
+  }
+  out.flush();
+}
+
+}  // namespace localsgd::core

@@ -1,0 +1,101 @@
+#include "localsgd/core/fstar_cache.hpp"
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <iomanip>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "localsgd/core/atomic_file.hpp"
+#include "localsgd/core/solve.hpp"
+
+namespace localsgd::core {
+namespace fs = std::filesystem;
+namespace {
+
+class Fnv1a {
+ public:
+  template <class T>
+  void add(std::span<const T> values) {
+    const auto* bytes = reinterpret_cast<const unsigned char*>(values.data());
+    for (std::size_t i = 0; i < values.size_bytes(); ++i)
+      hash_ = (hash_ ^ bytes[i]) * 1099511628211ull;
+  }
+  void add(const std::string& s) { add(std::span<const char>(s.data(), s.size())); }
+  std::uint64_t value() const { return hash_; }
+
+ private:
+  std::uint64_t hash_ = 14695981039346656037ull;
+};
+
+std::string hex(std::uint64_t v) {
+  std::ostringstream out;
+  out << std::hex << std::setw(16) << std::setfill('0') << v;
+  return out.str();
+}
+
+}  // namespace
+
+std::uint64_t dataset_hash(const DataView& data) {
+  Fnv1a h;
+  h.add(data.row_ptr);
+  h.add(data.index);
+  h.add(data.value);
+  h.add(data.label);
+  const std::int64_t cols[] = {data.cols};
+  h.add(std::span<const std::int64_t>(cols));
+  return h.value();
+}
+
+fs::path fstar_cache_directory() {
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg == '/')
+    return fs::path(xdg) / "localsgd";
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0')
+    return fs::path(home) / ".cache" / "localsgd";
+  return {};
+}
+
+double cached_fstar(const Manifest& manifest, const Objective& objective, const DataView& data,
+                    std::ostream& log) {
+  const ParamMap params = objective.resolved_params();
+  nlohmann::ordered_json key;
+  key["objective"] = manifest.name;
+  key["version"] = manifest.version;
+  key["params"] = params.all();
+  key["data"] = hex(dataset_hash(data));
+  const std::string key_text = key.dump();
+  Fnv1a name;
+  name.add(key_text);
+  const fs::path dir = fstar_cache_directory();
+  const fs::path file = dir.empty() ? fs::path() : dir / ("fstar-" + hex(name.value()) + ".json");
+
+  if (!file.empty()) {
+    std::ifstream in(file);
+    nlohmann::json cached;
+    if (in && (cached = nlohmann::json::parse(in, nullptr, false)).is_object() &&
+        cached.value("key", "") == key_text && cached["fstar"].is_number())
+      return cached["fstar"].get<double>();
+  }
+
+  const SolveResult solved = solve(objective, data);
+  log << "localsgd: computed f* = " << std::setprecision(17) << solved.fstar << " by "
+      << solved.method << " in " << std::setprecision(3) << solved.seconds << " s";
+  if (!file.empty()) {
+    try {
+      std::error_code ec;
+      fs::create_directories(dir, ec);
+      const nlohmann::ordered_json entry = {
+          {"key", key_text}, {"fstar", solved.fstar}, {"grad_norm", solved.grad_norm}};
+      write_file_atomically(file, [&](std::ostream& out) { out << entry.dump() << '\n'; });
+      log << "; cached in " << file.string();
+    } catch (const std::exception&) {
+      log << "; cache directory " << dir.string() << " not writable, not cached";
+    }
+  }
+  log << '\n';
+  return solved.fstar;
+}
+
+}  // namespace localsgd::core

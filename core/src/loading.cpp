@@ -1,0 +1,57 @@
+#include "localsgd/core/loading.hpp"
+
+#include "localsgd/core/errors.hpp"
+#include "localsgd/core/plugins.hpp"
+
+namespace localsgd::core {
+
+Dataset load_dataset(const std::string& path, const std::string& reader, const ParamMap& params) {
+  const std::string reader_name =
+      !reader.empty() ? reader : (path.empty() ? "synthetic" : "libsvm");
+  const Manifest& manifest = load_plugin(reader_name, PluginKind::reader);
+  auto instance = make_reader(manifest, params);
+  Dataset data = call_plugin(manifest, "read", [&] { return instance->read({path}); });
+  if (data.rows() == 0) throw DataError(path, 0, 0, "the data set has no rows");
+  if (data.row_ptr.size() != data.label.size() + 1 ||
+      data.row_ptr.back() != static_cast<std::int64_t>(data.index.size()) ||
+      data.index.size() != data.value.size())
+    throw PluginError("reader '" + reader_name + "' returned an inconsistent CSR matrix");
+  if (data.source.empty()) data.source = path;
+  return data;
+}
+
+std::unique_ptr<Objective> build_objective(const Manifest& manifest, const ParamMap& params,
+                                           const Dataset& data, std::int64_t cols) {
+  try {
+    return make_objective(manifest, params, data.view(), cols);
+  } catch (const DataError& e) {  // objectives do not know the file name; add it
+    if (!e.file().empty()) throw;
+    throw DataError(data.source, e.line(), e.column(), e.what());
+  }
+}
+
+std::int64_t drop_columns_from(Dataset& data, std::int64_t cols) {
+  std::size_t out = 0;
+  std::int64_t dropped = 0;
+  std::int64_t begin = 0;
+  for (std::size_t i = 0; i + 1 < data.row_ptr.size(); ++i) {
+    const std::int64_t end = data.row_ptr[i + 1];
+    for (std::int64_t e = begin; e < end; ++e) {
+      if (data.index[static_cast<std::size_t>(e)] >= cols) {
+        ++dropped;
+        continue;
+      }
+      data.index[out] = data.index[static_cast<std::size_t>(e)];
+      data.value[out] = data.value[static_cast<std::size_t>(e)];
+      ++out;
+    }
+    begin = end;
+    data.row_ptr[i + 1] = static_cast<std::int64_t>(out);
+  }
+  data.index.resize(out);
+  data.value.resize(out);
+  data.cols = std::min(data.cols, cols);
+  return dropped;
+}
+
+}  // namespace localsgd::core

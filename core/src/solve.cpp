@@ -1,0 +1,345 @@
+#include "localsgd/core/solve.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <deque>
+#include <numeric>
+
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
+
+#include "localsgd/core/errors.hpp"
+
+namespace localsgd::core {
+namespace {
+
+using Vector = std::vector<double>;
+
+double dot(const Vector& a, const Vector& b) {
+  return std::inner_product(a.begin(), a.end(), b.begin(), 0.0);
+}
+double norm(const Vector& a) {
+  return std::sqrt(dot(a, a));
+}
+
+// Dense Hessians up to this dimension are factored by Cholesky; larger ones use CG.
+constexpr std::int64_t kCholeskyMaxDimension = 3000;
+
+// Is f within `relative_tolerance` of f*? With mu known, f - f* <= |g|^2/(2 mu) is a
+// guarantee; otherwise the caller's Newton decrement (or |g|) stands in for it.
+bool converged(double gap_bound, double f, double relative_tolerance) {
+  return gap_bound <= relative_tolerance * std::max(std::abs(f), 1e-300);
+}
+
+// ------------------------------------------------------------------ generalised-linear
+
+// f, gradient and the curvature weights D_i = phi''(z_i) of a margin objective, with the
+// margins z = Ã x kept so that a line search costs one pass over z.
+class MarginProblem {
+ public:
+  MarginProblem(const MarginObjective& objective, const DataView& data)
+      : f_(objective),
+        data_(data),
+        n_(static_cast<double>(data.rows())),
+        d_(static_cast<std::size_t>(objective.dimension())),
+        weights_(f_.has_intercept() ? d_ - 1 : d_),
+        z_(static_cast<std::size_t>(data.rows())),
+        dphi_(z_.size()),
+        d2phi_(z_.size()) {}
+
+  std::size_t dimension() const { return d_; }
+
+  // Ã v for any v of the model's shape.
+  void multiply(const Vector& v, Vector& out) const {
+    out.resize(z_.size());
+    for (std::int64_t i = 0; i < data_.rows(); ++i)
+      out[static_cast<std::size_t>(i)] = f_.margin(data_.row(i), v);
+  }
+
+  // Loss at margins z + t q and weights w + t p (the line search's trial point).
+  double value_along(const Vector& x, const Vector& p, const Vector& q, double t) const {
+    double loss = 0.0;
+    for (std::size_t i = 0; i < z_.size(); ++i)
+      loss += f_.margin_loss(z_[i] + t * q[i], data_.label[i]);
+    double norm2 = 0.0;
+    for (std::size_t j = 0; j < weights_; ++j) {
+      const double w = x[j] + t * p[j];
+      norm2 += w * w;
+    }
+    return loss / n_ + 0.5 * f_.lambda() * norm2;
+  }
+
+  // Evaluates f, the gradient and D at x.
+  double evaluate(const Vector& x, Vector& gradient) {
+    multiply(x, z_);
+    f_.margin_derivatives(z_, data_.label, dphi_);
+    f_.margin_second_derivatives(z_, data_.label, d2phi_);
+    gradient.assign(d_, 0.0);
+    double loss = 0.0;
+    for (std::int64_t i = 0; i < data_.rows(); ++i) {
+      const auto ui = static_cast<std::size_t>(i);
+      loss += f_.margin_loss(z_[ui], data_.label[ui]);
+      const SparseRow row = data_.row(i);
+      for (std::int64_t j = 0; j < row.size; ++j)
+        gradient[row.index[j]] += dphi_[ui] * row.value[j];
+      if (f_.has_intercept()) gradient.back() += dphi_[ui];
+    }
+    double norm2 = 0.0;
+    for (std::size_t j = 0; j < d_; ++j) {
+      gradient[j] /= n_;
+      if (j < weights_) {
+        gradient[j] += f_.lambda() * x[j];
+        norm2 += x[j] * x[j];
+      }
+    }
+    return loss / n_ + 0.5 * f_.lambda() * norm2;
+  }
+
+  // H v = Ãᵀ D Ã v / n + lambda v (weights only), at the last evaluated point.
+  void hessian_times(const Vector& v, Vector& out) const {
+    Vector av;
+    multiply(v, av);
+    out.assign(d_, 0.0);
+    for (std::int64_t i = 0; i < data_.rows(); ++i) {
+      const auto ui = static_cast<std::size_t>(i);
+      const double c = d2phi_[ui] * av[ui] / n_;
+      const SparseRow row = data_.row(i);
+      for (std::int64_t j = 0; j < row.size; ++j) out[row.index[j]] += c * row.value[j];
+      if (f_.has_intercept()) out.back() += c;
+    }
+    for (std::size_t j = 0; j < weights_; ++j) out[j] += f_.lambda() * v[j];
+  }
+
+  // The full Hessian at the last evaluated point, for a Cholesky solve.
+  Eigen::MatrixXd hessian() const {
+    const auto d = static_cast<Eigen::Index>(d_);
+    Eigen::MatrixXd H = Eigen::MatrixXd::Zero(d, d);
+    const Eigen::Index bias = f_.has_intercept() ? d - 1 : -1;
+    for (std::int64_t i = 0; i < data_.rows(); ++i) {
+      const double c = d2phi_[static_cast<std::size_t>(i)] / n_;
+      if (c == 0.0) continue;
+      const SparseRow row = data_.row(i);
+      for (std::int64_t a = 0; a < row.size; ++a) {
+        const double ca = c * row.value[a];
+        for (std::int64_t b = 0; b <= a; ++b) H(row.index[a], row.index[b]) += ca * row.value[b];
+        if (bias >= 0) H(bias, row.index[a]) += ca;
+      }
+      if (bias >= 0) H(bias, bias) += c;
+    }
+    for (Eigen::Index j = 0; j < static_cast<Eigen::Index>(weights_); ++j) H(j, j) += f_.lambda();
+    return H.selfadjointView<Eigen::Lower>();
+  }
+
+ private:
+  const MarginObjective& f_;
+  const DataView& data_;
+  const double n_;
+  const std::size_t d_, weights_;
+  Vector z_, dphi_, d2phi_;
+};
+
+// Conjugate gradients on H p = -g to relative residual `forcing`.
+template <class HessianTimes>
+Vector conjugate_gradient(HessianTimes&& H, const Vector& g, double forcing,
+                          std::int64_t max_iter) {
+  const std::size_t d = g.size();
+  Vector p(d, 0.0), r(d), s(d), Hs(d);
+  for (std::size_t j = 0; j < d; ++j) r[j] = -g[j];
+  s = r;
+  double rr = dot(r, r);
+  const double target = forcing * forcing * rr;
+  for (std::int64_t k = 0; k < max_iter && rr > target; ++k) {
+    H(s, Hs);
+    const double curvature = dot(s, Hs);
+    if (curvature <= 0) break;  // not positive definite along s: stop with what we have
+    const double alpha = rr / curvature;
+    for (std::size_t j = 0; j < d; ++j) {
+      p[j] += alpha * s[j];
+      r[j] -= alpha * Hs[j];
+    }
+    const double rr_next = dot(r, r);
+    for (std::size_t j = 0; j < d; ++j) s[j] = r[j] + rr_next / rr * s[j];
+    rr = rr_next;
+  }
+  if (dot(p, p) == 0.0) p = r;  // fall back to steepest descent
+  return p;
+}
+
+SolveResult newton_margin(const MarginObjective& objective, const DataView& data, double mu,
+                          const SolveOptions& options) {
+  MarginProblem problem(objective, data);
+  const std::size_t d = problem.dimension();
+  const bool cholesky = static_cast<std::int64_t>(d) <= kCholeskyMaxDimension;
+  SolveResult result;
+  result.method = cholesky ? "newton-cholesky" : "newton-cg";
+  Vector x(d, 0.0), g, p(d), q;
+  objective.initial_point(0, x);
+  double f = problem.evaluate(x, g);
+  for (result.iterations = 0; result.iterations < options.max_iterations; ++result.iterations) {
+    const double gnorm = norm(g);
+    if (gnorm == 0.0) break;
+    if (cholesky) {
+      const Eigen::MatrixXd H = problem.hessian();
+      Eigen::LDLT<Eigen::MatrixXd> factor(H);
+      Eigen::Map<const Eigen::VectorXd> gv(g.data(), static_cast<Eigen::Index>(d));
+      Eigen::Map<Eigen::VectorXd>(p.data(), static_cast<Eigen::Index>(d)) = factor.solve(-gv);
+    } else {
+      p = conjugate_gradient([&](const Vector& v, Vector& out) { problem.hessian_times(v, out); },
+                             g, std::min(0.1, std::sqrt(gnorm)), 10 * static_cast<std::int64_t>(d));
+    }
+    double slope = dot(g, p);
+    if (!(slope < 0)) {  // not a descent direction (numerically singular H): use -g
+      for (std::size_t j = 0; j < d; ++j) p[j] = -g[j];
+      slope = -gnorm * gnorm;
+    }
+    // f - f* is about half the Newton decrement -gᵀp near the optimum; with mu known the
+    // bound |g|^2/(2 mu) is a guarantee.
+    const double gap = std::isfinite(mu) ? gnorm * gnorm / (2 * mu) : -0.5 * slope;
+    const bool done = converged(gap, f, options.relative_tolerance);
+    problem.multiply(p, q);
+    // Margins of the step: Ã p includes the intercept's unit column. Backtracking.
+    double t = 1.0, trial = problem.value_along(x, p, q, t);
+    while (!(trial <= f + 1e-4 * t * slope) && t > 1e-20) {
+      t *= 0.5;
+      trial = problem.value_along(x, p, q, t);
+    }
+    const bool improved = trial < f;
+    if (improved) {
+      for (std::size_t j = 0; j < d; ++j) x[j] += t * p[j];
+      f = problem.evaluate(x, g);
+    }
+    // A converged iterate still takes its (tiny, quadratically convergent) last step.
+    if (done || !improved) {
+      result.iterations += improved ? 1 : 0;
+      break;
+    }
+  }
+  result.x = std::move(x);
+  result.fstar = f;
+  result.grad_norm = norm(g);
+  return result;
+}
+
+// ------------------------------------------------------------------- general objectives
+
+class GeneralProblem {
+ public:
+  GeneralProblem(const Objective& objective, const DataView& data)
+      : f_(objective), data_(data), rows_(static_cast<std::size_t>(data.rows())) {
+    std::iota(rows_.begin(), rows_.end(), std::int64_t{0});
+  }
+  double evaluate(const Vector& x, Vector& gradient) const {
+    gradient.resize(x.size());
+    return f_.loss_and_gradient(data_, rows_, x, gradient);
+  }
+
+ private:
+  const Objective& f_;
+  const DataView& data_;
+  std::vector<std::int64_t> rows_;
+};
+
+// Newton-CG when the objective multiplies by its Hessian, L-BFGS otherwise.
+SolveResult quasi_newton(const Objective& objective, const DataView& data, double mu,
+                         const SolveOptions& options) {
+  GeneralProblem problem(objective, data);
+  const auto d = static_cast<std::size_t>(objective.dimension());
+  Vector x(d, 0.0), g, probe(d), out(d), p(d), x_next(d), g_next;
+  objective.initial_point(0, x);
+  const bool has_hv = objective.hessian_vector_product(data, x, x, out);
+  SolveResult result;
+  result.method = has_hv ? "newton-cg" : "lbfgs";
+  const std::int64_t max_iterations = has_hv ? options.max_iterations : 50 * options.max_iterations;
+  double f = problem.evaluate(x, g);
+  std::deque<std::pair<Vector, Vector>> memory;  // (s, y) pairs of L-BFGS
+  constexpr std::size_t kMemory = 20;
+
+  for (result.iterations = 0; result.iterations < max_iterations; ++result.iterations) {
+    const double gnorm = norm(g);
+    if (gnorm == 0.0) break;
+    if (has_hv) {
+      p = conjugate_gradient(
+          [&](const Vector& v, Vector& hv) {
+            hv.resize(d);
+            objective.hessian_vector_product(data, x, v, hv);
+          },
+          g, std::min(0.1, std::sqrt(gnorm)), 10 * static_cast<std::int64_t>(d));
+    } else {  // L-BFGS two-loop recursion
+      p = g;
+      std::vector<double> alphas(memory.size());
+      for (std::size_t k = memory.size(); k-- > 0;) {
+        const auto& [s, y] = memory[k];
+        alphas[k] = dot(s, p) / dot(y, s);
+        for (std::size_t j = 0; j < d; ++j) p[j] -= alphas[k] * y[j];
+      }
+      if (!memory.empty()) {
+        const auto& [s, y] = memory.back();
+        const double gamma = dot(s, y) / dot(y, y);
+        for (double& v : p) v *= gamma;
+      } else {
+        for (double& v : p) v /= std::max(1.0, gnorm);
+      }
+      for (std::size_t k = 0; k < memory.size(); ++k) {
+        const auto& [s, y] = memory[k];
+        const double beta = dot(y, p) / dot(y, s);
+        for (std::size_t j = 0; j < d; ++j) p[j] += (alphas[k] - beta) * s[j];
+      }
+      for (double& v : p) v = -v;
+    }
+    double slope = dot(g, p);
+    if (!(slope < 0)) {
+      for (std::size_t j = 0; j < d; ++j) p[j] = -g[j];
+      slope = -gnorm * gnorm;
+      memory.clear();
+    }
+    const double gap = std::isfinite(mu) ? gnorm * gnorm / (2 * mu) : -0.5 * slope;
+    if (converged(gap, f, options.relative_tolerance)) break;
+    double t = 1.0, f_next = 0.0;
+    while (true) {
+      for (std::size_t j = 0; j < d; ++j) x_next[j] = x[j] + t * p[j];
+      f_next = problem.evaluate(x_next, g_next);
+      if (f_next <= f + 1e-4 * t * slope || t < 1e-20) break;
+      t *= 0.5;
+    }
+    if (!(f_next < f)) break;  // no further progress at double precision
+    Vector s(d), y(d);
+    for (std::size_t j = 0; j < d; ++j) {
+      s[j] = x_next[j] - x[j];
+      y[j] = g_next[j] - g[j];
+    }
+    if (dot(s, y) > 1e-300) {
+      memory.emplace_back(std::move(s), std::move(y));
+      if (memory.size() > kMemory) memory.pop_front();
+    }
+    x.swap(x_next);
+    g.swap(g_next);
+    f = f_next;
+  }
+  result.x = std::move(x);
+  result.fstar = f;
+  result.grad_norm = norm(g);
+  return result;
+}
+
+}  // namespace
+
+SolveResult solve(const Objective& objective, const DataView& data, const SolveOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  const Curvature curvature = objective.curvature();
+  if (!curvature.convex)
+    throw UsageError(
+        "the objective does not declare itself convex; solve finds global optima of "
+        "convex objectives only");
+  if (data.rows() < 1) throw UsageError("the data set has no rows");
+  const double mu = curvature.mu > 0 ? curvature.mu : kUnknown;
+  SolveResult result = objective.as_margin() != nullptr
+                           ? newton_margin(*objective.as_margin(), data, mu, options)
+                           : quasi_newton(objective, data, mu, options);
+  if (!std::isfinite(result.fstar))
+    throw RuntimeFailure("solve diverged: the objective is not finite at the last iterate");
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace localsgd::core

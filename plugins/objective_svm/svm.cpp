@@ -1,0 +1,148 @@
+// L2-regularised linear SVM with a smooth hinge loss, on the margin m = y (a_i.w + beta):
+//   f(x) = (1/n) sum_i phi(m_i) + (lambda/2) |w|^2,   y_i in {-1, +1} (0/1 read as -1/+1),
+// with the intercept beta only when bias=true. Two losses (the plain hinge is not smooth,
+// so the SGD theory does not cover it):
+//   loss=smoothed (default), smoothing gamma > 0: phi = 0 for m >= 1, 1 - m - gamma/2 for
+//     m <= 1 - gamma, (1 - m)^2 / (2 gamma) in between; phi'' <= 1/gamma.
+//   loss=squared: phi = max(0, 1 - m)^2 / 2; phi'' <= 1.
+// With c that bound on phi'' (linear_algebra.hpp): L = c lambda_max(A~^T A~/n) + lambda,
+// L_max = c max_i |a~_i|^2 + lambda, mu = lambda without bias, unknown with it.
+#include <algorithm>
+#include <mutex>
+#include <string>
+
+#include <localsgd/sdk.hpp>
+
+namespace {
+
+using localsgd::DataView;
+using localsgd::ParamError;
+using localsgd::ParamMap;
+
+double signed_label(double y) {
+  return y > 0 ? 1.0 : -1.0;
+}
+
+enum class Loss { smoothed, squared };
+
+Loss parse_loss(const ParamMap& params) {
+  const std::string name = params.text("loss", "smoothed");
+  if (name == "smoothed") return Loss::smoothed;
+  if (name == "squared") return Loss::squared;
+  throw ParamError("parameter loss=" + name + ": must be smoothed or squared");
+}
+
+double parse_smoothing(const ParamMap& params, Loss loss) {
+  if (loss == Loss::squared) {
+    // Accepting it silently would hide a typo in `loss`.
+    if (params.has("smoothing"))
+      throw ParamError("parameter smoothing=" + params.text("smoothing", "") +
+                       ": applies only to loss=smoothed");
+    return 1.0;
+  }
+  return params.positive_number("smoothing", 1.0);
+}
+
+class SmoothSvm final : public localsgd::MarginObjective {
+ public:
+  explicit SmoothSvm(const localsgd::ObjectiveArgs& args)
+      : data_(args.data),
+        bias_(args.params.boolean("bias", false)),
+        dimension_(bias_ ? args.cols + 1 : std::max<std::int64_t>(1, args.cols)),
+        lambda_(args.params.has("lambda")
+                    ? args.params.nonnegative_number("lambda", 0)
+                    : 1.0 / static_cast<double>(std::max<std::int64_t>(1, args.data.rows()))),
+        loss_(parse_loss(args.params)),
+        gamma_(parse_smoothing(args.params, loss_)) {
+    localsgd::check_binary_labels(args.data, "svm");
+    max_row_norm2_ = localsgd::max_row_norm2(args.data);
+  }
+
+  std::int64_t dimension() const override { return dimension_; }
+  bool has_intercept() const override { return bias_; }
+
+  localsgd::Curvature curvature() const override {
+    std::call_once(gram_once_, [&] { gram_top_ = localsgd::gram_top_eigenvalue(data_, bias_); });
+    return localsgd::margin_curvature(gram_top_, max_row_norm2_, max_second_derivative(), lambda_,
+                                      bias_);
+  }
+
+  double lambda() const override { return lambda_; }
+
+  double margin_loss(double z, double y) const override {
+    const double gap = 1.0 - signed_label(y) * z;  // 1 - m
+    if (gap <= 0.0) return 0.0;
+    if (loss_ == Loss::squared) return 0.5 * gap * gap;
+    return gap >= gamma_ ? gap - 0.5 * gamma_ : 0.5 * gap * gap / gamma_;
+  }
+
+  // dphi/dz = y dphi/dm.
+  void margin_derivatives(std::span<const double> z, std::span<const double> y,
+                          std::span<double> dphi) const override {
+    for (std::size_t i = 0; i < z.size(); ++i) {
+      const double s = signed_label(y[i]);
+      const double gap = 1.0 - s * z[i];
+      double slope = 0.0;  // -dphi/dm
+      if (gap > 0.0) {
+        if (loss_ == Loss::squared)
+          slope = gap;
+        else
+          slope = gap >= gamma_ ? 1.0 : gap / gamma_;
+      }
+      dphi[i] = -s * slope;
+    }
+  }
+
+  // d2phi/dz2 = d2phi/dm2 (y^2 = 1): constant on the quadratic piece, zero elsewhere.
+  void margin_second_derivatives(std::span<const double> z, std::span<const double> y,
+                                 std::span<double> d2phi) const override {
+    for (std::size_t i = 0; i < z.size(); ++i) {
+      const double gap = 1.0 - signed_label(y[i]) * z[i];
+      const bool quadratic = gap > 0.0 && (loss_ == Loss::squared || gap < gamma_);
+      d2phi[i] = quadratic ? max_second_derivative() : 0.0;
+    }
+  }
+
+  ParamMap resolved_params() const override {
+    ParamMap p;
+    p.set("lambda", localsgd::format_number(lambda_));
+    p.set("bias", bias_ ? "true" : "false");
+    p.set("loss", loss_ == Loss::squared ? "squared" : "smoothed");
+    if (loss_ == Loss::smoothed) p.set("smoothing", localsgd::format_number(gamma_));
+    return p;
+  }
+
+  Prediction prediction_kind() const override { return Prediction::sign; }
+  double predict(const localsgd::SparseRow& row, std::span<const double> x) const override {
+    return margin(row, x) >= 0.0 ? 1.0 : -1.0;
+  }
+
+ private:
+  double max_second_derivative() const { return loss_ == Loss::squared ? 1.0 : 1.0 / gamma_; }
+
+  const DataView data_;
+  const bool bias_;
+  const std::int64_t dimension_;
+  const double lambda_;
+  const Loss loss_;
+  const double gamma_;
+  double max_row_norm2_ = 0.0;
+  // The power iteration is a pass over the data per iteration: only when asked for.
+  mutable std::once_flag gram_once_;
+  mutable double gram_top_ = 0.0;
+};
+
+constexpr localsgd::ParamDoc kParams[] = {
+    {"lambda", "1/n", "L2 regularisation strength (>= 0); also the strong convexity mu"},
+    {"bias", "false", "fit an unregularised intercept (then mu is unknown)"},
+    {"loss", "smoothed", "smoothed (quadratically smoothed hinge) or squared (squared hinge)"},
+    {"smoothing", "1", "width gamma > 0 of the quadratic piece of the smoothed hinge"},
+};
+
+const localsgd::Manifest kManifest = localsgd::objective_manifest<SmoothSvm>(
+    "svm", "1.0.0", "L2-regularised linear SVM, smoothed or squared hinge (labels -1/+1 or 0/1)",
+    kParams);
+
+}  // namespace
+
+LOCALSGD_PLUGIN(kManifest)

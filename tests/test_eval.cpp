@@ -1,0 +1,135 @@
+// eval and predict: the round trip of a saved model, and every way a model and a data set
+// can fail to match.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "localsgd/core/evaluate.hpp"
+#include "localsgd/core/model_io.hpp"
+#include "localsgd/core/train.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+namespace core = localsgd::core;
+using localsgd::testing::last_line;
+using localsgd::testing::run_cli;
+using localsgd::testing::TempDir;
+
+// Trains logreg on a small LIBSVM file and returns (model path, data path, summary).
+struct Trained {
+  TempDir dir;
+  std::filesystem::path model, data;
+  nlohmann::json summary;
+};
+
+std::unique_ptr<Trained> train_small() {
+  auto t = std::make_unique<Trained>();
+  std::string rows;
+  for (int i = 0; i < 200; ++i) {
+    const bool positive = i % 3 == 0;
+    rows += (positive ? "+1" : "-1") + std::string(" 1:") + (positive ? "1" : "0.2") +
+            " 2:" + std::to_string((i % 7) / 7.0) + " 3:" + (positive ? "0.1" : "0.9") + "\n";
+  }
+  t->data = t->dir.write("train.svm", rows);
+  t->model = t->dir.path() / "m.model";
+  const auto r = run_cli({"train", "--plugin", "logreg", "--data", t->data.string(), "--steps",
+                          "400", "--out", t->model.string(), "--format", "json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  t->summary = nlohmann::json::parse(last_line(r.out));
+  return t;
+}
+
+TEST(Eval, RoundTripReproducesTheTrainingSummary) {
+  const auto t = train_small();
+  const auto r = run_cli(
+      {"eval", "--model", t->model.string(), "--data", t->data.string(), "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto e = nlohmann::json::parse(r.out);
+  EXPECT_EQ(e["event"], "eval");
+  EXPECT_EQ(e["rows"], 200);
+  EXPECT_DOUBLE_EQ(e["objective"].get<double>(), t->summary["objective"].get<double>());
+  EXPECT_GT(e["accuracy"].get<double>(), 0.95);  // the classes are separable by feature 1
+
+  const auto p = run_cli({"predict", "--model", t->model.string(), "--data", t->data.string()});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  std::istringstream lines(p.out);
+  std::string line;
+  int n = 0, hits = 0;
+  while (std::getline(lines, line)) {
+    const double prob = std::stod(line);
+    ASSERT_GE(prob, 0.0);
+    ASSERT_LE(prob, 1.0);
+    hits += (prob >= 0.5) == (n % 3 == 0);
+    ++n;
+  }
+  EXPECT_EQ(n, 200);
+  EXPECT_DOUBLE_EQ(hits / 200.0, e["accuracy"].get<double>());
+}
+
+TEST(Eval, FewerColumnsAreZerosMoreAreAnErrorUnlessAllowed) {
+  const auto t = train_small();
+  const auto fewer = t->dir.write("fewer.svm", "+1 1:1\n-1 2:0.5\n");
+  EXPECT_EQ(run_cli({"eval", "--model", t->model.string(), "--data", fewer.string()}).exit_code, 0);
+
+  const auto more = t->dir.write("more.svm", "+1 1:1 5:2\n-1 2:0.5 4:1\n");
+  const auto r = run_cli({"eval", "--model", t->model.string(), "--data", more.string()});
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_NE(r.err.find("column(s) 4..5"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--allow-extra-features"), std::string::npos) << r.err;
+  const auto allowed = run_cli({"eval", "--model", t->model.string(), "--data", more.string(),
+                                "--allow-extra-features", "--format", "json"});
+  ASSERT_EQ(allowed.exit_code, 0) << allowed.err;
+  // Dropping columns 4 and 5 leaves the same rows as the `fewer` file.
+  const auto same =
+      run_cli({"eval", "--model", t->model.string(), "--data", fewer.string(), "--format", "json"});
+  EXPECT_EQ(nlohmann::json::parse(allowed.out)["objective"],
+            nlohmann::json::parse(same.out)["objective"]);
+}
+
+TEST(Eval, ForeignCorruptAndMismatchedModelsAreRefused) {
+  const auto t = train_small();
+  const auto data = t->data.string();
+  auto expect = [&](const std::filesystem::path& model, int code, const std::string& text) {
+    const auto r = run_cli({"eval", "--model", model.string(), "--data", data});
+    EXPECT_EQ(r.exit_code, code) << r.err;
+    EXPECT_NE(r.err.find(text), std::string::npos) << r.err;
+  };
+  expect(t->dir.write("foreign.model", "solver_type L2R_LR\nnr_class 2\n"), 3,
+         "not a localsgd model");
+  std::string text = localsgd::testing::read_text(t->model);
+  expect(t->dir.write("truncated.model", text.substr(0, text.size() / 2)), 3, "");
+  std::string other = text;
+  other.replace(other.find("\"objective\":\"logreg\""), 20, "\"objective\":\"nosuch\"");
+  expect(t->dir.write("unknown.model", other), 4, "unknown objective plugin 'nosuch'");
+  std::string bigger = text;
+  bigger.replace(bigger.find("\"dimension\":3"), 13, "\"dimension\":2");
+  expect(t->dir.write("mismatch.model", bigger), 3, "");
+  expect(t->dir.path() / "missing.model", 3, "cannot open model file");
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Eval, SignPredictionsAreScoredAgainstZeroOneLabels) {
+  // svm predicts +1/-1; on data labelled 0/1 a correct -1 must count as a hit.
+  localsgd::testing::TempDir dir;
+  std::string rows;
+  for (int i = 0; i < 100; ++i) rows += (i % 2 ? "1 1:1\n" : "0 2:1\n");
+  const auto data = dir.write("zo.svm", rows);
+  const auto model = dir.path() / "svm.model";
+  ASSERT_EQ(run_cli({"train", "--plugin", "svm", "--data", data.string(), "--steps", "300", "--out",
+                     model.string(), "-q"})
+                .exit_code,
+            0);
+  const auto r =
+      run_cli({"eval", "--model", model.string(), "--data", data.string(), "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(r.out)["accuracy"].get<double>(), 1.0);
+}
+
+}  // namespace

@@ -1,0 +1,200 @@
+// The exact solver against independent truth: the known w8a optimum (DESIGN.md §6),
+// LIBLINEAR on a9a, and its own paths (Newton-Cholesky, Newton-CG, L-BFGS) against each other.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <fstream>
+#include <numeric>
+
+#include <nlohmann/json.hpp>
+
+#include "localsgd/core/loading.hpp"
+#include "localsgd/core/model_io.hpp"
+#include "localsgd/core/plugins.hpp"
+#include "localsgd/core/solve.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+namespace core = localsgd::core;
+using localsgd::testing::data_file;
+
+localsgd::Dataset read(const std::string& name) {
+  return core::load_dataset(data_file(name).string(), "libsvm", {});
+}
+
+std::unique_ptr<localsgd::Objective> objective(const std::string& name, const localsgd::Dataset& d,
+                                               localsgd::ParamMap params = {}) {
+  return core::build_objective(core::load_plugin(name, localsgd::PluginKind::objective), params, d);
+}
+
+double norm(const std::vector<double>& x) {
+  return std::sqrt(std::inner_product(x.begin(), x.end(), x.begin(), 0.0));
+}
+
+double relative_distance(const std::vector<double>& a, const std::vector<double>& b) {
+  double d = 0;
+  for (std::size_t j = 0; j < a.size(); ++j) d += (a[j] - b[j]) * (a[j] - b[j]);
+  return std::sqrt(d) / norm(b);
+}
+
+TEST(Solve, W8aLogregMatchesTheKnownOptimum) {
+  LOCALSGD_REQUIRE_DATA_FILE(data_file("w8a"));
+  const auto data = read("w8a");
+  const auto f = objective("logreg", data);
+  const auto r = core::solve(*f, data.view());
+  EXPECT_EQ(r.method, "newton-cholesky");
+  EXPECT_NEAR(r.fstar, 0.12618068651051342, 1e-12 * 0.126);
+  EXPECT_NEAR(norm(r.x), 27.6896, 1e-4);
+  EXPECT_LT(r.grad_norm, 1e-10);
+  EXPECT_DOUBLE_EQ(f->value(data.view(), r.x), r.fstar);
+}
+
+// Hides Hessian information so that the solver takes its L-BFGS path on the same f.
+class NoSecondOrder final : public localsgd::Objective {
+ public:
+  explicit NoSecondOrder(const localsgd::Objective& inner) : inner_(inner) {}
+  std::int64_t dimension() const override { return inner_.dimension(); }
+  localsgd::Curvature curvature() const override { return inner_.curvature(); }
+  double loss_and_gradient(const localsgd::DataView& d, std::span<const std::int64_t> rows,
+                           std::span<const double> x, std::span<double> g) const override {
+    return inner_.loss_and_gradient(d, rows, x, g);
+  }
+  double value(const localsgd::DataView& d, std::span<const double> x) const override {
+    return inner_.value(d, x);
+  }
+  Prediction prediction_kind() const override { return inner_.prediction_kind(); }
+  double predict(const localsgd::SparseRow& row, std::span<const double> x) const override {
+    return inner_.predict(row, x);
+  }
+
+ private:
+  const localsgd::Objective& inner_;
+};
+
+TEST(Solve, LbfgsAgreesWithNewtonOnA9a) {
+  LOCALSGD_REQUIRE_DATA_FILE(data_file("a9a"));
+  const auto data = read("a9a");
+  const auto f = objective("logreg", data);
+  const auto newton = core::solve(*f, data.view());
+  const NoSecondOrder first_order(*f);
+  const auto lbfgs = core::solve(first_order, data.view());
+  EXPECT_EQ(lbfgs.method, "lbfgs");
+  EXPECT_NEAR(lbfgs.fstar, newton.fstar, 1e-11 * newton.fstar);
+  EXPECT_LT(relative_distance(lbfgs.x, newton.x), 1e-5);
+}
+
+TEST(Solve, InterceptModelsAreSolvedWithoutStrongConvexity) {
+  LOCALSGD_REQUIRE_DATA_FILE(data_file("a9a"));
+  const auto data = read("a9a");
+  localsgd::ParamMap bias;
+  bias.set("bias", "true");
+  const auto f = objective("logreg", data, bias);
+  const auto r = core::solve(*f, data.view());
+  EXPECT_LT(r.grad_norm, 1e-9);
+  const auto without = core::solve(*objective("logreg", data), data.view());
+  EXPECT_LT(r.fstar, without.fstar);  // one more free parameter can only help
+}
+
+// LIBLINEAR (Debian's liblinear-tools), -s 0: L2-regularised logistic regression, primal
+// trust-region Newton. Its objective is C sum_i log(1+exp(-y_i w.x_i)) + |w|^2/2, which
+// is n times ours with C = 1/(lambda n); lambda = 1/n gives C = 1.
+TEST(Solve, AgreesWithLiblinearOnA9a) {
+  LOCALSGD_REQUIRE_DATA_FILE(data_file("a9a"));
+  if (std::system("command -v liblinear-train >/dev/null 2>&1") != 0) {
+    if (localsgd::testing::running_in_ci()) FAIL() << "liblinear-train is not installed";
+    GTEST_SKIP() << "liblinear-train is not installed";
+  }
+  localsgd::testing::TempDir dir;
+  const auto model = dir.path() / "a9a.liblinear";
+  const std::string command = "liblinear-train -q -s 0 -c 1 -e 1e-10 -B -1 " +
+                              data_file("a9a").string() + " " + model.string();
+  ASSERT_EQ(std::system(command.c_str()), 0) << command;
+  std::ifstream in(model);
+  std::string line, first_label;
+  std::vector<double> w;
+  bool weights = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("label ", 0) == 0) first_label = line.substr(6, line.find(' ', 6) - 6);
+    if (weights) w.push_back(std::stod(line));
+    if (line == "w") weights = true;
+  }
+  ASSERT_EQ(w.size(), 123u);
+  if (first_label == "-1")  // LIBLINEAR's w scores its first label
+    for (double& v : w) v = -v;
+
+  const auto data = read("a9a");
+  const auto f = objective("logreg", data);
+  const auto r = core::solve(*f, data.view());
+  const double f_liblinear = f->value(data.view(), w);
+  EXPECT_LE(r.fstar, f_liblinear * (1 + 1e-15));
+  EXPECT_NEAR(r.fstar, f_liblinear, 1e-9 * r.fstar);
+  EXPECT_LT(relative_distance(r.x, w), 1e-5);
+}
+
+TEST(Solve, CliPrintsTheContractKeysAndWritesXstar) {
+  localsgd::testing::TempDir dir;
+  const auto out = dir.path() / "xstar.model";
+  const auto r = localsgd::testing::run_cli(
+      {"solve", "--plugin", "logreg", "--format", "json", "--out", out.string()});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto e = nlohmann::json::parse(r.out);
+  for (const char* key : {"fstar", "grad_norm", "iterations", "seconds"})
+    EXPECT_TRUE(e.contains(key)) << key;
+  const auto model = core::load_model(out);
+  EXPECT_EQ(model.objective, "logreg");
+  EXPECT_EQ(model.coefficients.size(), e["dimension"].get<std::size_t>());
+}
+
+}  // namespace
+
+#include <Eigen/Dense>
+
+namespace {
+
+// Ridge regression has a closed form: x* = (AᵀA/n + lambda I)^-1 Aᵀy/n.
+TEST(Solve, RidgeOnAbaloneMatchesTheClosedForm) {
+  LOCALSGD_REQUIRE_DATA_FILE(data_file("abalone_scale"));
+  const auto data = read("abalone_scale");
+  const auto view = data.view();
+  const double n = static_cast<double>(view.rows()), lambda = 1.0 / n;
+  const auto d = static_cast<Eigen::Index>(view.cols);
+  Eigen::MatrixXd gram = Eigen::MatrixXd::Zero(d, d);
+  Eigen::VectorXd rhs = Eigen::VectorXd::Zero(d);
+  for (std::int64_t i = 0; i < view.rows(); ++i) {
+    const auto row = view.row(i);
+    for (std::int64_t a = 0; a < row.size; ++a) {
+      rhs(row.index[a]) += row.value[a] * view.label[static_cast<std::size_t>(i)] / n;
+      for (std::int64_t b = 0; b < row.size; ++b)
+        gram(row.index[a], row.index[b]) += row.value[a] * row.value[b] / n;
+    }
+  }
+  gram += lambda * Eigen::MatrixXd::Identity(d, d);
+  const Eigen::VectorXd closed_form = gram.ldlt().solve(rhs);
+  std::vector<double> expected(closed_form.data(), closed_form.data() + d);
+
+  const auto f = objective("ridge", data);
+  const auto r = core::solve(*f, view);
+  EXPECT_LT(relative_distance(r.x, expected), 1e-9);
+  EXPECT_NEAR(r.fstar, f->value(view, expected), 1e-12 * r.fstar);
+}
+
+TEST(Solve, RefusesNonConvexObjectives) {
+  const auto r = localsgd::testing::run_cli({"solve", "--plugin", "mlp"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("does not declare itself convex"), std::string::npos) << r.err;
+}
+
+TEST(Solve, SoftmaxOnDnaTakesTheNewtonCgPath) {
+  LOCALSGD_REQUIRE_DATA_FILE(data_file("dna.scale"));
+  const auto data = read("dna.scale");
+  const auto f = objective("softmax", data);
+  const auto r = core::solve(*f, data.view());
+  EXPECT_EQ(r.method, "newton-cg");
+  const NoSecondOrder first_order(*f);
+  const auto lbfgs = core::solve(first_order, data.view());
+  EXPECT_NEAR(lbfgs.fstar, r.fstar, 1e-10 * r.fstar);
+  EXPECT_LT(r.grad_norm * r.grad_norm / (2 * f->curvature().mu), 1e-12 * r.fstar);
+}
+
+}  // namespace

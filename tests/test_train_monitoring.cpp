@@ -1,0 +1,158 @@
+// train's monitoring: progress events, stopping at a target, f* from the cache, warm
+// starts, test-set scores and communication accounting.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "localsgd/core/errors.hpp"
+#include "localsgd/core/fstar_cache.hpp"
+#include "localsgd/core/model_io.hpp"
+#include "localsgd/core/train.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+namespace core = localsgd::core;
+using localsgd::testing::last_line;
+using localsgd::testing::run_cli;
+using localsgd::testing::TempDir;
+
+core::TrainRequest small_run() {
+  core::TrainRequest r;
+  r.objective = "logreg";
+  r.reader_params.set("n", "2000");
+  r.reader_params.set("d", "40");
+  r.workers = 3;
+  r.batch = 2;
+  r.schedule_params.set("H", "5");
+  r.steps = 700;
+  return r;
+}
+
+TEST(TrainMonitoring, EvaluationDoesNotChangeTheRun) {
+  const auto plain = core::train(small_run());
+  auto with_eval = small_run();
+  with_eval.eval_every = 33;  // not a multiple of H: evaluates between syncs too
+  std::vector<nlohmann::ordered_json> events;
+  const auto evaluated = core::train(with_eval, [&](const auto& e) { events.push_back(e); });
+  ASSERT_EQ(plain.result.x_hat.size(), evaluated.result.x_hat.size());
+  EXPECT_EQ(std::memcmp(plain.result.x_hat.data(), evaluated.result.x_hat.data(),
+                        plain.result.x_hat.size() * sizeof(double)),
+            0);
+  EXPECT_EQ(plain.summary["objective"], evaluated.summary["objective"]);
+  EXPECT_EQ(plain.summary["rounds"], evaluated.summary["rounds"]);
+  ASSERT_EQ(events.size(), 21u);  // steps 33, 66, ..., 693
+  EXPECT_EQ(events[0]["event"], "progress");
+  EXPECT_EQ(events[0]["step"], 33);
+  EXPECT_EQ(events[0]["rounds"], 6);  // syncs after steps 5, 10, ..., 30
+  EXPECT_EQ(events[0]["grad_evals"], 33 * 6);
+  for (const char* key : {"objective", "objective_last", "suboptimality", "rel_suboptimality",
+                          "grad_norm", "epochs", "seconds"})
+    EXPECT_TRUE(events[0].contains(key)) << key;
+  // Progress is progress: the objective at the end beats the one at the first event.
+  EXPECT_LT(events.back()["objective"].get<double>(), events[0]["objective"].get<double>());
+}
+
+TEST(TrainMonitoring, StopsWhenTheRelativeTargetIsReached) {
+  auto r = small_run();
+  r.steps = 100000;
+  r.step_size = "constant";
+  r.step_size_params.set("eta", "2");
+  const auto reference = core::train([&] {
+    auto full = small_run();
+    full.steps = 200000;
+    full.step_size = "constant";
+    full.step_size_params.set("eta", "0.5");
+    return full;
+  }());
+  r.fstar = reference.summary["objective"].get<double>() * (1 - 1e-4);
+  r.target_rel = 2e-2;
+  r.eval_every = 50;
+  const auto outcome = core::train(r);
+  const auto& s = outcome.summary;
+  EXPECT_TRUE(s["target_reached"].get<bool>());
+  EXPECT_LE(s["rel_suboptimality"].get<double>(), 2e-2);
+  EXPECT_LT(s["steps"].get<std::int64_t>(), 100000);
+  EXPECT_EQ(s["steps"], s["steps_to_target"]);
+  EXPECT_EQ(s["steps"].get<std::int64_t>() % 50, 0);
+  EXPECT_EQ(s["grad_evals"].get<std::int64_t>(), s["steps"].get<std::int64_t>() * 6);
+}
+
+TEST(TrainMonitoring, TargetWithoutFstarSolvesOnceAndCaches) {
+  TempDir cache;
+  const std::string env = "XDG_CACHE_HOME=" + cache.path().string();
+  const std::vector<std::string> args{"train",    "--plugin", "logreg",   "--target", "1e-3",
+                                      "--format", "json",     "--epochs", "30"};
+  const auto first = run_cli(args, env);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(first.err.find("computed f* ="), std::string::npos) << first.err;
+  EXPECT_TRUE(std::filesystem::exists(cache.path() / "localsgd"));
+  const auto second = run_cli(args, env);
+  ASSERT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(second.err.find("computed f*"), std::string::npos) << "cache not used: " << second.err;
+  const auto s1 = nlohmann::json::parse(last_line(first.out));
+  const auto s2 = nlohmann::json::parse(last_line(second.out));
+  EXPECT_EQ(s1["fstar"], s2["fstar"]);
+  EXPECT_TRUE(s1["target_reached"].get<bool>());
+  EXPECT_LE(s1["suboptimality"].get<double>(), 1e-3);
+  // Progress lines come before the summary, one JSON object each.
+  EXPECT_NE(first.out.find("\"event\":\"progress\""), std::string::npos);
+}
+
+TEST(TrainMonitoring, NonConvexObjectiveNeedsAnExplicitFstarForATarget) {
+  const auto r = run_cli({"train", "--plugin", "mlp", "--target", "0.1", "--lr", "constant",
+                          "--lr-param", "eta=0.1", "--steps", "10"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("not convex"), std::string::npos) << r.err;
+}
+
+TEST(TrainMonitoring, WarmStartFromTheOptimumStaysThere) {
+  TempDir dir;
+  const auto xstar = dir.path() / "xstar.model";
+  const auto solved =
+      run_cli({"solve", "--plugin", "logreg", "--format", "json", "--out", xstar.string()});
+  ASSERT_EQ(solved.exit_code, 0) << solved.err;
+  const double fstar = nlohmann::json::parse(solved.out)["fstar"].get<double>();
+  auto r = small_run();
+  r.reader_params = {};
+  r.init = xstar.string();
+  r.step_size = "constant";
+  r.step_size_params.set("eta", "1e-9");
+  r.fstar = fstar;
+  const auto s = core::train(r).summary;
+  EXPECT_LT(s["rel_suboptimality"].get<double>(), 1e-8);
+  EXPECT_GE(s["suboptimality"].get<double>(), -1e-15);
+
+  auto wrong = small_run();  // 40 columns: the model has 100
+  wrong.init = xstar.string();
+  EXPECT_THROW(core::train(wrong), localsgd::UsageError);
+}
+
+TEST(TrainMonitoring, SummaryAccountsForCommunicationAndTestScores) {
+  auto r = small_run();
+  r.test = "";
+  const auto s = core::train(r).summary;
+  EXPECT_EQ(s["rounds"], 140);  // 700 / 5
+  EXPECT_EQ(s["vectors_averaged"], 140 * 3);
+  EXPECT_EQ(s["bytes_averaged"], 140 * 3 * 40 * 8);
+  EXPECT_DOUBLE_EQ(s["comm_ratio"].get<double>(), 140.0 / 700.0);
+
+  const auto path = localsgd::testing::data_file("a9a");
+  LOCALSGD_REQUIRE_DATA_FILE(path);
+  core::TrainRequest a9a;
+  a9a.objective = "logreg";
+  a9a.data = path.string();
+  a9a.test = localsgd::testing::data_file("a9a.t").string();
+  a9a.epochs = 5;
+  a9a.eval_every = 2000;
+  std::vector<nlohmann::ordered_json> events;
+  const auto t = core::train(a9a, [&](const auto& e) { events.push_back(e); }).summary;
+  ASSERT_FALSE(events.empty());
+  EXPECT_TRUE(events[0].contains("test_accuracy"));
+  EXPECT_GT(t["test_accuracy"].get<double>(), 0.84);  // LIBLINEAR gets about 0.85 on a9a.t
+  EXPECT_LT(t["test_accuracy"].get<double>(), 0.86);
+}
+
+}  // namespace
