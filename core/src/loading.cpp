@@ -1,13 +1,24 @@
 #include "localsgd/core/loading.hpp"
 
+#include <cstring>
+
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/plugins.hpp"
 
 namespace localsgd::core {
 
+std::string default_reader_for(const std::string& path) {
+  if (path.empty()) return "synthetic";
+  std::string name = path;
+  for (const char* compressed : {".gz", ".xz", ".bz2"})
+    if (name.ends_with(compressed)) name.resize(name.size() - std::strlen(compressed));
+  if (name.ends_with(".csv")) return "csv";
+  if (name.ends_with(".bin")) return "bin";
+  return "libsvm";
+}
+
 Dataset load_dataset(const std::string& path, const std::string& reader, const ParamMap& params) {
-  const std::string reader_name =
-      !reader.empty() ? reader : (path.empty() ? "synthetic" : "libsvm");
+  const std::string reader_name = !reader.empty() ? reader : default_reader_for(path);
   const Manifest& manifest = load_plugin(reader_name, PluginKind::reader);
   auto instance = make_reader(manifest, params);
   Dataset data = call_plugin(manifest, "read", [&] { return instance->read({path}); });

@@ -10,8 +10,13 @@
 
 namespace localsgd::core {
 
-// `reader` "" picks libsvm for a file and synthetic without one. Checks the CSR the
-// reader returned (a broken reader is a plugin error, an empty data set a data error).
+// The reader for a file by its suffix (a .gz/.xz/.bz2 suffix is looked through):
+// .csv -> csv, .bin -> bin, anything else (and "-", standard input) -> libsvm; no file ->
+// synthetic.
+std::string default_reader_for(const std::string& path);
+
+// `reader` "" picks default_reader_for(path). Checks the CSR the reader returned (a
+// broken reader is a plugin error, an empty data set a data error).
 Dataset load_dataset(const std::string& path, const std::string& reader, const ParamMap& params);
 
 // make_objective, with the data set's name added to data errors the objective raises.
