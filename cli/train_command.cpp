@@ -18,7 +18,7 @@ namespace {
 
 struct TrainFlags {
   core::TrainRequest request;
-  std::vector<std::string> params, reader_params, schedule_params, lr_params;
+  std::vector<std::string> params, reader_params, schedule_params, lr_params, partition_params;
   std::optional<std::int64_t> local_steps;
   std::optional<std::int64_t> steps;
   std::optional<double> epochs, avg_shift, fstar, target, target_rel;
@@ -37,6 +37,7 @@ void run_train(TrainFlags& flags) {
   collect(r.reader_params, "--reader-param", flags.reader_params);
   collect(r.schedule_params, "--schedule-param", flags.schedule_params);
   collect(r.step_size_params, "--lr-param", flags.lr_params);
+  collect(r.partition_params, "--partition-param", flags.partition_params);
   if (flags.local_steps) {
     if (r.schedule != "constant")
       throw UsageError("--local-steps sets the constant schedule; with --schedule " + r.schedule +
@@ -101,6 +102,11 @@ void set_train_command(CLI::App& app) {
   algo->add_option("--lr-param", flags->lr_params, "step size parameter key=value (eta0, c, eta)");
   algo->add_option("--avg-shift", flags->avg_shift,
                    "shift a of the output weights (a+t)^2 (default: the rule's, else H)");
+  algo->add_option("--partition", r.partition,
+                   "rows per worker: shared, shard, contiguous or label-skew")
+      ->capture_default_str();
+  algo->add_option("--partition-param", flags->partition_params,
+                   "partition parameter key=value (label-skew: alpha, default 0.5)");
   algo->add_option("--seed", r.seed, "random seed")->capture_default_str();
   algo->add_option("--threads", r.threads, "cap on threads (0 = all cores)")
       ->capture_default_str()

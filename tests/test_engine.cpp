@@ -107,7 +107,8 @@ struct Reference {
 Reference reference_local_sgd(const localsgd::Objective& objective, const DataView& data,
                               const std::set<std::int64_t>& sync_steps, std::int64_t group,
                               std::int64_t T, std::int64_t K, std::int64_t b, std::uint64_t seed,
-                              const core::StepSize& eta, double a) {
+                              const core::StepSize& eta, double a,
+                              const std::vector<std::vector<std::int64_t>>& parts = {}) {
   const auto d = static_cast<std::size_t>(objective.dimension());
   std::vector<std::vector<double>> x(static_cast<std::size_t>(K), std::vector<double>(d, 0.0));
   std::vector<double> hat(d, 0.0), g(d);
@@ -120,8 +121,11 @@ Reference reference_local_sgd(const localsgd::Objective& objective, const DataVi
     for (const auto& xk : x)
       for (std::size_t j = 0; j < d; ++j) hat[j] += w * xk[j];
     for (std::int64_t k = 0; k < K; ++k) {
+      const auto* part = parts.empty() ? nullptr : &parts[static_cast<std::size_t>(k)];
       core::WorkerRng(seed, static_cast<std::uint64_t>(k))
-          .draw_indices(t, static_cast<std::uint64_t>(data.rows()), rows);
+          .draw_indices(t, part ? part->size() : static_cast<std::uint64_t>(data.rows()), rows);
+      if (part)
+        for (auto& i : rows) i = (*part)[static_cast<std::size_t>(i)];
       auto& xk = x[static_cast<std::size_t>(k)];
       objective.loss_and_gradient(data, rows, xk, g);
       for (std::size_t j = 0; j < d; ++j) xk[j] -= eta.at(t) * g[j];
@@ -381,6 +385,34 @@ TEST(Engine, InterceptIsUnregularisedAndMatchesTheReference) {
   double expected = 0;
   for (double y : data.label) expected += std::log1p(std::exp(-y * 3.0));
   EXPECT_NEAR(core::evaluate_objective(objective, data.view(), only_bias), expected / 19, 1e-14);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(Engine, WorkersSampleOnlyFromTheirPartOfThePartition) {
+  const Dataset data = small_dataset(23, 7);
+  auto objective = logreg(data.view(), 0.05);
+  const std::vector<std::vector<std::int64_t>> parts{
+      {0, 1, 2, 3, 4}, {5, 9, 22}, {10, 11, 12, 13, 14, 15, 16}};
+  DecayingRate rate;
+  ListSchedule schedule({3, 6}, 0);
+  core::EngineConfig config;
+  config.workers = 3;
+  config.batch = 2;
+  config.steps = 9;
+  config.seed = 4;
+  config.avg_shift = 1.0;
+  config.partition = parts;
+  const auto result = core::run_local_sgd(*objective, data.view(), schedule, rate, config);
+  const Reference ref =
+      reference_local_sgd(*objective, data.view(), {3, 6}, 0, 9, 3, 2, 4, rate, 1.0, parts);
+  expect_close(result.x_last, ref.x_last, 1e-12);
+  expect_close(result.x_hat, ref.x_hat, 1e-12);
+  const Reference shared =
+      reference_local_sgd(*objective, data.view(), {3, 6}, 0, 9, 3, 2, 4, rate, 1.0);
+  EXPECT_GT(std::abs(shared.x_last[0] - ref.x_last[0]), 1e-6);  // the partition mattered
 }
 
 }  // namespace

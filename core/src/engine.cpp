@@ -44,8 +44,13 @@ class Run {
       global_ = config.initial_model;
     workers_.reserve(static_cast<std::size_t>(K_));
     for (std::int64_t k = 0; k < K_; ++k)
-      workers_.emplace_back(worker_objective(), global_,
-                            WorkerRng(config.seed, static_cast<std::uint64_t>(k)), config.batch);
+      workers_.emplace_back(
+          worker_objective(), global_,
+          RowSampler(WorkerRng(config.seed, static_cast<std::uint64_t>(k)),
+                     config.partition.empty() ? std::span<const std::int64_t>()
+                                              : config.partition[static_cast<std::size_t>(k)],
+                     data.rows()),
+          config.batch);
   }
 
   EngineResult execute() {
@@ -287,6 +292,14 @@ void validate(const Objective& objective, const DataView& data, const EngineConf
   if (config.steps < 1) throw UsageError("the run needs at least one step");
   if (data.rows() < 1) throw UsageError("the data set has no rows");
   if (objective.dimension() < 1) throw PluginError("the objective reports dimension 0");
+  if (!config.partition.empty()) {
+    if (static_cast<std::int64_t>(config.partition.size()) != config.workers)
+      throw UsageError("the partition has " + std::to_string(config.partition.size()) +
+                       " parts for " + std::to_string(config.workers) + " workers");
+    for (const auto& part : config.partition)
+      for (std::int64_t i : part)
+        if (i < 0 || i >= data.rows()) throw UsageError("the partition names a row out of range");
+  }
   if (!config.initial_model.empty() &&
       static_cast<std::int64_t>(config.initial_model.size()) != objective.dimension())
     throw UsageError("the initial model has " + std::to_string(config.initial_model.size()) +

@@ -12,6 +12,7 @@
 #include "localsgd/core/fstar_cache.hpp"
 #include "localsgd/core/loading.hpp"
 #include "localsgd/core/model_io.hpp"
+#include "localsgd/core/partition.hpp"
 #include "localsgd/core/plugins.hpp"
 #include "localsgd/core/step_size.hpp"
 
@@ -222,6 +223,9 @@ TrainOutcome train(const TrainRequest& request, const ProgressCallback& on_progr
   config.avg_shift =
       request.avg_shift.value_or(step_size->shift().value_or(static_cast<double>(period)));
   config.initial_model = initial_model(request, objective_manifest, *objective);
+  Partition partition = make_partition(request.partition, request.partition_params, data,
+                                       config.workers, config.seed);
+  config.partition = std::move(partition.rows);
 
   // Evaluate every --eval-every steps; with a target and no --eval-every, once per epoch.
   const std::int64_t samples_per_step = config.workers * config.batch;
@@ -258,6 +262,7 @@ TrainOutcome train(const TrainRequest& request, const ProgressCallback& on_progr
   s["lr"] = step_size->describe();
   s["workers"] = config.workers;
   s["local_steps"] = period;
+  s["partition"] = partition.description;
   s["batch"] = config.batch;
   s["steps"] = r.steps;
   s["epochs"] = static_cast<double>(r.grad_evals) / static_cast<double>(data.rows());

@@ -35,6 +35,27 @@ inline void prefetch_row(const DataView& data, std::int64_t i) {
   for (std::size_t j = begin; j < end; j += 16) __builtin_prefetch(data.index.data() + j);
 }
 
+// A worker's sample stream: b row indices per step, i.i.d. uniform over the worker's rows
+// (all rows, or its part of a --partition).
+class RowSampler {
+ public:
+  RowSampler(WorkerRng rng, std::span<const std::int64_t> subset, std::int64_t rows)
+      : rng_(rng),
+        subset_(subset),
+        n_(static_cast<std::uint64_t>(subset.empty() ? rows
+                                                     : static_cast<std::int64_t>(subset.size()))) {}
+  void draw(std::int64_t step, std::span<std::int64_t> out) const {
+    rng_.draw_indices(step, n_, out);
+    if (!subset_.empty())
+      for (std::int64_t& i : out) i = subset_[static_cast<std::size_t>(i)];
+  }
+
+ private:
+  const WorkerRng rng_;
+  const std::span<const std::int64_t> subset_;
+  const std::uint64_t n_;
+};
+
 inline double iterate_weight(double shift, std::int64_t t) {
   const double at = shift + static_cast<double>(t);
   return at * at;
@@ -47,12 +68,12 @@ inline double iterate_weight(double shift, std::int64_t t) {
 // intercept beta (when the objective has one) is a plain scalar, never decayed.
 class MarginWorker {
  public:
-  MarginWorker(const MarginObjective& objective, std::span<const double> x0, WorkerRng rng,
+  MarginWorker(const MarginObjective& objective, std::span<const double> x0, RowSampler sampler,
                std::int64_t batch)
       : objective_(objective),
         lambda_(objective.lambda()),
         intercept_(objective.has_intercept()),
-        rng_(rng),
+        sampler_(sampler),
         v_(x0.begin(), x0.begin() + static_cast<std::ptrdiff_t>(objective.regularised_size(x0))),
         bias_(intercept_ ? x0.back() : 0.0),
         u_(v_.size(), 0.0),
@@ -64,11 +85,10 @@ class MarginWorker {
 
   void run(const StepEnvironment& env, std::int64_t first_step, std::int64_t end_step) {
     adopt_pending_model();
-    const auto n = static_cast<std::uint64_t>(env.data.rows());
     const double inv_batch = 1.0 / static_cast<double>(env.batch);
     double* v = v_.data();
     double* u = u_.data();
-    if (first_step < end_step) rng_.draw_indices(first_step, n, rows_);
+    if (first_step < end_step) sampler_.draw(first_step, rows_);
     for (std::int64_t t = first_step; t < end_step; ++t) {
       const double w = iterate_weight(env.shift, t);
       c_ += w * s_;  // A += w_t x_t
@@ -77,7 +97,7 @@ class MarginWorker {
       // Rows are random, so their first touch misses the cache: draw the next step's
       // indices now and prefetch their entries while this step computes.
       if (t + 1 < end_step) {
-        rng_.draw_indices(t + 1, n, next_rows_);
+        sampler_.draw(t + 1, next_rows_);
         for (std::int64_t i : next_rows_) prefetch_row(env.data, i);
       }
       for (std::size_t i = 0; i < rows_.size(); ++i) {
@@ -152,7 +172,7 @@ class MarginWorker {
   const MarginObjective& objective_;
   const double lambda_;
   const bool intercept_;
-  const WorkerRng rng_;
+  const RowSampler sampler_;
   std::vector<double> v_;
   double s_ = 1.0;
   double bias_;
@@ -168,10 +188,10 @@ class MarginWorker {
 // Dense path for any objective: x -= eta * (mean batch gradient), O(d) per step.
 class DenseWorker {
  public:
-  DenseWorker(const Objective& objective, std::span<const double> x0, WorkerRng rng,
+  DenseWorker(const Objective& objective, std::span<const double> x0, RowSampler sampler,
               std::int64_t batch)
       : objective_(objective),
-        rng_(rng),
+        sampler_(sampler),
         x_(x0.begin(), x0.end()),
         sum_(x0.size(), 0.0),
         gradient_(x0.size()),
@@ -180,12 +200,11 @@ class DenseWorker {
   void run(const StepEnvironment& env, std::int64_t first_step, std::int64_t end_step) {
     if (pending_ != nullptr) x_.assign(pending_, pending_ + x_.size());
     pending_ = nullptr;
-    const auto n = static_cast<std::uint64_t>(env.data.rows());
     for (std::int64_t t = first_step; t < end_step; ++t) {
       const double w = iterate_weight(env.shift, t);
       for (std::size_t j = 0; j < x_.size(); ++j) sum_[j] += w * x_[j];
       const double eta = env.step_size.at(t);
-      rng_.draw_indices(t, n, rows_);
+      sampler_.draw(t, rows_);
       objective_.loss_and_gradient(env.data, rows_, x_, gradient_);
       for (std::size_t j = 0; j < x_.size(); ++j) x_[j] -= eta * gradient_[j];
     }
@@ -202,7 +221,7 @@ class DenseWorker {
 
  private:
   const Objective& objective_;
-  const WorkerRng rng_;
+  const RowSampler sampler_;
   std::vector<double> x_, sum_, gradient_;
   std::vector<std::int64_t> rows_;
   const double* pending_ = nullptr;

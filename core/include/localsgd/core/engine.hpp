@@ -31,6 +31,8 @@ struct EngineConfig {
   int threads = 0;                    // concurrency cap; 0 = all cores
   double avg_shift = 0;               // a in w_t = (a+t)^2
   std::vector<double> initial_model;  // x_0 for every worker; empty: objective.initial_point
+  // Rows each worker samples from (see partition.hpp); empty: all rows for every worker.
+  std::vector<std::vector<std::int64_t>> partition;
 };
 
 // What a monitor sees at an evaluation step (after that step's sync, if any).

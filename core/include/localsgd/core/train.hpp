@@ -25,6 +25,8 @@ struct TrainRequest {
   ParamMap schedule_params;
   std::string step_size = "invtime";
   ParamMap step_size_params;
+  std::string partition = "shared";  // see partition.hpp
+  ParamMap partition_params;
 
   std::int64_t workers = 4;
   std::int64_t batch = 4;
