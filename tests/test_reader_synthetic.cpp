@@ -8,7 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "localsgd/core/model_io.hpp"
 #include "localsgd/core/plugins.hpp"
+#include "test_support.hpp"
 
 namespace {
 
@@ -147,6 +149,58 @@ TEST(SyntheticReader, AcceptsBoundaryParameters) {
   EXPECT_EQ(d.rows(), 1);
   EXPECT_EQ(d.nnz(), 1);
   EXPECT_EQ(d.source, "synthetic(n=1,d=1,density=1,noise=0.5,seed=1)");
+}
+
+}  // namespace
+
+namespace {
+
+TEST(SyntheticReader, RegressionTargetsFollowTheWrittenGeneratingModel) {
+  localsgd::testing::TempDir dir;
+  const auto truth = dir.path() / "truth.model";
+  localsgd::ParamMap p;
+  p.set("task", "regression");
+  p.set("n", "3000");
+  p.set("d", "50");
+  p.set("density", "0.2");
+  p.set("noise", "0.05");
+  p.set("truth", truth.string());
+  const auto& m = localsgd::core::load_plugin("synthetic", localsgd::PluginKind::reader);
+  const Dataset d = localsgd::core::make_reader(m, p)->read({""});
+  const auto model = localsgd::core::load_model(truth);
+  EXPECT_EQ(model.objective, "ridge");
+  ASSERT_EQ(model.coefficients.size(), 50u);
+  // Residuals y - a.w* are the noise: mean ~0, standard deviation ~0.05.
+  double sum = 0, sum2 = 0;
+  for (std::int64_t i = 0; i < d.rows(); ++i) {
+    const double r =
+        d.label[static_cast<std::size_t>(i)] - d.view().row(i).dot(model.coefficients.data());
+    sum += r;
+    sum2 += r * r;
+  }
+  const double n = static_cast<double>(d.rows());
+  EXPECT_NEAR(sum / n, 0.0, 0.005);
+  EXPECT_NEAR(std::sqrt(sum2 / n), 0.05, 0.003);
+  // The features are those of the classification task with the same seed.
+  p.set("task", "classification");
+  p.set("truth", "");
+  const Dataset c = localsgd::core::make_reader(m, p)->read({""});
+  EXPECT_EQ(c.index, d.index);
+  EXPECT_EQ(c.value, d.value);
+  p.set("task", "ranking");
+  EXPECT_THROW(localsgd::core::make_reader(m, p), localsgd::ParamError);
+}
+
+TEST(SyntheticReader, MillionsOfFeaturesWithoutATextFile) {
+  localsgd::ParamMap p;
+  p.set("n", "200000");
+  p.set("d", "5000000");
+  p.set("density", "0.000004");  // 20 entries per row
+  const auto& m = localsgd::core::load_plugin("synthetic", localsgd::PluginKind::reader);
+  const Dataset d = localsgd::core::make_reader(m, p)->read({""});
+  EXPECT_EQ(d.cols, 5000000);
+  EXPECT_EQ(d.nnz(), 4000000);
+  EXPECT_GT(*std::max_element(d.index.begin(), d.index.end()), 4900000);
 }
 
 }  // namespace

@@ -1,9 +1,14 @@
-// The embedded default data set: a seeded, sparse, binary classification problem.
+// The embedded default data set: a seeded, sparse classification or regression problem
+// with a known generating model, of any size (n and d in the millions), made in memory
+// in parallel without a text file.
 //
 // Each of the n rows stores k = max(1, round(density * d)) distinct features, chosen
 // uniformly and stored ascending, with values N(0, 1) / sqrt(k) (so rows have norm
-// about 1). A hidden model w* ~ N(0, I_d) labels each row sign(a . w*) (ties -> +1), and
-// each label is then flipped with probability `noise`.
+// about 1). A hidden model w* ~ N(0, I_d) gives the targets:
+//   task=classification  label sign(a . w*) (ties -> +1), flipped with probability noise;
+//   task=regression      target a . w* + noise * N(0, 1).
+// `truth=FILE` writes w* as a localsgd model file, so `localsgd eval --model FILE` scores
+// the generating model and a trained model can be compared with it.
 //
 // Every random number comes from Random123's Philox, a counter-based generator: row i
 // uses key {seed, 0} and counters {i, block, 0, 0}, w* uses key {seed, 1}. So the data
@@ -16,10 +21,15 @@
 
 #include <Random123/philox.h>
 
+#include <tbb/blocked_range.h>
+#include <tbb/parallel_for.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <numbers>
 #include <string>
@@ -116,13 +126,9 @@ struct Options {
   double density;
   double noise;
   std::uint64_t seed;
+  bool regression;
+  std::string truth;  // file to write w* to, or ""
 };
-
-std::string format_number(double x) {
-  char text[32];
-  const auto result = std::to_chars(text, text + sizeof text, x);  // shortest round trip
-  return std::string(text, result.ptr);
-}
 
 Options parse_options(const localsgd::ParamMap& params) {
   Options o{};
@@ -135,10 +141,19 @@ Options parse_options(const localsgd::ParamMap& params) {
   if (!(o.density > 0 && o.density <= 1)) {
     throw ParamError("parameter density=" + params.text("density", "") + ": must be in (0, 1]");
   }
-  o.noise = params.number("noise", 0.05);
-  if (!(o.noise >= 0 && o.noise <= 0.5)) {
-    throw ParamError("parameter noise=" + params.text("noise", "") + ": must be in [0, 0.5]");
+  const std::string task = params.text("task", "classification");
+  if (task != "classification" && task != "regression")
+    throw ParamError("parameter task=" + task + ": expected classification or regression");
+  o.regression = task == "regression";
+  o.noise = params.number("noise", o.regression ? 0.1 : 0.05);
+  if (!o.regression && !(o.noise >= 0 && o.noise <= 0.5)) {
+    throw ParamError("parameter noise=" + params.text("noise", "") +
+                     ": must be in [0, 0.5] (a label flip probability)");
   }
+  if (o.regression && !(o.noise >= 0))
+    throw ParamError("parameter noise=" + params.text("noise", "") +
+                     ": must be >= 0 (the standard deviation of the target noise)");
+  o.truth = params.text("truth", "");
   const std::int64_t seed = params.integer("seed", 1);
   if (seed < 0) throw ParamError("parameter seed=" + params.text("seed", "") + ": must be >= 0");
   o.seed = static_cast<std::uint64_t>(seed);
@@ -163,34 +178,48 @@ class SyntheticReader final : public localsgd::Reader {
     const std::int64_t k = features_per_row(o);
     const double scale = 1.0 / std::sqrt(static_cast<double>(k));
     const std::vector<double> model = true_model(o);
+    if (!o.truth.empty()) write_truth(o, model);
 
     localsgd::Dataset data;
     data.cols = o.d;
-    data.row_ptr.reserve(static_cast<std::size_t>(o.n) + 1);
-    data.label.reserve(static_cast<std::size_t>(o.n));
-    data.index.reserve(static_cast<std::size_t>(o.n * k));
-    data.value.reserve(static_cast<std::size_t>(o.n * k));
+    const auto n = static_cast<std::size_t>(o.n), entries = n * static_cast<std::size_t>(k);
+    data.row_ptr.resize(n + 1);
+    data.label.resize(n);
+    data.index.resize(entries);
+    data.value.resize(entries);
 
-    std::vector<std::int32_t> columns;
-    columns.reserve(static_cast<std::size_t>(k));
-    for (std::int64_t i = 0; i < o.n; ++i) {
-      PhiloxStream rng(o.seed, kRowStream, static_cast<std::uint64_t>(i));
-      choose_columns(rng, o.d, k, columns);
-      double margin = 0;
-      for (const std::int32_t j : columns) {
-        const double value = rng.normal() * scale;
-        data.index.push_back(j);
-        data.value.push_back(value);
-        margin += value * model[static_cast<std::size_t>(j)];
+    // Every row has k entries, so row i lives at [i k, (i+1) k): rows are independent
+    // (each has its own Philox counter) and are written in place in parallel.
+    tbb::parallel_for(tbb::blocked_range<std::int64_t>(0, o.n, 1024), [&](const auto& range) {
+      std::vector<std::int32_t> columns;
+      columns.reserve(static_cast<std::size_t>(k));
+      for (std::int64_t i = range.begin(); i != range.end(); ++i) {
+        PhiloxStream rng(o.seed, kRowStream, static_cast<std::uint64_t>(i));
+        choose_columns(rng, o.d, k, columns);
+        const auto first = static_cast<std::size_t>(i * k);
+        double margin = 0;
+        for (std::size_t e = 0; e < columns.size(); ++e) {
+          const double value = rng.normal() * scale;
+          data.index[first + e] = columns[e];
+          data.value[first + e] = value;
+          margin += value * model[static_cast<std::size_t>(columns[e])];
+        }
+        const double u = rng.uniform();  // drawn for both tasks: see the header comment
+        double target;
+        if (o.regression) {
+          target = margin + o.noise * rng.normal();
+        } else {
+          target = margin >= 0 ? 1.0 : -1.0;
+          if (u < o.noise) target = -target;
+        }
+        data.label[static_cast<std::size_t>(i)] = target;
+        data.row_ptr[static_cast<std::size_t>(i) + 1] = (i + 1) * k;
       }
-      double label = margin >= 0 ? 1.0 : -1.0;
-      if (rng.uniform() < o.noise) label = -label;
-      data.label.push_back(label);
-      data.row_ptr.push_back(static_cast<std::int64_t>(data.index.size()));
-    }
+    });
     data.source = "synthetic(n=" + std::to_string(o.n) + ",d=" + std::to_string(o.d) +
-                  ",density=" + format_number(o.density) + ",noise=" + format_number(o.noise) +
-                  ",seed=" + std::to_string(o.seed) + ")";
+                  ",density=" + localsgd::format_number(o.density) +
+                  ",noise=" + localsgd::format_number(o.noise) + ",seed=" + std::to_string(o.seed) +
+                  (o.regression ? ",task=regression)" : ")");
     return data;
   }
 
@@ -202,6 +231,28 @@ class SyntheticReader final : public localsgd::Reader {
     return model;
   }
 
+  // w* in the localsgd model file format (version 1: a JSON header line, then one
+  // coefficient per line), written to a temporary file and renamed.
+  static void write_truth(const Options& o, const std::vector<double>& model) {
+    const std::filesystem::path path(o.truth), temp(o.truth + ".tmp");
+    {
+      std::ofstream out(temp, std::ios::trunc);
+      out << R"({"format":"localsgd-model","version":1,"objective":")"
+          << (o.regression ? "ridge" : "logreg") << R"(","params":{},"dimension":)" << o.d
+          << R"(,"cols":)" << o.d << "}\n";
+      for (double w : model) out << localsgd::format_number(w) << '\n';
+      out.flush();
+      if (!out) {
+        std::error_code ignored;
+        std::filesystem::remove(temp, ignored);
+        throw localsgd::DataError(o.truth, 0, 0, "cannot write the generating model");
+      }
+    }
+    std::error_code ec;
+    std::filesystem::rename(temp, path, ec);
+    if (ec) throw localsgd::DataError(o.truth, 0, 0, "cannot write: " + ec.message());
+  }
+
   Options options_;
 };
 
@@ -210,14 +261,17 @@ constexpr localsgd::ParamDoc kParams[] = {
     {"d", "100", "number of features"},
     {"density", "0.1",
      "fraction of features stored per row, in (0, 1]: max(1, round(density*d)) per row"},
-    {"noise", "0.05", "probability of flipping each label, in [0, 0.5]"},
+    {"task", "classification", "classification (labels +-1) or regression (real targets)"},
+    {"noise", "0.05",
+     "classification: probability of flipping each label, in [0, 0.5]; regression: standard "
+     "deviation of the target noise (default 0.1)"},
+    {"truth", "", "write the generating model w* to this model file"},
     {"seed", "1", "random seed (>= 0); the data depends only on these parameters"},
 };
 
 const localsgd::Manifest kManifest = localsgd::reader_manifest<SyntheticReader>(
-    "synthetic", "1.0.0",
-    "seeded sparse binary classification data (labels sign(a.w*) with flips), used without "
-    "--data",
+    "synthetic", "1.1.0",
+    "seeded sparse classification or regression data with a known model; used without --data",
     kParams);
 
 }  // namespace
