@@ -8,7 +8,9 @@ namespace localsgd::cli {
 
 void set_train_command(CLI::App& app);
 void set_solve_command(CLI::App& app);
+void set_sweep_command(CLI::App& app);
 void set_eval_commands(CLI::App& app);  // eval and predict
 void set_plugins_command(CLI::App& app);
+void set_data_command(CLI::App& app);  // data inspect and data convert
 
 }  // namespace localsgd::cli

@@ -40,8 +40,10 @@ int main(int argc, char** argv) {
   app.set_config("--config", "", "TOML/INI file of options; a [train] section sets train's");
   localsgd::cli::set_train_command(app);
   localsgd::cli::set_solve_command(app);
+  localsgd::cli::set_sweep_command(app);
   localsgd::cli::set_eval_commands(app);
   localsgd::cli::set_plugins_command(app);
+  localsgd::cli::set_data_command(app);
 
   try {
     // CLI11 would say only "A subcommand is required" for a mistyped command.
@@ -51,7 +53,7 @@ int main(int argc, char** argv) {
                      [&](const CLI::App* c) { return c->get_name() == argv[1]; }))
       throw localsgd::UsageError(
           std::string("unknown command '") + argv[1] +
-          "'; commands: train, solve, eval, predict, plugins (see localsgd --help)");
+          "'; commands: train, solve, sweep, eval, predict, plugins, data (see localsgd --help)");
     app.parse(argc, argv);
     return localsgd::kExitOk;
   } catch (const CLI::Success& e) {

@@ -1,7 +1,9 @@
 // `localsgd plugins list` and `localsgd plugins info NAME`.
+#include <algorithm>
 #include <iomanip>
 #include <iostream>
 #include <memory>
+#include <string_view>
 
 #include "commands.hpp"
 #include "localsgd/core/errors.hpp"
@@ -11,16 +13,22 @@ namespace localsgd::cli {
 namespace {
 
 void list_plugins() {
-  std::cout << std::left << std::setw(11) << "KIND" << std::setw(14) << "NAME" << std::setw(9)
-            << "VERSION"
+  const auto plugins = core::discover_plugins();
+  std::size_t name_width = 4;
+  for (const core::PluginListing& p : plugins)
+    if (p.manifest) name_width = std::max(name_width, std::string_view(p.manifest->name).size());
+  const int name_column = static_cast<int>(name_width) + 2;
+  std::cout << std::left << std::setw(11) << "KIND" << std::setw(name_column) << "NAME"
+            << std::setw(9) << "VERSION"
             << "DESCRIPTION\n";
-  for (const core::PluginListing& p : core::discover_plugins()) {
+  for (const core::PluginListing& p : plugins) {
     if (p.manifest == nullptr) {
       std::cerr << "localsgd: warning: skipped " << p.path.string() << ": " << p.problem << '\n';
       continue;
     }
-    std::cout << std::setw(11) << to_string(p.manifest->kind) << std::setw(14) << p.manifest->name
-              << std::setw(9) << p.manifest->version << p.manifest->description << '\n';
+    std::cout << std::setw(11) << to_string(p.manifest->kind) << std::setw(name_column)
+              << p.manifest->name << std::setw(9) << p.manifest->version << p.manifest->description
+              << '\n';
   }
 }
 

@@ -107,6 +107,9 @@ void set_train_command(CLI::App& app) {
       ->capture_default_str();
   algo->add_option("--partition-param", flags->partition_params,
                    "partition parameter key=value (label-skew: alpha, default 0.5)");
+  algo->add_option("--sampling", r.sampling,
+                   "iid (with replacement, as in the paper) or shuffle (shuffled passes)")
+      ->capture_default_str();
   algo->add_option("--seed", r.seed, "random seed")->capture_default_str();
   algo->add_option("--threads", r.threads, "cap on threads (0 = all cores)")
       ->capture_default_str()

@@ -2,6 +2,8 @@
 // format, every error with its line and column, and the real data sets' known facts.
 #include <gtest/gtest.h>
 
+#include <bit>
+#include <charconv>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -135,6 +137,44 @@ TEST_F(LibsvmReaderTest, ReadsUnderflowAsZero) {
   EXPECT_EQ(d.label, (std::vector<double>{0}));
   EXPECT_EQ(d.value, (std::vector<double>{0, 0}));
   EXPECT_EQ(d.nnz(), 2);
+}
+
+TEST_F(LibsvmReaderTest, ReadsEveryDecimalExactlyAsFromChars) {
+  // Short decimals take a fast path (digits / 10^k); 2^53 + 1, 20 significant digits,
+  // exponents and 23 fraction digits do not. Either way the value is the correctly
+  // rounded one, as std::from_chars gives it.
+  const std::vector<std::string> numbers = {"0.1",
+                                            "0.3",
+                                            "-0.7",
+                                            "123456.789",
+                                            "9007199254740992",
+                                            "-0",
+                                            "00012.50",
+                                            ".5",
+                                            "-7.",
+                                            "9007199254740993",
+                                            "1.5e3",
+                                            "2.5E-308",
+                                            "4.9e-324",
+                                            "0.1234567890123456789",
+                                            "12345678901234567890",
+                                            "1e22",
+                                            "0.0000000000000000000001",
+                                            "0.00000000000000000000001",
+                                            "1797.69313486231570e305"};
+  std::string text;
+  for (const std::string& number : numbers) text += number + " 1:" + number + "\n";
+  const Dataset d = read(text);
+  ASSERT_EQ(d.rows(), static_cast<std::int64_t>(numbers.size()));
+  for (std::size_t i = 0; i < numbers.size(); ++i) {
+    const std::string& s = numbers[i];
+    double expected = 0;
+    std::from_chars(s.data(), s.data() + s.size(), expected);
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(d.label[i]), std::bit_cast<std::uint64_t>(expected))
+        << s;
+    EXPECT_EQ(std::bit_cast<std::uint64_t>(d.value[i]), std::bit_cast<std::uint64_t>(expected))
+        << s;
+  }
 }
 
 TEST_F(LibsvmReaderTest, IgnoresQid) {

@@ -94,3 +94,31 @@ TEST(StepSize, UnknownRulesAndKeysAreUsageErrors) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(StepSize, SqrtStepDecayAndWarmUpFollowTheirFormulas) {
+  const Curved f({1.0, 4.0, 0.5, true});
+  localsgd::ParamMap p;
+  p.set("eta0", "0.8");
+  const auto sqrt_rule = make("sqrt", f, p);
+  EXPECT_DOUBLE_EQ(sqrt_rule->at(0), 0.8);
+  EXPECT_DOUBLE_EQ(sqrt_rule->at(15), 0.2);
+  p.set("gamma", "0.5");
+  p.set("every", "10");
+  const auto step = make("step", f, p);
+  EXPECT_DOUBLE_EQ(step->at(9), 0.8);
+  EXPECT_DOUBLE_EQ(step->at(10), 0.4);
+  EXPECT_DOUBLE_EQ(step->at(35), 0.1);
+  p.set("warmup", "4");
+  const auto warm = make("step", f, p);
+  EXPECT_DOUBLE_EQ(warm->at(0), 0.2);
+  EXPECT_DOUBLE_EQ(warm->at(2), 0.6);
+  EXPECT_DOUBLE_EQ(warm->at(3), 0.8);
+  EXPECT_DOUBLE_EQ(warm->at(10), 0.4);
+  EXPECT_NE(warm->describe().find("warmup(4)"), std::string::npos);
+  localsgd::ParamMap no_every;
+  EXPECT_THROW(make("step", f, no_every), localsgd::UsageError);
+}
+
+}  // namespace

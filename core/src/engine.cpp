@@ -46,10 +46,10 @@ class Run {
     for (std::int64_t k = 0; k < K_; ++k)
       workers_.emplace_back(
           worker_objective(), global_,
-          RowSampler(WorkerRng(config.seed, static_cast<std::uint64_t>(k)),
+          RowSampler(config.seed, static_cast<std::uint64_t>(k),
                      config.partition.empty() ? std::span<const std::int64_t>()
                                               : config.partition[static_cast<std::size_t>(k)],
-                     data.rows()),
+                     data.rows(), config.sampling, config.batch),
           config.batch);
   }
 
@@ -58,7 +58,7 @@ class Run {
     schedule_.start({config_.steps, K_, config_.batch});
     next_sync_ = ask_schedule(0);
     next_evaluation_ = monitor_ != nullptr ? monitor_->next_evaluation(0) : config_.steps + 1;
-    phase_end_ = phase_end_after(0);
+    phase_end_ = phase_end();
 
     // One long-lived task per thread; see shared_jobs.hpp for why this cannot deadlock.
     // More threads than workers only help when a sync has several blocks to share.
@@ -155,8 +155,7 @@ class Run {
   }
 
   // A phase ends at the next sync, the next evaluation or T, whichever comes first.
-  std::int64_t phase_end_after(std::int64_t t) const {
-    (void)t;
+  std::int64_t phase_end() const {
     return std::min({next_sync_.step, next_evaluation_, config_.steps});
   }
 
@@ -189,7 +188,7 @@ class Run {
     }
     if (sync_due) next_sync_ = ask_schedule(t);
     phase_begin_ = t;
-    phase_end_ = phase_end_after(t);
+    phase_end_ = phase_end();
     open_round_.store(round + 1, std::memory_order_release);  // publishes the phase
   }
 

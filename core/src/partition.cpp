@@ -5,62 +5,15 @@
 #include <map>
 #include <numeric>
 
-#include <Random123/philox.h>
-
 #include "localsgd/core/errors.hpp"
+#include "localsgd/core/rng.hpp"
 
 namespace localsgd::core {
 namespace {
 
-// Random numbers for partitioning: a Philox stream of its own (key = seed, a constant
-// stream tag), so partitions never share numbers with the workers' sample streams.
-class PartitionRng {
- public:
-  explicit PartitionRng(std::uint64_t seed) : key_{{seed, 0x7061727469746e21ull}} {}
-
-  double uniform() {  // in (0, 1)
-    if (lane_ == 4) {
-      block_ = philox_(counter_, key_);
-      ++counter_.v[0];
-      lane_ = 0;
-    }
-    return (static_cast<double>(block_.v[lane_++] >> 11) + 0.5) * 0x1.0p-53;
-  }
-  std::uint64_t below(std::uint64_t n) {
-    return std::min<std::uint64_t>(n - 1,
-                                   static_cast<std::uint64_t>(uniform() * static_cast<double>(n)));
-  }
-  double normal() {  // Box-Muller
-    const double r = std::sqrt(-2.0 * std::log(uniform()));
-    return r * std::cos(2.0 * M_PI * uniform());
-  }
-  // Gamma(shape, 1) by Marsaglia & Tsang, boosted for shape < 1.
-  double gamma(double shape) {
-    if (shape < 1.0) return gamma(shape + 1.0) * std::pow(uniform(), 1.0 / shape);
-    const double d = shape - 1.0 / 3.0, c = 1.0 / std::sqrt(9.0 * d);
-    while (true) {
-      double x, v;
-      do {
-        x = normal();
-        v = 1.0 + c * x;
-      } while (v <= 0.0);
-      v = v * v * v;
-      const double u = uniform();
-      if (std::log(u) < 0.5 * x * x + d - d * v + d * std::log(v)) return d * v;
-    }
-  }
-  template <class T>
-  void shuffle(std::vector<T>& items) {  // Fisher-Yates
-    for (std::size_t i = items.size(); i > 1; --i) std::swap(items[i - 1], items[below(i)]);
-  }
-
- private:
-  r123::Philox4x64 philox_;
-  r123::Philox4x64::key_type key_;
-  r123::Philox4x64::ctr_type counter_{{0, 0, 0, 0}};
-  r123::Philox4x64::ctr_type block_{};
-  int lane_ = 4;
-};
+// Partitions draw from a Philox stream of their own, never shared with the workers'
+// sample streams.
+constexpr std::uint64_t kPartitionStream = 0x7061727469746e21ull;
 
 std::vector<std::int64_t> all_rows(std::int64_t n) {
   std::vector<std::int64_t> rows(static_cast<std::size_t>(n));
@@ -81,7 +34,7 @@ void split_evenly(const std::vector<std::int64_t>& rows,
 }
 
 // Shuffles one label's rows and deals them out in Dirichlet(alpha)-distributed shares.
-void deal_by_dirichlet(std::vector<std::int64_t>& rows, double alpha, PartitionRng& rng,
+void deal_by_dirichlet(std::vector<std::int64_t>& rows, double alpha, RandomStream& rng,
                        std::vector<std::vector<std::int64_t>>& parts) {
   const std::size_t K = parts.size();
   rng.shuffle(rows);
@@ -132,7 +85,7 @@ Partition make_partition(const std::string& name, const ParamMap& params, const 
   } else if (name == "shard") {
     reject_unknown_keys(name, params, {});
     std::vector<std::int64_t> rows = all_rows(n);
-    PartitionRng rng(seed);
+    RandomStream rng(seed, kPartitionStream, 0);
     rng.shuffle(rows);
     split_evenly(rows, p.rows);
   } else if (name == "label-skew") {
@@ -149,7 +102,7 @@ Partition make_partition(const std::string& name, const ParamMap& params, const 
       by_label[data.label[static_cast<std::size_t>(i)]].push_back(i);
     // As common Dirichlet partitioners do, redraw (from the same stream, so still a
     // function of the seed) while some worker is left without rows.
-    PartitionRng rng(seed);
+    RandomStream rng(seed, kPartitionStream, 0);
     for (int attempt = 0; attempt < 100; ++attempt) {
       for (auto& part : p.rows) part.clear();
       for (auto& [label, rows] : by_label) deal_by_dirichlet(rows, alpha, rng, p.rows);

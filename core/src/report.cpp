@@ -63,7 +63,8 @@ void print_event(std::ostream& out, OutputFormat format, const nlohmann::ordered
 }
 
 void EventPrinter::print(const nlohmann::ordered_json& event) {
-  const bool row = event.value("event", "") == "progress";
+  const std::string name = event.value("event", "");
+  const bool row = name == "progress" || name == "sweep_point";
   if (format_ == OutputFormat::json || (!row && format_ == OutputFormat::table)) {
     print_event(out_, format_, event);
     return;

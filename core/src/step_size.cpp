@@ -80,6 +80,52 @@ class ConstantStepSize final : public StepSize {
   double eta_;
 };
 
+class SqrtStepSize final : public StepSize {
+ public:
+  explicit SqrtStepSize(double eta0) : eta0_(eta0) {}
+  double at(std::int64_t t) const override { return eta0_ / std::sqrt(static_cast<double>(t + 1)); }
+  std::string describe() const override { return format("sqrt", {{"eta0", eta0_}}); }
+
+ private:
+  double eta0_;
+};
+
+class StepDecayStepSize final : public StepSize {
+ public:
+  StepDecayStepSize(double eta0, double gamma, std::int64_t every)
+      : eta0_(eta0), gamma_(gamma), every_(every) {}
+  double at(std::int64_t t) const override {
+    return eta0_ * std::pow(gamma_, static_cast<double>(t / every_));
+  }
+  std::string describe() const override {
+    return format("step",
+                  {{"eta0", eta0_}, {"gamma", gamma_}, {"every", static_cast<double>(every_)}});
+  }
+
+ private:
+  double eta0_, gamma_;
+  std::int64_t every_;
+};
+
+// Linear warm-up over the first W steps in front of any rule: eta_t * min(1, (t+1)/W).
+class WarmUp final : public StepSize {
+ public:
+  WarmUp(std::unique_ptr<StepSize> rule, std::int64_t steps)
+      : rule_(std::move(rule)), steps_(steps) {}
+  double at(std::int64_t t) const override {
+    const double ramp = std::min(1.0, static_cast<double>(t + 1) / static_cast<double>(steps_));
+    return ramp * rule_->at(t);
+  }
+  std::optional<double> shift() const override { return rule_->shift(); }
+  std::string describe() const override {
+    return rule_->describe() + "+warmup(" + std::to_string(steps_) + ")";
+  }
+
+ private:
+  std::unique_ptr<StepSize> rule_;
+  std::int64_t steps_;
+};
+
 // 1/(2 L(b)): the default largest step, from the objective's curvature.
 double default_eta0(const std::string& rule, const StepSizeContext& ctx) {
   const Curvature c = ctx.objective.curvature();
@@ -100,35 +146,60 @@ std::vector<std::string> step_size_names() {
   return {"invtime", "paper", "constant"};
 }
 
-std::unique_ptr<StepSize> make_step_size(const std::string& name, const ParamMap& params,
+namespace {
+
+std::unique_ptr<StepSize> make_base_rule(const std::string& name, const ParamMap& params,
                                          const StepSizeContext& ctx) {
-  try {
-    if (name == "paper") {
-      reject_unknown_keys(name, params, {});
-      const Curvature c = ctx.objective.curvature();
-      const double mu = require(c.mu, "the strong convexity mu", name);
-      const double L = require(c.L, "the smoothness L", name);
-      return std::make_unique<PaperStepSize>(mu, L, ctx.period);
-    }
-    if (name == "invtime") {
-      reject_unknown_keys(name, params, {"eta0", "c"});
-      const double mu = require(ctx.objective.curvature().mu, "the strong convexity mu", name);
-      const double eta0 =
-          params.has("eta0") ? params.positive_number("eta0", 0) : default_eta0(name, ctx);
-      return std::make_unique<InverseTimeStepSize>(eta0, params.positive_number("c", 1.0), mu);
-    }
-    if (name == "constant") {
-      reject_unknown_keys(name, params, {"eta"});
-      const double eta =
-          params.has("eta") ? params.positive_number("eta", 0) : default_eta0(name, ctx);
-      return std::make_unique<ConstantStepSize>(eta);
-    }
-  } catch (const ParamError& e) {
-    throw UsageError(std::string("--lr-param ") + e.what());
+  auto eta0 = [&](const char* key) {
+    return params.has(key) ? params.positive_number(key, 0) : default_eta0(name, ctx);
+  };
+  if (name == "paper") {
+    reject_unknown_keys(name, params, {"warmup"});
+    const Curvature c = ctx.objective.curvature();
+    const double mu = require(c.mu, "the strong convexity mu", name);
+    const double L = require(c.L, "the smoothness L", name);
+    return std::make_unique<PaperStepSize>(mu, L, ctx.period);
+  }
+  if (name == "invtime") {
+    reject_unknown_keys(name, params, {"eta0", "c", "warmup"});
+    const double mu = require(ctx.objective.curvature().mu, "the strong convexity mu", name);
+    return std::make_unique<InverseTimeStepSize>(eta0("eta0"), params.positive_number("c", 1.0),
+                                                 mu);
+  }
+  if (name == "constant") {
+    reject_unknown_keys(name, params, {"eta", "warmup"});
+    return std::make_unique<ConstantStepSize>(eta0("eta"));
+  }
+  if (name == "sqrt") {
+    reject_unknown_keys(name, params, {"eta0", "warmup"});
+    return std::make_unique<SqrtStepSize>(eta0("eta0"));
+  }
+  if (name == "step") {
+    reject_unknown_keys(name, params, {"eta0", "gamma", "every", "warmup"});
+    if (!params.has("every"))
+      throw UsageError("step size 'step' needs --lr-param every=N (decay every N steps)");
+    const double gamma = params.positive_number("gamma", 0.1);
+    if (gamma > 1) throw UsageError("--lr-param gamma must be in (0, 1]");
+    return std::make_unique<StepDecayStepSize>(eta0("eta0"), gamma,
+                                               params.positive_integer("every", 1));
   }
   std::string names;
   for (const auto& n : step_size_names()) names += (names.empty() ? "" : ", ") + n;
   throw UsageError("unknown step size '" + name + "'; available: " + names);
+}
+
+}  // namespace
+
+std::unique_ptr<StepSize> make_step_size(const std::string& name, const ParamMap& params,
+                                         const StepSizeContext& ctx) {
+  try {
+    auto rule = make_base_rule(name, params, ctx);
+    if (params.has("warmup"))
+      return std::make_unique<WarmUp>(std::move(rule), params.positive_integer("warmup", 1));
+    return rule;
+  } catch (const ParamError& e) {
+    throw UsageError(std::string("--lr-param ") + e.what());
+  }
 }
 
 }  // namespace localsgd::core

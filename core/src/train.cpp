@@ -99,14 +99,12 @@ class Assessor {
 class TrainMonitor final : public Monitor {
  public:
   TrainMonitor(std::int64_t every, std::int64_t samples_per_step, std::int64_t rows,
-               Assessor& assessor, const TrainRequest& request, std::optional<double> fstar,
-               const ProgressCallback& on_progress)
+               Assessor& assessor, const TrainRequest& request, const ProgressCallback& on_progress)
       : every_(every),
         samples_per_step_(samples_per_step),
         rows_(rows),
         assessor_(assessor),
         request_(request),
-        fstar_(fstar),
         on_progress_(on_progress),
         start_(std::chrono::steady_clock::now()) {}
 
@@ -146,7 +144,6 @@ class TrainMonitor final : public Monitor {
   const std::int64_t every_, samples_per_step_, rows_;
   Assessor& assessor_;
   const TrainRequest& request_;
-  const std::optional<double> fstar_;
   const ProgressCallback& on_progress_;
   const std::chrono::steady_clock::time_point start_;
   std::optional<std::int64_t> reached_at_;
@@ -178,7 +175,10 @@ TrainOutcome train(const TrainRequest& request, const ProgressCallback& on_progr
   const auto load_start = std::chrono::steady_clock::now();
   const Manifest& objective_manifest = load_plugin(request.objective, PluginKind::objective);
   const Manifest& schedule_manifest = load_plugin(request.schedule, PluginKind::schedule);
-  const Dataset dataset = load_dataset(request.data, request.reader, request.reader_params);
+  std::optional<Dataset> loaded;
+  if (request.preloaded == nullptr)
+    loaded = load_dataset(request.data, request.reader, request.reader_params);
+  const Dataset& dataset = request.preloaded != nullptr ? *request.preloaded : *loaded;
   const DataView data = dataset.view();
   const auto objective = build_objective(objective_manifest, request.objective_params, dataset);
 
@@ -226,6 +226,7 @@ TrainOutcome train(const TrainRequest& request, const ProgressCallback& on_progr
   Partition partition = make_partition(request.partition, request.partition_params, data,
                                        config.workers, config.seed);
   config.partition = std::move(partition.rows);
+  config.sampling = parse_sampling(request.sampling);
 
   // Evaluate every --eval-every steps; with a target and no --eval-every, once per epoch.
   const std::int64_t samples_per_step = config.workers * config.batch;
@@ -233,7 +234,7 @@ TrainOutcome train(const TrainRequest& request, const ProgressCallback& on_progr
   if (every == 0 && targeted)
     every = std::max<std::int64_t>(1, (data.rows() + samples_per_step - 1) / samples_per_step);
   Assessor assessor(*objective, data, fstar, test ? &*test : nullptr, test_objective.get());
-  TrainMonitor monitor(every, samples_per_step, data.rows(), assessor, request, fstar, on_progress);
+  TrainMonitor monitor(every, samples_per_step, data.rows(), assessor, request, on_progress);
 
   TrainOutcome outcome;
   outcome.result = run_local_sgd(*objective, data, *schedule, *step_size, config,
@@ -263,6 +264,7 @@ TrainOutcome train(const TrainRequest& request, const ProgressCallback& on_progr
   s["workers"] = config.workers;
   s["local_steps"] = period;
   s["partition"] = partition.description;
+  s["sampling"] = to_string(config.sampling);
   s["batch"] = config.batch;
   s["steps"] = r.steps;
   s["epochs"] = static_cast<double>(r.grad_evals) / static_cast<double>(data.rows());

@@ -15,6 +15,7 @@
 
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/rng.hpp"
+#include "localsgd/core/sampling.hpp"
 #include "localsgd/core/step_size.hpp"
 #include "localsgd/sdk.hpp"
 
@@ -34,27 +35,6 @@ inline void prefetch_row(const DataView& data, std::int64_t i) {
   for (std::size_t j = begin; j < end; j += 8) __builtin_prefetch(data.value.data() + j);
   for (std::size_t j = begin; j < end; j += 16) __builtin_prefetch(data.index.data() + j);
 }
-
-// A worker's sample stream: b row indices per step, i.i.d. uniform over the worker's rows
-// (all rows, or its part of a --partition).
-class RowSampler {
- public:
-  RowSampler(WorkerRng rng, std::span<const std::int64_t> subset, std::int64_t rows)
-      : rng_(rng),
-        subset_(subset),
-        n_(static_cast<std::uint64_t>(subset.empty() ? rows
-                                                     : static_cast<std::int64_t>(subset.size()))) {}
-  void draw(std::int64_t step, std::span<std::int64_t> out) const {
-    rng_.draw_indices(step, n_, out);
-    if (!subset_.empty())
-      for (std::int64_t& i : out) i = subset_[static_cast<std::size_t>(i)];
-  }
-
- private:
-  const WorkerRng rng_;
-  const std::span<const std::int64_t> subset_;
-  const std::uint64_t n_;
-};
 
 inline double iterate_weight(double shift, std::int64_t t) {
   const double at = shift + static_cast<double>(t);
@@ -172,7 +152,7 @@ class MarginWorker {
   const MarginObjective& objective_;
   const double lambda_;
   const bool intercept_;
-  const RowSampler sampler_;
+  RowSampler sampler_;
   std::vector<double> v_;
   double s_ = 1.0;
   double bias_;
@@ -221,7 +201,7 @@ class DenseWorker {
 
  private:
   const Objective& objective_;
-  const RowSampler sampler_;
+  RowSampler sampler_;
   std::vector<double> x_, sum_, gradient_;
   std::vector<std::int64_t> rows_;
   const double* pending_ = nullptr;

@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "localsgd/core/sampling.hpp"
 #include "localsgd/core/step_size.hpp"
 #include "localsgd/sdk.hpp"
 
@@ -33,6 +34,7 @@ struct EngineConfig {
   std::vector<double> initial_model;  // x_0 for every worker; empty: objective.initial_point
   // Rows each worker samples from (see partition.hpp); empty: all rows for every worker.
   std::vector<std::vector<std::int64_t>> partition;
+  Sampling sampling = Sampling::iid;  // with replacement (the paper) or shuffled passes
 };
 
 // What a monitor sees at an evaluation step (after that step's sync, if any).

@@ -17,9 +17,9 @@ OutputFormat parse_output_format(const std::string& name);  // UsageError when u
 
 void print_event(std::ostream& out, OutputFormat format, const nlohmann::ordered_json& event);
 
-// A stream of events: progress events become rows of one table (table format, with a
-// header before the first) or CSV lines (with a header whenever the columns change);
-// other events print as print_event does.
+// A stream of events: progress and sweep_point events become rows of one table (table format, with
+// a header before the first) or CSV lines (with a header whenever the columns change); other events
+// print as print_event does.
 class EventPrinter {
  public:
   EventPrinter(std::ostream& out, OutputFormat format) : out_(out), format_(format) {}

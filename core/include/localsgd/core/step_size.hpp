@@ -4,6 +4,9 @@
 //   paper     eta_t = 4 / (mu (a + t)),  a = max(16 kappa, H)        (Stich, Thm 2.2)
 //   invtime   eta_t = min(eta0, c / (mu (t + 1)))                     (default)
 //   constant  eta_t = eta
+//   sqrt      eta_t = eta0 / sqrt(t + 1)
+//   step      eta_t = eta0 * gamma^floor(t / every)
+// and, in front of any of them, `warmup=W`: eta_t * min(1, (t + 1)/W).
 #pragma once
 
 #include <cstdint>
@@ -33,7 +36,8 @@ struct StepSizeContext {
   std::int64_t period;         // nominal H of the schedule
 };
 
-// Parameters: paper: none; invtime: eta0, c; constant: eta. Unknown names and keys are
+// Parameters: paper: none; invtime: eta0, c; constant: eta; sqrt: eta0; step: eta0, gamma,
+// every; all: warmup. Unknown names and keys are
 // usage errors; a rule that needs mu or L the objective does not know is refused.
 std::unique_ptr<StepSize> make_step_size(const std::string& name, const ParamMap& params,
                                          const StepSizeContext& context);

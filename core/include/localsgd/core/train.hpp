@@ -26,6 +26,7 @@ struct TrainRequest {
   std::string step_size = "invtime";
   ParamMap step_size_params;
   std::string partition = "shared";  // see partition.hpp
+  std::string sampling = "iid";      // iid or shuffle, see sampling.hpp
   ParamMap partition_params;
 
   std::int64_t workers = 4;
@@ -43,6 +44,9 @@ struct TrainRequest {
   std::string test;                  // test data: accuracy or RMSE in progress and summary
   std::string init;                  // model file every worker starts from
   std::string out;                   // model file for x̂, written atomically
+  // Already loaded training data (e.g. shared by the runs of a sweep); `data` and
+  // `reader` are then ignored. Must outlive the call.
+  const Dataset* preloaded = nullptr;
 };
 
 // Receives each progress event (DESIGN.md §2) as it happens.

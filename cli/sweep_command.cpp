@@ -1,0 +1,127 @@
+// `localsgd sweep`: a grid over K, H and b, each point run to a target from several
+// seeds, with speedups, optional step-size tuning, and a plot.
+#include <iostream>
+#include <memory>
+#include <sstream>
+
+#include <tbb/global_control.h>
+
+#include "commands.hpp"
+#include "common.hpp"
+#include "localsgd/core/atomic_file.hpp"
+#include "localsgd/core/errors.hpp"
+#include "localsgd/core/report.hpp"
+#include "localsgd/core/sweep.hpp"
+
+namespace localsgd::cli {
+namespace {
+
+struct SweepFlags {
+  core::SweepRequest request;
+  std::vector<std::string> params, reader_params, lr_params;
+  std::string lr_grid, out, plot;
+  std::optional<double> target, target_rel, fstar;
+  OutputFlags output;
+};
+
+// "c=0.25,0.5,1" -> key "c", values {0.25, 0.5, 1}
+void parse_lr_grid(const std::string& text, core::SweepRequest& r) {
+  const auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw UsageError("--lr-grid " + text + ": expected KEY=v1,v2,...");
+  r.lr_key = text.substr(0, eq);
+  std::stringstream values(text.substr(eq + 1));
+  std::string item;
+  ParamMap probe;
+  while (std::getline(values, item, ',')) {
+    probe.set(r.lr_key, item);
+    try {
+      r.lr_values.push_back(probe.positive_number(r.lr_key, 0));
+    } catch (const ParamError& e) {
+      throw UsageError(std::string("--lr-grid ") + e.what());
+    }
+  }
+  if (r.lr_values.empty()) throw UsageError("--lr-grid " + text + ": no values");
+}
+
+void run_sweep_command(SweepFlags& flags) {
+  core::SweepRequest& r = flags.request;
+  const core::OutputFormat format = core::parse_output_format(flags.output.format);
+  r.base.objective_params = collect_params("--param", flags.params);
+  r.base.reader_params = collect_params("--reader-param", flags.reader_params);
+  r.base.step_size_params = collect_params("--lr-param", flags.lr_params);
+  r.base.target = flags.target;
+  r.base.target_rel = flags.target_rel;
+  r.base.fstar = flags.fstar;
+  if (!flags.lr_grid.empty()) parse_lr_grid(flags.lr_grid, r);
+
+  std::optional<tbb::global_control> cap;
+  if (r.base.threads > 0) cap.emplace(tbb::global_control::max_allowed_parallelism, r.base.threads);
+  const core::SweepResult result = core::run_sweep(r);
+
+  std::ostringstream text;
+  core::EventPrinter printer(text, format);
+  for (const auto& point : result.points) printer.print(core::to_json(point, r));
+  nlohmann::ordered_json summary;
+  summary["event"] = "sweep";
+  summary["schema"] = 1;
+  summary["fstar"] = result.fstar;
+  summary["target"] = flags.target ? *flags.target : *flags.target_rel;
+  summary["target_kind"] = flags.target ? "absolute" : "relative";
+  summary["repeats"] = r.repeats;
+  summary["rho"] = r.rho;
+  summary["points"] = result.points.size();
+  if (format != core::OutputFormat::table) printer.print(summary);
+  std::cout << text.str();
+  if (!flags.out.empty())
+    core::write_file_atomically(flags.out, [&](std::ostream& out) { out << text.str(); });
+  if (!flags.plot.empty()) core::plot_sweep(result, flags.plot);
+}
+
+}  // namespace
+
+void set_sweep_command(CLI::App& app) {
+  auto flags = std::make_shared<SweepFlags>();
+  core::SweepRequest& r = flags->request;
+  CLI::App* sweep = app.add_subcommand("sweep", "Speedup of Local SGD over a grid of K, H and b");
+  sweep->add_option("--plugin", r.base.objective, "objective plugin")->required();
+  sweep->add_option("--param", flags->params, "objective parameter key=value");
+  sweep->add_option("--data", r.base.data, "training data (default: embedded synthetic data)");
+  sweep->add_option("--reader", r.base.reader, "reader plugin");
+  sweep->add_option("--reader-param", flags->reader_params, "reader parameter key=value");
+  sweep->add_option("--workers,-K", r.workers, "values of K, e.g. 1,2,4,8")
+      ->delimiter(',')
+      ->capture_default_str();
+  sweep->add_option("--local-steps,-H", r.local_steps, "values of H")
+      ->delimiter(',')
+      ->capture_default_str();
+  sweep->add_option("--batch,-b", r.batches, "values of b")->delimiter(',')->capture_default_str();
+  auto* target =
+      sweep->add_option("--target", flags->target, "run each point until f(x_hat) - f* <= EPS");
+  sweep->add_option("--target-rel", flags->target_rel, "... or (f(x_hat) - f*)/|f*| <= EPS")
+      ->excludes(target);
+  sweep->add_option("--fstar", flags->fstar, "known f* (default: solved once and cached)");
+  sweep->add_option("--repeats", r.repeats, "seeds per point (median reported)")
+      ->capture_default_str();
+  sweep->add_option("--lr", r.base.step_size, "step size rule")->capture_default_str();
+  sweep->add_option("--lr-param", flags->lr_params, "step size parameter key=value");
+  sweep->add_option("--lr-grid", flags->lr_grid,
+                    "tune one step-size parameter per point, e.g. c=0.5,1,2,4");
+  sweep->add_option("--rho", r.rho, "vector transfer / single-sample gradient time")
+      ->capture_default_str();
+  sweep->add_option("--max-epochs", r.max_epochs, "budget per run in passes over the data")
+      ->capture_default_str();
+  sweep->add_option("--evals-per-epoch", r.evals_per_epoch, "resolution of steps to the target")
+      ->capture_default_str();
+  sweep->add_option("--sampling", r.base.sampling, "iid or shuffle")->capture_default_str();
+  sweep->add_option("--seed", r.base.seed, "first seed")->capture_default_str();
+  sweep->add_option("--threads", r.base.threads, "cap on threads (0 = all cores)")
+      ->capture_default_str();
+  add_format_option(sweep, flags->output);
+  sweep->add_option("--out", flags->out, "also write the table to this file (atomically)");
+  sweep->add_option("--plot", flags->plot,
+                    "draw speedup against K (one curve per H) to .svg or .png");
+  sweep->callback([flags] { run_sweep_command(*flags); });
+}
+
+}  // namespace localsgd::cli

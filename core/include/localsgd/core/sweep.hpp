@@ -1,0 +1,59 @@
+// `localsgd sweep`: the paper's speedup experiment as one command. For every grid point
+// (K, H, b) and step-size value, run Local SGD from several seeds until f(x̂) - f* <= EPS
+// (or a budget runs out), then report per point the median steps to EPS, rounds, the
+// speedup in steps over K = 1 (same H and b), and the speedup in modelled wall time under
+// the paper's communication model: time ∝ T_K·b + 2(K-1)·rho·R_K (DESIGN.md §3).
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "localsgd/core/train.hpp"
+
+namespace localsgd::core {
+
+struct SweepRequest {
+  TrainRequest base;  // objective, data, reader, step-size rule, sampling, partition, seed
+  std::vector<std::int64_t> workers{1, 2, 4};
+  std::vector<std::int64_t> local_steps{1, 4, 16};
+  std::vector<std::int64_t> batches{4};
+  // Step-size tuning: the --lr-param key to vary and its values; the best (fewest median
+  // steps to EPS) wins per grid point. Empty: the base request's step size only.
+  std::string lr_key;
+  std::vector<double> lr_values;
+  std::int64_t repeats = 3;          // seeds base.seed, base.seed + 1, ...
+  double rho = 25;                   // one vector transfer, in single-sample gradient times
+  double max_epochs = 50;            // budget per run, in passes over the data
+  std::int64_t evals_per_epoch = 8;  // how finely steps to EPS are resolved
+};
+
+struct SweepPoint {
+  std::int64_t workers, local_steps, batch;
+  std::optional<double> lr_value;      // the winning value of lr_key
+  double steps = 0;                    // median steps to EPS (infinity if not reached)
+  double rounds = 0;                   // median rounds to EPS
+  std::int64_t reached = 0;            // runs (of the winner) that reached EPS
+  std::optional<double> speedup;       // T_1 / T_K, same H and b
+  std::optional<double> time_speedup;  // T_1 b / (T_K b + 2 (K-1) rho R_K)
+};
+
+struct SweepResult {
+  double fstar = 0;
+  std::vector<SweepPoint> points;
+};
+
+// Grid points run in parallel (one thread each); each run is deterministic.
+SweepResult run_sweep(const SweepRequest& request);
+
+nlohmann::ordered_json to_json(const SweepPoint& point, const SweepRequest& request);
+
+// Speedup against K, one curve per H (and b), drawn by gnuplot into an .svg or .png.
+void plot_sweep(const SweepResult& result, const std::filesystem::path& path);
+
+}  // namespace localsgd::core

@@ -1,0 +1,31 @@
+// Parsing a whole libsvm buffer, in parallel when it is large.
+//
+// The buffer is cut just after newlines into chunks, the chunks are parsed concurrently
+// with oneTBB (parse_chunk), and their arrays are concatenated in file order. The result
+// is the same, bit for bit, for any number of chunks and threads: lines are independent,
+// numbers parse exactly, and the decisions that need the whole file (zero_based=auto,
+// the column count, the first error) are made after all chunks are done.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+#include <localsgd/data.hpp>
+
+#include "chunk_parser.hpp"
+
+namespace localsgd::libsvm {
+
+struct ParseOptions {
+  IndexBase base = IndexBase::kOne;
+  // Bytes per chunk; 0 = automatic (one chunk on one thread, else a few per thread).
+  std::size_t chunk_bytes = 0;
+};
+
+// Parses bytes[0, size), where bytes[size] == '\n' (a sentinel), into a Dataset whose
+// source is `name`. Throws DataError naming `name` and the line and column of the first
+// error in file order; "no data rows" when there is not a single row.
+Dataset parse_buffer(const char* bytes, std::size_t size, const std::string& name,
+                     const ParseOptions& options);
+
+}  // namespace localsgd::libsvm
