@@ -128,6 +128,8 @@ void set_train_command(CLI::App& app) {
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 62));
   output->add_option("--format", flags->format, "table, json or csv")->capture_default_str();
   output->add_option("--out", r.out, "write the model x_hat to this file (atomically)");
+  output->add_option("--plot", r.plot,
+                     "draw f(x_hat) - f* (or f) against epochs, log scale, to .svg or .png");
   output->add_flag("--quiet,-q", flags->quiet, "print nothing on success (json still prints)");
 
   train->callback([flags] { run_train(*flags); });

@@ -58,7 +58,7 @@ TEST_P(LibsvmCorpus, ExitsWithDataErrorAtTheExactPosition) {
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Errors, LibsvmCorpus,
+    Libsvm, LibsvmCorpus,
     ::testing::Values(CorpusCase{"out_of_order_index.svm", ":3:15",
                                  "index not ascending in '4:1' (previous index 5)"},
                       CorpusCase{"duplicate_index.svm", ":2:10", "duplicate index in '3:0.75'"},

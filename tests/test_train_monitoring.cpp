@@ -156,3 +156,20 @@ TEST(TrainMonitoring, SummaryAccountsForCommunicationAndTestScores) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(TrainMonitoring, PlotDrawsTheProgressCurve) {
+  TempDir dir;
+  const auto svg = dir.path() / "curve.svg";
+  const auto r = run_cli(
+      {"train", "--plugin", "logreg", "--epochs", "3", "--plot", svg.string(), "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(localsgd::testing::read_text(svg).find("<svg"), std::string::npos);
+  // Eight evaluations per epoch by default.
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 3 * 8 + 1);
+  const auto bad = run_cli({"train", "--plugin", "logreg", "--steps", "5", "--plot", "x.pdf"});
+  EXPECT_EQ(bad.exit_code, 2) << bad.err;
+}
+
+}  // namespace

@@ -2,19 +2,18 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <fstream>
 #include <iostream>
 #include <limits>
 #include <map>
+#include <set>
 #include <sstream>
 
 #include <tbb/parallel_for.h>
 
-#include "localsgd/core/atomic_file.hpp"
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/fstar_cache.hpp"
 #include "localsgd/core/loading.hpp"
+#include "localsgd/core/plot.hpp"
 #include "localsgd/core/plugins.hpp"
 
 namespace localsgd::core {
@@ -170,57 +169,34 @@ nlohmann::ordered_json to_json(const SweepPoint& p, const SweepRequest& request)
 }
 
 void plot_sweep(const SweepResult& result, const std::filesystem::path& path) {
-  const std::string ext = path.extension().string();
-  if (ext != ".svg" && ext != ".png")
-    throw UsageError("--plot " + path.string() + ": use a .svg or .png file");
-  // One data block per (H, b): "K speedup" lines, blocks separated by two blank lines.
+  // One curve per (H, b): "K speedup" lines as gnuplot inline data.
   std::map<std::pair<std::int64_t, std::int64_t>, std::vector<const SweepPoint*>> curves;
-  for (const SweepPoint& p : result.points)
+  std::set<std::int64_t> batches;
+  for (const SweepPoint& p : result.points) {
+    batches.insert(p.batch);
     if (p.speedup) curves[{p.local_steps, p.batch}].push_back(&p);
+  }
   if (curves.empty())
     throw RuntimeFailure(
-        "nothing to plot: no grid point has a speedup (is K = 1 in the grid, and was the target "
-        "reached?)");
+        "nothing to plot: no grid point has a speedup (is K = 1 in the grid, "
+        "and was the target reached?)");
   std::int64_t max_k = 1;
   for (const SweepPoint& p : result.points) max_k = std::max(max_k, p.workers);
 
-  std::ostringstream script;
-  script << (ext == ".svg" ? "set terminal svg size 800,560 dynamic enhanced font 'sans,12'\n"
-                           : "set terminal pngcairo size 800,560 enhanced font 'sans,11'\n");
-  const std::string temp =
-      (path.parent_path() / ("." + path.filename().string() + ".gnuplot.tmp")).string();
-  script << "set output '" << temp << "'\n"
-         << "set title 'Local SGD: speedup to the target over K = 1'\n"
-         << "set xlabel 'workers K'\nset ylabel 'speedup (steps)'\n"
-         << "set logscale xy 2\nset key top left\nset grid\n"
-         << "set xrange [0.9:" << max_k * 1.1 << "]\n"
-         << "plot x title 'linear' with lines dashtype 2 lc rgb 'gray'";
-  std::ostringstream blocks;
+  std::ostringstream commands, data;
+  commands << "set title 'Local SGD: speedup to the target over K = 1'\n"
+           << "set xlabel 'workers K'\nset ylabel 'speedup (steps)'\n"
+           << "set logscale xy 2\nset key top left\nset grid\n"
+           << "set xrange [0.9:" << static_cast<double>(max_k) * 1.1 << "]\n"
+           << "plot x title 'linear' with lines dashtype 2 lc rgb 'gray'";
   for (const auto& [key, points] : curves) {
-    script << ", '-' using 1:2 with linespoints title 'H = " << key.first
-           << (curves.size() > 1 && result.points.front().batch != result.points.back().batch
-                   ? ", b = " + std::to_string(key.second)
-                   : "")
-           << "'";
-    for (const SweepPoint* p : points) blocks << p->workers << ' ' << *p->speedup << '\n';
-    blocks << "e\n";
+    commands << ", '-' using 1:2 with linespoints title 'H = " << key.first
+             << (batches.size() > 1 ? ", b = " + std::to_string(key.second) : "") << "'";
+    for (const SweepPoint* p : points) data << p->workers << ' ' << *p->speedup << '\n';
+    data << "e\n";
   }
-  script << '\n' << blocks.str();
-  FILE* gnuplot = ::popen("gnuplot 2>&1", "w");
-  if (gnuplot == nullptr)
-    throw RuntimeFailure("cannot start gnuplot (install Debian's gnuplot-nox)");
-  const std::string text = script.str();
-  std::fwrite(text.data(), 1, text.size(), gnuplot);
-  const int status = ::pclose(gnuplot);
-  std::error_code ec;
-  if (status != 0 || !std::filesystem::exists(temp, ec) ||
-      std::filesystem::file_size(temp, ec) == 0) {
-    std::filesystem::remove(temp, ec);
-    throw RuntimeFailure("gnuplot failed to draw " + path.string() +
-                         " (is gnuplot-nox installed?)");
-  }
-  std::filesystem::rename(temp, path, ec);
-  if (ec) throw DataError(path.string(), 0, 0, "cannot write: " + ec.message());
+  commands << '\n' << data.str();
+  draw_with_gnuplot(path, commands.str());
 }
 
 }  // namespace localsgd::core

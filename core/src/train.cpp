@@ -2,8 +2,10 @@
 
 #include <chrono>
 #include <cmath>
+#include <iomanip>
 #include <iostream>
 #include <numeric>
+#include <sstream>
 
 #include <tbb/task_arena.h>
 
@@ -13,6 +15,7 @@
 #include "localsgd/core/loading.hpp"
 #include "localsgd/core/model_io.hpp"
 #include "localsgd/core/partition.hpp"
+#include "localsgd/core/plot.hpp"
 #include "localsgd/core/plugins.hpp"
 #include "localsgd/core/step_size.hpp"
 
@@ -149,6 +152,26 @@ class TrainMonitor final : public Monitor {
   std::optional<std::int64_t> reached_at_;
 };
 
+// The run's progress on log scale: suboptimality when f* is known (points at or below 0
+// cannot be drawn and are left out), else the objective.
+void plot_progress(const std::string& path, const std::vector<std::pair<double, double>>& curve,
+                   bool suboptimality, const char* plugin) {
+  std::ostringstream commands;
+  commands << "set title 'localsgd train: " << plugin << "'\nset xlabel 'epochs'\n"
+           << "set ylabel '" << (suboptimality ? "f(x_hat) - f*" : "f(x_hat)") << "' noenhanced\n"
+           << "set logscale y\nset grid\nset key off\n"
+           << "plot '-' using 1:2 with linespoints pt 7 ps 0.5\n";
+  std::size_t drawn = 0;
+  for (const auto& [epochs, value] : curve)
+    if (value > 0) {
+      commands << std::setprecision(17) << epochs << ' ' << value << '\n';
+      ++drawn;
+    }
+  commands << "e\n";
+  if (drawn == 0) throw RuntimeFailure("--plot: no positive values to draw on a log scale");
+  draw_with_gnuplot(path, commands.str());
+}
+
 std::vector<double> initial_model(const TrainRequest& request, const Manifest& manifest,
                                   const Objective& objective) {
   if (request.init.empty()) return {};
@@ -171,6 +194,8 @@ TrainOutcome train(const TrainRequest& request, const ProgressCallback& on_progr
   if (request.target && request.target_rel)
     throw UsageError("give --target or --target-rel, not both");
   if (request.eval_every < 0) throw UsageError("--eval-every must be >= 0");
+  if (!request.plot.empty() && !request.plot.ends_with(".svg") && !request.plot.ends_with(".png"))
+    throw UsageError("--plot " + request.plot + ": use a .svg or .png file");
 
   const auto load_start = std::chrono::steady_clock::now();
   const Manifest& objective_manifest = load_plugin(request.objective, PluginKind::objective);
@@ -231,10 +256,19 @@ TrainOutcome train(const TrainRequest& request, const ProgressCallback& on_progr
   // Evaluate every --eval-every steps; with a target and no --eval-every, once per epoch.
   const std::int64_t samples_per_step = config.workers * config.batch;
   std::int64_t every = request.eval_every;
-  if (every == 0 && targeted)
-    every = std::max<std::int64_t>(1, (data.rows() + samples_per_step - 1) / samples_per_step);
+  const std::int64_t steps_per_epoch =
+      std::max<std::int64_t>(1, (data.rows() + samples_per_step - 1) / samples_per_step);
+  if (every == 0 && targeted) every = steps_per_epoch;
+  if (every == 0 && !request.plot.empty()) every = std::max<std::int64_t>(1, steps_per_epoch / 8);
+  std::vector<std::pair<double, double>> curve;  // (epochs, suboptimality or f) for --plot
+  const ProgressCallback record = [&](const ordered_json& e) {
+    if (!request.plot.empty())
+      curve.emplace_back(e["epochs"].get<double>(),
+                         fstar ? e["suboptimality"].get<double>() : e["objective"].get<double>());
+    if (on_progress) on_progress(e);
+  };
   Assessor assessor(*objective, data, fstar, test ? &*test : nullptr, test_objective.get());
-  TrainMonitor monitor(every, samples_per_step, data.rows(), assessor, request, on_progress);
+  TrainMonitor monitor(every, samples_per_step, data.rows(), assessor, request, record);
 
   TrainOutcome outcome;
   outcome.result = run_local_sgd(*objective, data, *schedule, *step_size, config,
@@ -242,6 +276,11 @@ TrainOutcome train(const TrainRequest& request, const ProgressCallback& on_progr
   const EngineResult& r = outcome.result;
   const Quality q = assessor.assess(r.x_hat, r.x_last);
 
+  const double final_epochs = static_cast<double>(r.grad_evals) / static_cast<double>(data.rows());
+  if (curve.empty() || curve.back().first < final_epochs)
+    curve.emplace_back(final_epochs, fstar ? *q.suboptimality : q.objective);
+  if (!request.plot.empty())
+    plot_progress(request.plot, curve, fstar.has_value(), objective_manifest.name);
   if (!request.out.empty()) {
     Model model{objective_manifest.name, request.objective_params.all(), data.cols, r.x_hat};
     const ParamMap resolved = objective->resolved_params();

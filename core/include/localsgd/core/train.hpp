@@ -44,6 +44,7 @@ struct TrainRequest {
   std::string test;                  // test data: accuracy or RMSE in progress and summary
   std::string init;                  // model file every worker starts from
   std::string out;                   // model file for x̂, written atomically
+  std::string plot;                  // .svg/.png: suboptimality (or f) against epochs, log scale
   // Already loaded training data (e.g. shared by the runs of a sweep); `data` and
   // `reader` are then ignored. Must outlive the call.
   const Dataset* preloaded = nullptr;
