@@ -6,36 +6,16 @@
 // max_i |a~_i|^2 + lambda, mu = lambda without bias, unknown with it.
 #include <algorithm>
 #include <cmath>
-#include <mutex>
 #include <string>
 
 #include <localsgd/sdk.hpp>
 
 namespace {
 
-using localsgd::DataView;
-
-class Huber final : public localsgd::MarginObjective {
+class Huber final : public localsgd::RegularisedLinear {
  public:
   explicit Huber(const localsgd::ObjectiveArgs& args)
-      : data_(args.data),
-        bias_(args.params.boolean("bias", false)),
-        dimension_(bias_ ? args.cols + 1 : std::max<std::int64_t>(1, args.cols)),
-        lambda_(args.params.has("lambda")
-                    ? args.params.nonnegative_number("lambda", 0)
-                    : 1.0 / static_cast<double>(std::max<std::int64_t>(1, args.data.rows()))),
-        delta_(args.params.positive_number("delta", 1.0)),
-        max_row_norm2_(localsgd::max_row_norm2(args.data)) {}
-
-  std::int64_t dimension() const override { return dimension_; }
-  bool has_intercept() const override { return bias_; }
-
-  localsgd::Curvature curvature() const override {
-    std::call_once(gram_once_, [&] { gram_top_ = localsgd::gram_top_eigenvalue(data_, bias_); });
-    return localsgd::margin_curvature(gram_top_, max_row_norm2_, 1.0, lambda_, bias_);
-  }
-
-  double lambda() const override { return lambda_; }
+      : RegularisedLinear(args, 1.0), delta_(args.params.positive_number("delta", 1.0)) {}
 
   double margin_loss(double z, double y) const override {
     const double r = std::abs(z - y);
@@ -54,9 +34,7 @@ class Huber final : public localsgd::MarginObjective {
   }
 
   localsgd::ParamMap resolved_params() const override {
-    localsgd::ParamMap p;
-    p.set("lambda", localsgd::format_number(lambda_));
-    p.set("bias", bias_ ? "true" : "false");
+    localsgd::ParamMap p = RegularisedLinear::resolved_params();
     p.set("delta", localsgd::format_number(delta_));
     return p;
   }
@@ -67,20 +45,12 @@ class Huber final : public localsgd::MarginObjective {
   }
 
  private:
-  const DataView data_;
-  const bool bias_;
-  const std::int64_t dimension_;
-  const double lambda_;
   const double delta_;
-  const double max_row_norm2_;
-  // The power iteration is a pass over the data per iteration: only when asked for.
-  mutable std::once_flag gram_once_;
-  mutable double gram_top_ = 0.0;
 };
 
 constexpr localsgd::ParamDoc kParams[] = {
-    {"lambda", "1/n", "L2 regularisation strength (>= 0); also the strong convexity mu"},
-    {"bias", "false", "fit an unregularised intercept (then mu is unknown)"},
+    localsgd::RegularisedLinear::kLambdaDoc,
+    localsgd::RegularisedLinear::kBiasDoc,
     {"delta", "1", "residual size (> 0) where the loss turns from quadratic to linear"},
 };
 

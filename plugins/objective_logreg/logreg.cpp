@@ -6,14 +6,11 @@
 // without bias and unknown with it (f is not strongly convex along the intercept).
 #include <algorithm>
 #include <cmath>
-#include <mutex>
 #include <string>
 
 #include <localsgd/sdk.hpp>
 
 namespace {
-
-using localsgd::DataView;
 
 // log(1 + exp(m)) without overflow for large m or loss of precision for very negative m.
 double log1p_exp(double m) {
@@ -33,28 +30,12 @@ double signed_label(double y) {
   return y > 0 ? 1.0 : -1.0;
 }
 
-class LogisticRegression final : public localsgd::MarginObjective {
+class LogisticRegression final : public localsgd::RegularisedLinear {
  public:
-  explicit LogisticRegression(const localsgd::ObjectiveArgs& args)
-      : data_(args.data),
-        bias_(args.params.boolean("bias", false)),
-        dimension_(bias_ ? args.cols + 1 : std::max<std::int64_t>(1, args.cols)),
-        lambda_(args.params.has("lambda")
-                    ? args.params.nonnegative_number("lambda", 0)
-                    : 1.0 / static_cast<double>(std::max<std::int64_t>(1, args.data.rows()))) {
+  // phi'' = sigma(z)(1 - sigma(z)) <= 1/4.
+  explicit LogisticRegression(const localsgd::ObjectiveArgs& args) : RegularisedLinear(args, 0.25) {
     localsgd::check_binary_labels(args.data, "logreg");
-    max_row_norm2_ = localsgd::max_row_norm2(args.data);
   }
-
-  std::int64_t dimension() const override { return dimension_; }
-  bool has_intercept() const override { return bias_; }
-
-  localsgd::Curvature curvature() const override {
-    std::call_once(gram_once_, [&] { gram_top_ = localsgd::gram_top_eigenvalue(data_, bias_); });
-    return localsgd::margin_curvature(gram_top_, max_row_norm2_, 0.25, lambda_, bias_);
-  }
-
-  double lambda() const override { return lambda_; }
 
   double margin_loss(double z, double y) const override { return log1p_exp(-signed_label(y) * z); }
 
@@ -74,32 +55,15 @@ class LogisticRegression final : public localsgd::MarginObjective {
     }
   }
 
-  localsgd::ParamMap resolved_params() const override {
-    localsgd::ParamMap p;
-    p.set("lambda", localsgd::format_number(lambda_));
-    p.set("bias", bias_ ? "true" : "false");
-    return p;
-  }
-
   Prediction prediction_kind() const override { return Prediction::probability; }
   double predict(const localsgd::SparseRow& row, std::span<const double> x) const override {
     return inverse_one_plus_exp(-margin(row, x));  // P(y = +1)
   }
-
- private:
-  const DataView data_;
-  const bool bias_;
-  const std::int64_t dimension_;
-  const double lambda_;
-  double max_row_norm2_ = 0.0;
-  // The power iteration is a pass over the data per iteration: only when asked for.
-  mutable std::once_flag gram_once_;
-  mutable double gram_top_ = 0.0;
 };
 
 constexpr localsgd::ParamDoc kParams[] = {
-    {"lambda", "1/n", "L2 regularisation strength (>= 0); also the strong convexity mu"},
-    {"bias", "false", "fit an unregularised intercept (then mu is unknown)"},
+    localsgd::RegularisedLinear::kLambdaDoc,
+    localsgd::RegularisedLinear::kBiasDoc,
 };
 
 const localsgd::Manifest kManifest = localsgd::objective_manifest<LogisticRegression>(

@@ -8,14 +8,12 @@
 // With c that bound on phi'' (linear_algebra.hpp): L = c lambda_max(A~^T A~/n) + lambda,
 // L_max = c max_i |a~_i|^2 + lambda, mu = lambda without bias, unknown with it.
 #include <algorithm>
-#include <mutex>
 #include <string>
 
 #include <localsgd/sdk.hpp>
 
 namespace {
 
-using localsgd::DataView;
 using localsgd::ParamError;
 using localsgd::ParamMap;
 
@@ -43,31 +41,15 @@ double parse_smoothing(const ParamMap& params, Loss loss) {
   return params.positive_number("smoothing", 1.0);
 }
 
-class SmoothSvm final : public localsgd::MarginObjective {
+class SmoothSvm final : public localsgd::RegularisedLinear {
  public:
+  // phi'' <= 1/gamma (smoothed) or 1 (squared).
   explicit SmoothSvm(const localsgd::ObjectiveArgs& args)
-      : data_(args.data),
-        bias_(args.params.boolean("bias", false)),
-        dimension_(bias_ ? args.cols + 1 : std::max<std::int64_t>(1, args.cols)),
-        lambda_(args.params.has("lambda")
-                    ? args.params.nonnegative_number("lambda", 0)
-                    : 1.0 / static_cast<double>(std::max<std::int64_t>(1, args.data.rows()))),
+      : RegularisedLinear(args, 1.0 / parse_smoothing(args.params, parse_loss(args.params))),
         loss_(parse_loss(args.params)),
         gamma_(parse_smoothing(args.params, loss_)) {
     localsgd::check_binary_labels(args.data, "svm");
-    max_row_norm2_ = localsgd::max_row_norm2(args.data);
   }
-
-  std::int64_t dimension() const override { return dimension_; }
-  bool has_intercept() const override { return bias_; }
-
-  localsgd::Curvature curvature() const override {
-    std::call_once(gram_once_, [&] { gram_top_ = localsgd::gram_top_eigenvalue(data_, bias_); });
-    return localsgd::margin_curvature(gram_top_, max_row_norm2_, max_second_derivative(), lambda_,
-                                      bias_);
-  }
-
-  double lambda() const override { return lambda_; }
 
   double margin_loss(double z, double y) const override {
     const double gap = 1.0 - signed_label(y) * z;  // 1 - m
@@ -104,9 +86,7 @@ class SmoothSvm final : public localsgd::MarginObjective {
   }
 
   ParamMap resolved_params() const override {
-    ParamMap p;
-    p.set("lambda", localsgd::format_number(lambda_));
-    p.set("bias", bias_ ? "true" : "false");
+    ParamMap p = RegularisedLinear::resolved_params();
     p.set("loss", loss_ == Loss::squared ? "squared" : "smoothed");
     if (loss_ == Loss::smoothed) p.set("smoothing", localsgd::format_number(gamma_));
     return p;
@@ -120,21 +100,13 @@ class SmoothSvm final : public localsgd::MarginObjective {
  private:
   double max_second_derivative() const { return loss_ == Loss::squared ? 1.0 : 1.0 / gamma_; }
 
-  const DataView data_;
-  const bool bias_;
-  const std::int64_t dimension_;
-  const double lambda_;
   const Loss loss_;
   const double gamma_;
-  double max_row_norm2_ = 0.0;
-  // The power iteration is a pass over the data per iteration: only when asked for.
-  mutable std::once_flag gram_once_;
-  mutable double gram_top_ = 0.0;
 };
 
 constexpr localsgd::ParamDoc kParams[] = {
-    {"lambda", "1/n", "L2 regularisation strength (>= 0); also the strong convexity mu"},
-    {"bias", "false", "fit an unregularised intercept (then mu is unknown)"},
+    localsgd::RegularisedLinear::kLambdaDoc,
+    localsgd::RegularisedLinear::kBiasDoc,
     {"loss", "smoothed", "smoothed (quadratically smoothed hinge) or squared (squared hinge)"},
     {"smoothing", "1", "width gamma > 0 of the quadratic piece of the smoothed hinge"},
 };

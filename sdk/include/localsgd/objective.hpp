@@ -112,7 +112,7 @@ class LOCALSGD_API MarginObjective : public Objective {
     for (std::size_t i = 0; i < z.size(); ++i) {
       const double h = 1e-5 * std::max(1.0, std::abs(z[i]));
       const double zs[2] = {z[i] + h, z[i] - h}, ys[2] = {y[i], y[i]};
-      double d[2];
+      double d[2] = {0.0, 0.0};
       margin_derivatives(zs, ys, d);
       d2phi[i] = (d[0] - d[1]) / (2 * h);
     }

@@ -11,3 +11,4 @@
 #include "localsgd/params.hpp"
 #include "localsgd/reader.hpp"
 #include "localsgd/schedule.hpp"
+#include "localsgd/linear_model.hpp"
