@@ -16,8 +16,11 @@
 #include <utility>
 #include <vector>
 
+#include "localsgd/core/evaluate.hpp"
 #include "localsgd/core/plugins.hpp"
+#include "localsgd/core/train.hpp"
 #include "localsgd/gradient_check.hpp"
+#include "test_support.hpp"
 
 namespace localsgd::testing {
 
@@ -209,6 +212,29 @@ inline void expect_margin_derivatives_consistent(const MarginObjective& m,
     EXPECT_NEAR(d2[i], numeric_d2, 1e-6 * std::max(1.0, std::abs(numeric_d2)))
         << "z=" << z[i] << " y=" << y[i];
   }
+}
+
+// Local SGD on dna.scale (2,000 rows, 180 binary features, 3 classes) with K = 4, b = 8,
+// H = 8 and a constant step size, scored on dna.scale.t.
+inline double dna_test_accuracy(const std::string& objective, const localsgd::ParamMap& params,
+                                double eta, double epochs) {
+  TempDir dir;
+  core::TrainRequest request;
+  request.objective = objective;
+  request.objective_params = params;
+  request.data = data_file("dna.scale").string();
+  request.workers = 4;
+  request.batch = 8;
+  request.schedule_params.set("H", "8");
+  request.epochs = epochs;
+  request.step_size = "constant";
+  request.step_size_params.set("eta", localsgd::format_number(eta));
+  request.out = (dir.path() / "model").string();
+  core::train(request);
+  core::EvalRequest eval_request;
+  eval_request.model = request.out;
+  eval_request.data = data_file("dna.scale.t").string();
+  return core::evaluate_model(eval_request).at("accuracy").get<double>();
 }
 
 }  // namespace localsgd::testing

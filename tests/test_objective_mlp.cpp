@@ -169,28 +169,6 @@ TEST(Mlp, ResolvedParamsRebuildTheObjectiveOnNarrowerData) {
   EXPECT_EQ(g->value(test.view(), x), f->value(test.view(), x));
 }
 
-double dna_test_accuracy(const std::string& objective, const ParamMap& params, double eta,
-                         double epochs) {
-  localsgd::testing::TempDir dir;
-  core::TrainRequest request;
-  request.objective = objective;
-  request.objective_params = params;
-  request.data = localsgd::testing::data_file("dna.scale").string();
-  request.workers = 4;
-  request.batch = 8;
-  request.schedule_params.set("H", "8");
-  request.epochs = epochs;
-  request.step_size = "constant";
-  request.step_size_params.set("eta", localsgd::format_number(eta));
-  request.out = (dir.path() / "model").string();
-  core::train(request);
-  core::EvalRequest eval_request;
-  eval_request.model = request.out;
-  eval_request.data = localsgd::testing::data_file("dna.scale.t").string();
-  const auto eval = core::evaluate_model(eval_request);
-  return eval.at("accuracy").get<double>();
-}
-
 TEST(Mlp, LocalSgdOnDnaIsAtLeastAsAccurateAsSoftmax) {
   LOCALSGD_REQUIRE_DATA_FILE(localsgd::testing::data_file("dna.scale"));
   LOCALSGD_REQUIRE_DATA_FILE(localsgd::testing::data_file("dna.scale.t"));
@@ -198,8 +176,8 @@ TEST(Mlp, LocalSgdOnDnaIsAtLeastAsAccurateAsSoftmax) {
   // softmax eta = 0.25 for 10 epochs scores 0.9477, the mlp (defaults: 32 tanh units,
   // lambda = 1e-4) eta = 0.1 for 20 epochs 0.9511. dna is nearly linearly separable, so
   // the margin is small (4 of 1,186 rows); runs are deterministic for a seed and K.
-  const double softmax = dna_test_accuracy("softmax", {}, 0.25, 10);
-  const double mlp = dna_test_accuracy("mlp", {}, 0.1, 20);
+  const double softmax = localsgd::testing::dna_test_accuracy("softmax", {}, 0.25, 10);
+  const double mlp = localsgd::testing::dna_test_accuracy("mlp", {}, 0.1, 20);
   EXPECT_GT(mlp, 0.93);
   EXPECT_GE(mlp, softmax);
 }

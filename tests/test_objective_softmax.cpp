@@ -290,36 +290,12 @@ TEST(Softmax, RunsThroughTheCli) {
   EXPECT_LT(summary.at("objective").get<double>(), std::log(3.0));  // better than uniform
 }
 
-// Local SGD on dna.scale (2,000 rows, 180 binary features, 3 classes), scored on
-// dna.scale.t.
-double dna_test_accuracy(const std::string& objective, const ParamMap& params, double eta,
-                         double epochs) {
-  localsgd::testing::TempDir dir;
-  core::TrainRequest request;
-  request.objective = objective;
-  request.objective_params = params;
-  request.data = localsgd::testing::data_file("dna.scale").string();
-  request.workers = 4;
-  request.batch = 8;
-  request.schedule_params.set("H", "8");
-  request.epochs = epochs;
-  request.step_size = "constant";
-  request.step_size_params.set("eta", localsgd::format_number(eta));
-  request.out = (dir.path() / "model").string();
-  core::train(request);
-  core::EvalRequest eval_request;
-  eval_request.model = request.out;
-  eval_request.data = localsgd::testing::data_file("dna.scale.t").string();
-  const auto eval = core::evaluate_model(eval_request);
-  return eval.at("accuracy").get<double>();
-}
-
 TEST(Softmax, LocalSgdOnDnaReachesHighTestAccuracy) {
   LOCALSGD_REQUIRE_DATA_FILE(localsgd::testing::data_file("dna.scale"));
   LOCALSGD_REQUIRE_DATA_FILE(localsgd::testing::data_file("dna.scale.t"));
   // eta = 0.25, 10 epochs, K = 4, b = 8, H = 8 (picked by experiment): 0.9477 for seed 1,
   // 0.948-0.949 for seeds 2 and 3, in about 10 ms.
-  EXPECT_GT(dna_test_accuracy("softmax", {}, 0.25, 10), 0.93);
+  EXPECT_GT(localsgd::testing::dna_test_accuracy("softmax", {}, 0.25, 10), 0.93);
 }
 
 }  // namespace
