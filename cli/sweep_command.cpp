@@ -71,7 +71,18 @@ void run_sweep_command(SweepFlags& flags) {
   summary["repeats"] = r.repeats;
   summary["rho"] = r.rho;
   summary["points"] = result.points.size();
+  if (result.theory) {  // the estimates behind theory_steps, stated as the issue asks
+    summary["L"] = result.theory->L;
+    summary["mu"] = result.theory->mu;
+    summary["sigma2"] = result.theory->sigma2;
+    summary["G2"] = result.theory->G2;
+    summary["distance2"] = result.theory->distance2;
+  }
   if (format != core::OutputFormat::table) printer.print(summary);
+  if (format == core::OutputFormat::table && result.theory)
+    text << "theory: L = " << result.theory->L << ", mu = " << result.theory->mu
+         << ", sigma^2 = " << result.theory->sigma2 << ", G^2 = " << result.theory->G2
+         << ", |x0 - x*|^2 = " << result.theory->distance2 << '\n';
   std::cout << text.str();
   if (!flags.out.empty())
     core::write_file_atomically(flags.out, [&](std::ostream& out) { out << text.str(); });
@@ -117,6 +128,9 @@ void set_sweep_command(CLI::App& app) {
   sweep->add_option("--seed", r.base.seed, "first seed")->capture_default_str();
   sweep->add_option("--threads", r.base.threads, "cap on threads (0 = all cores)")
       ->capture_default_str();
+  sweep->add_flag("--theory", r.theory,
+                  "add Theorem 2.2's steps and speedup (L, mu from the objective; sigma^2 at x*; "
+                  "G^2 along a K = 1 run)");
   add_format_option(sweep, flags->output);
   sweep->add_option("--out", flags->out, "also write the table to this file (atomically)");
   sweep->add_option("--plot", flags->plot,

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "localsgd/core/sweep.hpp"
+#include "localsgd/core/theory.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -90,6 +91,56 @@ TEST(Sweep, NeedsATargetAndValidGridValues) {
             2);
   EXPECT_EQ(run_cli({"sweep", "--plugin", "logreg", "--target", "1", "--plot", "x.pdf"}).exit_code,
             2);
+}
+
+}  // namespace
+
+namespace {
+
+// The smallest T with bound(T) <= eps, found by brute force, for a small problem.
+TEST(Theory, StepsAreTheFirstTWhereTheBoundMeetsEps) {
+  localsgd::core::TheoryConstants c;
+  c.L = 2.0;
+  c.mu = 0.5;
+  c.sigma2 = 3.0;
+  c.G2 = 4.0;
+  c.distance2 = 10.0;
+  auto bound = [&](double K, double H, double b, double T) {
+    const double a = std::max(16 * c.L / c.mu, H);
+    double S = 0;
+    for (double t = 0; t < T; ++t) S += (a + t) * (a + t);
+    return c.mu * a * a * a / (2 * S) * c.distance2 +
+           4 * T * (T + 2 * a) / (c.mu * S) * c.sigma2 / (b * K) +
+           256 * T / (c.mu * c.mu * S) * c.G2 * H * H * c.L;
+  };
+  for (auto [K, H] : {std::pair{1, 1}, {4, 1}, {4, 8}}) {
+    const auto T = localsgd::core::theoretical_steps(c, K, H, 2, 0.05);
+    ASSERT_GT(T, 1);
+    EXPECT_LE(bound(K, H, 2, static_cast<double>(T)), 0.05 * (1 + 1e-12));
+    EXPECT_GT(bound(K, H, 2, static_cast<double>(T - 1)), 0.05);
+  }
+  // More workers need fewer steps; longer local phases need more.
+  EXPECT_LT(localsgd::core::theoretical_steps(c, 4, 1, 2, 0.05),
+            localsgd::core::theoretical_steps(c, 1, 1, 2, 0.05));
+  EXPECT_GT(localsgd::core::theoretical_steps(c, 4, 64, 2, 0.05),
+            localsgd::core::theoretical_steps(c, 4, 1, 2, 0.05));
+}
+
+TEST(Sweep, TheoryColumnsAndTheirEstimates) {
+  const auto r = run_cli({"sweep", "--plugin", "logreg", "--reader-param", "n=2000",
+                          "--reader-param", "d=20", "-K", "1,4", "-H", "1", "--target-rel", "2e-2",
+                          "--repeats", "1", "--theory", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::istringstream lines(r.out);
+  std::string line;
+  std::vector<nlohmann::json> events;
+  while (std::getline(lines, line)) events.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_GT(events[1]["theory_speedup"].get<double>(), 1.0);
+  EXPECT_LT(events[1]["theory_steps"].get<double>(), events[0]["theory_steps"].get<double>());
+  for (const char* key : {"L", "mu", "sigma2", "G2", "distance2"})
+    EXPECT_GT(events[2][key].get<double>(), 0.0) << key;
+  EXPECT_GE(events[2]["G2"].get<double>(), events[2]["sigma2"].get<double>());
 }
 
 }  // namespace

@@ -15,6 +15,8 @@
 #include "localsgd/core/loading.hpp"
 #include "localsgd/core/plot.hpp"
 #include "localsgd/core/plugins.hpp"
+#include "localsgd/core/solve.hpp"
+#include "localsgd/core/step_size.hpp"
 
 namespace localsgd::core {
 namespace {
@@ -51,6 +53,68 @@ void validate(const SweepRequest& r) {
   if (!r.lr_values.empty() && r.lr_key.empty()) throw UsageError("--lr-grid needs KEY=v1,v2,...");
 }
 
+// Theorem 2.2's constants for this objective and data (see SweepRequest::theory).
+TheoryConstants estimate_constants(const SweepRequest& request, const Dataset& data, double fstar) {
+  const Manifest& manifest = load_plugin(request.base.objective, PluginKind::objective);
+  const auto objective = build_objective(manifest, request.base.objective_params, data);
+  const Curvature curvature = objective->curvature();
+  if (!(curvature.L > 0) || !(curvature.mu > 0) || !curvature.convex)
+    throw UsageError("--theory needs an objective that reports L and mu");
+  TheoryConstants c;
+  c.L = curvature.L;
+  c.mu = curvature.mu;
+  const SolveResult optimum = solve(*objective, data.view());
+  std::vector<double> x0(optimum.x.size());
+  objective->initial_point(request.base.seed, x0);
+  for (std::size_t j = 0; j < x0.size(); ++j)
+    c.distance2 += (x0[j] - optimum.x[j]) * (x0[j] - optimum.x[j]);
+  c.sigma2 = mean_squared_gradient(*objective, data.view(), optimum.x);
+
+  // G^2: the largest mean squared gradient along a plain SGD run (K = 1, H = 1) from x_0,
+  // once per pass, until the target or the budget.
+  class Tracker final : public Monitor {
+   public:
+    Tracker(const Objective& f, const DataView& d, std::int64_t every, double target)
+        : f_(f), d_(d), every_(every), target_(target) {}
+    std::int64_t next_evaluation(std::int64_t step) const override {
+      return (step / every_ + 1) * every_;
+    }
+    bool evaluate(const Snapshot& s) override {
+      g2 = std::max(g2, mean_squared_gradient(f_, d_, s.x_bar));
+      return evaluate_objective(f_, d_, s.x_hat) <= target_;
+    }
+    double g2 = 0;
+
+   private:
+    const Objective& f_;
+    const DataView& d_;
+    std::int64_t every_;
+    double target_;
+  };
+  const std::int64_t b = request.batches.front();
+  const double target = request.base.target ? fstar + *request.base.target
+                                            : fstar + *request.base.target_rel * std::abs(fstar);
+  Tracker tracker(*objective, data.view(), std::max<std::int64_t>(1, data.rows() / b), target);
+  tracker.g2 = mean_squared_gradient(*objective, data.view(), x0);
+  const Manifest& constant = load_plugin("constant", PluginKind::schedule);
+  ParamMap every_step;
+  every_step.set("H", "1");
+  auto schedule = make_schedule(constant, every_step);
+  const auto rate = make_step_size(request.base.step_size, request.base.step_size_params,
+                                   {*objective, b, data.rows(), 1});
+  EngineConfig config;
+  config.workers = 1;
+  config.batch = b;
+  config.steps = static_cast<std::int64_t>(request.max_epochs * static_cast<double>(data.rows()) /
+                                           static_cast<double>(b));
+  config.seed = request.base.seed;
+  config.threads = 1;
+  config.avg_shift = rate->shift().value_or(1.0);
+  run_local_sgd(*objective, data.view(), *schedule, *rate, config, &tracker);
+  c.G2 = tracker.g2;
+  return c;
+}
+
 }  // namespace
 
 SweepResult run_sweep(const SweepRequest& request) {
@@ -70,7 +134,8 @@ SweepResult run_sweep(const SweepRequest& request) {
 
   for (auto K : request.workers)
     for (auto H : request.local_steps)
-      for (auto b : request.batches) result.points.push_back({K, H, b, {}, 0, 0, 0, {}, {}});
+      for (auto b : request.batches)
+        result.points.push_back({K, H, b, {}, 0, 0, 0, {}, {}, {}, {}});
   const std::size_t lr_count = std::max<std::size_t>(1, request.lr_values.size());
   std::vector<Run> runs;
   for (std::size_t p = 0; p < result.points.size(); ++p)
@@ -130,12 +195,25 @@ SweepResult run_sweep(const SweepRequest& request) {
       }
     }
   }
+  if (request.theory) {
+    const TheoryConstants c = estimate_constants(request, data, result.fstar);
+    result.theory = c;
+    const double eps = request.base.target ? *request.base.target
+                                           : *request.base.target_rel * std::abs(result.fstar);
+    for (SweepPoint& point : result.points) {
+      const std::int64_t T =
+          theoretical_steps(c, point.workers, point.local_steps, point.batch, eps);
+      if (T > 0) point.theory_steps = static_cast<double>(T);
+    }
+  }
   // Speedups against K = 1 with the same H and b.
   for (SweepPoint& point : result.points) {
     const auto base =
         std::find_if(result.points.begin(), result.points.end(), [&](const SweepPoint& q) {
           return q.workers == 1 && q.local_steps == point.local_steps && q.batch == point.batch;
         });
+    if (base != result.points.end() && base->theory_steps && point.theory_steps)
+      point.theory_speedup = *base->theory_steps / *point.theory_steps;
     if (base == result.points.end() || !std::isfinite(base->steps) || !std::isfinite(point.steps))
       continue;
     point.speedup = base->steps / point.steps;
@@ -165,6 +243,10 @@ nlohmann::ordered_json to_json(const SweepPoint& p, const SweepRequest& request)
   e["reached"] = std::to_string(p.reached) + "/" + std::to_string(request.repeats);
   e["speedup"] = p.speedup ? ordered_json(*p.speedup) : ordered_json();
   e["time_speedup"] = p.time_speedup ? ordered_json(*p.time_speedup) : ordered_json();
+  if (request.theory) {
+    e["theory_steps"] = p.theory_steps ? ordered_json(*p.theory_steps) : ordered_json();
+    e["theory_speedup"] = p.theory_speedup ? ordered_json(*p.theory_speedup) : ordered_json();
+  }
   return e;
 }
 

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "localsgd/core/theory.hpp"
 #include "localsgd/core/train.hpp"
 
 namespace localsgd::core {
@@ -31,20 +32,27 @@ struct SweepRequest {
   double rho = 25;                   // one vector transfer, in single-sample gradient times
   double max_epochs = 50;            // budget per run, in passes over the data
   std::int64_t evals_per_epoch = 8;  // how finely steps to EPS are resolved
+  // Also report the theoretical steps and speedup of Theorem 2.2 (theory.hpp), with L and
+  // mu from the objective, sigma^2 at x*, and G^2 the largest mean squared stochastic
+  // gradient seen along one K = 1, H = 1 run from x_0 (evaluated once per pass).
+  bool theory = false;
 };
 
 struct SweepPoint {
   std::int64_t workers, local_steps, batch;
-  std::optional<double> lr_value;      // the winning value of lr_key
-  double steps = 0;                    // median steps to EPS (infinity if not reached)
-  double rounds = 0;                   // median rounds to EPS
-  std::int64_t reached = 0;            // runs (of the winner) that reached EPS
-  std::optional<double> speedup;       // T_1 / T_K, same H and b
-  std::optional<double> time_speedup;  // T_1 b / (T_K b + 2 (K-1) rho R_K)
+  std::optional<double> lr_value;        // the winning value of lr_key
+  double steps = 0;                      // median steps to EPS (infinity if not reached)
+  double rounds = 0;                     // median rounds to EPS
+  std::int64_t reached = 0;              // runs (of the winner) that reached EPS
+  std::optional<double> speedup;         // T_1 / T_K, same H and b
+  std::optional<double> time_speedup;    // T_1 b / (T_K b + 2 (K-1) rho R_K)
+  std::optional<double> theory_steps;    // Theorem 2.2's steps to EPS (see `theory`)
+  std::optional<double> theory_speedup;  // their ratio to K = 1
 };
 
 struct SweepResult {
   double fstar = 0;
+  std::optional<TheoryConstants> theory;  // the estimates behind the theoretical columns
   std::vector<SweepPoint> points;
 };
 
