@@ -110,6 +110,12 @@ void set_train_command(CLI::App& app) {
   algo->add_option("--sampling", r.sampling,
                    "iid (with replacement, as in the paper) or shuffle (shuffled passes)")
       ->capture_default_str();
+  algo->add_flag("--async", r.async,
+                 "asynchronous Local SGD, simulated: workers average on their own clocks");
+  algo->add_option("--worker-speeds", r.worker_speeds,
+                   "with --async: steps per time unit per worker, e.g. 1,1,0.5,0.25, or 'random'");
+  algo->add_option("--max-staleness", r.max_staleness,
+                   "with --async: rounds a worker may lead the slowest (default unbounded)");
   algo->add_option("--seed", r.seed, "random seed")->capture_default_str();
   algo->add_option("--threads", r.threads, "cap on threads (0 = all cores)")
       ->capture_default_str()

@@ -12,6 +12,7 @@
 #include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
 
+#include "async_run.hpp"
 #include "localsgd/core/errors.hpp"
 #include "shared_jobs.hpp"
 #include "workers.hpp"
@@ -61,6 +62,17 @@ class Run {
     phase_end_ = phase_end();
 
     // One long-lived task per thread; see shared_jobs.hpp for why this cannot deadlock.
+    if (config_.async.enabled) {
+      std::int64_t max_staleness = 0;
+      double mean_staleness = 0;
+      AsyncRun<Worker> async(workers_, schedule_, env_, config_, global_);
+      rounds_ = async.execute(max_staleness, mean_staleness);
+      steps_done_ = config_.steps;
+      EngineResult result = finish(start);
+      result.max_staleness = max_staleness;
+      result.mean_staleness = mean_staleness;
+      return result;
+    }
     // More threads than workers only help when a sync has several blocks to share.
     const bool shared_averaging = dimension_ > kAverageBlock;
     const int threads = shared_averaging
@@ -75,7 +87,10 @@ class Run {
       });
     }
     errors_.rethrow();
+    return finish(start);
+  }
 
+  EngineResult finish(std::chrono::steady_clock::time_point start) const {
     EngineResult result;
     result.x_last = global_;
     result.x_hat = weighted_average(steps_done_);
@@ -285,7 +300,8 @@ class Run {
   FirstError errors_;
 };
 
-void validate(const Objective& objective, const DataView& data, const EngineConfig& config) {
+void validate(const Objective& objective, const DataView& data, const EngineConfig& config,
+              const Monitor* monitor) {
   if (config.workers < 1) throw UsageError("--workers must be at least 1");
   if (config.batch < 1) throw UsageError("--batch must be at least 1");
   if (config.steps < 1) throw UsageError("the run needs at least one step");
@@ -298,6 +314,18 @@ void validate(const Objective& objective, const DataView& data, const EngineConf
     for (const auto& part : config.partition)
       for (std::int64_t i : part)
         if (i < 0 || i >= data.rows()) throw UsageError("the partition names a row out of range");
+  }
+  if (config.async.enabled) {
+    if (monitor != nullptr)
+      throw UsageError("--async runs do not support --eval-every, --target or --plot yet");
+    if (static_cast<std::int64_t>(config.async.speeds.size()) != config.workers)
+      throw UsageError("--worker-speeds needs one speed per worker (" +
+                       std::to_string(config.workers) + ")");
+    for (double v : config.async.speeds)
+      if (!(v > 0) || !std::isfinite(v)) throw UsageError("--worker-speeds must be positive");
+    // A worker receives the mean as soon as it delivers, so a faster one always leads by
+    // at least one round when it does.
+    if (config.async.max_staleness < 1) throw UsageError("--max-staleness must be >= 1");
   }
   if (!config.initial_model.empty() &&
       static_cast<std::int64_t>(config.initial_model.size()) != objective.dimension())
@@ -312,7 +340,7 @@ void validate(const Objective& objective, const DataView& data, const EngineConf
 EngineResult run_local_sgd(const Objective& objective, const DataView& data, Schedule& schedule,
                            const StepSize& step_size, const EngineConfig& config,
                            Monitor* monitor) {
-  validate(objective, data, config);
+  validate(objective, data, config, monitor);
   tbb::task_arena arena(config.threads > 0 ? config.threads : tbb::task_arena::automatic);
   try {
     if (objective.as_margin() != nullptr)

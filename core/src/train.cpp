@@ -17,6 +17,7 @@
 #include "localsgd/core/partition.hpp"
 #include "localsgd/core/plot.hpp"
 #include "localsgd/core/plugins.hpp"
+#include "localsgd/core/rng.hpp"
 #include "localsgd/core/step_size.hpp"
 
 namespace localsgd::core {
@@ -172,6 +173,30 @@ void plot_progress(const std::string& path, const std::vector<std::pair<double, 
   draw_with_gnuplot(path, commands.str());
 }
 
+// "1,1,0.5", "random" (seeded: uniform in [0.25, 1]) or "" (all equal).
+std::vector<double> worker_speeds(const std::string& text, std::int64_t workers,
+                                  std::uint64_t seed) {
+  std::vector<double> speeds;
+  if (text.empty()) return std::vector<double>(static_cast<std::size_t>(workers), 1.0);
+  if (text == "random") {
+    RandomStream stream(seed, 0x7370656564732121ull, 0);
+    for (std::int64_t k = 0; k < workers; ++k) speeds.push_back(0.25 + 0.75 * stream.uniform());
+    return speeds;
+  }
+  std::stringstream list(text);
+  std::string item;
+  ParamMap probe;
+  while (std::getline(list, item, ',')) {
+    probe.set("speed", item);
+    try {
+      speeds.push_back(probe.positive_number("speed", 1));
+    } catch (const ParamError&) {
+      throw UsageError("--worker-speeds " + text + ": '" + item + "' is not a positive number");
+    }
+  }
+  return speeds;
+}
+
 std::vector<double> initial_model(const TrainRequest& request, const Manifest& manifest,
                                   const Objective& objective) {
   if (request.init.empty()) return {};
@@ -252,6 +277,13 @@ TrainOutcome train(const TrainRequest& request, const ProgressCallback& on_progr
                                        config.workers, config.seed);
   config.partition = std::move(partition.rows);
   config.sampling = parse_sampling(request.sampling);
+  if (request.async) {
+    config.async.enabled = true;
+    config.async.speeds = worker_speeds(request.worker_speeds, config.workers, config.seed);
+    if (request.max_staleness >= 0) config.async.max_staleness = request.max_staleness;
+  } else if (!request.worker_speeds.empty() || request.max_staleness >= 0) {
+    throw UsageError("--worker-speeds and --max-staleness need --async");
+  }
 
   // Evaluate every --eval-every steps; with a target and no --eval-every, once per epoch.
   const std::int64_t samples_per_step = config.workers * config.batch;
@@ -304,6 +336,12 @@ TrainOutcome train(const TrainRequest& request, const ProgressCallback& on_progr
   s["local_steps"] = period;
   s["partition"] = partition.description;
   s["sampling"] = to_string(config.sampling);
+  if (config.async.enabled) {
+    s["async"] = true;
+    s["worker_speeds"] = config.async.speeds;
+    s["max_staleness"] = r.max_staleness;
+    s["mean_staleness"] = r.mean_staleness;
+  }
   s["batch"] = config.batch;
   s["steps"] = r.steps;
   s["epochs"] = static_cast<double>(r.grad_evals) / static_cast<double>(data.rows());

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "localsgd/core/sampling.hpp"
@@ -35,6 +36,12 @@ struct EngineConfig {
   // Rows each worker samples from (see partition.hpp); empty: all rows for every worker.
   std::vector<std::vector<std::int64_t>> partition;
   Sampling sampling = Sampling::iid;  // with replacement (the paper) or shuffled passes
+  // Asynchronous Local SGD in simulated time (see core/src/async_run.hpp).
+  struct Async {
+    bool enabled = false;
+    std::vector<double> speeds;  // local steps per time unit, one per worker
+    std::int64_t max_staleness = std::numeric_limits<std::int64_t>::max();  // in rounds
+  } async;
 };
 
 // What a monitor sees at an evaluation step (after that step's sync, if any).
@@ -57,12 +64,14 @@ class Monitor {
 };
 
 struct EngineResult {
-  std::vector<double> x_hat;    // the theorem's weighted average
-  std::vector<double> x_last;   // x̄_T
-  std::int64_t steps = 0;       // steps taken (T, or fewer when a monitor stopped the run)
-  std::int64_t rounds = 0;      // sync events, including the final average
-  std::int64_t grad_evals = 0;  // stochastic gradients, K·T·b
-  double seconds = 0;           // wall time of the training loop
+  std::vector<double> x_hat;       // the theorem's weighted average
+  std::vector<double> x_last;      // x̄_T
+  std::int64_t steps = 0;          // steps taken (T, or fewer when a monitor stopped the run)
+  std::int64_t rounds = 0;         // sync events, including the final average
+  std::int64_t grad_evals = 0;     // stochastic gradients, K·T·b
+  double seconds = 0;              // wall time of the training loop
+  std::int64_t max_staleness = 0;  // async: largest lead over the slowest worker at an average
+  double mean_staleness = 0;
 };
 
 // Throws RuntimeFailure if the iterates diverge or the step size makes the lazy

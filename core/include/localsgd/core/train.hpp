@@ -27,6 +27,9 @@ struct TrainRequest {
   ParamMap step_size_params;
   std::string partition = "shared";  // see partition.hpp
   std::string sampling = "iid";      // iid or shuffle, see sampling.hpp
+  bool async = false;                // asynchronous Local SGD in simulated time
+  std::string worker_speeds;         // "1,1,0.5,0.25", "random" (seeded), "" = all 1
+  std::int64_t max_staleness = -1;   // rounds a worker may lead the slowest; -1 = unbounded
   ParamMap partition_params;
 
   std::int64_t workers = 4;
