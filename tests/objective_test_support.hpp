@@ -214,6 +214,19 @@ inline void expect_margin_derivatives_consistent(const MarginObjective& m,
   }
 }
 
+// L_max and mu of an L2-regularised linear objective whose loss has phi'' <= phi2
+// (linear_algebra.hpp): L_max = phi2 (max |a_i|^2 [+1 with a bias]) + lambda; mu = lambda
+// without a bias and unknown with one; convex.
+inline void expect_linear_constants(const Curvature& c, const DataView& data, double phi2,
+                                    double lambda, bool bias) {
+  EXPECT_NEAR(c.L_max, phi2 * (max_row_norm2(data) + (bias ? 1.0 : 0.0)) + lambda, 1e-12);
+  if (bias)
+    EXPECT_TRUE(std::isnan(c.mu));
+  else
+    EXPECT_DOUBLE_EQ(c.mu, lambda);
+  EXPECT_TRUE(c.convex);
+}
+
 // Local SGD on dna.scale (2,000 rows, 180 binary features, 3 classes) with K = 4, b = 8,
 // H = 8 and a constant step size, scored on dna.scale.t.
 inline double dna_test_accuracy(const std::string& objective, const localsgd::ParamMap& params,

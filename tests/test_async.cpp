@@ -28,15 +28,11 @@ core::TrainRequest request(bool async, const std::string& speeds = "", std::int6
   return r;
 }
 
-bool same_bits(const std::vector<double>& a, const std::vector<double>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
-}
-
 TEST(Async, EqualSpeedsAreTheSynchronousRunBitForBit) {
   const auto sync = core::train(request(false));
   const auto async = core::train(request(true, "2,2,2,2"));
-  EXPECT_TRUE(same_bits(sync.result.x_hat, async.result.x_hat));
-  EXPECT_TRUE(same_bits(sync.result.x_last, async.result.x_last));
+  EXPECT_TRUE(localsgd::testing::bitwise_equal(sync.result.x_hat, async.result.x_hat));
+  EXPECT_TRUE(localsgd::testing::bitwise_equal(sync.result.x_last, async.result.x_last));
   EXPECT_EQ(sync.summary["rounds"], async.summary["rounds"]);
   EXPECT_EQ(async.summary["max_staleness"], 0);
 }
@@ -48,7 +44,7 @@ TEST(Async, SlowWorkersMakeStaleAveragesWithinTheBound) {
   const auto bounded = core::train(request(true, "1,1,0.5,0.25", 2));
   EXPECT_LE(bounded.summary["max_staleness"].get<std::int64_t>(), 2);
   EXPECT_GT(bounded.summary["mean_staleness"].get<double>(), 0.0);
-  EXPECT_FALSE(same_bits(free.result.x_hat, bounded.result.x_hat));
+  EXPECT_FALSE(localsgd::testing::bitwise_equal(free.result.x_hat, bounded.result.x_hat));
   // Still optimising: better than x_0 = 0, where the loss is log 2.
   EXPECT_LT(bounded.summary["objective"].get<double>(), 0.6);
 }
@@ -56,7 +52,7 @@ TEST(Async, SlowWorkersMakeStaleAveragesWithinTheBound) {
 TEST(Async, RunsDependOnSeedAndSpeedsOnly) {
   const auto a = core::train(request(true, "random", 3));
   const auto b = core::train(request(true, "random", 3));
-  EXPECT_TRUE(same_bits(a.result.x_hat, b.result.x_hat));
+  EXPECT_TRUE(localsgd::testing::bitwise_equal(a.result.x_hat, b.result.x_hat));
   auto other_seed = request(true, "random", 3);
   other_seed.seed = 2;
   const auto c = core::train(other_seed);

@@ -12,6 +12,7 @@
 namespace {
 
 namespace core = localsgd::core;
+using localsgd::testing::bitwise_equal;
 using localsgd::testing::last_line;
 using localsgd::testing::run_cli;
 
@@ -29,10 +30,6 @@ core::TrainOutcome run(int threads, std::uint64_t seed, std::int64_t H) {
   r.threads = threads;
   tbb::global_control cap(tbb::global_control::max_allowed_parallelism, threads);
   return core::train(r);
-}
-
-bool bitwise_equal(const std::vector<double>& a, const std::vector<double>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
 }
 
 nlohmann::ordered_json without_timings(nlohmann::ordered_json s) {

@@ -96,13 +96,7 @@ TEST(Huber, CurvatureBoundsTheHessian) {
     for (unsigned s = 0; s < 4; ++s) points.push_back(random_point(f->dimension(), 30 + s, 0.5));
     localsgd::testing::expect_curvature_bounds(*f, data.view(), points);
     localsgd::testing::expect_L_attained(*f, data.view(), points[0]);
-    EXPECT_NEAR(c.L_max, localsgd::max_row_norm2(data.view()) + (bias ? 1.0 : 0.0) + 0.03, 1e-12);
-    if (bias) {
-      EXPECT_TRUE(std::isnan(c.mu));
-    } else {
-      EXPECT_DOUBLE_EQ(c.mu, 0.03);
-    }
-    EXPECT_TRUE(c.convex);
+    localsgd::testing::expect_linear_constants(c, data.view(), 1.0, 0.03, bias);
   }
 }
 

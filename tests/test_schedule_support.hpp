@@ -4,7 +4,6 @@
 
 #include <gtest/gtest.h>
 
-#include <cstring>
 #include <functional>
 #include <map>
 #include <memory>
@@ -13,6 +12,7 @@
 
 #include "localsgd/core/plugins.hpp"
 #include "localsgd/core/train.hpp"
+#include "test_support.hpp"
 
 namespace localsgd::testing {
 
@@ -71,10 +71,6 @@ inline core::TrainRequest small_request(const std::string& schedule,
   r.steps = 64;
   r.seed = 7;
   return r;
-}
-
-inline bool bitwise_equal(const std::vector<double>& a, const std::vector<double>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
 }
 
 // x_hat and x_last of the two runs agree bit for bit.

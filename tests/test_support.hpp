@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -96,6 +97,11 @@ inline CliResult run_cli(const std::vector<std::string>& args, const std::string
   r.out = read_text(dir.path() / "out");
   r.err = read_text(dir.path() / "err");
   return r;
+}
+
+// Same length and the same bits (not just ==: -0.0 vs 0.0 and NaNs count).
+inline bool bitwise_equal(const std::vector<double>& a, const std::vector<double>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
 }
 
 // The last line of a (JSON lines) output.

@@ -38,9 +38,7 @@ TEST(TrainMonitoring, EvaluationDoesNotChangeTheRun) {
   std::vector<nlohmann::ordered_json> events;
   const auto evaluated = core::train(with_eval, [&](const auto& e) { events.push_back(e); });
   ASSERT_EQ(plain.result.x_hat.size(), evaluated.result.x_hat.size());
-  EXPECT_EQ(std::memcmp(plain.result.x_hat.data(), evaluated.result.x_hat.data(),
-                        plain.result.x_hat.size() * sizeof(double)),
-            0);
+  EXPECT_TRUE(localsgd::testing::bitwise_equal(plain.result.x_hat, evaluated.result.x_hat));
   EXPECT_EQ(plain.summary["objective"], evaluated.summary["objective"]);
   EXPECT_EQ(plain.summary["rounds"], evaluated.summary["rounds"]);
   ASSERT_EQ(events.size(), 21u);  // steps 33, 66, ..., 693
