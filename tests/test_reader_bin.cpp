@@ -1,35 +1,57 @@
-// Tests of the binary cache format (sdk/binary_format.hpp) and its reader plugin `bin`:
-// the checksum is XXH64, a Dataset survives write/read exactly, and every truncated,
-// corrupted or crafted file is refused with exit 3 and a message saying what is wrong.
+// Tests of the binary cache format (core/binary_format.hpp) and its reader plugin `bin`:
+// the checksums are XXH3 as documented, a Dataset survives write/read exactly, the reader
+// lends the mapped file without copying, and every truncated, corrupted or crafted file
+// is refused with exit 3 and a message saying what is wrong.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
-#include "localsgd/binary_format.hpp"
+#include <tbb/global_control.h>
+#include <xxhash.h>
+
+#include "localsgd/core/binary_format.hpp"
+#include "localsgd/core/data_writers.hpp"
 #include "localsgd/core/loading.hpp"
 #include "test_support.hpp"
 
 namespace {
 
-namespace binary = localsgd::binary;
+namespace binary = localsgd::core::binary;
 using localsgd::DataError;
 using localsgd::Dataset;
+using localsgd::DataView;
 using localsgd::testing::read_text;
 using localsgd::testing::run_cli;
 using localsgd::testing::TempDir;
 
 std::string encode(const Dataset& data) {
   std::ostringstream out(std::ios::binary);
-  binary::write_binary(out, data);
+  binary::write_binary(out, data.view());
   return out.str();
 }
+
+// validate_binary wants an 8-byte aligned image, as a mapping is.
+class AlignedImage {
+ public:
+  explicit AlignedImage(const std::string& bytes)
+      : words_((bytes.size() + 7) / 8), size_(bytes.size()) {
+    std::memcpy(words_.data(), bytes.data(), bytes.size());
+  }
+  DataView validate() const { return binary::validate_binary(words_.data(), size_, "f.bin"); }
+
+ private:
+  std::vector<std::uint64_t> words_;
+  std::size_t size_;
+};
 
 // Rows: {0: 0 (explicit zero), 2: 1e-300}, {}, {1: -2.5, 3: 5e-324}; an odd nnz (padding).
 Dataset tricky() {
@@ -42,37 +64,76 @@ Dataset tricky() {
   return d;
 }
 
-void expect_same(const Dataset& a, const Dataset& b) {
-  EXPECT_EQ(a.row_ptr, b.row_ptr);
-  EXPECT_EQ(a.index, b.index);
+void expect_same(const DataView& a, const DataView& b) {
+  EXPECT_TRUE(std::ranges::equal(a.row_ptr, b.row_ptr));
+  EXPECT_TRUE(std::ranges::equal(a.index, b.index));
   ASSERT_EQ(a.value.size(), b.value.size());
   for (std::size_t i = 0; i < a.value.size(); ++i)  // bitwise: -0.0 must stay -0.0
     EXPECT_EQ(std::memcmp(&a.value[i], &b.value[i], sizeof(double)), 0) << i;
-  EXPECT_EQ(a.label, b.label);
+  EXPECT_TRUE(std::ranges::equal(a.label, b.label));
   EXPECT_EQ(a.cols, b.cols);
 }
 
-std::string parse_error(const std::string& image) {
+void expect_same(const Dataset& a, const Dataset& b) {
+  expect_same(a.view(), b.view());
+}
+
+void expect_round_trip(const Dataset& data) {
+  const AlignedImage image(encode(data));
+  expect_same(data.view(), image.validate());
+}
+
+std::string parse_error(const std::string& bytes) {
   try {
-    binary::parse_binary(image.data(), image.size(), "f.bin");
+    AlignedImage(bytes).validate();
   } catch (const DataError& e) {
     return e.what();
   }
   return "no error";
 }
 
-TEST(BinaryFormat, ChecksumIsXxh64) {
-  // Reference values of XXH64 with seed 0.
-  EXPECT_EQ(binary::hash64("", 0), 0xEF46DB3751D8E999ULL);
-  EXPECT_EQ(binary::hash64("a", 1), 0xD24EC4F1A98C6E5BULL);
-  EXPECT_EQ(binary::hash64("abc", 3), 0x44BC2CF5AD770999ULL);
+TEST(BinaryFormat, ChecksumIsXxh3) {
+  // Reference values of XXH3-64 with seed 0, from `xxhsum -H3` (xxHash 0.8.1).
+  EXPECT_EQ(binary::hash64("", 0), 0x2D06800538D394C2ULL);
+  EXPECT_EQ(binary::hash64("a", 1), 0xE6C632B61E964E1FULL);
+  EXPECT_EQ(binary::hash64("abc", 3), 0x78AF5F94892F3950ULL);
   const std::string long_text = "LSGDCSR binary format, a test vector of more than 32 bytes.";
-  EXPECT_EQ(binary::hash64(long_text.data(), long_text.size()), 0x6A0D67932EF4EB33ULL);
-  // Incremental hashing in uneven pieces gives the same digest.
-  binary::Hasher h;
-  for (std::size_t i = 0; i < long_text.size(); i += 7)
-    h.update(long_text.data() + i, std::min<std::size_t>(7, long_text.size() - i));
-  EXPECT_EQ(h.digest(), 0x6A0D67932EF4EB33ULL);
+  EXPECT_EQ(binary::hash64(long_text.data(), long_text.size()), 0xC371058E5FB7E889ULL);
+  EXPECT_EQ(binary::hash64(std::string(300, 'x').data(), 300), 0xA5D1B4607DC83554ULL);
+}
+
+// A data set whose data bytes span several checksum blocks: 9 entries per row.
+Dataset several_blocks(std::int32_t rows) {
+  Dataset big;
+  big.cols = 12;
+  for (std::int32_t r = 0; r < rows; ++r) {
+    for (std::int32_t j = 0; j < 9; ++j) {
+      big.index.push_back(j + 3 * (r % 2));
+      big.value.push_back(1.0 + j + r);
+    }
+    big.row_ptr.push_back(static_cast<std::int64_t>(big.index.size()));
+    big.label.push_back(r % 3);
+  }
+  return big;
+}
+
+// The data checksum as documented, computed here from the file bytes with the library's
+// one-shot XXH3: independent of the writer's incremental block hashing.
+TEST(BinaryFormat, DataChecksumHashesTheDigestsOfFixedBlocks) {
+  const std::string image = encode(several_blocks(30000));
+  const std::size_t data_bytes = image.size() - binary::kHeaderBytes;
+  ASSERT_GT(data_bytes, 3 * binary::kBlockBytes);  // a few blocks, the last one partial
+  ASSERT_NE(data_bytes % binary::kBlockBytes, 0u);
+  std::vector<std::uint64_t> digests;
+  for (std::size_t at = 0; at < data_bytes; at += binary::kBlockBytes)
+    digests.push_back(XXH3_64bits(image.data() + binary::kHeaderBytes + at,
+                                  std::min(binary::kBlockBytes, data_bytes - at)));
+  std::uint64_t stored;
+  std::memcpy(&stored, image.data() + 80, 8);
+  EXPECT_EQ(stored, XXH3_64bits(digests.data(), digests.size() * 8));
+  std::uint64_t header_checksum;
+  std::memcpy(&header_checksum, image.data() + 88, 8);
+  EXPECT_EQ(header_checksum, XXH3_64bits(image.data(), 88));
 }
 
 TEST(BinaryFormat, LayoutIsAlignedAndSizedAsDocumented) {
@@ -80,7 +141,7 @@ TEST(BinaryFormat, LayoutIsAlignedAndSizedAsDocumented) {
   ASSERT_GE(image.size(), binary::kHeaderBytes);
   EXPECT_EQ(image.substr(0, 8), std::string("LSGDCSR\0", 8));
   const binary::Header h = binary::read_header(image.data(), image.size(), "f.bin");
-  EXPECT_EQ(h.version, 1u);
+  EXPECT_EQ(h.version, 2u);
   EXPECT_EQ(h.rows, 3);
   EXPECT_EQ(h.cols, 4);
   EXPECT_EQ(h.nnz, 5);
@@ -93,17 +154,12 @@ TEST(BinaryFormat, LayoutIsAlignedAndSizedAsDocumented) {
 }
 
 TEST(BinaryFormat, RoundTripIsExact) {
-  const Dataset original = tricky();
-  const std::string image = encode(original);
-  const Dataset back = binary::parse_binary(image.data(), image.size(), "f.bin");
-  expect_same(original, back);
-  EXPECT_EQ(back.source, "f.bin");
-
+  expect_round_trip(tricky());
   Dataset no_entries;  // labels only, no columns
   no_entries.row_ptr = {0, 0, 0};
   no_entries.label = {1, 0};
-  const std::string small = encode(no_entries);
-  expect_same(no_entries, binary::parse_binary(small.data(), small.size(), "f.bin"));
+  expect_round_trip(no_entries);
+  expect_round_trip(several_blocks(30000));
 }
 
 TEST(BinaryFormat, ValidChecksumsDoNotMakeABrokenMatrixTrusted) {
@@ -123,40 +179,69 @@ TEST(BinaryFormat, ValidChecksumsDoNotMakeABrokenMatrixTrusted) {
   EXPECT_EQ(parse_error(encode(bad)), "invalid data in row 3: value is not finite");
 }
 
-// The checks run chunk by chunk (16,384 indices each): rows that straddle a chunk
-// boundary must be judged as wholes.
-TEST(BinaryFormat, StructureChecksSpanChunkBoundaries) {
-  Dataset big;
-  big.cols = 10;
-  // Rows of 7 entries: entries 16,383 and 16,384 (0-based) are both in row 2,341.
-  for (std::int32_t r = 0; r < 7000; ++r) {
-    for (std::int32_t j = 0; j < 7; ++j) {
-      big.index.push_back(j + 3 * (r % 2));
-      big.value.push_back(1.0 + j);
-    }
-    big.row_ptr.push_back(static_cast<std::int64_t>(big.index.size()));
-    big.label.push_back(r % 3);
-  }
-  std::string image = encode(big);
-  expect_same(big, binary::parse_binary(image.data(), image.size(), "f.bin"));
+// Blocks are hashed and checked separately, in parallel: rows that straddle a block
+// boundary must be judged as wholes, and the first problem in the file is the one
+// reported, whatever the number of threads.
+TEST(BinaryFormat, StructureChecksSpanBlockBoundaries) {
+  const Dataset big = several_blocks(29000);
+  const binary::Header h = binary::layout(big.rows(), big.cols, big.nnz());
+  // The first entry of the first block that starts inside an array.
+  const auto first_in_block = [&](std::uint64_t offset, std::size_t size) {
+    const auto start = static_cast<std::size_t>(offset - binary::kHeaderBytes);
+    return ((start / binary::kBlockBytes + 1) * binary::kBlockBytes - start) / size;
+  };
+  const std::size_t first = first_in_block(h.index_offset, 4);
+  const std::size_t first_value = first_in_block(h.value_offset, 8);
+  ASSERT_LT(first, big.index.size());
+  ASSERT_LT(first_value, big.value.size());
+  ASSERT_NE(first % 9, 0u);  // inside a row (rows have 9 entries)
+  const auto row = std::to_string(first / 9 + 1);
 
-  Dataset bad = big;
-  bad.index[16384] = bad.index[16383];  // a repeat inside row 2341 (1-based)
-  EXPECT_EQ(parse_error(encode(bad)),
-            "invalid data in row 2341: column indices not ascending or not below cols");
-  bad = big;
-  bad.value[40000] = std::numeric_limits<double>::infinity();
-  EXPECT_EQ(parse_error(encode(bad)), "invalid data in row 5715: value is not finite");
+  for (const int threads : {1, 2, 4}) {
+    SCOPED_TRACE(threads);
+    const tbb::global_control limit(tbb::global_control::max_allowed_parallelism,
+                                    static_cast<std::size_t>(threads));
+    Dataset bad = big;
+    bad.index[first] = bad.index[first - 1];  // a repeat across the boundary
+    EXPECT_EQ(parse_error(encode(bad)),
+              "invalid data in row " + row + ": column indices not ascending or not below cols");
+    bad = big;
+    bad.index[first] = -1;
+    EXPECT_EQ(parse_error(encode(bad)),
+              "invalid data in row " + row + ": column indices not ascending or not below cols");
+    EXPECT_EQ(parse_error(encode(big)), "no error");  // every row start is a descent
+    // Two problems in different blocks: the one earlier in the file wins.
+    bad = big;
+    bad.value[first_value] = std::numeric_limits<double>::infinity();
+    bad.index[first] = 12;  // == cols, later in the file
+    EXPECT_EQ(
+        parse_error(encode(bad)),
+        "invalid data in row " + std::to_string(first_value / 9 + 1) + ": value is not finite");
+    bad = big;
+    bad.row_ptr[29000] = bad.row_ptr[28999];  // the last row_ptr is no longer nnz
+    EXPECT_EQ(parse_error(encode(bad)),
+              "invalid data in row 29000: row pointers do not end at nnz");
+  }
 }
 
 TEST(BinaryFormat, AnotherVersionIsNamedWhenItsHeaderIsIntact) {
   std::string image = encode(tricky());
-  const std::uint32_t version = 2;
+  const std::uint32_t version = 3;
   std::memcpy(image.data() + 8, &version, 4);
   const std::uint64_t checksum = binary::hash64(image.data(), 88);
   std::memcpy(image.data() + 88, &checksum, 8);
   EXPECT_EQ(parse_error(image),
-            "unsupported format version 2 (this build reads 1); re-create the file with "
+            "unsupported format version 3 (this build reads 2); re-create the file with "
+            "`localsgd data convert`");
+}
+
+// Version 1 checksummed its header with XXH64: its files are named as old, not corrupt.
+TEST(BinaryFormat, AVersionOneFileIsNamedAsSuch) {
+  std::string image = encode(tricky());
+  const std::uint32_t version = 1;
+  std::memcpy(image.data() + 8, &version, 4);  // header checksum now wrong for XXH3
+  EXPECT_EQ(parse_error(image),
+            "unsupported format version 1 (this build reads 2); re-create the file with "
             "`localsgd data convert`");
 }
 
@@ -229,15 +314,60 @@ TEST(BinReader, LoadsWhatWriteBinaryWrote) {
   TempDir dir;
   const Dataset original = tricky();
   const auto path = dir.path() / "t.bin";
-  {
-    std::ofstream out(path, std::ios::binary);
-    binary::write_binary(out, original);
-  }
+  localsgd::core::write_data_file(path, original, localsgd::core::DataFormat::bin);
   // By suffix, and by name for any suffix.
   expect_same(original, localsgd::core::load_dataset(path.string(), "", {}));
   std::filesystem::copy_file(path, dir.path() / "t.cache");
   expect_same(original, localsgd::core::load_dataset((dir.path() / "t.cache").string(), "bin", {}));
   EXPECT_EQ(read_text(path).size(), 96u + 120);
+}
+
+// The reader copies nothing: the data set views the mapped file and keeps it alive, also
+// in copies, and after the file is replaced (as `data convert` replaces it: a new file
+// renamed over the old) or removed.
+TEST(BinReader, LendsTheMappedFileAndKeepsItAlive) {
+  TempDir dir;
+  const Dataset original = several_blocks(3000);
+  const auto path = dir.path() / "t.bin";
+  localsgd::core::write_data_file(path, original, localsgd::core::DataFormat::bin);
+  std::optional<Dataset> loaded = localsgd::core::load_dataset(path.string(), "bin", {});
+  ASSERT_TRUE(loaded->is_external());
+  EXPECT_TRUE(loaded->value.empty());  // nothing copied into the vectors
+  const Dataset copy = *loaded;
+  loaded.reset();
+  localsgd::core::write_data_file(path, tricky(), localsgd::core::DataFormat::bin);
+  expect_same(original, copy);
+  std::filesystem::remove(path);
+  expect_same(original, copy);
+  EXPECT_EQ(copy.source, path.string());
+
+  Dataset owned = copy;  // make_owned copies into the vectors and lets the mapping go
+  owned.make_owned();
+  EXPECT_FALSE(owned.is_external());
+  EXPECT_EQ(owned.value.size(), original.value.size());
+  expect_same(original, owned);
+}
+
+// A run on the cache is the run on the text, bit for bit: same rows, same order.
+TEST(BinReader, TrainingOnTheCacheEqualsTrainingOnTheText) {
+  TempDir dir;
+  std::string rows;
+  for (int i = 0; i < 300; ++i)
+    rows += std::string(i % 3 == 0 ? "+1" : "-1") + " 1:" + std::to_string(0.01 * (i % 17)) +
+            " 3:" + std::to_string(0.1 * (i % 5)) + (i % 4 == 0 ? " 7:-2.5" : "") + "\n";
+  const auto text = dir.write("train.svm", rows);
+  const auto bin = dir.path() / "train.bin";
+  ASSERT_EQ(run_cli({"data", "convert", text.string(), bin.string()}).exit_code, 0);
+  const auto train = [&](const std::filesystem::path& data, const std::string& model) {
+    const auto r = run_cli({"train", "--plugin", "logreg", "--data", data.string(), "-K", "3",
+                            "--steps", "300", "--out", (dir.path() / model).string()});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return read_text(dir.path() / model);
+  };
+  const std::string from_text = train(text, "text.model");
+  ASSERT_NE(from_text.find("logreg"), std::string::npos);
+  const std::string from_bin = train(bin, "bin.model");
+  EXPECT_EQ(from_text, from_bin);
 }
 
 }  // namespace

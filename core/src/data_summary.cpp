@@ -4,10 +4,11 @@
 
 namespace localsgd::core {
 
-DataSummary summarize(const Dataset& data) {
+DataSummary summarize(const Dataset& dataset) {
+  const DataView data = dataset.view();
   DataSummary s;
   s.rows = data.rows();
-  s.cols = data.cols;
+  s.cols = dataset.cols;
   s.nnz = data.nnz();
   const double cells = static_cast<double>(s.rows) * static_cast<double>(s.cols);
   s.density = cells > 0 ? static_cast<double>(s.nnz) / cells : 0.0;
@@ -19,7 +20,7 @@ DataSummary summarize(const Dataset& data) {
   }
   for (std::size_t i = 0; i + 1 < data.row_ptr.size(); ++i)
     s.empty_rows += data.row_ptr[i] == data.row_ptr[i + 1] ? 1 : 0;
-  s.source = data.source;
+  s.source = dataset.source;
   return s;
 }
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "localsgd/binary_format.hpp"
+#include "localsgd/core/binary_format.hpp"
 #include "localsgd/core/atomic_file.hpp"
 #include "localsgd/core/errors.hpp"
 
@@ -125,7 +125,7 @@ void write_data_file(const std::filesystem::path& path, const Dataset& data, Dat
     switch (format) {
       case DataFormat::libsvm: write_libsvm(out, data.view()); break;
       case DataFormat::csv: write_csv(out, data.view()); break;
-      case DataFormat::bin: binary::write_binary(out, data); break;
+      case DataFormat::bin: binary::write_binary(out, data.view()); break;
     }
   });
 }

@@ -23,9 +23,9 @@ Dataset load_dataset(const std::string& path, const std::string& reader, const P
   auto instance = make_reader(manifest, params);
   Dataset data = call_plugin(manifest, "read", [&] { return instance->read({path}); });
   if (data.rows() == 0) throw DataError(path, 0, 0, "the data set has no rows");
-  if (data.row_ptr.size() != data.label.size() + 1 ||
-      data.row_ptr.back() != static_cast<std::int64_t>(data.index.size()) ||
-      data.index.size() != data.value.size())
+  const DataView v = data.view();
+  if (v.row_ptr.size() != v.label.size() + 1 || v.row_ptr.back() != v.nnz() ||
+      v.index.size() != v.value.size())
     throw PluginError("reader '" + reader_name + "' returned an inconsistent CSR matrix");
   if (data.source.empty()) data.source = path;
   return data;
@@ -42,6 +42,7 @@ std::unique_ptr<Objective> build_objective(const Manifest& manifest, const Param
 }
 
 std::int64_t drop_columns_from(Dataset& data, std::int64_t cols) {
+  data.make_owned();
   std::size_t out = 0;
   std::int64_t dropped = 0;
   std::int64_t begin = 0;

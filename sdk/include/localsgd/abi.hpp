@@ -14,6 +14,6 @@
 
 namespace localsgd {
 
-inline constexpr std::uint32_t kAbiVersion = 1;
+inline constexpr std::uint32_t kAbiVersion = 2;  // 2: Dataset can lend external storage
 
 }  // namespace localsgd

@@ -1,12 +1,13 @@
 // The in-memory data set: one CSR matrix (rows = samples) plus a label per row.
 //
-// Readers fill a Dataset; the core holds exactly one per run and hands objectives a
+// Readers return a Dataset; the core holds exactly one per run and hands objectives a
 // read-only DataView of it, shared by all workers. Column indices are 0-based and
 // strictly ascending within a row; rows may be empty.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -44,7 +45,13 @@ struct DataView {
   }
 };
 
-// Owning CSR storage, as produced by a reader plugin.
+// A data set as a reader returns it. The arrays live in one of two places:
+//  - the vectors below, which readers that build the matrix fill (text parsers,
+//    generators), or
+//  - storage the reader lends without copying, such as the bin reader's memory-mapped
+//    file: `external` views it, `external_owner` keeps it alive (copies of the Dataset
+//    share it) and the vectors stay as default-constructed.
+// Read a Dataset through view() (or rows(), nnz()), which shows whichever holds the data.
 struct Dataset {
   std::vector<std::int64_t> row_ptr{0};
   std::vector<std::int32_t> index;
@@ -53,9 +60,30 @@ struct Dataset {
   std::int64_t cols = 0;
   std::string source;  // file name or a description such as "synthetic(n=...,seed=...)"
 
-  DataView view() const { return {row_ptr, index, value, label, cols}; }
-  std::int64_t rows() const { return static_cast<std::int64_t>(label.size()); }
-  std::int64_t nnz() const { return static_cast<std::int64_t>(index.size()); }
+  DataView external;                           // its cols is unused: `cols` above counts
+  std::shared_ptr<const void> external_owner;  // set iff the arrays are external
+
+  bool is_external() const { return external_owner != nullptr; }
+  DataView view() const {
+    if (!is_external()) return {row_ptr, index, value, label, cols};
+    DataView v = external;
+    v.cols = cols;
+    return v;
+  }
+  std::int64_t rows() const { return view().rows(); }
+  std::int64_t nnz() const { return view().nnz(); }
+
+  // Copies external arrays into the vectors and drops the external storage, so that the
+  // data set can be edited in place; does nothing to a data set that owns its arrays.
+  void make_owned() {
+    if (!is_external()) return;
+    row_ptr.assign(external.row_ptr.begin(), external.row_ptr.end());
+    index.assign(external.index.begin(), external.index.end());
+    value.assign(external.value.begin(), external.value.end());
+    label.assign(external.label.begin(), external.label.end());
+    external = {};
+    external_owner.reset();
+  }
 };
 
 }  // namespace localsgd
