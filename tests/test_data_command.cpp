@@ -2,7 +2,6 @@
 // canonical writers, and the round trips LIBSVM -> bin -> LIBSVM (byte-identical text) and
 // LIBSVM -> CSV -> LIBSVM (the same data set, less the explicit zeros CSV cannot keep).
 #include <gtest/gtest.h>
-#include <algorithm>
 
 #include <algorithm>
 #include <cstdint>
@@ -57,7 +56,7 @@ std::string canonical_libsvm(const Dataset& data) {
 Dataset without_zeros(const Dataset& data) {
   Dataset out;
   out.cols = data.cols;
-  out.label = data.label;
+  out.label.assign(data.view().label.begin(), data.view().label.end());
   for (std::int64_t i = 0; i < data.rows(); ++i) {
     const auto row = data.view().row(i);
     for (std::int64_t j = 0; j < row.size; ++j) {

@@ -235,6 +235,42 @@ TEST(BinaryFormat, AnotherVersionIsNamedWhenItsHeaderIsIntact) {
             "`localsgd data convert`");
 }
 
+// A header whose checksum is valid but which is shorter than version 2's is refused
+// before any field beyond it is read (the image below is exactly 24 bytes).
+TEST(BinaryFormat, AShortCraftedHeaderIsRefused) {
+  std::string image(24, '\0');
+  std::memcpy(image.data(), "LSGDCSR", 8);
+  const std::uint32_t version = 2, header_bytes = 24;
+  std::memcpy(image.data() + 8, &version, 4);
+  std::memcpy(image.data() + 12, &header_bytes, 4);
+  const std::uint64_t checksum = binary::hash64(image.data(), 16);
+  std::memcpy(image.data() + 16, &checksum, 8);
+  EXPECT_EQ(parse_error(image),
+            "invalid header (size 24, version 2 has 96): the file is corrupted");
+}
+
+// Data bytes that fill their last block exactly: the writer must not add an empty block.
+TEST(BinaryFormat, DataBytesOfExactlyOneBlock) {
+  Dataset d;
+  d.cols = 3;
+  for (std::int64_t r = 0; r < 16382; ++r) {
+    if (r == 0) {
+      d.index = {0, 2};
+      d.value = {1.5, -2};
+    }
+    d.row_ptr.push_back(static_cast<std::int64_t>(d.index.size()));
+    d.label.push_back(r % 2);
+  }
+  const std::string image = encode(d);
+  ASSERT_EQ(image.size() - binary::kHeaderBytes, binary::kBlockBytes);
+  const std::uint64_t digest =
+      XXH3_64bits(image.data() + binary::kHeaderBytes, binary::kBlockBytes);
+  std::uint64_t stored;
+  std::memcpy(&stored, image.data() + 80, 8);
+  EXPECT_EQ(stored, XXH3_64bits(&digest, 8));
+  expect_round_trip(d);
+}
+
 // Version 1 checksummed its header with XXH64: its files are named as old, not corrupt.
 TEST(BinaryFormat, AVersionOneFileIsNamedAsSuch) {
   std::string image = encode(tricky());

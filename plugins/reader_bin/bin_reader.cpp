@@ -45,7 +45,7 @@ class MappedFile {
                       "not a regular file: the bin reader memory-maps its input (a pipe or "
                       "device cannot be mapped)");
     size_ = static_cast<std::size_t>(st.st_size);
-    if (size_ == 0) return;  // mmap refuses length 0; parse_binary reports the empty file
+    if (size_ == 0) return;  // mmap refuses length 0; validate_binary reports the empty file
     // No MAP_POPULATE: it maps the pages in one thread, while the checks fault them in
     // from every thread that hashes a block (measured: faster on w8a, equal on 100 MB).
     void* p = ::mmap(nullptr, size_, PROT_READ, MAP_PRIVATE, fd_, 0);
@@ -109,7 +109,7 @@ class BinReader final : public localsgd::Reader {
 
 const localsgd::Manifest kManifest = localsgd::reader_manifest<BinReader>(
     "bin", "1.0.0",
-    "localsgd binary CSR cache (LSGDCSR, version 1): memory-mapped, checksummed, validated", {});
+    "localsgd binary CSR cache (LSGDCSR, version 2): memory-mapped, checksummed, validated", {});
 
 }  // namespace
 

@@ -1,8 +1,8 @@
 // The in-memory data set: one CSR matrix (rows = samples) plus a label per row.
 //
-// Readers return a Dataset; the core holds exactly one per run and hands objectives a
-// read-only DataView of it, shared by all workers. Column indices are 0-based and
-// strictly ascending within a row; rows may be empty.
+// Readers return a Dataset; the core holds one per data file of a run (training data,
+// --test data) and hands objectives a read-only DataView of it, shared by all workers. Column
+// indices are 0-based and strictly ascending within a row; rows may be empty.
 #pragma once
 
 #include <cstddef>

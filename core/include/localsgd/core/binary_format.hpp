@@ -27,7 +27,7 @@
 //
 // The reader trusts nothing: magic, version, header checksum, the sizes against the file
 // length, the data checksum and then the CSR structure itself (row_ptr monotone, indices
-// ascending and < cols, finite numbers) are all checked before the arrays are used.
+// ascending and < cols, finite numbers) are all checked before a data set is returned.
 // Version 1 (an XXH64 checksum over all data bytes) is refused with a request to
 // re-create the file.
 //
