@@ -2,7 +2,7 @@
 // gradients) per second, next to a bare sparse SGD loop that does only the unavoidable
 // work: draw a row, dot product, logistic derivative, sparse update.
 //
-//   build/bin/bench_engine --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+//   build/bin/bench_engine --benchmark_repetitions=7 --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
 
 #include <cmath>
