@@ -14,4 +14,50 @@ void add_format_option(CLI::App* app, OutputFlags& flags) {
   app->add_option("--format", flags.format, "table, json or csv")->capture_default_str();
 }
 
+void add_objective_data_options(CLI::App* app, ObjectiveDataFlags& flags,
+                                const ObjectiveDataHelp& help) {
+  app->add_option("--plugin", flags.plugin, help.plugin)->required();
+  app->add_option("--param", flags.params, help.param);
+  app->add_option("--data", flags.data, help.data);
+  app->add_option("--reader", flags.reader, help.reader);
+  app->add_option("--reader-param", flags.reader_params, "reader parameter key=value");
+}
+
+void apply(const ObjectiveDataFlags& flags, core::TrainRequest& request) {
+  request.objective = flags.plugin;
+  request.data = flags.data;
+  request.reader = flags.reader;
+  request.objective_params = collect_params("--param", flags.params);
+  request.reader_params = collect_params("--reader-param", flags.reader_params);
+}
+
+void add_target_options(CLI::App* app, TargetFlags& flags, const char* target_help,
+                        const char* target_rel_help) {
+  auto* target = app->add_option("--target", flags.target, target_help);
+  app->add_option("--target-rel", flags.target_rel, target_rel_help)->excludes(target);
+}
+
+void add_fstar_option(CLI::App* app, TargetFlags& flags, const char* help) {
+  app->add_option("--fstar", flags.fstar, help);
+}
+
+void apply(const TargetFlags& flags, core::TrainRequest& request) {
+  request.target = flags.target;
+  request.target_rel = flags.target_rel;
+  request.fstar = flags.fstar;
+}
+
+void add_threads_option(CLI::App* app, int& threads) {
+  app->add_option("--threads", threads, "cap on threads (0 = all cores)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 4096));
+}
+
+std::string or_list(const std::vector<std::string>& names) {
+  std::string text;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    text += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  return text;
+}
+
 }  // namespace localsgd::cli

@@ -1,11 +1,15 @@
 // Options shared by several subcommands.
 #pragma once
 
+#include <cstddef>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include <tbb/global_control.h>
 #include <CLI/CLI.hpp>
 
+#include "localsgd/core/train.hpp"
 #include "localsgd/sdk.hpp"
 
 namespace localsgd::cli {
@@ -17,5 +21,51 @@ struct OutputFlags {
   std::string format = "table";
 };
 void add_format_option(CLI::App* app, OutputFlags& flags);
+
+// The objective and the data it is built on: --plugin (required), --param, --data,
+// --reader, --reader-param. Each command words its help, so the texts are passed in.
+struct ObjectiveDataFlags {
+  std::string plugin, data, reader;
+  std::vector<std::string> params, reader_params;
+};
+struct ObjectiveDataHelp {
+  const char* plugin;
+  const char* param;
+  const char* data;
+  const char* reader;
+};
+void add_objective_data_options(CLI::App* app, ObjectiveDataFlags& flags,
+                                const ObjectiveDataHelp& help);
+// Fills objective, data, reader and their parameters (--param first, for its errors).
+void apply(const ObjectiveDataFlags& flags, core::TrainRequest& request);
+
+// --target and --target-rel (mutually exclusive), and --fstar, which commands place
+// elsewhere among their options (add it with add_fstar_option).
+struct TargetFlags {
+  std::optional<double> target, target_rel, fstar;
+};
+void add_target_options(CLI::App* app, TargetFlags& flags, const char* target_help,
+                        const char* target_rel_help);
+void add_fstar_option(CLI::App* app, TargetFlags& flags, const char* help);
+void apply(const TargetFlags& flags, core::TrainRequest& request);
+
+// --threads, 0 to 4096 (0 = all cores).
+void add_threads_option(CLI::App* app, int& threads);
+
+// Caps every TBB parallel region of the process while alive, evaluation included;
+// no cap for threads <= 0.
+class ThreadCap {
+ public:
+  explicit ThreadCap(int threads) {
+    if (threads > 0)
+      cap_.emplace(tbb::global_control::max_allowed_parallelism, static_cast<std::size_t>(threads));
+  }
+
+ private:
+  std::optional<tbb::global_control> cap_;
+};
+
+// "a, b or c", as help texts list choices.
+std::string or_list(const std::vector<std::string>& names);
 
 }  // namespace localsgd::cli

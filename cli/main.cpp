@@ -14,8 +14,10 @@
 namespace {
 
 // DESIGN.md §2: 130 on SIGINT, 143 on SIGTERM. Output files are written under a temporary
-// name and renamed when complete; the handler removes a temporary file in progress.
+// name and renamed when complete; the handler removes a temporary file in progress (by
+// unlink, which is async-signal-safe) so an interrupted run leaves no partial file.
 extern "C" void exit_on_signal(int signal) {
+  localsgd::core::remove_partial_output();
   ::_Exit(signal == SIGINT ? 130 : 143);
 }
 

@@ -5,6 +5,7 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "localsgd/core/loading.hpp"
+#include "localsgd/core/make_model.hpp"
 #include "localsgd/core/model_io.hpp"
 #include "localsgd/core/plugins.hpp"
 #include "localsgd/core/report.hpp"
@@ -14,17 +15,18 @@ namespace localsgd::cli {
 namespace {
 
 struct SolveFlags {
-  std::string objective, data, reader, out;
-  std::vector<std::string> params, reader_params;
+  ObjectiveDataFlags source;
+  std::string out;
   OutputFlags output;
 };
 
 void run_solve(const SolveFlags& flags) {
   const core::OutputFormat format = core::parse_output_format(flags.output.format);
-  const Manifest& manifest = core::load_plugin(flags.objective, PluginKind::objective);
-  const ParamMap params = collect_params("--param", flags.params);
-  const Dataset data = core::load_dataset(flags.data, flags.reader,
-                                          collect_params("--reader-param", flags.reader_params));
+  const Manifest& manifest = core::load_plugin(flags.source.plugin, PluginKind::objective);
+  const ParamMap params = collect_params("--param", flags.source.params);
+  const Dataset data =
+      core::load_dataset(flags.source.data, flags.source.reader,
+                         collect_params("--reader-param", flags.source.reader_params));
   const auto objective = core::build_objective(manifest, params, data);
   if (!core::call_plugin(manifest, "curvature", [&] { return objective->curvature().convex; }))
     throw UsageError("objective '" + std::string(manifest.name) +
@@ -33,10 +35,7 @@ void run_solve(const SolveFlags& flags) {
   const core::SolveResult r =
       core::call_plugin(manifest, "solve", [&] { return core::solve(*objective, data.view()); });
   if (!flags.out.empty()) {
-    core::Model model{manifest.name, params.all(), data.cols, r.x};
-    const ParamMap resolved = objective->resolved_params();
-    for (const auto& [key, value] : resolved.all()) model.params[key] = value;
-    core::save_model(flags.out, model);
+    core::save_model(flags.out, core::make_model(manifest, params, *objective, data.cols, r.x));
   }
   nlohmann::ordered_json e;
   e["event"] = "solve";
@@ -60,11 +59,10 @@ void run_solve(const SolveFlags& flags) {
 void set_solve_command(CLI::App& app) {
   auto flags = std::make_shared<SolveFlags>();
   CLI::App* solve = app.add_subcommand("solve", "Compute f* and x* of the full objective exactly");
-  solve->add_option("--plugin", flags->objective, "objective plugin: name or path")->required();
-  solve->add_option("--param", flags->params, "objective parameter key=value (repeatable)");
-  solve->add_option("--data", flags->data, "data file (default: embedded synthetic data)");
-  solve->add_option("--reader", flags->reader, "reader plugin");
-  solve->add_option("--reader-param", flags->reader_params, "reader parameter key=value");
+  add_objective_data_options(
+      solve, flags->source,
+      {"objective plugin: name or path", "objective parameter key=value (repeatable)",
+       "data file (default: embedded synthetic data)", "reader plugin"});
   solve->add_option("--out", flags->out, "write x* to this model file (atomically)");
   add_format_option(solve, flags->output);
   solve->callback([flags] { run_solve(*flags); });

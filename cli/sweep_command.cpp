@@ -4,8 +4,6 @@
 #include <memory>
 #include <sstream>
 
-#include <tbb/global_control.h>
-
 #include "commands.hpp"
 #include "common.hpp"
 #include "localsgd/core/atomic_file.hpp"
@@ -18,9 +16,10 @@ namespace {
 
 struct SweepFlags {
   core::SweepRequest request;
-  std::vector<std::string> params, reader_params, lr_params;
+  ObjectiveDataFlags source;
+  TargetFlags targets;
+  std::vector<std::string> lr_params;
   std::string lr_grid, out, plot;
-  std::optional<double> target, target_rel, fstar;
   OutputFlags output;
 };
 
@@ -47,16 +46,12 @@ void parse_lr_grid(const std::string& text, core::SweepRequest& r) {
 void run_sweep_command(SweepFlags& flags) {
   core::SweepRequest& r = flags.request;
   const core::OutputFormat format = core::parse_output_format(flags.output.format);
-  r.base.objective_params = collect_params("--param", flags.params);
-  r.base.reader_params = collect_params("--reader-param", flags.reader_params);
+  apply(flags.source, r.base);
   r.base.step_size_params = collect_params("--lr-param", flags.lr_params);
-  r.base.target = flags.target;
-  r.base.target_rel = flags.target_rel;
-  r.base.fstar = flags.fstar;
+  apply(flags.targets, r.base);
   if (!flags.lr_grid.empty()) parse_lr_grid(flags.lr_grid, r);
 
-  std::optional<tbb::global_control> cap;
-  if (r.base.threads > 0) cap.emplace(tbb::global_control::max_allowed_parallelism, r.base.threads);
+  const ThreadCap cap(r.base.threads);
   const core::SweepResult result = core::run_sweep(r);
 
   std::ostringstream text;
@@ -66,8 +61,8 @@ void run_sweep_command(SweepFlags& flags) {
   summary["event"] = "sweep";
   summary["schema"] = 1;
   summary["fstar"] = result.fstar;
-  summary["target"] = flags.target ? *flags.target : *flags.target_rel;
-  summary["target_kind"] = flags.target ? "absolute" : "relative";
+  summary["target"] = r.base.target ? *r.base.target : *r.base.target_rel;
+  summary["target_kind"] = r.base.target ? "absolute" : "relative";
   summary["repeats"] = r.repeats;
   summary["rho"] = r.rho;
   summary["points"] = result.points.size();
@@ -95,11 +90,9 @@ void set_sweep_command(CLI::App& app) {
   auto flags = std::make_shared<SweepFlags>();
   core::SweepRequest& r = flags->request;
   CLI::App* sweep = app.add_subcommand("sweep", "Speedup of Local SGD over a grid of K, H and b");
-  sweep->add_option("--plugin", r.base.objective, "objective plugin")->required();
-  sweep->add_option("--param", flags->params, "objective parameter key=value");
-  sweep->add_option("--data", r.base.data, "training data (default: embedded synthetic data)");
-  sweep->add_option("--reader", r.base.reader, "reader plugin");
-  sweep->add_option("--reader-param", flags->reader_params, "reader parameter key=value");
+  add_objective_data_options(sweep, flags->source,
+                             {"objective plugin", "objective parameter key=value",
+                              "training data (default: embedded synthetic data)", "reader plugin"});
   sweep->add_option("--workers,-K", r.workers, "values of K, e.g. 1,2,4,8")
       ->delimiter(',')
       ->capture_default_str();
@@ -107,11 +100,9 @@ void set_sweep_command(CLI::App& app) {
       ->delimiter(',')
       ->capture_default_str();
   sweep->add_option("--batch,-b", r.batches, "values of b")->delimiter(',')->capture_default_str();
-  auto* target =
-      sweep->add_option("--target", flags->target, "run each point until f(x_hat) - f* <= EPS");
-  sweep->add_option("--target-rel", flags->target_rel, "... or (f(x_hat) - f*)/|f*| <= EPS")
-      ->excludes(target);
-  sweep->add_option("--fstar", flags->fstar, "known f* (default: solved once and cached)");
+  add_target_options(sweep, flags->targets, "run each point until f(x_hat) - f* <= EPS",
+                     "... or (f(x_hat) - f*)/|f*| <= EPS");
+  add_fstar_option(sweep, flags->targets, "known f* (default: solved once and cached)");
   sweep->add_option("--repeats", r.repeats, "seeds per point (median reported)")
       ->capture_default_str();
   sweep->add_option("--lr", r.base.step_size, "step size rule")->capture_default_str();
@@ -126,8 +117,7 @@ void set_sweep_command(CLI::App& app) {
       ->capture_default_str();
   sweep->add_option("--sampling", r.base.sampling, "iid or shuffle")->capture_default_str();
   sweep->add_option("--seed", r.base.seed, "first seed")->capture_default_str();
-  sweep->add_option("--threads", r.base.threads, "cap on threads (0 = all cores)")
-      ->capture_default_str();
+  add_threads_option(sweep, r.base.threads);
   sweep->add_flag("--theory", r.theory,
                   "add Theorem 2.2's steps and speedup (L, mu from the objective; sigma^2 at x*; "
                   "G^2 along a K = 1 run)");

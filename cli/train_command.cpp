@@ -5,12 +5,11 @@
 #include <string>
 #include <vector>
 
-#include <tbb/global_control.h>
-
 #include "commands.hpp"
+#include "common.hpp"
 #include "localsgd/core/errors.hpp"
-#include "localsgd/core/plugins.hpp"
 #include "localsgd/core/report.hpp"
+#include "localsgd/core/step_size.hpp"
 #include "localsgd/core/train.hpp"
 
 namespace localsgd::cli {
@@ -18,26 +17,23 @@ namespace {
 
 struct TrainFlags {
   core::TrainRequest request;
-  std::vector<std::string> params, reader_params, schedule_params, lr_params, partition_params;
+  ObjectiveDataFlags source;
+  TargetFlags targets;
+  std::vector<std::string> schedule_params, lr_params, partition_params;
   std::optional<std::int64_t> local_steps;
   std::optional<std::int64_t> steps;
-  std::optional<double> epochs, avg_shift, fstar, target, target_rel;
-  std::string format = "table";
+  std::optional<double> epochs, avg_shift;
+  OutputFlags output;
   bool quiet = false;
 };
 
-void collect(ParamMap& into, const char* option, const std::vector<std::string>& items) {
-  for (const std::string& item : items) core::add_key_value(into, option, item);
-}
-
 void run_train(TrainFlags& flags) {
   core::TrainRequest& r = flags.request;
-  const core::OutputFormat format = core::parse_output_format(flags.format);
-  collect(r.objective_params, "--param", flags.params);
-  collect(r.reader_params, "--reader-param", flags.reader_params);
-  collect(r.schedule_params, "--schedule-param", flags.schedule_params);
-  collect(r.step_size_params, "--lr-param", flags.lr_params);
-  collect(r.partition_params, "--partition-param", flags.partition_params);
+  const core::OutputFormat format = core::parse_output_format(flags.output.format);
+  apply(flags.source, r);
+  r.schedule_params = collect_params("--schedule-param", flags.schedule_params);
+  r.step_size_params = collect_params("--lr-param", flags.lr_params);
+  r.partition_params = collect_params("--partition-param", flags.partition_params);
   if (flags.local_steps) {
     if (r.schedule != "constant")
       throw UsageError("--local-steps sets the constant schedule; with --schedule " + r.schedule +
@@ -47,13 +43,9 @@ void run_train(TrainFlags& flags) {
   r.steps = flags.steps;
   r.epochs = flags.epochs;
   r.avg_shift = flags.avg_shift;
-  r.fstar = flags.fstar;
-  r.target = flags.target;
-  r.target_rel = flags.target_rel;
+  apply(flags.targets, r);
 
-  // Caps every TBB parallel region of the process, evaluation included.
-  std::optional<tbb::global_control> cap;
-  if (r.threads > 0) cap.emplace(tbb::global_control::max_allowed_parallelism, r.threads);
+  const ThreadCap cap(r.threads);
 
   core::EventPrinter printer(std::cout, format);
   const bool print = !flags.quiet || format == core::OutputFormat::json;
@@ -71,12 +63,11 @@ void set_train_command(CLI::App& app) {
   CLI::App* train = app.add_subcommand("train", "Run Local SGD");
 
   auto* model = train->add_option_group("Model and data");
-  model->add_option("--plugin", r.objective, "objective plugin: name or path to a .so")->required();
-  model->add_option("--param", flags->params, "objective parameter key=value (repeatable)");
-  model->add_option("--data", r.data, "training data file (default: embedded synthetic data)");
-  model->add_option("--reader", r.reader,
-                    "reader plugin (default: libsvm, or synthetic without --data)");
-  model->add_option("--reader-param", flags->reader_params, "reader parameter key=value");
+  add_objective_data_options(
+      model, flags->source,
+      {"objective plugin: name or path to a .so", "objective parameter key=value (repeatable)",
+       "training data file (default: embedded synthetic data)",
+       "reader plugin (default: libsvm, or synthetic without --data)"});
   model->add_option("--test", r.test, "test data: accuracy or RMSE in progress and summary");
   model->add_option("--init", r.init, "model file every worker starts from (warm start)");
 
@@ -97,9 +88,11 @@ void set_train_command(CLI::App& app) {
   algo->add_option("--epochs", flags->epochs,
                    "passes over the data in total, T = ceil(E n / (K b)) (default 10)")
       ->excludes(steps);
-  algo->add_option("--lr", r.step_size, "step size rule: invtime, paper or constant")
+  algo->add_option("--lr", r.step_size, "step size rule: " + or_list(core::step_size_names()))
       ->capture_default_str();
-  algo->add_option("--lr-param", flags->lr_params, "step size parameter key=value (eta0, c, eta)");
+  algo->add_option(
+      "--lr-param", flags->lr_params,
+      "step size parameter key=value (eta0, c, eta, gamma, every, warmup; see README)");
   algo->add_option("--avg-shift", flags->avg_shift,
                    "shift a of the output weights (a+t)^2 (default: the rule's, else H)");
   algo->add_option("--partition", r.partition,
@@ -117,22 +110,19 @@ void set_train_command(CLI::App& app) {
   algo->add_option("--max-staleness", r.max_staleness,
                    "with --async: rounds a worker may lead the slowest (default unbounded)");
   algo->add_option("--seed", r.seed, "random seed")->capture_default_str();
-  algo->add_option("--threads", r.threads, "cap on threads (0 = all cores)")
-      ->capture_default_str()
-      ->check(CLI::Range(0, 4096));
+  add_threads_option(algo, r.threads);
   (void)local;
 
   auto* output = train->add_option_group("Output");
-  output->add_option("--fstar", flags->fstar, "known optimum f*, to report suboptimality");
-  auto* target = output->add_option("--target", flags->target,
-                                    "stop when f(x_hat) - f* <= EPS (f* from --fstar or solved)");
-  output->add_option("--target-rel", flags->target_rel, "stop when (f(x_hat) - f*)/|f*| <= EPS")
-      ->excludes(target);
+  add_fstar_option(output, flags->targets, "known optimum f*, to report suboptimality");
+  add_target_options(output, flags->targets,
+                     "stop when f(x_hat) - f* <= EPS (f* from --fstar or solved)",
+                     "stop when (f(x_hat) - f*)/|f*| <= EPS");
   output
       ->add_option("--eval-every", r.eval_every,
                    "progress event every N steps (default: none; with a target, every epoch)")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 62));
-  output->add_option("--format", flags->format, "table, json or csv")->capture_default_str();
+  add_format_option(output, flags->output);
   output->add_option("--out", r.out, "write the model x_hat to this file (atomically)");
   output->add_option("--plot", r.plot,
                      "draw f(x_hat) - f* (or f) against epochs, log scale, to .svg or .png");

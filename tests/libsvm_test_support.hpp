@@ -1,10 +1,9 @@
-// Helpers for the libsvm reader tests: reading through the plugin as the core does,
-// comparing data sets exactly, and a generator of varied, valid multi-megabyte files.
+// Helpers for the libsvm reader tests: reading through the plugin as the core does, and a
+// generator of varied, valid multi-megabyte files. (expect_same_data is in test_support.hpp.)
 #pragma once
 
 #include <gtest/gtest.h>
 
-#include <bit>
 #include <cstdint>
 #include <filesystem>
 #include <iterator>
@@ -13,6 +12,7 @@
 #include <string>
 
 #include "localsgd/core/plugins.hpp"
+#include "test_support.hpp"
 
 namespace localsgd::testing {
 
@@ -20,21 +20,6 @@ inline Dataset read_libsvm(const std::filesystem::path& path,
                            const std::map<std::string, std::string>& params = {}) {
   const auto& manifest = core::load_plugin("libsvm", PluginKind::reader);
   return core::make_reader(manifest, ParamMap(params))->read({path.string()});
-}
-
-// Every array and the column count, bit for bit (the source name may differ).
-inline void expect_same_data(const Dataset& actual, const Dataset& expected) {
-  EXPECT_EQ(actual.cols, expected.cols);
-  EXPECT_EQ(actual.row_ptr, expected.row_ptr);
-  EXPECT_EQ(actual.index, expected.index);
-  EXPECT_EQ(actual.label, expected.label);
-  ASSERT_EQ(actual.value.size(), expected.value.size());
-  for (std::size_t i = 0; i < actual.value.size(); ++i) {
-    // Compare bits: -0.0 == 0.0 would hide a sign difference.
-    ASSERT_EQ(std::bit_cast<std::uint64_t>(actual.value[i]),
-              std::bit_cast<std::uint64_t>(expected.value[i]))
-        << "entry " << i << ": " << actual.value[i] << " vs " << expected.value[i];
-  }
 }
 
 // About `bytes` of valid libsvm text that exercises every accepted form: comments, blank

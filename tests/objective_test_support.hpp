@@ -68,6 +68,13 @@ inline Dataset random_binary_dataset(std::int64_t n, std::int64_t d, double dens
   });
 }
 
+// Labels 1..classes, uniform.
+inline Dataset multiclass_dataset(std::int64_t n, std::int64_t d, double density, int classes,
+                                  unsigned seed) {
+  std::uniform_int_distribution<int> label(1, classes);
+  return random_dataset(n, d, density, seed, [&](std::mt19937_64& rng) { return label(rng); });
+}
+
 // Real targets, normal with the given spread.
 inline Dataset random_regression_dataset(std::int64_t n, std::int64_t d, double density,
                                          unsigned seed, double spread = 2.0) {

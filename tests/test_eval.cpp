@@ -43,8 +43,22 @@ std::unique_ptr<Trained> train_small() {
   return t;
 }
 
-TEST(Eval, RoundTripReproducesTheTrainingSummary) {
-  const auto t = train_small();
+// One training for the suite: the tests only read its model and data, and add files of
+// their own (each a different name) to its directory.
+class Eval : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() { trained_ = train_small(); }
+  static void TearDownTestSuite() { trained_.reset(); }
+  // Null only if the training in SetUpTestSuite threw (its failure is reported there).
+  static const Trained* trained() { return trained_.get(); }
+
+ private:
+  static inline std::unique_ptr<Trained> trained_;
+};
+
+TEST_F(Eval, RoundTripReproducesTheTrainingSummary) {
+  const Trained* t = trained();
+  ASSERT_NE(t, nullptr);
   const auto r = run_cli(
       {"eval", "--model", t->model.string(), "--data", t->data.string(), "--format", "json"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -70,8 +84,9 @@ TEST(Eval, RoundTripReproducesTheTrainingSummary) {
   EXPECT_DOUBLE_EQ(hits / 200.0, e["accuracy"].get<double>());
 }
 
-TEST(Eval, FewerColumnsAreZerosMoreAreAnErrorUnlessAllowed) {
-  const auto t = train_small();
+TEST_F(Eval, FewerColumnsAreZerosMoreAreAnErrorUnlessAllowed) {
+  const Trained* t = trained();
+  ASSERT_NE(t, nullptr);
   const auto fewer = t->dir.write("fewer.svm", "+1 1:1\n-1 2:0.5\n");
   EXPECT_EQ(run_cli({"eval", "--model", t->model.string(), "--data", fewer.string()}).exit_code, 0);
 
@@ -100,8 +115,9 @@ TEST(Eval, FewerColumnsAreZerosMoreAreAnErrorUnlessAllowed) {
             nlohmann::json::parse(same.out)["objective"]);
 }
 
-TEST(Eval, ForeignCorruptAndMismatchedModelsAreRefused) {
-  const auto t = train_small();
+TEST_F(Eval, ForeignCorruptAndMismatchedModelsAreRefused) {
+  const Trained* t = trained();
+  ASSERT_NE(t, nullptr);
   const auto data = t->data.string();
   auto expect = [&](const std::filesystem::path& model, int code, const std::string& text) {
     const auto r = run_cli({"eval", "--model", model.string(), "--data", data});
@@ -111,13 +127,20 @@ TEST(Eval, ForeignCorruptAndMismatchedModelsAreRefused) {
   expect(t->dir.write("foreign.model", "solver_type L2R_LR\nnr_class 2\n"), 3,
          "not a localsgd model");
   std::string text = localsgd::testing::read_text(t->model);
-  expect(t->dir.write("truncated.model", text.substr(0, text.size() / 2)), 3, "");
+  // Half the file ends inside the JSON header line (three short coefficients follow it).
+  ASSERT_LT(text.size() / 2, text.find('\n'));
+  expect(t->dir.write("truncated.model", text.substr(0, text.size() / 2)), 3,
+         "not a localsgd model file (no JSON header)");
+  // Cut after the header and the first coefficient: fewer numbers than it declares.
+  const std::size_t second_line = text.find('\n', text.find('\n') + 1) + 1;
+  expect(t->dir.write("short.model", text.substr(0, second_line)), 3,
+         "header says 3 coefficients, the file has 1 (truncated?)");
   std::string other = text;
   other.replace(other.find("\"objective\":\"logreg\""), 20, "\"objective\":\"nosuch\"");
   expect(t->dir.write("unknown.model", other), 4, "unknown objective plugin 'nosuch'");
   std::string bigger = text;
   bigger.replace(bigger.find("\"dimension\":3"), 13, "\"dimension\":2");
-  expect(t->dir.write("mismatch.model", bigger), 3, "");
+  expect(t->dir.write("mismatch.model", bigger), 3, "header says 2 coefficients, the file has 3");
   expect(t->dir.path() / "missing.model", 3, "cannot open model file");
 }
 
@@ -125,7 +148,7 @@ TEST(Eval, ForeignCorruptAndMismatchedModelsAreRefused) {
 
 namespace {
 
-TEST(Eval, SignPredictionsAreScoredAgainstZeroOneLabels) {
+TEST_F(Eval, SignPredictionsAreScoredAgainstZeroOneLabels) {
   // svm predicts +1/-1; on data labelled 0/1 a correct -1 must count as a hit.
   localsgd::testing::TempDir dir;
   std::string rows;

@@ -26,19 +26,12 @@ using localsgd::Dataset;
 using localsgd::ParamMap;
 namespace core = localsgd::core;
 using localsgd::testing::all_rows;
+using localsgd::testing::multiclass_dataset;
 using localsgd::testing::random_point;
 
 std::unique_ptr<localsgd::Objective> make_softmax(const Dataset& data, const ParamMap& params = {},
                                                   std::int64_t cols = -1) {
   return localsgd::testing::load_objective("softmax", data, params, cols);
-}
-
-// n rows over d columns, each entry stored with probability `density`, labels 1..classes.
-Dataset multiclass_dataset(std::int64_t n, std::int64_t d, double density, int classes,
-                           unsigned seed) {
-  std::uniform_int_distribution<int> label(1, classes);
-  return localsgd::testing::random_dataset(n, d, density, seed,
-                                           [&](std::mt19937_64& rng) { return label(rng); });
 }
 
 std::vector<double> full_gradient(const localsgd::Objective& f, const Dataset& data,

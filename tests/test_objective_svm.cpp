@@ -137,13 +137,7 @@ TEST(Svm, CurvatureBoundsTheHessian) {
       localsgd::testing::expect_curvature_bounds(*f, data.view(), points);
       if (attained_at_zero) localsgd::testing::expect_L_attained(*f, data.view(), points[0]);
       const double phi2 = 1.0 / p.number("smoothing", 1.0);
-      EXPECT_NEAR(c.L_max, phi2 * (localsgd::max_row_norm2(data.view()) + (bias ? 1 : 0)) + 0.02,
-                  1e-12);
-      if (bias) {
-        EXPECT_TRUE(std::isnan(c.mu));
-      } else {
-        EXPECT_DOUBLE_EQ(c.mu, 0.02);
-      }
+      localsgd::testing::expect_linear_constants(c, data.view(), phi2, 0.02, bias);
     }
   }
 }
@@ -190,12 +184,7 @@ TEST(Svm, ParametersAreResolvedAndChecked) {
   EXPECT_EQ(make_svm(data, squared)->resolved_params().all(), squared.all());
 
   const auto expect_error = [&](const ParamMap& p, const std::string& text) {
-    try {
-      make_svm(data, p);
-      ADD_FAILURE() << "expected a ParamError containing '" << text << "'";
-    } catch (const localsgd::ParamError& e) {
-      EXPECT_NE(std::string(e.what()).find(text), std::string::npos) << e.what();
-    }
+    localsgd::testing::expect_param_error([&] { make_svm(data, p); }, text);
   };
   expect_error(make_params({{"loss", "hinge"}}), "loss=hinge: must be smoothed or squared");
   expect_error(make_params({{"smoothing", "0"}}), "smoothing=0: must be > 0");

@@ -16,14 +16,18 @@ std::string fixture(const std::string& name) {
   return std::string(LOCALSGD_FIXTURE_DIR) + "/" + name + ".so";
 }
 
-void expect_cli_plugin_error(const std::vector<std::string>& args, const std::string& text,
-                             const std::string& env = "") {
-  const auto r = run_cli(args, env);
+// Runs the command, expects one plugin-error line containing `text` and exit code 4, and
+// returns the result for further checks (so the command runs only once).
+localsgd::testing::CliResult expect_cli_plugin_error(const std::vector<std::string>& args,
+                                                     const std::string& text,
+                                                     const std::string& env = "") {
+  auto r = run_cli(args, env);
   EXPECT_EQ(r.exit_code, 4) << r.err;
   EXPECT_EQ(r.err.rfind("localsgd: error: ", 0), 0u) << r.err;
   EXPECT_NE(r.err.find(text), std::string::npos) << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << "one line: " << r.err;
   EXPECT_TRUE(r.out.empty()) << r.out;
+  return r;
 }
 
 TEST(PluginLoading, WrongAbiVersionNamesBothVersions) {
@@ -68,15 +72,14 @@ TEST(PluginLoading, NonLibraryFileIsRefused) {
 }
 
 TEST(PluginLoading, UnknownNameListsTheAvailablePlugins) {
-  expect_cli_plugin_error({"train", "--plugin", "logreggg"},
-                          "unknown objective plugin 'logreggg'; available: ");
-  const auto r = run_cli({"train", "--plugin", "logreggg"});
+  const auto r = expect_cli_plugin_error({"train", "--plugin", "logreggg"},
+                                         "unknown objective plugin 'logreggg'; available: ");
   EXPECT_NE(r.err.find(", logreg, "), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("libsvm"), std::string::npos) << "only objectives: " << r.err;
-  expect_cli_plugin_error({"train", "--plugin", "logreg", "--schedule", "nope"},
-                          "unknown schedule plugin 'nope'; available: ");
-  EXPECT_NE(run_cli({"train", "--plugin", "logreg", "--schedule", "nope"}).err.find("constant"),
-            std::string::npos);
+  const auto schedule =
+      expect_cli_plugin_error({"train", "--plugin", "logreg", "--schedule", "nope"},
+                              "unknown schedule plugin 'nope'; available: ");
+  EXPECT_NE(schedule.err.find("constant"), std::string::npos) << schedule.err;
 }
 
 TEST(PluginLoading, PluginOfTheWrongKindIsRefused) {

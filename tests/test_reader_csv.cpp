@@ -18,17 +18,11 @@ using localsgd::DataError;
 using localsgd::Dataset;
 using localsgd::ParamError;
 using localsgd::ParamMap;
+using localsgd::testing::Entries;
 using localsgd::testing::read_text;
+using localsgd::testing::row_entries;
 using localsgd::testing::run_cli;
 using localsgd::testing::TempDir;
-using Entries = std::vector<std::pair<std::int32_t, double>>;
-
-Entries row_entries(const Dataset& data, std::int64_t row) {
-  Entries out;
-  const auto r = data.view().row(row);
-  for (std::int64_t j = 0; j < r.size; ++j) out.emplace_back(r.index[j], r.value[j]);
-  return out;
-}
 
 class CsvReaderTest : public ::testing::Test {
  protected:

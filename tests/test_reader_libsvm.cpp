@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "libsvm_test_support.hpp"
 #include "localsgd/core/plugins.hpp"
 #include "test_support.hpp"
 
@@ -24,39 +25,22 @@ namespace {
 namespace fs = std::filesystem;
 using localsgd::DataError;
 using localsgd::Dataset;
-using Entries = std::vector<std::pair<std::int32_t, double>>;
-
-Entries row_entries(const Dataset& data, std::int64_t row) {
-  Entries out;
-  const auto r = data.view().row(row);
-  for (std::int64_t j = 0; j < r.size; ++j) out.emplace_back(r.index[j], r.value[j]);
-  return out;
-}
+using localsgd::testing::data_file;
+using localsgd::testing::Entries;
+using localsgd::testing::row_entries;
 
 class LibsvmReaderTest : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("localsgd_test_libsvm_" + std::to_string(std::random_device{}()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    std::error_code ignored;
-    fs::remove_all(dir_, ignored);
-  }
-
   // Writes `content` byte for byte (no newline translation) and returns its path.
   fs::path write(std::string_view content, const std::string& name = "data.svm") const {
-    const fs::path path = dir_ / name;
-    std::ofstream(path, std::ios::binary).write(content.data(), std::streamsize(content.size()));
-    return path;
+    return dir_.write(name, std::string(content));
   }
 
+  // Through the plugin as the core loads it, with zero_based left to its default when "".
   static Dataset read_path(const fs::path& path, const std::string& zero_based = "") {
-    localsgd::ParamMap params;
-    if (!zero_based.empty()) params.set("zero_based", zero_based);
-    const auto& manifest = localsgd::core::load_plugin("libsvm", localsgd::PluginKind::reader);
-    return localsgd::core::make_reader(manifest, params)->read({path.string()});
+    std::map<std::string, std::string> params;
+    if (!zero_based.empty()) params["zero_based"] = zero_based;
+    return localsgd::testing::read_libsvm(path, params);
   }
 
   Dataset read(std::string_view content, const std::string& zero_based = "") const {
@@ -80,7 +64,7 @@ class LibsvmReaderTest : public ::testing::Test {
     }
   }
 
-  fs::path dir_;
+  localsgd::testing::TempDir dir_;
 };
 
 // ----------------------------------------------------------------------------- accepted
@@ -303,7 +287,7 @@ TEST_F(LibsvmReaderTest, TruncatesLongTokensInMessages) {
 TEST_F(LibsvmReaderTest, RejectsMissingFileDirectoryAndEmptyFile) {
   expect_error("", 0, 0, "no data rows");
   expect_error("# only comments\n\n  \n", 0, 0, "no data rows");
-  const fs::path missing = dir_ / "missing.svm";
+  const fs::path missing = dir_.path() / "missing.svm";
   try {
     read_path(missing);
     ADD_FAILURE() << "no DataError";
@@ -314,7 +298,7 @@ TEST_F(LibsvmReaderTest, RejectsMissingFileDirectoryAndEmptyFile) {
     EXPECT_NE(std::string(e.what()).find("cannot open"), std::string::npos) << e.what();
   }
   try {
-    read_path(dir_);
+    read_path(dir_.path());
     ADD_FAILURE() << "no DataError";
   } catch (const DataError& e) {
     EXPECT_EQ(e.line(), 0);
@@ -336,7 +320,7 @@ TEST_F(LibsvmReaderTest, RequiresAPath) {
 // ----------------------------------------------------------------------------- real data
 
 TEST_F(LibsvmReaderTest, W8aMatchesPublishedStatistics) {
-  const fs::path path = fs::path(LOCALSGD_DATA_DIR) / "w8a";
+  const fs::path path = data_file("w8a");
   LOCALSGD_REQUIRE_DATA_FILE(path);
   const Dataset d = read_path(path);
   EXPECT_EQ(d.rows(), 49'749);
@@ -352,7 +336,7 @@ TEST_F(LibsvmReaderTest, W8aMatchesPublishedStatistics) {
 }
 
 TEST_F(LibsvmReaderTest, A9aTestKeepsExplicitZeroOnRowFive) {
-  const fs::path path = fs::path(LOCALSGD_DATA_DIR) / "a9a.t";
+  const fs::path path = data_file("a9a.t");
   LOCALSGD_REQUIRE_DATA_FILE(path);
   const Dataset d = read_path(path);
   EXPECT_EQ(d.rows(), 16'281);
@@ -364,7 +348,7 @@ TEST_F(LibsvmReaderTest, A9aTestKeepsExplicitZeroOnRowFive) {
 }
 
 TEST_F(LibsvmReaderTest, DnaScaleHasIntegerClassLabels) {
-  const fs::path path = fs::path(LOCALSGD_DATA_DIR) / "dna.scale";
+  const fs::path path = data_file("dna.scale");
   LOCALSGD_REQUIRE_DATA_FILE(path);
   const Dataset d = read_path(path);
   std::map<double, std::int64_t> labels;

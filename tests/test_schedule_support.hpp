@@ -1,10 +1,9 @@
-// Helpers shared by the schedule plugin tests: load a schedule by name, drive next()
-// through a run as the engine does, and check that a bad parameter is named.
+// Helpers shared by the schedule plugin tests: load a schedule by name and drive next()
+// through a run as the engine does. (expect_param_error is in test_support.hpp.)
 #pragma once
 
 #include <gtest/gtest.h>
 
-#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -45,17 +44,6 @@ inline std::vector<std::int64_t> sync_steps(Schedule& s, std::int64_t T) {
     steps.push_back(e.step);
   }
   return steps;
-}
-
-// `make` must throw a ParamError whose message names `param`.
-inline void expect_param_error(const std::function<void()>& make, const std::string& param) {
-  try {
-    make();
-    ADD_FAILURE() << "no ParamError for " << param;
-  } catch (const ParamError& e) {
-    EXPECT_NE(std::string(e.what()).find(param), std::string::npos)
-        << "'" << e.what() << "' does not name " << param;
-  }
 }
 
 // A small, fast training run on the embedded synthetic data.

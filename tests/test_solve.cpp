@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <filesystem>
 #include <fstream>
+#include <memory>
 #include <numeric>
 
 #include <nlohmann/json.hpp>
@@ -72,35 +74,58 @@ class NoSecondOrder final : public localsgd::Objective {
   const localsgd::Objective& inner_;
 };
 
-TEST(Solve, LbfgsAgreesWithNewtonOnA9a) {
-  LOCALSGD_REQUIRE_DATA_FILE(data_file("a9a"));
-  const auto data = read("a9a");
-  const auto f = objective("logreg", data);
-  const auto newton = core::solve(*f, data.view());
-  const NoSecondOrder first_order(*f);
-  const auto lbfgs = core::solve(first_order, data.view());
+// a9a, logreg on it and its Newton solution, loaded and solved once for the suite (nothing
+// is loaded when the file is missing: SetUp then skips, or fails in CI, every test).
+class SolveA9a : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (!std::filesystem::exists(data_file("a9a"))) return;
+    data_ = std::make_unique<localsgd::Dataset>(read("a9a"));
+    logreg_ = objective("logreg", *data_);
+    newton_ = std::make_unique<core::SolveResult>(core::solve(*logreg_, data_->view()));
+  }
+  static void TearDownTestSuite() {
+    newton_.reset();
+    logreg_.reset();  // views data_
+    data_.reset();
+  }
+
+  void SetUp() override {
+    LOCALSGD_REQUIRE_DATA_FILE(data_file("a9a"));
+    ASSERT_NE(newton_, nullptr) << "loading or solving a9a failed in SetUpTestSuite";
+  }
+
+  static const localsgd::Dataset& data() { return *data_; }
+  static const localsgd::Objective& logreg() { return *logreg_; }
+  static const core::SolveResult& newton() { return *newton_; }
+
+ private:
+  static inline std::unique_ptr<localsgd::Dataset> data_;
+  static inline std::unique_ptr<localsgd::Objective> logreg_;
+  static inline std::unique_ptr<core::SolveResult> newton_;
+};
+
+TEST_F(SolveA9a, LbfgsAgreesWithNewton) {
+  const NoSecondOrder first_order(logreg());
+  const auto lbfgs = core::solve(first_order, data().view());
   EXPECT_EQ(lbfgs.method, "lbfgs");
-  EXPECT_NEAR(lbfgs.fstar, newton.fstar, 1e-11 * newton.fstar);
-  EXPECT_LT(relative_distance(lbfgs.x, newton.x), 1e-5);
+  EXPECT_NEAR(lbfgs.fstar, newton().fstar, 1e-11 * newton().fstar);
+  EXPECT_LT(relative_distance(lbfgs.x, newton().x), 1e-5);
 }
 
-TEST(Solve, InterceptModelsAreSolvedWithoutStrongConvexity) {
-  LOCALSGD_REQUIRE_DATA_FILE(data_file("a9a"));
-  const auto data = read("a9a");
+TEST_F(SolveA9a, InterceptModelsAreSolvedWithoutStrongConvexity) {
   localsgd::ParamMap bias;
   bias.set("bias", "true");
-  const auto f = objective("logreg", data, bias);
-  const auto r = core::solve(*f, data.view());
+  const auto f = objective("logreg", data(), bias);
+  const auto r = core::solve(*f, data().view());
   EXPECT_LT(r.grad_norm, 1e-9);
-  const auto without = core::solve(*objective("logreg", data), data.view());
-  EXPECT_LT(r.fstar, without.fstar);  // one more free parameter can only help
+  EXPECT_LT(r.fstar, newton().fstar);  // one more free parameter can only help
 }
 
 // LIBLINEAR (Debian's liblinear-tools), -s 0: L2-regularised logistic regression, primal
 // trust-region Newton. Its objective is C sum_i log(1+exp(-y_i w.x_i)) + |w|^2/2, which
 // is n times ours with C = 1/(lambda n); lambda = 1/n gives C = 1.
-TEST(Solve, AgreesWithLiblinearOnA9a) {
-  LOCALSGD_REQUIRE_DATA_FILE(data_file("a9a"));
+TEST_F(SolveA9a, AgreesWithLiblinear) {
   if (std::system("command -v liblinear-train >/dev/null 2>&1") != 0) {
     if (localsgd::testing::running_in_ci()) FAIL() << "liblinear-train is not installed";
     GTEST_SKIP() << "liblinear-train is not installed";
@@ -123,10 +148,8 @@ TEST(Solve, AgreesWithLiblinearOnA9a) {
   if (first_label == "-1")  // LIBLINEAR's w scores its first label
     for (double& v : w) v = -v;
 
-  const auto data = read("a9a");
-  const auto f = objective("logreg", data);
-  const auto r = core::solve(*f, data.view());
-  const double f_liblinear = f->value(data.view(), w);
+  const auto& r = newton();
+  const double f_liblinear = logreg().value(data().view(), w);
   EXPECT_LE(r.fstar, f_liblinear * (1 + 1e-15));
   EXPECT_NEAR(r.fstar, f_liblinear, 1e-9 * r.fstar);
   EXPECT_LT(relative_distance(r.x, w), 1e-5);

@@ -5,14 +5,22 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <iomanip>
 #include <random>
+#include <span>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include "localsgd/data.hpp"
+#include "localsgd/errors.hpp"
 
 namespace localsgd::testing {
 
@@ -102,6 +110,65 @@ inline CliResult run_cli(const std::vector<std::string>& args, const std::string
 // Same length and the same bits (not just ==: -0.0 vs 0.0 and NaNs count).
 inline bool bitwise_equal(const std::vector<double>& a, const std::vector<double>& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+}
+
+namespace detail {
+
+// One array of a data set, element by element with memcmp: for doubles that makes -0.0
+// differ from 0.0 (and a NaN equal only to the same NaN); for integers it is ==. Reports
+// the first difference only, so a shifted array gives one readable line, not thousands.
+template <class T>
+void expect_same_array(std::span<const T> actual, std::span<const T> expected, const char* name) {
+  ASSERT_EQ(actual.size(), expected.size()) << name << " sizes differ";
+  for (std::size_t i = 0; i < actual.size(); ++i) {
+    if (std::memcmp(&actual[i], &expected[i], sizeof(T)) != 0) {
+      ADD_FAILURE() << name << "[" << i << "] differs (first difference): " << std::setprecision(17)
+                    << actual[i] << " vs " << expected[i];
+      return;
+    }
+  }
+}
+
+}  // namespace detail
+
+// Whether expect_same_data compares the column counts. Ignore them only where a format
+// cannot keep trailing empty columns (e.g. LIBSVM text, whose cols is the last index seen).
+enum class Cols { compare, ignore };
+
+// The same matrix: row_ptr, index (and cols) exactly, values and labels bit for bit.
+// Compare Datasets through view(): one from the bin reader keeps its arrays outside its
+// vectors. The source name is not compared.
+inline void expect_same_data(const DataView& actual, const DataView& expected,
+                             Cols cols = Cols::compare) {
+  if (cols == Cols::compare) {
+    EXPECT_EQ(actual.cols, expected.cols) << "cols";
+  }
+  detail::expect_same_array(actual.row_ptr, expected.row_ptr, "row_ptr");
+  detail::expect_same_array(actual.index, expected.index, "index");
+  detail::expect_same_array(actual.value, expected.value, "value");
+  detail::expect_same_array(actual.label, expected.label, "label");
+}
+
+using Entries = std::vector<std::pair<std::int32_t, double>>;
+
+// The (column, value) pairs stored in one row.
+inline Entries row_entries(const Dataset& data, std::int64_t row) {
+  Entries out;
+  const auto r = data.view().row(row);
+  for (std::int64_t j = 0; j < r.size; ++j) out.emplace_back(r.index[j], r.value[j]);
+  return out;
+}
+
+// `make` must throw a ParamError whose message contains `param` (a parameter's name, or
+// the whole expected message).
+inline void expect_param_error(const std::function<void()>& make, const std::string& param) {
+  try {
+    make();
+    ADD_FAILURE() << "no ParamError for " << param;
+  } catch (const ParamError& e) {
+    EXPECT_NE(std::string(e.what()).find(param), std::string::npos)
+        << "'" << e.what() << "' does not name " << param;
+  }
 }
 
 // The last line of a (JSON lines) output.

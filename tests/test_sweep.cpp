@@ -15,20 +15,26 @@ namespace {
 using localsgd::testing::run_cli;
 using localsgd::testing::TempDir;
 
-const std::vector<std::string> kTiny{"sweep",    "--plugin",
-                                     "logreg",   "--reader-param",
-                                     "n=2000",   "--reader-param",
-                                     "d=20",     "-K",
-                                     "1,2,4",    "-H",
-                                     "1,4",      "--target-rel",
-                                     "2e-2",     "--repeats",
-                                     "2",        "--lr",
-                                     "constant", "--lr-grid",
-                                     "eta=0.5,2"};
+// A sweep on a tiny synthetic problem over the grid K x H, tuning eta over {0.5, 2}.
+std::vector<std::string> tiny_sweep(const std::string& K, const std::string& H,
+                                    const std::string& repeats) {
+  return {"sweep",    "--plugin",
+          "logreg",   "--reader-param",
+          "n=2000",   "--reader-param",
+          "d=20",     "-K",
+          K,          "-H",
+          H,          "--target-rel",
+          "2e-2",     "--repeats",
+          repeats,    "--lr",
+          "constant", "--lr-grid",
+          "eta=0.5,2"};
+}
 
 TEST(Sweep, TableHasTheExpectedColumnsAndAPlotIsDrawn) {
   TempDir dir;
-  auto args = kTiny;
+  // Only the table's shape and the plot are checked here, so a smaller grid (8 trainings)
+  // than the JSON test's; K = 1 stays in it, as the speedups in the plot need it.
+  auto args = tiny_sweep("1,2", "1,4", "1");
   for (const char* a : {"--plot", ""}) args.push_back(a);
   args.back() = (dir.path() / "speedup.svg").string();
   const auto r = run_cli(args);
@@ -39,7 +45,7 @@ TEST(Sweep, TableHasTheExpectedColumnsAndAPlotIsDrawn) {
   for (const char* column : {"workers", "local_steps", "batch", "lr_eta", "steps_to_target",
                              "rounds", "reached", "speedup", "time_speedup"})
     EXPECT_NE(header.find(column), std::string::npos) << column << " in " << header;
-  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 7);  // header + 3 x 2 points
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 5);  // header + 2 x 2 points
   EXPECT_GT(std::filesystem::file_size(dir.path() / "speedup.svg"), 1000u);
   EXPECT_NE(localsgd::testing::read_text(dir.path() / "speedup.svg").find("<svg"),
             std::string::npos);
@@ -47,7 +53,7 @@ TEST(Sweep, TableHasTheExpectedColumnsAndAPlotIsDrawn) {
 
 TEST(Sweep, JsonPointsAreConsistentAndTheSummaryComesLast) {
   TempDir dir;
-  auto args = kTiny;
+  auto args = tiny_sweep("1,2,4", "1,4", "2");
   for (const std::string& a :
        {std::string("--format"), std::string("json"), std::string("--out"),
         (dir.path() / "sweep.jsonl").string(), std::string("--rho"), std::string("10")})

@@ -2,8 +2,8 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
-#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <random>
@@ -15,19 +15,22 @@ namespace localsgd::core {
 namespace fs = std::filesystem;
 namespace {
 
-// The temporary file being written, for the signal handler (no allocation there).
+// The temporary file being written, for the signal handler (no allocation there). The
+// flag is a lock-free atomic, not a volatile sig_atomic_t, because the signal may be
+// handled on another thread: release/acquire make the path visible before the flag.
 char g_partial_path[4096];
-volatile std::sig_atomic_t g_partial_active = 0;
+std::atomic<bool> g_partial_active{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the signal handler reads the flag");
 
 class PartialOutputGuard {
  public:
   explicit PartialOutputGuard(const fs::path& temp) {
     const std::string& s = temp.native();
-    if (s.size() >= sizeof g_partial_path) return;
+    if (s.size() >= sizeof g_partial_path) return;  // too long to keep: not removed on a signal
     std::memcpy(g_partial_path, s.c_str(), s.size() + 1);
-    g_partial_active = 1;
+    g_partial_active.store(true, std::memory_order_release);
   }
-  ~PartialOutputGuard() { g_partial_active = 0; }
+  ~PartialOutputGuard() { g_partial_active.store(false, std::memory_order_release); }
   PartialOutputGuard(const PartialOutputGuard&) = delete;
   PartialOutputGuard& operator=(const PartialOutputGuard&) = delete;
 };
@@ -35,7 +38,7 @@ class PartialOutputGuard {
 }  // namespace
 
 void remove_partial_output() noexcept {
-  if (g_partial_active) ::unlink(g_partial_path);
+  if (g_partial_active.load(std::memory_order_acquire)) ::unlink(g_partial_path);
 }
 
 void write_file_atomically(const fs::path& path, const std::function<void(std::ostream&)>& write) {

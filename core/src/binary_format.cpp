@@ -329,7 +329,6 @@ Header read_header(const void* image, std::size_t size, const std::string& file)
   if (header_bytes != kHeaderBytes)
     fail("invalid header (size " + std::to_string(header_bytes) + ", version 2 has " +
          std::to_string(kHeaderBytes) + "): the file is corrupted");
-  h.header_checksum = get<std::uint64_t>(b, 88);
   h.header_bytes = get<std::uint32_t>(b, 12);
   h.rows = get<std::int64_t>(b, 16);
   h.cols = get<std::int64_t>(b, 24);

@@ -1,12 +1,14 @@
 #include "localsgd/core/data_writers.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <string>
 
-#include "localsgd/core/binary_format.hpp"
 #include "localsgd/core/atomic_file.hpp"
+#include "localsgd/core/binary_format.hpp"
 #include "localsgd/core/errors.hpp"
+#include "localsgd/core/loading.hpp"
 
 namespace localsgd::core {
 namespace {
@@ -49,7 +51,8 @@ class TextBuffer {
 
 bool has_compressed_suffix(const std::filesystem::path& path) {
   const std::string ext = path.extension().string();
-  return ext == ".gz" || ext == ".xz" || ext == ".bz2";
+  return std::find(kCompressedSuffixes.begin(), kCompressedSuffixes.end(), ext) !=
+         kCompressedSuffixes.end();
 }
 
 }  // namespace
@@ -70,11 +73,9 @@ DataFormat parse_data_format(const std::string& name) {
   throw UsageError("--to " + name + ": expected libsvm, csv or bin");
 }
 
+// By extension(), not the whole name: a file named just ".csv" has none and is libsvm.
 DataFormat data_format_for(const std::filesystem::path& path) {
-  const std::string ext = path.extension().string();
-  if (ext == ".csv") return DataFormat::csv;
-  if (ext == ".bin") return DataFormat::bin;
-  return DataFormat::libsvm;
+  return parse_data_format(format_for_suffix(path.extension().string()));
 }
 
 void write_libsvm(std::ostream& out, const DataView& data) {

@@ -57,11 +57,7 @@ class Run {
   EngineResult execute() {
     const auto start = std::chrono::steady_clock::now();
     schedule_.start({config_.steps, K_, config_.batch});
-    next_sync_ = ask_schedule(0);
-    next_evaluation_ = monitor_ != nullptr ? monitor_->next_evaluation(0) : config_.steps + 1;
-    phase_end_ = phase_end();
-
-    // One long-lived task per thread; see shared_jobs.hpp for why this cannot deadlock.
+    // The asynchronous run asks the schedule per worker, on the worker's own clock.
     if (config_.async.enabled) {
       std::int64_t max_staleness = 0;
       double mean_staleness = 0;
@@ -73,11 +69,16 @@ class Run {
       result.mean_staleness = mean_staleness;
       return result;
     }
+    next_sync_ = ask_schedule(0);
+    next_evaluation_ = monitor_ != nullptr ? monitor_->next_evaluation(0) : config_.steps + 1;
+    phase_end_ = phase_end();
+
     // More threads than workers only help when a sync has several blocks to share.
     const bool shared_averaging = dimension_ > kAverageBlock;
     const int threads = shared_averaging
                             ? arena_.max_concurrency()
                             : std::min<int>(arena_.max_concurrency(), static_cast<int>(K_));
+    // One long-lived task per thread; see shared_jobs.hpp for why this cannot deadlock.
     if (threads <= 1) {
       participate();
     } else {
@@ -108,12 +109,7 @@ class Run {
    public:
     explicit AverageValue(const Run& run) : run_(run) {}
     double get() const override {
-      if (!value_) {
-        std::vector<double> x(run_.dimension_, 0.0);
-        for (const Worker& w : run_.workers_) w.add_model_to(x, 0, x.size());
-        for (double& v : x) v /= static_cast<double>(run_.workers_.size());
-        value_ = evaluate_objective(run_.objective_, run_.data_, x);
-      }
+      if (!value_) value_ = evaluate_objective(run_.objective_, run_.data_, run_.workers_mean());
       return *value_;
     }
 
@@ -207,10 +203,16 @@ class Run {
     open_round_.store(round + 1, std::memory_order_release);  // publishes the phase
   }
 
+  // x̄: the plain mean of all workers' current models, summed in worker order.
+  std::vector<double> workers_mean() const {
+    std::vector<double> x(dimension_, 0.0);
+    for (const Worker& w : workers_) w.add_model_to(x, 0, dimension_);
+    for (double& v : x) v /= static_cast<double>(workers_.size());
+    return x;
+  }
+
   bool report_to_monitor(std::int64_t t) {
-    std::vector<double> x_bar(dimension_, 0.0);
-    for (const Worker& w : workers_) w.add_model_to(x_bar, 0, dimension_);
-    for (double& v : x_bar) v /= static_cast<double>(workers_.size());
+    const std::vector<double> x_bar = workers_mean();
     const std::vector<double> x_hat = weighted_average(t);
     return monitor_->evaluate({t, rounds_, x_hat, x_bar});
   }

@@ -1,7 +1,6 @@
 #include "localsgd/core/fstar_cache.hpp"
 
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <iomanip>
 #include <sstream>
@@ -9,26 +8,17 @@
 #include <nlohmann/json.hpp>
 
 #include "localsgd/core/atomic_file.hpp"
+#include "localsgd/core/binary_format.hpp"
 #include "localsgd/core/solve.hpp"
 
 namespace localsgd::core {
 namespace fs = std::filesystem;
 namespace {
 
-class Fnv1a {
- public:
-  template <class T>
-  void add(std::span<const T> values) {
-    const auto* bytes = reinterpret_cast<const unsigned char*>(values.data());
-    for (std::size_t i = 0; i < values.size_bytes(); ++i)
-      hash_ = (hash_ ^ bytes[i]) * 1099511628211ull;
-  }
-  void add(const std::string& s) { add(std::span<const char>(s.data(), s.size())); }
-  std::uint64_t value() const { return hash_; }
-
- private:
-  std::uint64_t hash_ = 14695981039346656037ull;
-};
+template <class T>
+std::uint64_t hash_of(std::span<const T> values) {
+  return binary::hash64(values.data(), values.size_bytes());
+}
 
 std::string hex(std::uint64_t v) {
   std::ostringstream out;
@@ -39,14 +29,12 @@ std::string hex(std::uint64_t v) {
 }  // namespace
 
 std::uint64_t dataset_hash(const DataView& data) {
-  Fnv1a h;
-  h.add(data.row_ptr);
-  h.add(data.index);
-  h.add(data.value);
-  h.add(data.label);
-  const std::int64_t cols[] = {data.cols};
-  h.add(std::span<const std::int64_t>(cols));
-  return h.value();
+  // One XXH3 per array, then one over the digests: array boundaries count, so equal
+  // concatenations of different arrays do not collide.
+  const std::uint64_t digests[] = {hash_of(data.row_ptr), hash_of(data.index), hash_of(data.value),
+                                   hash_of(data.label),
+                                   binary::hash64(&data.cols, sizeof data.cols)};
+  return binary::hash64(digests, sizeof digests);
 }
 
 fs::path fstar_cache_directory() {
@@ -66,10 +54,9 @@ double cached_fstar(const Manifest& manifest, const Objective& objective, const 
   key["params"] = params.all();
   key["data"] = hex(dataset_hash(data));
   const std::string key_text = key.dump();
-  Fnv1a name;
-  name.add(key_text);
+  const std::uint64_t name = binary::hash64(key_text.data(), key_text.size());
   const fs::path dir = fstar_cache_directory();
-  const fs::path file = dir.empty() ? fs::path() : dir / ("fstar-" + hex(name.value()) + ".json");
+  const fs::path file = dir.empty() ? fs::path() : dir / ("fstar-" + hex(name) + ".json");
 
   if (!file.empty()) {
     std::ifstream in(file);

@@ -1,20 +1,22 @@
 #include "localsgd/core/loading.hpp"
 
-#include <cstring>
-
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/plugins.hpp"
 
 namespace localsgd::core {
 
-std::string default_reader_for(const std::string& path) {
-  if (path.empty()) return "synthetic";
-  std::string name = path;
-  for (const char* compressed : {".gz", ".xz", ".bz2"})
-    if (name.ends_with(compressed)) name.resize(name.size() - std::strlen(compressed));
+std::string format_for_suffix(std::string_view name) {
   if (name.ends_with(".csv")) return "csv";
   if (name.ends_with(".bin")) return "bin";
   return "libsvm";
+}
+
+std::string default_reader_for(const std::string& path) {
+  if (path.empty()) return "synthetic";
+  std::string_view name = path;
+  for (std::string_view compressed : kCompressedSuffixes)
+    if (name.ends_with(compressed)) name.remove_suffix(compressed.size());
+  return format_for_suffix(name);
 }
 
 Dataset load_dataset(const std::string& path, const std::string& reader, const ParamMap& params) {

@@ -7,6 +7,7 @@
 
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/rng.hpp"
+#include "param_keys.hpp"
 
 namespace localsgd::core {
 namespace {
@@ -55,11 +56,10 @@ void deal_by_dirichlet(std::vector<std::int64_t>& rows, double alpha, RandomStre
 }
 
 void reject_unknown_keys(const std::string& name, const ParamMap& params,
-                         std::initializer_list<const char*> known) {
-  for (const auto& [key, value] : params.all())
-    if (std::none_of(known.begin(), known.end(), [&](const char* k) { return key == k; }))
-      throw UsageError("--partition-param " + key + ": not a parameter of partition '" + name +
-                       "'" + (known.size() ? " (known: alpha)" : " (it has none)"));
+                         const std::vector<std::string>& known) {
+  if (const auto key = first_unknown_key(params, known))
+    throw UsageError("--partition-param " + *key + ": not a parameter of partition '" + name + "'" +
+                     (known.empty() ? " (it has none)" : " (known: " + join_names(known) + ")"));
 }
 
 }  // namespace
@@ -110,9 +110,8 @@ Partition make_partition(const std::string& name, const ParamMap& params, const 
         break;
     }
   } else {
-    std::string names;
-    for (const auto& s : partition_names()) names += (names.empty() ? "" : ", ") + s;
-    throw UsageError("unknown partition '" + name + "'; available: " + names);
+    throw UsageError("unknown partition '" + name +
+                     "'; available: " + join_names(partition_names()));
   }
   for (std::size_t k = 0; k < K; ++k) {
     std::sort(p.rows[k].begin(), p.rows[k].end());

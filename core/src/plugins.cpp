@@ -12,6 +12,7 @@
 #include <boost/dll/shared_library.hpp>
 
 #include "localsgd/core/errors.hpp"
+#include "param_keys.hpp"
 
 #ifndef LOCALSGD_BUILD_PLUGIN_DIR
 #define LOCALSGD_BUILD_PLUGIN_DIR ""
@@ -163,16 +164,14 @@ const Manifest& load_plugin(const std::string& name_or_path, PluginKind kind) {
 namespace {
 
 void check_params_declared(const Manifest& manifest, const ParamMap& params) {
-  for (const auto& [key, value] : params.all()) {
-    bool known = false;
-    for (std::size_t i = 0; i < manifest.param_count; ++i)
-      known = known || key == manifest.params[i].name;
-    if (known) continue;
-    std::string names;
-    for (std::size_t i = 0; i < manifest.param_count; ++i)
-      names += (i ? ", " : "") + std::string(manifest.params[i].name);
-    throw ParamError(std::string(manifest.name) + ": unknown parameter '" + key +
-                     "'; known: " + (names.empty() ? "none" : names));
+  if (params.all().empty()) return;
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < manifest.param_count; ++i)
+    names.emplace_back(manifest.params[i].name);
+  if (const auto key = first_unknown_key(params, names)) {
+    const std::string known = join_names(names);
+    throw ParamError(std::string(manifest.name) + ": unknown parameter '" + *key +
+                     "'; known: " + (known.empty() ? "none" : known));
   }
 }
 

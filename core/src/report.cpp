@@ -24,6 +24,14 @@ std::string csv_field(const nlohmann::ordered_json& value) {
   return quoted + "\"";
 }
 
+// Appends one column to a CSV header line and its value line.
+void add_csv_column(std::string& header, std::string& values, bool first, const std::string& key,
+                    const nlohmann::ordered_json& value) {
+  const char* separator = first ? "" : ",";
+  header += separator + key;
+  values += separator + csv_field(value);
+}
+
 }  // namespace
 
 OutputFormat parse_output_format(const std::string& name) {
@@ -40,9 +48,7 @@ void print_event(std::ostream& out, OutputFormat format, const nlohmann::ordered
       std::string header, values;
       bool first = true;
       for (const auto& [key, value] : event.items()) {
-        const char* separator = first ? "" : ",";
-        header += separator + key;
-        values += separator + csv_field(value);
+        add_csv_column(header, values, first, key, value);
         first = false;
       }
       out << header << '\n' << values << '\n';
@@ -85,8 +91,7 @@ void EventPrinter::print(const nlohmann::ordered_json& event) {
       const std::string text = cell.str();
       values += std::string(width > text.size() ? width - text.size() : 1, ' ') + text;
     } else {
-      header += (first ? "" : ",") + key;
-      values += (first ? "" : ",") + csv_field(value);
+      add_csv_column(header, values, first, key, value);
     }
     first = false;
   }

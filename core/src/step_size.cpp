@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "localsgd/core/errors.hpp"
+#include "param_keys.hpp"
 
 namespace localsgd::core {
 namespace {
@@ -20,19 +21,6 @@ std::string format(const char* name, std::initializer_list<std::pair<const char*
   }
   out << ')';
   return out.str();
-}
-
-void reject_unknown_keys(const std::string& rule, const ParamMap& params,
-                         std::initializer_list<const char*> known) {
-  for (const auto& [key, value] : params.all()) {
-    if (std::find_if(known.begin(), known.end(), [&](const char* k) { return key == k; }) !=
-        known.end())
-      continue;
-    std::string names;
-    for (const char* k : known) names += (names.empty() ? "" : ", ") + std::string(k);
-    throw UsageError("--lr-param " + key + ": not a parameter of step size '" + rule +
-                     "' (known: " + (names.empty() ? "none" : names) + ")");
-  }
 }
 
 double require(double value, const char* what, const std::string& rule) {
@@ -142,53 +130,89 @@ double minibatch_smoothness(double L, double L_max, std::int64_t n, std::int64_t
   return nd * (bd - 1) / (bd * (nd - 1)) * L + (nd - bd) / (bd * (nd - 1)) * L_max;
 }
 
-std::vector<std::string> step_size_names() {
-  return {"invtime", "paper", "constant"};
+namespace {
+
+// What a rule's factory sees: eta0(key) is the given value, else default_eta0.
+struct RuleArgs {
+  const std::string& name;
+  const ParamMap& params;
+  const StepSizeContext& ctx;
+  double eta0(const char* key) const {
+    return params.has(key) ? params.positive_number(key, 0) : default_eta0(name, ctx);
+  }
+};
+
+std::unique_ptr<StepSize> make_paper(const RuleArgs& a) {
+  const Curvature c = a.ctx.objective.curvature();
+  const double mu = require(c.mu, "the strong convexity mu", a.name);
+  const double L = require(c.L, "the smoothness L", a.name);
+  return std::make_unique<PaperStepSize>(mu, L, a.ctx.period);
 }
 
-namespace {
+std::unique_ptr<StepSize> make_invtime(const RuleArgs& a) {
+  const double mu = require(a.ctx.objective.curvature().mu, "the strong convexity mu", a.name);
+  return std::make_unique<InverseTimeStepSize>(a.eta0("eta0"), a.params.positive_number("c", 1.0),
+                                               mu);
+}
+
+std::unique_ptr<StepSize> make_constant(const RuleArgs& a) {
+  return std::make_unique<ConstantStepSize>(a.eta0("eta"));
+}
+
+std::unique_ptr<StepSize> make_sqrt(const RuleArgs& a) {
+  return std::make_unique<SqrtStepSize>(a.eta0("eta0"));
+}
+
+std::unique_ptr<StepSize> make_step_decay(const RuleArgs& a) {
+  if (!a.params.has("every"))
+    throw UsageError("step size 'step' needs --lr-param every=N (decay every N steps)");
+  const double gamma = a.params.positive_number("gamma", 0.1);
+  if (gamma > 1) throw UsageError("--lr-param gamma must be in (0, 1]");
+  return std::make_unique<StepDecayStepSize>(a.eta0("eta0"), gamma,
+                                             a.params.positive_integer("every", 1));
+}
+
+struct Rule {
+  const char* name;
+  std::vector<std::string> keys;  // "warmup" included: every rule takes it (make_step_size)
+  std::unique_ptr<StepSize> (*make)(const RuleArgs&);
+};
+
+// The one list of rules: names for --help and errors, their keys, and the dispatch.
+const std::vector<Rule>& rules() {
+  static const std::vector<Rule> table = {
+      {"invtime", {"eta0", "c", "warmup"}, make_invtime},
+      {"paper", {"warmup"}, make_paper},
+      {"constant", {"eta", "warmup"}, make_constant},
+      {"sqrt", {"eta0", "warmup"}, make_sqrt},
+      {"step", {"eta0", "gamma", "every", "warmup"}, make_step_decay},
+  };
+  return table;
+}
 
 std::unique_ptr<StepSize> make_base_rule(const std::string& name, const ParamMap& params,
                                          const StepSizeContext& ctx) {
-  auto eta0 = [&](const char* key) {
-    return params.has(key) ? params.positive_number(key, 0) : default_eta0(name, ctx);
-  };
-  if (name == "paper") {
-    reject_unknown_keys(name, params, {"warmup"});
-    const Curvature c = ctx.objective.curvature();
-    const double mu = require(c.mu, "the strong convexity mu", name);
-    const double L = require(c.L, "the smoothness L", name);
-    return std::make_unique<PaperStepSize>(mu, L, ctx.period);
+  const auto& table = rules();
+  const auto rule =
+      std::find_if(table.begin(), table.end(), [&](const Rule& r) { return name == r.name; });
+  if (rule == table.end())
+    throw UsageError("unknown step size '" + name +
+                     "'; available: " + join_names(step_size_names()));
+  if (const auto key = first_unknown_key(params, rule->keys)) {
+    const std::string names = join_names(rule->keys);
+    throw UsageError("--lr-param " + *key + ": not a parameter of step size '" + name +
+                     "' (known: " + (names.empty() ? "none" : names) + ")");
   }
-  if (name == "invtime") {
-    reject_unknown_keys(name, params, {"eta0", "c", "warmup"});
-    const double mu = require(ctx.objective.curvature().mu, "the strong convexity mu", name);
-    return std::make_unique<InverseTimeStepSize>(eta0("eta0"), params.positive_number("c", 1.0),
-                                                 mu);
-  }
-  if (name == "constant") {
-    reject_unknown_keys(name, params, {"eta", "warmup"});
-    return std::make_unique<ConstantStepSize>(eta0("eta"));
-  }
-  if (name == "sqrt") {
-    reject_unknown_keys(name, params, {"eta0", "warmup"});
-    return std::make_unique<SqrtStepSize>(eta0("eta0"));
-  }
-  if (name == "step") {
-    reject_unknown_keys(name, params, {"eta0", "gamma", "every", "warmup"});
-    if (!params.has("every"))
-      throw UsageError("step size 'step' needs --lr-param every=N (decay every N steps)");
-    const double gamma = params.positive_number("gamma", 0.1);
-    if (gamma > 1) throw UsageError("--lr-param gamma must be in (0, 1]");
-    return std::make_unique<StepDecayStepSize>(eta0("eta0"), gamma,
-                                               params.positive_integer("every", 1));
-  }
-  std::string names;
-  for (const auto& n : step_size_names()) names += (names.empty() ? "" : ", ") + n;
-  throw UsageError("unknown step size '" + name + "'; available: " + names);
+  return rule->make({name, params, ctx});
 }
 
 }  // namespace
+
+std::vector<std::string> step_size_names() {
+  std::vector<std::string> names;
+  for (const Rule& rule : rules()) names.emplace_back(rule.name);
+  return names;
+}
 
 std::unique_ptr<StepSize> make_step_size(const std::string& name, const ParamMap& params,
                                          const StepSizeContext& ctx) {

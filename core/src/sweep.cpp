@@ -53,6 +53,11 @@ void validate(const SweepRequest& r) {
   if (!r.lr_values.empty() && r.lr_key.empty()) throw UsageError("--lr-grid needs KEY=v1,v2,...");
 }
 
+// EPS in absolute terms: --target, or --target-rel times |f*|.
+double target_gap(const SweepRequest& r, double fstar) {
+  return r.base.target ? *r.base.target : *r.base.target_rel * std::abs(fstar);
+}
+
 // Theorem 2.2's constants for this objective and data (see SweepRequest::theory).
 TheoryConstants estimate_constants(const SweepRequest& request, const Dataset& data, double fstar) {
   const Manifest& manifest = load_plugin(request.base.objective, PluginKind::objective);
@@ -92,8 +97,7 @@ TheoryConstants estimate_constants(const SweepRequest& request, const Dataset& d
     double target_;
   };
   const std::int64_t b = request.batches.front();
-  const double target = request.base.target ? fstar + *request.base.target
-                                            : fstar + *request.base.target_rel * std::abs(fstar);
+  const double target = fstar + target_gap(request, fstar);
   Tracker tracker(*objective, data.view(), std::max<std::int64_t>(1, data.rows() / b), target);
   tracker.g2 = mean_squared_gradient(*objective, data.view(), x0);
   const Manifest& constant = load_plugin("constant", PluginKind::schedule);
@@ -121,12 +125,13 @@ SweepResult run_sweep(const SweepRequest& request) {
   validate(request);
   const Dataset data =
       load_dataset(request.base.data, request.base.reader, request.base.reader_params);
+  // Built once: every run trains on the same data with the same objective parameters.
+  const Manifest& manifest = load_plugin(request.base.objective, PluginKind::objective);
+  const auto objective = build_objective(manifest, request.base.objective_params, data);
   SweepResult result;
   if (request.base.fstar) {
     result.fstar = *request.base.fstar;
   } else {
-    const Manifest& manifest = load_plugin(request.base.objective, PluginKind::objective);
-    const auto objective = build_objective(manifest, request.base.objective_params, data);
     if (!objective->curvature().convex)
       throw UsageError("sweep needs f*, and this objective is not convex: give --fstar");
     result.fstar = cached_fstar(manifest, *objective, data.view(), std::cerr);
@@ -147,6 +152,7 @@ SweepResult run_sweep(const SweepRequest& request) {
     const SweepPoint& point = result.points[run.point];
     TrainRequest r = request.base;
     r.preloaded = &data;
+    r.prebuilt_objective = objective.get();
     r.fstar = result.fstar;
     r.workers = point.workers;
     r.batch = point.batch;
@@ -198,8 +204,7 @@ SweepResult run_sweep(const SweepRequest& request) {
   if (request.theory) {
     const TheoryConstants c = estimate_constants(request, data, result.fstar);
     result.theory = c;
-    const double eps = request.base.target ? *request.base.target
-                                           : *request.base.target_rel * std::abs(result.fstar);
+    const double eps = target_gap(request, result.fstar);
     for (SweepPoint& point : result.points) {
       const std::int64_t T =
           theoretical_steps(c, point.workers, point.local_steps, point.batch, eps);

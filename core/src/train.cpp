@@ -13,6 +13,7 @@
 #include "localsgd/core/evaluate.hpp"
 #include "localsgd/core/fstar_cache.hpp"
 #include "localsgd/core/loading.hpp"
+#include "localsgd/core/make_model.hpp"
 #include "localsgd/core/model_io.hpp"
 #include "localsgd/core/partition.hpp"
 #include "localsgd/core/plot.hpp"
@@ -238,7 +239,11 @@ TrainOutcome train(const TrainRequest& request, const ProgressCallback& on_progr
     loaded = load_dataset(request.data, request.reader, request.reader_params);
   const Dataset& dataset = request.preloaded != nullptr ? *request.preloaded : *loaded;
   const DataView data = dataset.view();
-  const auto objective = build_objective(objective_manifest, request.objective_params, dataset);
+  std::unique_ptr<Objective> built;
+  if (request.prebuilt_objective == nullptr)
+    built = build_objective(objective_manifest, request.objective_params, dataset);
+  const Objective* const objective =
+      request.prebuilt_objective != nullptr ? request.prebuilt_objective : built.get();
 
   // Test data is scored with the objective rebuilt from the training run's resolved
   // parameters (e.g. lambda = 1/n of the training data, the same classes).
@@ -324,10 +329,8 @@ TrainOutcome train(const TrainRequest& request, const ProgressCallback& on_progr
   if (!request.plot.empty())
     plot_progress(request.plot, curve, fstar.has_value(), objective_manifest.name);
   if (!request.out.empty()) {
-    Model model{objective_manifest.name, request.objective_params.all(), data.cols, r.x_hat};
-    const ParamMap resolved = objective->resolved_params();
-    for (const auto& [key, value] : resolved.all()) model.params[key] = value;
-    save_model(request.out, model);
+    save_model(request.out, make_model(objective_manifest, request.objective_params, *objective,
+                                       data.cols, r.x_hat));
   }
 
   const auto dimension = static_cast<std::int64_t>(r.x_hat.size());

@@ -12,6 +12,8 @@
 
 namespace {
 
+using localsgd::signed_label;
+
 // log(1 + exp(m)) without overflow for large m or loss of precision for very negative m.
 double log1p_exp(double m) {
   return m > 0 ? m + std::log1p(std::exp(-m)) : std::log1p(std::exp(m));
@@ -24,10 +26,6 @@ double inverse_one_plus_exp(double m) {
     return e / (1.0 + e);
   }
   return 1.0 / (1.0 + std::exp(m));
-}
-
-double signed_label(double y) {
-  return y > 0 ? 1.0 : -1.0;
 }
 
 class LogisticRegression final : public localsgd::RegularisedLinear {

@@ -15,7 +15,6 @@
 #include <string>
 #include <vector>
 
-#include <localsgd/multiclass.hpp>
 #include <localsgd/sdk.hpp>
 
 namespace {
@@ -90,8 +89,7 @@ class Mlp final : public localsgd::Objective {
       const SparseRow row = data.row(i);
       const std::size_t y = classes_.index_of_row(data, i, "mlp");
       forward(row, x, s);
-      const double logit_y = s.p[y];
-      loss += localsgd::softmax_in_place(s.p) - logit_y;
+      loss += localsgd::cross_entropy_in_place(s.p, y);
       // Output layer: d loss / d logit_c = p_c - [c = y].
       s.p[y] -= 1.0;
       std::fill(s.delta.begin(), s.delta.end(), 0.0);
@@ -116,7 +114,7 @@ class Mlp final : public localsgd::Objective {
         for (std::size_t h = 0; h < H; ++h) g1[h] += a * s.delta[h];
       }
     }
-    return loss * inv_b + 0.5 * lambda_ * squared_norm(x);
+    return loss * inv_b + 0.5 * lambda_ * localsgd::squared_norm(x);
   }
 
   double value(const DataView& data, std::span<const double> x) const override {
@@ -125,11 +123,10 @@ class Mlp final : public localsgd::Objective {
     for (std::int64_t i = 0; i < data.rows(); ++i) {
       const std::size_t y = classes_.index_of_row(data, i, "mlp");
       forward(data.row(i), x, s);
-      const double logit_y = s.p[y];
-      loss += localsgd::softmax_in_place(s.p) - logit_y;
+      loss += localsgd::cross_entropy_in_place(s.p, y);
     }
     return loss / static_cast<double>(std::max<std::int64_t>(1, data.rows())) +
-           0.5 * lambda_ * squared_norm(x);
+           0.5 * lambda_ * localsgd::squared_norm(x);
   }
 
   Prediction prediction_kind() const override { return Prediction::label; }
@@ -191,12 +188,6 @@ class Mlp final : public localsgd::Objective {
     return activation_ == Activation::tanh ? 1.0 - act * act : (z > 0.0 ? 1.0 : 0.0);
   }
 
-  static double squared_norm(std::span<const double> x) {
-    double s = 0.0;
-    for (double v : x) s += v * v;
-    return s;
-  }
-
   const std::int64_t cols_;
   const std::size_t hidden_;
   const Activation activation_;
@@ -209,8 +200,7 @@ constexpr localsgd::ParamDoc kParams[] = {
     {"hidden", "32", "width of the hidden layer"},
     {"activation", "tanh", "hidden activation: tanh or relu"},
     {"lambda", "1e-4", "L2 regularisation of all parameters (>= 0)"},
-    {"classes", "from data",
-     "comma-separated class labels, e.g. 1,2,3 (default: the sorted distinct integer labels)"},
+    localsgd::kClassesDoc,
 };
 
 const localsgd::Manifest kManifest = localsgd::objective_manifest<Mlp>(

@@ -16,7 +16,6 @@
 #include <string>
 #include <vector>
 
-#include <localsgd/multiclass.hpp>
 #include <localsgd/sdk.hpp>
 
 namespace {
@@ -29,9 +28,7 @@ class Softmax final : public localsgd::Objective {
   explicit Softmax(const localsgd::ObjectiveArgs& args)
       : data_(args.data),
         cols_(std::max<std::int64_t>(1, args.cols)),
-        lambda_(args.params.has("lambda")
-                    ? args.params.nonnegative_number("lambda", 0)
-                    : 1.0 / static_cast<double>(std::max<std::int64_t>(1, args.data.rows()))),
+        lambda_(localsgd::lambda_param(args.params, args.data)),
         classes_(localsgd::ClassLabels::resolve(args.params, args.data, "softmax")) {
     // Extra columns would index past a class block into the next one.
     if (args.data.cols > cols_)
@@ -49,8 +46,8 @@ class Softmax final : public localsgd::Objective {
       gram_top_ = localsgd::gram_top_eigenvalue(data_, false);
       max_row_norm2_ = localsgd::max_row_norm2(data_);
     });
-    return {gram_top_ / 2.0 + lambda_, max_row_norm2_ / 2.0 + lambda_,
-            lambda_ > 0 ? lambda_ : localsgd::kUnknown, true};
+    // S_i <= I/2 plays the part of phi'' <= 1/2 in the margin constants (header comment).
+    return localsgd::margin_curvature(gram_top_, max_row_norm2_, 0.5, lambda_, false);
   }
 
   double loss_and_gradient(const DataView& data, std::span<const std::int64_t> rows,
@@ -70,7 +67,7 @@ class Softmax final : public localsgd::Objective {
         for (std::int64_t j = 0; j < row.size; ++j) g[row.index[j]] += coefficient * row.value[j];
       }
     }
-    return loss * inv_b + 0.5 * lambda_ * squared_norm(x);
+    return loss * inv_b + 0.5 * lambda_ * localsgd::squared_norm(x);
   }
 
   double value(const DataView& data, std::span<const double> x) const override {
@@ -79,7 +76,7 @@ class Softmax final : public localsgd::Objective {
     for (std::int64_t i = 0; i < data.rows(); ++i)
       loss += cross_entropy(data.row(i), classes_.index_of_row(data, i, "softmax"), x, p);
     return loss / static_cast<double>(std::max<std::int64_t>(1, data.rows())) +
-           0.5 * lambda_ * squared_norm(x);
+           0.5 * lambda_ * localsgd::squared_norm(x);
   }
 
   // H v = (1/n) sum_i a_i (x) S_i (V a_i) + lambda v, V a_i = the C projections u_c = v_c.a_i.
@@ -141,14 +138,7 @@ class Softmax final : public localsgd::Objective {
   double cross_entropy(const SparseRow& row, std::size_t y, std::span<const double> x,
                        std::span<double> p) const {
     logits(row, x, p);
-    const double logit_y = p[y];
-    return localsgd::softmax_in_place(p) - logit_y;
-  }
-
-  static double squared_norm(std::span<const double> x) {
-    double s = 0.0;
-    for (double v : x) s += v * v;
-    return s;
+    return localsgd::cross_entropy_in_place(p, y);
   }
 
   const DataView data_;
@@ -161,9 +151,8 @@ class Softmax final : public localsgd::Objective {
 };
 
 constexpr localsgd::ParamDoc kParams[] = {
-    {"lambda", "1/n", "L2 regularisation strength (>= 0); also the strong convexity mu"},
-    {"classes", "from data",
-     "comma-separated class labels, e.g. 1,2,3 (default: the sorted distinct integer labels)"},
+    localsgd::RegularisedLinear::kLambdaDoc,
+    localsgd::kClassesDoc,
 };
 
 const localsgd::Manifest kManifest = localsgd::objective_manifest<Softmax>(

@@ -16,10 +16,7 @@ namespace {
 
 using localsgd::ParamError;
 using localsgd::ParamMap;
-
-double signed_label(double y) {
-  return y > 0 ? 1.0 : -1.0;
-}
+using localsgd::signed_label;
 
 enum class Loss { smoothed, squared };
 
@@ -41,15 +38,21 @@ double parse_smoothing(const ParamMap& params, Loss loss) {
   return params.positive_number("smoothing", 1.0);
 }
 
+// The loss with its gamma (1 for loss=squared, where no smoothing applies), parsed once.
+struct LossParams {
+  Loss loss;
+  double gamma;
+};
+
+LossParams parse_loss_params(const ParamMap& params) {
+  const Loss loss = parse_loss(params);
+  return {loss, parse_smoothing(params, loss)};
+}
+
 class SmoothSvm final : public localsgd::RegularisedLinear {
  public:
-  // phi'' <= 1/gamma (smoothed) or 1 (squared).
   explicit SmoothSvm(const localsgd::ObjectiveArgs& args)
-      : RegularisedLinear(args, 1.0 / parse_smoothing(args.params, parse_loss(args.params))),
-        loss_(parse_loss(args.params)),
-        gamma_(parse_smoothing(args.params, loss_)) {
-    localsgd::check_binary_labels(args.data, "svm");
-  }
+      : SmoothSvm(args, parse_loss_params(args.params)) {}
 
   double margin_loss(double z, double y) const override {
     const double gap = 1.0 - signed_label(y) * z;  // 1 - m
@@ -98,7 +101,11 @@ class SmoothSvm final : public localsgd::RegularisedLinear {
   }
 
  private:
-  double max_second_derivative() const { return loss_ == Loss::squared ? 1.0 : 1.0 / gamma_; }
+  // phi'' <= 1/gamma (smoothed) or 1 (squared, where gamma is 1).
+  SmoothSvm(const localsgd::ObjectiveArgs& args, LossParams loss)
+      : RegularisedLinear(args, 1.0 / loss.gamma), loss_(loss.loss), gamma_(loss.gamma) {
+    localsgd::check_binary_labels(args.data, "svm");
+  }
 
   const Loss loss_;
   const double gamma_;

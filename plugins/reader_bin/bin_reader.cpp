@@ -18,14 +18,13 @@
 #include <unistd.h>
 
 #include <localsgd/core/binary_format.hpp>
+#include <localsgd/readers/compression.hpp>
 #include <localsgd/sdk.hpp>
 
-#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <memory>
 #include <string>
-#include <string_view>
 
 namespace {
 
@@ -75,16 +74,12 @@ class MappedFile {
 
 // "not a localsgd binary data file" would be true but unhelpful for w8a.bin.xz.
 void refuse_compressed(const std::string& path, const void* data, std::size_t size) {
-  const std::string_view head(static_cast<const char*>(data), std::min<std::size_t>(size, 6));
-  const char* kind = nullptr;
-  if (head.starts_with("\x1f\x8b")) kind = "gzip";
-  if (head.starts_with("\xfd"
-                       "7zXZ"))
-    kind = "xz";
-  if (head.starts_with("BZh")) kind = "bzip2";
-  if (kind != nullptr)
+  using localsgd::readers::Compression;
+  const Compression c =
+      localsgd::readers::compression_by_magic({static_cast<const char*>(data), size});
+  if (c != Compression::kNone)
     throw DataError(path, 0, 0,
-                    std::string("is ") + kind +
+                    std::string("is ") + localsgd::readers::compression_name(c) +
                         "-compressed; the bin reader maps the file as it is: decompress it first");
 }
 

@@ -14,20 +14,20 @@
 // first; empty fields (missing values), NaN and infinities are errors, reported as
 // file:line:column. A gzip/xz/bzip2 file is refused as such (decompress it first).
 //
-// Speed: the file is read with one big read into a buffer with a '\n' sentinel and parsed
-// in place; a plain number followed by a delimiter takes a fast path of one from_chars
+// Speed: the file is mapped (or read in one call) with a '\n' sentinel after its end and
+// parsed in place; a plain number followed by a delimiter takes a fast path of one from_chars
 // call. Quotes, spaces and errors go through a slow path that finds the exact problem.
+#include <localsgd/readers/compression.hpp>
+#include <localsgd/readers/numbers.hpp>
+#include <localsgd/readers/plain_input.hpp>
 #include <localsgd/sdk.hpp>
 
 #include <algorithm>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,8 +36,11 @@
 
 namespace {
 
+namespace readers = localsgd::readers;
 using localsgd::DataError;
 using localsgd::ParamError;
+using readers::Compression;
+using readers::InputBuffer;
 
 // ---------------------------------------------------------------------------------------
 // Parameters
@@ -91,55 +94,14 @@ Options parse_options(const localsgd::ParamMap& params) {
 }
 
 // ---------------------------------------------------------------------------------------
-// Reading the file (as the libsvm reader does: one read, a '\n' sentinel after the end)
-
-struct FileBuffer {
-  std::unique_ptr<char[]> bytes;
-  std::size_t size = 0;  // file bytes, sentinel excluded
-};
-
-// `path` "-" reads standard input; `name` is what messages call the input.
-FileBuffer read_file(const std::string& path, const std::string& name) {
-  const bool is_stdin = path == "-";
-  std::error_code ec;
-  if (!is_stdin && std::filesystem::is_directory(path, ec))
-    throw DataError(name, 0, 0, "is a directory, expected a data file");
-  std::FILE* raw = is_stdin ? stdin : std::fopen(path.c_str(), "rb");
-  if (raw == nullptr)
-    throw DataError(name, 0, 0, std::string("cannot open: ") + std::strerror(errno));
-  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(
-      raw, is_stdin ? +[](std::FILE*) { return 0; } : &std::fclose);
-  const std::uintmax_t hint = is_stdin ? 0 : std::filesystem::file_size(path, ec);
-  std::size_t capacity =
-      (is_stdin || ec ? std::size_t{1} << 20 : static_cast<std::size_t>(hint)) + 1;
-  FileBuffer buffer{std::make_unique_for_overwrite<char[]>(capacity + 1), 0};
-  for (;;) {
-    buffer.size += std::fread(buffer.bytes.get() + buffer.size, 1, capacity - buffer.size, raw);
-    if (buffer.size < capacity) break;
-    capacity *= 2;
-    auto bigger = std::make_unique_for_overwrite<char[]>(capacity + 1);
-    std::memcpy(bigger.get(), buffer.bytes.get(), buffer.size);
-    buffer.bytes = std::move(bigger);
-  }
-  if (std::ferror(raw))
-    throw DataError(name, 0, 0, std::string("read error: ") + std::strerror(errno));
-  buffer.bytes[buffer.size] = '\n';
-  return buffer;
-}
+// Reading the file (localsgd/readers: one read or a mapping, a '\n' sentinel after the end)
 
 // A compressed file would otherwise fail as "expected a number, got '\x1f...'".
-void refuse_compressed(const std::string& name, const FileBuffer& buffer) {
-  const std::string_view head(buffer.bytes.get(), std::min<std::size_t>(buffer.size, 10));
-  const char* kind = nullptr;
-  if (head.starts_with("\x1f\x8b")) kind = "gzip";
-  if (head.starts_with("\xfd"
-                       "7zXZ"))
-    kind = "xz";
-  if (head.size() >= 10 && head.starts_with("BZh") && head.substr(4) == "\x31\x41\x59\x26\x53\x59")
-    kind = "bzip2";
-  if (kind != nullptr)
-    throw DataError(name, 0, 0,
-                    std::string("is ") + kind +
+void refuse_compressed(const InputBuffer& buffer) {
+  const Compression c = readers::compression_by_magic({buffer.bytes.get(), buffer.size});
+  if (c != Compression::kNone)
+    throw DataError(buffer.name, 0, 0,
+                    std::string("is ") + readers::compression_name(c) +
                         "-compressed; the csv reader reads plain text: decompress it first");
 }
 
@@ -163,28 +125,24 @@ std::string quote(std::string_view text) {
   return out + (text.size() > kMaxShown ? "...'" : "'");
 }
 
-// std::from_chars, but with an optional leading '+' (which it refuses).
+// Skips a leading '+' before anything but a sign, as this reader always has. The shared
+// parse_real skips it only before a digit or '.'; without this, "+inf" would become
+// "expected a number" instead of "not finite", and would make a first line a header.
+const char* skip_plus(const char* first, const char* last) {
+  return first < last && *first == '+' && first + 1 < last && first[1] != '-' && first[1] != '+'
+             ? first + 1
+             : first;
+}
+
 std::from_chars_result parse_real(const char* first, const char* last, double& out) {
-  if (first < last && *first == '+' && first + 1 < last && first[1] != '-' && first[1] != '+')
-    ++first;
-  return std::from_chars(first, last, out);
+  return readers::parse_real(skip_plus(first, last), last, out);
 }
 
 // All of `text` as a real. Underflow ("1e-400") reads as zero, as strtod and the libsvm
 // reader read it; overflow and anything that is not wholly a number are errors.
 std::errc parse_whole_real(std::string_view text, double& out) {
-  const char* first = text.data();
-  const char* last = first + text.size();
-  if (first == last) return std::errc::invalid_argument;
-  const auto [next, ec] = parse_real(first, last, out);
-  if (next != last || (ec != std::errc() && ec != std::errc::result_out_of_range))
-    return std::errc::invalid_argument;
-  if (ec == std::errc::result_out_of_range) {
-    const std::size_t e = text.find_first_of("eE");
-    if (e == std::string_view::npos || e + 1 >= text.size() || text[e + 1] != '-') return ec;
-    out = text.front() == '-' ? -0.0 : 0.0;
-  }
-  return std::errc();
+  const char* last = text.data() + text.size();
+  return readers::parse_whole_real(skip_plus(text.data(), last), last, out);
 }
 
 // One field as written: where it starts (for error columns), its text without quotes
@@ -200,8 +158,8 @@ struct Field {
 
 class Parser {
  public:
-  Parser(const std::string& path, const FileBuffer& buffer, const Options& options)
-      : path_(path),
+  Parser(const InputBuffer& buffer, const Options& options)
+      : path_(buffer.name),
         p_(buffer.bytes.get()),
         end_(buffer.bytes.get() + buffer.size),
         options_(options),
@@ -443,10 +401,9 @@ class CsvReader final : public localsgd::Reader {
 
   localsgd::Dataset read(const localsgd::ReadRequest& request) const override {
     if (request.path.empty()) throw DataError("", 0, 0, "csv reader needs a file (--data FILE)");
-    const std::string name = request.path == "-" ? "<stdin>" : request.path;
-    const FileBuffer buffer = read_file(request.path, name);
-    refuse_compressed(name, buffer);
-    return Parser(name, buffer, options_).parse();
+    const InputBuffer buffer = readers::read_plain(request.path);
+    refuse_compressed(buffer);
+    return Parser(buffer, options_).parse();
   }
 
  private:

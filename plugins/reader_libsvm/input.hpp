@@ -2,19 +2,13 @@
 // standard input ("-"), or a .gz/.xz/.bz2 file decompressed with Boost.Iostreams.
 #pragma once
 
-#include <cstddef>
-#include <memory>
 #include <string>
+
+#include <localsgd/readers/input_buffer.hpp>
 
 namespace localsgd::libsvm {
 
-// The whole (decompressed) text, followed by one '\n' sentinel: every line, including an
-// unterminated last one, then ends in a newline, and every scan stops inside the buffer.
-struct InputBuffer {
-  std::shared_ptr<char> bytes;  // heap memory or a private file mapping, freed accordingly
-  std::size_t size = 0;         // text bytes, sentinel excluded
-  std::string name;             // how errors name the input: the path, or "<stdin>"
-};
+using readers::InputBuffer;
 
 // Reads `path`; "-" is standard input. Compression is chosen by suffix (.gz, .xz, .bz2);
 // on standard input, which has none, by the stream's magic bytes. Throws DataError for a

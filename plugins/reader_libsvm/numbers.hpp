@@ -6,22 +6,22 @@
 // and k <= 22 both operands are exact doubles and IEEE division rounds correctly, so the
 // result is bit-identical to std::from_chars (Clinger's fast path) at a fraction of the
 // cost. Anything else (exponents, 20+ digits, "inf", junk) makes it give up, and the
-// caller falls back to std::from_chars, which decides.
+// caller falls back to parse_real (localsgd/readers/numbers.hpp), which decides.
 #pragma once
 
-#include <charconv>
+#include <cstddef>
 #include <cstdint>
 #include <limits>
-#include <string_view>
-#include <system_error>
+
+#include <localsgd/readers/numbers.hpp>
 
 namespace localsgd::libsvm {
 
-inline constexpr std::int64_t kMaxIndex = std::numeric_limits<std::int32_t>::max();
+using readers::is_digit;
+using readers::parse_real;
+using readers::parse_whole_real;
 
-inline bool is_digit(char c) {
-  return static_cast<unsigned char>(c - '0') < 10;
-}
+inline constexpr std::int64_t kMaxIndex = std::numeric_limits<std::int32_t>::max();
 
 // "[+-]digits[.digits]" (either digit run may be empty, not both) with at most 19
 // digits, m <= 2^53 and at most 22 after the point. Returns the end of the number, or
@@ -66,31 +66,6 @@ inline const char* parse_index(const char* p, std::int64_t& out) {
   }
   out = static_cast<std::int64_t>(v);
   return p;
-}
-
-// std::from_chars plus the leading '+' that svmlight labels may have ("+1") and that
-// from_chars rejects; skipped only before a digit or '.', so "+-1" stays an error.
-inline std::from_chars_result parse_real(const char* first, const char* last, double& out) {
-  if (*first == '+' && (is_digit(first[1]) || first[1] == '.')) ++first;
-  return std::from_chars(first, last, out);
-}
-
-// Parses all of [first, last) as a real, for the slow paths. std::from_chars reports
-// underflow ("1e-400") as out of range, like overflow; strtod, and so LIBSVM and
-// scikit-learn, read it as zero, so it is zero here too. Returns invalid_argument when
-// the text is not entirely a number, result_out_of_range on overflow.
-inline std::errc parse_whole_real(const char* first, const char* last, double& out) {
-  const auto [next, ec] = parse_real(first, last, out);
-  if (next != last || (ec != std::errc() && ec != std::errc::result_out_of_range)) {
-    return std::errc::invalid_argument;
-  }
-  if (ec == std::errc::result_out_of_range) {
-    const std::string_view number(first, static_cast<std::size_t>(last - first));
-    const std::size_t e = number.find_first_of("eE");
-    if (e == std::string_view::npos || number[e + 1] != '-') return ec;
-    out = number.front() == '-' ? -0.0 : 0.0;
-  }
-  return std::errc();
 }
 
 }  // namespace localsgd::libsvm

@@ -17,6 +17,7 @@
 // Within a row, draws happen in a fixed order: columns, values, then the flip, and the
 // flip is drawn whatever `noise` is, so data sets that differ only in `noise` have the
 // same features and differ only in flipped labels.
+#include <localsgd/core/model_io.hpp>
 #include <localsgd/sdk.hpp>
 
 #include <Random123/philox.h>
@@ -28,8 +29,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <filesystem>
-#include <fstream>
 #include <limits>
 #include <numbers>
 #include <string>
@@ -154,9 +153,7 @@ Options parse_options(const localsgd::ParamMap& params) {
     throw ParamError("parameter noise=" + params.text("noise", "") +
                      ": must be >= 0 (the standard deviation of the target noise)");
   o.truth = params.text("truth", "");
-  const std::int64_t seed = params.integer("seed", 1);
-  if (seed < 0) throw ParamError("parameter seed=" + params.text("seed", "") + ": must be >= 0");
-  o.seed = static_cast<std::uint64_t>(seed);
+  o.seed = static_cast<std::uint64_t>(params.nonnegative_integer("seed", 1));
   return o;
 }
 
@@ -231,26 +228,14 @@ class SyntheticReader final : public localsgd::Reader {
     return model;
   }
 
-  // w* in the localsgd model file format (version 1: a JSON header line, then one
-  // coefficient per line), written to a temporary file and renamed.
+  // w* as a model file of the objective that fits the task, so that `localsgd eval
+  // --model FILE` rebuilds it (with default parameters) on this data.
   static void write_truth(const Options& o, const std::vector<double>& model) {
-    const std::filesystem::path path(o.truth), temp(o.truth + ".tmp");
-    {
-      std::ofstream out(temp, std::ios::trunc);
-      out << R"({"format":"localsgd-model","version":1,"objective":")"
-          << (o.regression ? "ridge" : "logreg") << R"(","params":{},"dimension":)" << o.d
-          << R"(,"cols":)" << o.d << "}\n";
-      for (double w : model) out << localsgd::format_number(w) << '\n';
-      out.flush();
-      if (!out) {
-        std::error_code ignored;
-        std::filesystem::remove(temp, ignored);
-        throw localsgd::DataError(o.truth, 0, 0, "cannot write the generating model");
-      }
-    }
-    std::error_code ec;
-    std::filesystem::rename(temp, path, ec);
-    if (ec) throw localsgd::DataError(o.truth, 0, 0, "cannot write: " + ec.message());
+    localsgd::core::Model truth;
+    truth.objective = o.regression ? "ridge" : "logreg";
+    truth.cols = o.d;
+    truth.coefficients = model;
+    localsgd::core::save_model(o.truth, truth);
   }
 
   Options options_;

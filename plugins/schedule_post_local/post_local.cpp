@@ -11,12 +11,7 @@ namespace {
 class PostLocal final : public localsgd::Schedule {
  public:
   explicit PostLocal(const localsgd::ParamMap& params) : period_(params.positive_integer("H", 8)) {
-    if (params.has("t0")) {
-      const std::int64_t t0 = params.integer("t0", 0);
-      if (t0 < 0)
-        throw localsgd::ParamError("parameter t0=" + params.text("t0", "") + ": must be >= 0");
-      switch_ = t0;
-    }
+    if (params.has("t0")) switch_ = params.nonnegative_integer("t0", 0);
   }
 
   // Lin et al. switch at the first learning-rate decay, about half-way through their

@@ -1,5 +1,5 @@
 // Helpers shared by generalised-linear (MarginObjective) plugins: the curvature constants
-// of f(x) = (1/n) sum_i phi(a~_i . x, y_i) + (lambda/2)|w|^2 and binary-label checks.
+// of f(x) = (1/n) sum_i phi(a~_i . x, y_i) + (lambda/2)|w|^2 and binary labels.
 //
 // Writing a~ = a or (a, 1) when the model has an intercept, the Hessian of f is
 //   (1/n) A~^T D A~ + lambda diag(1, ..., 1, 0 for the intercept),   D = diag(phi''(z_i)).
@@ -94,6 +94,11 @@ inline void check_binary_labels(const DataView& data, const char* objective) {
   }
   if (has_zero && has_minus_one)
     throw DataError("", 0, 0, std::string(objective) + " labels mix 0 and -1; use -1/+1 or 0/1");
+}
+
+// A binary label as -1 or +1, reading 0 (which check_binary_labels admits) as -1.
+inline double signed_label(double y) {
+  return y > 0 ? 1.0 : -1.0;
 }
 
 // The constants of the header comment for a convex margin objective with phi'' <= max_phi2.

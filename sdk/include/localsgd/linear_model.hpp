@@ -11,12 +11,22 @@
 #pragma once
 
 #include <algorithm>
+#include <cstdint>
 #include <mutex>
 
 #include "localsgd/linear_algebra.hpp"
+#include "localsgd/manifest.hpp"
 #include "localsgd/objective.hpp"
+#include "localsgd/params.hpp"
 
 namespace localsgd {
+
+// The `lambda` parameter (>= 0) of kLambdaDoc, by default 1/n for n rows of `data`; also
+// for objectives that are not RegularisedLinear, so that they share its default.
+inline double lambda_param(const ParamMap& params, const DataView& data) {
+  return params.has("lambda") ? params.nonnegative_number("lambda", 0)
+                              : 1.0 / static_cast<double>(std::max<std::int64_t>(1, data.rows()));
+}
 
 class LOCALSGD_API RegularisedLinear : public MarginObjective {
  public:
@@ -25,18 +35,18 @@ class LOCALSGD_API RegularisedLinear : public MarginObjective {
       : data_(args.data),
         bias_(args.params.boolean("bias", false)),
         dimension_(bias_ ? args.cols + 1 : std::max<std::int64_t>(1, args.cols)),
-        lambda_(args.params.has("lambda")
-                    ? args.params.nonnegative_number("lambda", 0)
-                    : 1.0 / static_cast<double>(std::max<std::int64_t>(1, args.data.rows()))),
-        max_second_derivative_(max_second_derivative),
-        max_row_norm2_(max_row_norm2(args.data)) {}
+        lambda_(lambda_param(args.params, args.data)),
+        max_second_derivative_(max_second_derivative) {}
 
   std::int64_t dimension() const override { return dimension_; }
   bool has_intercept() const override { return bias_; }
   double lambda() const override { return lambda_; }
 
   Curvature curvature() const override {
-    std::call_once(gram_once_, [&] { gram_top_ = gram_top_eigenvalue(data_, bias_); });
+    std::call_once(curvature_once_, [&] {
+      gram_top_ = gram_top_eigenvalue(data_, bias_);
+      max_row_norm2_ = max_row_norm2(data_);
+    });
     return margin_curvature(gram_top_, max_row_norm2_, max_second_derivative_, lambda_, bias_);
   }
 
@@ -52,14 +62,19 @@ class LOCALSGD_API RegularisedLinear : public MarginObjective {
   static constexpr ParamDoc kBiasDoc{"bias", "false",
                                      "fit an unregularised intercept (then mu is unknown)"};
 
+ protected:
+  // c, the bound on phi'' given to the constructor.
+  double max_second_derivative() const { return max_second_derivative_; }
+
  private:
   const DataView data_;
   const bool bias_;
   const std::int64_t dimension_;
   const double lambda_;
   const double max_second_derivative_;
-  const double max_row_norm2_;
-  mutable std::once_flag gram_once_;
+  // Both set by the first curvature() call.
+  mutable double max_row_norm2_ = 0.0;
+  mutable std::once_flag curvature_once_;
   mutable double gram_top_ = 0.0;
 };
 

@@ -3,8 +3,7 @@
 //
 //   const auto classes = localsgd::ClassLabels::resolve(args.params, args.data, "softmax");
 //   const std::size_t y = classes.index_of_row(data, i);   // DataError if not a class
-//   const double lse = localsgd::softmax_in_place(logits); // logits -> probabilities
-//   loss += lse - logit_of_y;                              // cross-entropy of row i
+//   loss += localsgd::cross_entropy_in_place(logits, y);   // logits -> probabilities
 //
 // A model file records `classes` (to_string()), so eval rebuilds the same class order
 // on test data, which may lack some of the classes.
@@ -21,9 +20,15 @@
 
 #include "localsgd/data.hpp"
 #include "localsgd/errors.hpp"
+#include "localsgd/manifest.hpp"
 #include "localsgd/params.hpp"
 
 namespace localsgd {
+
+// The `classes` parameter that ClassLabels::resolve reads, as `plugins info` shows it.
+inline constexpr ParamDoc kClassesDoc{
+    "classes", "from data",
+    "comma-separated class labels, e.g. 1,2,3 (default: the sorted distinct integer labels)"};
 
 class ClassLabels {
  public:
@@ -130,6 +135,13 @@ inline double softmax_in_place(std::span<double> z) {
   }
   for (double& v : z) v /= sum;
   return top + std::log(sum);
+}
+
+// Turns logits z into probabilities in place and returns the cross-entropy -log p_y of
+// class y: one row's loss in softmax regression and in a net with a softmax output.
+inline double cross_entropy_in_place(std::span<double> z, std::size_t y) {
+  const double logit_y = z[y];
+  return softmax_in_place(z) - logit_y;
 }
 
 }  // namespace localsgd

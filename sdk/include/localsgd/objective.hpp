@@ -39,6 +39,14 @@ struct Curvature {
 
 class MarginObjective;
 
+// |x|^2, summed in order: the L2 term of the regularised objectives, one function so that
+// every objective (and MarginObjective::squared_norm) adds it up the same way.
+inline double squared_norm(std::span<const double> x) {
+  double s = 0.0;
+  for (double v : x) s += v * v;
+  return s;
+}
+
 class LOCALSGD_API Objective {
  public:
   virtual ~Objective() = default;
@@ -159,11 +167,7 @@ class LOCALSGD_API MarginObjective : public Objective {
     return has_intercept() ? x.size() - 1 : x.size();
   }
 
-  static double squared_norm(std::span<const double> x) {
-    double s = 0.0;
-    for (double v : x) s += v * v;
-    return s;
-  }
+  static double squared_norm(std::span<const double> x) { return localsgd::squared_norm(x); }
 };
 
 // What an objective factory receives: its parameters and the data (to size the model,

@@ -85,6 +85,11 @@ class ParamMap {
     if (v <= 0) throw ParamError("parameter " + key + "=" + text(key, "") + ": must be >= 1");
     return v;
   }
+  std::int64_t nonnegative_integer(const std::string& key, std::int64_t fallback) const {
+    std::int64_t v = integer(key, fallback);
+    if (v < 0) throw ParamError("parameter " + key + "=" + text(key, "") + ": must be >= 0");
+    return v;
+  }
 
  private:
   std::map<std::string, std::string> values_;

@@ -59,7 +59,7 @@ struct Header {
   std::uint64_t label_offset = 0, row_ptr_offset = 0, value_offset = 0, index_offset = 0;
   std::uint64_t data_bytes = 0;
   std::uint64_t data_checksum = 0;
-  std::uint64_t header_checksum = 0;
+  // No header checksum: encode_header computes it, read_header checks it.
 };
 
 // XXH3-64 with seed 0, the hash of every checksum in the format.
@@ -69,7 +69,7 @@ std::uint64_t hash64(const void* data, std::size_t bytes);
 // the checksums are left to the writer.
 Header layout(std::int64_t rows, std::int64_t cols, std::int64_t nnz);
 
-// The 96 header bytes; header_checksum is computed here over the first 88.
+// The 96 header bytes; the header checksum is computed here over the first 88.
 std::array<unsigned char, kHeaderBytes> encode_header(const Header& h);
 
 // Writes `data` in the version-2 layout. The stream should be binary; check its state

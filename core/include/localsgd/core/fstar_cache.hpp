@@ -13,7 +13,7 @@
 
 namespace localsgd::core {
 
-// FNV-1a over the data set's arrays: equal data sets, equal hashes, whatever the file.
+// XXH3 over each of the data set's arrays: equal data sets, equal hashes, whatever the file.
 std::uint64_t dataset_hash(const DataView& data);
 
 std::filesystem::path fstar_cache_directory();

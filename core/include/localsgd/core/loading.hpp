@@ -2,13 +2,22 @@
 // built on it. Errors keep their exit codes and name the file they concern.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "localsgd/sdk.hpp"
 
 namespace localsgd::core {
+
+// Compression suffixes: readers look through them, data writers refuse them.
+inline constexpr std::array<std::string_view, 3> kCompressedSuffixes = {".gz", ".xz", ".bz2"};
+
+// The data format a name's suffix names: "csv" (.csv), "bin" (.bin), else "libsvm".
+// Compression is not looked through here.
+std::string format_for_suffix(std::string_view name);
 
 // The reader for a file by its suffix (a .gz/.xz/.bz2 suffix is looked through):
 // .csv -> csv, .bin -> bin, anything else (and "-", standard input) -> libsvm; no file ->

@@ -40,13 +40,18 @@ class RowSampler {
   void draw(std::int64_t step, std::span<std::int64_t> out) {
     if (sampling_ == Sampling::iid) {
       rng_.draw_indices(step, n_, out);
-    } else {
+    } else if (!out.empty()) {
+      // Sample position first + j is (pass, offset) = divmod(first + j, n): divide once
+      // and step, not per sample (this runs for every sample of every step).
       const std::uint64_t first = static_cast<std::uint64_t>(step) * batch_;
-      for (std::size_t j = 0; j < out.size(); ++j) {
-        const std::uint64_t position = first + j;
-        const std::uint64_t pass = position / n_;
+      std::uint64_t pass = first / n_, offset = first % n_;
+      for (std::int64_t& row : out) {
         if (pass != pass_ || permutation_.empty()) new_pass(pass);
-        out[j] = permutation_[static_cast<std::size_t>(position % n_)];
+        row = permutation_[static_cast<std::size_t>(offset)];
+        if (++offset == n_) {
+          offset = 0;
+          ++pass;
+        }
       }
     }
     if (!subset_.empty())

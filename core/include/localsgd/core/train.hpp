@@ -51,6 +51,9 @@ struct TrainRequest {
   // Already loaded training data (e.g. shared by the runs of a sweep); `data` and
   // `reader` are then ignored. Must outlive the call.
   const Dataset* preloaded = nullptr;
+  // The objective already built from `objective` and `objective_params` on `preloaded`
+  // (a sweep's runs share one, and with it its curvature estimate). Must outlive the call.
+  const Objective* prebuilt_objective = nullptr;
 };
 
 // Receives each progress event (DESIGN.md §2) as it happens.

@@ -1,0 +1,23 @@
+// The model file's content for a trained or solved objective (model_io.hpp's Model).
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "localsgd/core/model_io.hpp"
+#include "localsgd/sdk.hpp"
+
+namespace localsgd::core {
+
+// The parameters as given, overridden by the objective's resolved ones (e.g. lambda =
+// 1/n of the data), so that eval and --init rebuild the same objective on other data.
+inline Model make_model(const Manifest& manifest, const ParamMap& given, const Objective& objective,
+                        std::int64_t cols, std::vector<double> coefficients) {
+  Model model{manifest.name, given.all(), cols, std::move(coefficients)};
+  const ParamMap resolved = objective.resolved_params();
+  for (const auto& [key, value] : resolved.all()) model.params[key] = value;
+  return model;
+}
+
+}  // namespace localsgd::core
