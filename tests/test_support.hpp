@@ -92,10 +92,12 @@ inline std::string shell_quote(const std::string& s) {
 }
 
 // Runs `localsgd <args...>` through the shell, capturing stdout, stderr and the exit code.
-inline CliResult run_cli(const std::vector<std::string>& args, const std::string& env = "") {
+// `cli` is the executable (another build's, e.g. to record reference results).
+inline CliResult run_cli(const std::vector<std::string>& args, const std::string& env = "",
+                         const std::string& cli = LOCALSGD_CLI) {
   TempDir dir;
   std::string command = env.empty() ? "" : env + " ";
-  command += shell_quote(LOCALSGD_CLI);
+  command += shell_quote(cli);
   for (const std::string& a : args) command += " " + shell_quote(a);
   command += " >" + shell_quote((dir.path() / "out").string()) + " 2>" +
              shell_quote((dir.path() / "err").string()) + " </dev/null";
