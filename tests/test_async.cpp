@@ -62,16 +62,95 @@ TEST(Async, RunsDependOnSeedAndSpeedsOnly) {
 TEST(Async, MisuseIsAUsageError) {
   EXPECT_THROW(core::train(request(true, "1,2")), localsgd::UsageError);
   EXPECT_THROW(core::train(request(false, "1,1,1,1")), localsgd::UsageError);
-  auto with_eval = request(true);
-  with_eval.eval_every = 10;
-  EXPECT_THROW(core::train(with_eval), localsgd::UsageError);
+  const auto r = localsgd::testing::run_cli(
+      {"train", "--plugin", "logreg", "--async", "--worker-speeds", "1,x"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+}
+
+// Group syncs have no meaning when every worker averages on its own clock: the schedule
+// declares them, and the run is refused before it starts, naming both.
+TEST(Async, GroupSchedulesAreRefusedBeforeTheRun) {
   auto groups = request(true);
   groups.schedule = "hierarchical";
   groups.schedule_params = {};
   EXPECT_THROW(core::train(groups), localsgd::UsageError);
   const auto r = localsgd::testing::run_cli(
-      {"train", "--plugin", "logreg", "--async", "--worker-speeds", "1,x"});
-  EXPECT_EQ(r.exit_code, 2) << r.err;
+      {"train", "--plugin", "logreg", "--async", "--schedule", "hierarchical"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "localsgd: error: schedule 'hierarchical' needs group syncs, which --async runs cannot "
+            "provide\n");
+  EXPECT_TRUE(r.out.empty());
+}
+
+// Every schedule that an asynchronous run accepts gives, with equal speeds, the
+// synchronous run bit for bit: its own combination (outer-nesterov) and F at the average
+// (adacomm) included.
+TEST(Async, EqualSpeedsEqualSyncForEverySchedule) {
+  const std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::string>>>>
+      schedules = {{"constant", {{"H", "5"}}},
+                   {"outer-nesterov", {{"H", "4"}}},
+                   {"adacomm", {{"H0", "4"}, {"Hmax", "32"}}},
+                   {"growing", {{"tau0", "2"}, {"alpha", "0.5"}}},
+                   {"post-local", {{"t0", "50"}, {"H", "8"}}},
+                   {"list", {{"steps", "3,9,27,81,243"}}},
+                   {"minibatch", {{"H", "4"}}}};
+  for (const auto& [name, params] : schedules) {
+    SCOPED_TRACE(name);
+    auto sync = request(false);
+    sync.schedule = name;
+    sync.schedule_params = {};
+    for (const auto& [k, v] : params) sync.schedule_params.set(k, v);
+    auto async = sync;
+    async.async = true;
+    async.worker_speeds = "1.5,1.5,1.5,1.5";
+    const auto a = core::train(sync);
+    const auto b = core::train(async);
+    EXPECT_TRUE(localsgd::testing::bitwise_equal(a.result.x_hat, b.result.x_hat));
+    EXPECT_TRUE(localsgd::testing::bitwise_equal(a.result.x_last, b.result.x_last));
+    EXPECT_EQ(a.summary["rounds"], b.summary["rounds"]);
+    EXPECT_EQ(a.summary["objective"], b.summary["objective"]);
+  }
+}
+
+// The outer step really happens in asynchronous runs: not the plain average.
+TEST(Async, OuterNesterovIsNotPlainAveraging) {
+  auto nesterov = request(true, "1,1,0.5,0.25");
+  nesterov.schedule = "outer-nesterov";
+  nesterov.schedule_params = {};
+  nesterov.schedule_params.set("H", "6");
+  auto plain = request(true, "1,1,0.5,0.25");
+  const auto a = core::train(nesterov);
+  const auto b = core::train(plain);
+  EXPECT_FALSE(localsgd::testing::bitwise_equal(a.result.x_hat, b.result.x_hat));
+  EXPECT_EQ(a.summary["schedule"], "outer-nesterov");
+  // Still a sensible model: better than x_0 = 0 (loss log 2).
+  EXPECT_LT(a.summary["objective"].get<double>(), 0.6);
+}
+
+// Progress events and targets work in asynchronous runs: the target stops the run, the
+// run is deterministic, and progress counts the workers' mean step.
+TEST(Async, TargetsAndProgressWork) {
+  auto r = request(true, "1,0.7,0.5,0.25", 3);
+  r.steps = 4000;
+  r.target_rel = 0.05;
+  std::vector<nlohmann::ordered_json> events;
+  const auto a = core::train(r, [&](const nlohmann::ordered_json& e) { events.push_back(e); });
+  ASSERT_TRUE(a.summary["target_reached"].get<bool>()) << a.summary.dump();
+  EXPECT_LE(a.summary["rel_suboptimality"].get<double>(), 0.05);
+  EXPECT_LT(a.summary["steps"].get<std::int64_t>(), 4000);
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back()["step"], a.summary["steps_to_target"]);
+  for (std::size_t i = 1; i < events.size(); ++i)
+    EXPECT_GT(events[i]["step"].get<std::int64_t>(), events[i - 1]["step"].get<std::int64_t>());
+  const auto b = core::train(r);
+  EXPECT_TRUE(localsgd::testing::bitwise_equal(a.result.x_hat, b.result.x_hat));
+  EXPECT_EQ(a.summary["steps"], b.summary["steps"]);
+  auto every = request(true, "1,0.5,1,0.5");
+  every.eval_every = 50;
+  std::size_t count = 0;
+  core::train(every, [&](const nlohmann::ordered_json&) { ++count; });
+  EXPECT_GE(count, 6u);  // about 400 / 50, at the batches that reach each step
 }
 
 }  // namespace

@@ -33,7 +33,9 @@ core::TrainOutcome run(int threads, std::uint64_t seed, std::int64_t H) {
 }
 
 nlohmann::ordered_json without_timings(nlohmann::ordered_json s) {
-  for (const char* key : {"seconds", "load_seconds", "samples_per_second", "threads"}) s.erase(key);
+  for (const char* key : {"seconds", "load_seconds", "train_seconds", "sync_seconds",
+                          "eval_seconds", "samples_per_second", "threads"})
+    s.erase(key);
   return s;
 }
 

@@ -75,6 +75,7 @@ class ListSchedule final : public localsgd::Schedule {
     return {it == steps_.end() ? ctx.step + 1'000'000 : *it, group_};
   }
   std::int64_t nominal_period() const override { return 1; }
+  localsgd::ScheduleNeeds needs() const override { return {.group_syncs = group_ > 0}; }
 
  private:
   std::set<std::int64_t> steps_;
@@ -313,6 +314,33 @@ TEST(Engine, ScheduleThatDoesNotAdvanceIsAPluginError) {
   config.steps = 3;
   EXPECT_THROW(core::run_local_sgd(*objective, data.view(), stuck, rate, config),
                localsgd::PluginError);
+}
+
+// A schedule must declare the capabilities it uses, so that runners that lack them can
+// refuse it before the run; using an undeclared one is the plugin's error.
+TEST(Engine, UndeclaredGroupSyncIsAPluginError) {
+  class Sneaky final : public localsgd::Schedule {
+   public:
+    localsgd::SyncEvent next(const localsgd::SyncContext& ctx) override {
+      return {ctx.step + 1, 2};
+    }
+    std::int64_t nominal_period() const override { return 1; }
+  } sneaky;
+  const Dataset data = small_dataset(5, 3);
+  auto objective = logreg(data.view(), 0.1);
+  ConstantRate rate(0.1);
+  core::EngineConfig config;
+  config.workers = 4;
+  config.steps = 3;
+  config.schedule_name = "sneaky";
+  try {
+    core::run_local_sgd(*objective, data.view(), sneaky, rate, config);
+    ADD_FAILURE() << "no PluginError";
+  } catch (const localsgd::PluginError& e) {
+    EXPECT_STREQ(e.what(),
+                 "schedule 'sneaky' returned a group sync but does not declare group_syncs in "
+                 "needs()");
+  }
 }
 
 TEST(Engine, ObjectiveValueIsTheMeanLossPlusRegulariser) {

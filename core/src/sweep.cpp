@@ -98,7 +98,8 @@ TheoryConstants estimate_constants(const SweepRequest& request, const Dataset& d
   };
   const std::int64_t b = request.batches.front();
   const double target = fstar + target_gap(request, fstar);
-  Tracker tracker(*objective, data.view(), std::max<std::int64_t>(1, data.rows() / b), target);
+  const DataView view = data.view();  // the tracker keeps a reference: it must outlive it
+  Tracker tracker(*objective, view, std::max<std::int64_t>(1, data.rows() / b), target);
   tracker.g2 = mean_squared_gradient(*objective, data.view(), x0);
   const Manifest& constant = load_plugin("constant", PluginKind::schedule);
   ParamMap every_step;

@@ -7,8 +7,6 @@
 #include <numeric>
 #include <sstream>
 
-#include <tbb/task_arena.h>
-
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/evaluate.hpp"
 #include "localsgd/core/fstar_cache.hpp"
@@ -282,6 +280,7 @@ TrainOutcome train(const TrainRequest& request, const ProgressCallback& on_progr
   config.batch = request.batch * multiplier;
   config.steps = (resolve_steps(request, data.rows()) + multiplier - 1) / multiplier;
   config.seed = request.seed;
+  config.schedule_name = schedule_manifest.name;
   config.threads = request.threads;
   config.avg_shift =
       request.avg_shift.value_or(step_size->shift().value_or(static_cast<double>(period)));
@@ -377,9 +376,12 @@ TrainOutcome train(const TrainRequest& request, const ProgressCallback& on_progr
         monitor.reached_at() ? ordered_json(*monitor.reached_at()) : ordered_json();
   }
   s["model"] = request.out.empty() ? ordered_json(nullptr) : ordered_json(request.out);
-  s["threads"] = request.threads > 0 ? request.threads : tbb::this_task_arena::max_concurrency();
+  s["threads"] = r.threads;
   s["load_seconds"] = load_seconds;
   s["seconds"] = r.seconds;
+  s["train_seconds"] = r.seconds - r.eval_seconds;
+  s["sync_seconds"] = r.sync_seconds;
+  s["eval_seconds"] = r.eval_seconds;
   s["samples_per_second"] = r.seconds > 0 ? static_cast<double>(r.grad_evals) / r.seconds : 0.0;
   outcome.summary = std::move(s);
   return outcome;

@@ -46,6 +46,7 @@ class AdaComm final : public localsgd::Schedule {
     return {ctx.step + static_cast<std::int64_t>(H), 0};
   }
   std::int64_t nominal_period() const override { return H0_; }
+  localsgd::ScheduleNeeds needs() const override { return {.objective_at_average = true}; }
 
  private:
   std::int64_t H0_, Hmax_;

@@ -28,6 +28,7 @@ class Hierarchical final : public localsgd::Schedule {
     return {step, step % H2_ == 0 ? 0 : group_};
   }
   std::int64_t nominal_period() const override { return H1_; }
+  localsgd::ScheduleNeeds needs() const override { return {.group_syncs = true}; }
 
  private:
   std::int64_t group_, H1_, H2_;

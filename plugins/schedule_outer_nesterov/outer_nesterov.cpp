@@ -31,6 +31,7 @@ class OuterNesterov final : public localsgd::Schedule {
     return {ctx.step + period_, 0};
   }
   std::int64_t nominal_period() const override { return period_; }
+  localsgd::ScheduleNeeds needs() const override { return {.custom_combine = true}; }
 
   bool combine(std::span<const double> previous, std::span<double> mean) override {
     if (buffer_.empty()) buffer_.assign(mean.size(), 0.0);

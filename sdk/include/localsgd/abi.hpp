@@ -14,6 +14,6 @@
 
 namespace localsgd {
 
-inline constexpr std::uint32_t kAbiVersion = 2;  // 2: Dataset can lend external storage
+inline constexpr std::uint32_t kAbiVersion = 3;  // 3: Schedule::needs()
 
 }  // namespace localsgd

@@ -28,6 +28,10 @@ class LOCALSGD_API LazyValue {
   virtual double get() const = 0;
 };
 
+// The runner calls start() and next() from one thread at a time, never concurrently.
+// In an asynchronous run (worker >= 0) each worker asks on its own clock: `step` is that
+// worker's step count and `round` the number of averages it has taken part in; a
+// stateful schedule sees the workers' calls interleaved in simulated-time order.
 struct SyncContext {
   std::int64_t step;         // steps taken so far (0 at the start of the run)
   std::int64_t round;        // sync rounds so far
@@ -36,6 +40,18 @@ struct SyncContext {
   std::int64_t total_steps;  // T
   const LazyValue* objective_at_average;  // F(mean of workers' models) at this boundary
   std::int64_t worker = -1;  // -1: synchronous run (all workers share the clock `step`)
+};
+
+// What a schedule asks of the runner beyond "average all workers at these steps". The
+// runner checks it before the run: one that cannot provide a capability (e.g. group
+// syncs in an asynchronous run) refuses the combination with a usage error naming the
+// schedule and the capability, instead of running something else. Declare honestly: a
+// group sync from a schedule that did not declare `group_syncs` stops the run with a
+// plugin error.
+struct ScheduleNeeds {
+  bool group_syncs = false;           // next() may return group_size > 0
+  bool objective_at_average = false;  // next() reads ctx.objective_at_average
+  bool custom_combine = false;        // combine() may replace the plain mean
 };
 
 struct SyncEvent {
@@ -56,13 +72,18 @@ class LOCALSGD_API Schedule {
   // The nominal period H, used as the default shift a of the weighted output average.
   virtual std::int64_t nominal_period() const = 0;
 
+  // The capabilities this schedule needs from the runner (see ScheduleNeeds).
+  virtual ScheduleNeeds needs() const { return {}; }
+
   // Mini-batch SGD at equal samples and rounds (Woodworth et al.): a schedule that returns
   // m > 1 makes the run take ceil(T/m) steps of batch m·b per worker instead of T steps
   // of batch b. Local SGD schedules keep the default 1.
   virtual std::int64_t batch_multiplier() const { return 1; }
 
   // Called with the previous global model and the plain mean of the participating
-  // workers (all workers only). Return false to keep the plain mean; return true after
+  // workers (all workers only). In an asynchronous run it is called once per batch of
+  // arrivals, with the previous server model and the mean of the latest models of all
+  // workers (some of them stale). Return false to keep the plain mean; return true after
   // overwriting `mean` with another combination (e.g. an outer Nesterov step).
   virtual bool combine(std::span<const double> previous, std::span<double> mean) {
     (void)previous;

@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "localsgd/core/sampling.hpp"
@@ -31,6 +32,7 @@ struct EngineConfig {
   std::int64_t steps = 1;    // T, steps per worker
   std::uint64_t seed = 1;
   int threads = 0;                    // concurrency cap; 0 = all cores
+  std::string schedule_name = "schedule";  // for messages
   double avg_shift = 0;               // a in w_t = (a+t)^2
   std::vector<double> initial_model;  // x_0 for every worker; empty: objective.initial_point
   // Rows each worker samples from (see partition.hpp); empty: all rows for every worker.
@@ -70,6 +72,9 @@ struct EngineResult {
   std::int64_t rounds = 0;         // sync events, including the final average
   std::int64_t grad_evals = 0;     // stochastic gradients, K·T·b
   double seconds = 0;              // wall time of the training loop
+  double sync_seconds = 0;         // of which averaging and schedule questions
+  double eval_seconds = 0;         // of which evaluations for the monitor
+  int threads = 1;                 // threads that ran the workers' phases
   std::int64_t max_staleness = 0;  // async: largest lead over the slowest worker at an average
   double mean_staleness = 0;
 };

@@ -1,43 +1,20 @@
-// Coordination between the threads of one run, without a task launch per round.
-//
-// The engine starts one long-lived task per thread. Work comes in two shapes:
-//  * RoundItems: the (round, worker) items of the local phases, claimed in order from one
-//    counter. A thread that claims an item of a round that is not open yet waits, and
-//    whoever completes the last item of a round runs the sync and opens the next one.
-//    Because claims are handed out in order, every item of the lowest unfinished round is
-//    held by a running thread, so the run cannot deadlock however many threads TBB
-//    actually provides (one is enough).
-//  * BlockJob: a sync's coordinate blocks (averaging), published by the syncing thread
-//    and claimed by it and by any thread that is waiting for the next round.
+// A parallel loop over block indices, run by whichever threads show up: the thread that
+// publishes the job and any thread that is waiting for the next round and calls help().
+// It never needs a particular thread to arrive, so a descheduled thread cannot stall it.
 #pragma once
 
 #include <atomic>
 #include <cstdint>
-#include <exception>
-#include <mutex>
 #include <thread>
 
 namespace localsgd::core {
 
-// Spin politely: pause first (cheap when the wait is short, as between rounds), then
-// yield so that an oversubscribed machine is not starved.
-class Backoff {
- public:
-  void pause() {
-    if (++count_ < 64) {
+inline void cpu_pause() {
 #if defined(__x86_64__) || defined(__i386__)
-      __builtin_ia32_pause();
+  __builtin_ia32_pause();
 #endif
-    } else {
-      std::this_thread::yield();
-    }
-  }
+}
 
- private:
-  int count_ = 0;
-};
-
-// A parallel loop over block indices [0, total) run by whichever threads show up.
 class BlockJob {
  public:
   // Runs body(i) for every block i, helped by threads calling help(); returns when all
@@ -55,8 +32,14 @@ class BlockJob {
     epoch_ += 1;
     next_.store(epoch_ << 32, std::memory_order_release);  // publishes the fields above
     help();
-    Backoff backoff;
-    while (done_.load(std::memory_order_acquire) < total) backoff.pause();
+    // The last blocks are being summed by helpers; a helper that lost its core is waited
+    // for politely.
+    for (int spins = 0; done_.load(std::memory_order_acquire) < total; ++spins) {
+      if (spins < 1024)
+        cpu_pause();
+      else
+        std::this_thread::yield();
+    }
   }
 
   // Claims and runs blocks of the current job, if any are left. A claim is a CAS on
@@ -86,30 +69,11 @@ class BlockJob {
   }
 
   std::uint64_t epoch_ = 0;  // written by the running thread only
-  std::atomic<std::uint64_t> next_{0};
-  std::atomic<std::size_t> done_{0};
+  alignas(64) std::atomic<std::uint64_t> next_{0};
+  alignas(64) std::atomic<std::size_t> done_{0};
   std::atomic<std::size_t> total_{0};
   std::atomic<void*> context_{nullptr};
   std::atomic<void (*)(void*, std::size_t)> call_{nullptr};
-};
-
-// First exception of any thread; the others stop at their next check.
-class FirstError {
- public:
-  void capture() {
-    std::lock_guard lock(mutex_);
-    if (!error_) error_ = std::current_exception();
-    failed_.store(true, std::memory_order_release);
-  }
-  bool failed() const { return failed_.load(std::memory_order_acquire); }
-  void rethrow() const {
-    if (error_) std::rethrow_exception(error_);
-  }
-
- private:
-  std::mutex mutex_;
-  std::exception_ptr error_;
-  std::atomic<bool> failed_{false};
 };
 
 }  // namespace localsgd::core

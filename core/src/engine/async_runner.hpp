@@ -1,0 +1,224 @@
+// Asynchronous Local SGD (Stich 2019, §5) in simulated time.
+//
+// Worker k takes a local step every 1/speed_k time units and averages on its own clock,
+// after the steps the schedule names for it (asked through the ScheduleDriver with the
+// worker's own step and round). At an average the worker's model goes to the server,
+// which keeps the latest model of every worker; the new server model is the mean of
+// those latest models, stale or not, combined with the previous server model by the
+// schedule if it has its own combination (outer-nesterov); the worker continues from it.
+// Arrivals at the same simulated time form one batch: all of them deliver before any of
+// them receives, so with equal speeds every batch holds all K workers and the run is
+// bitwise the synchronous one. A worker whose next delivery would put it more than
+// max_staleness rounds ahead of the slowest unfinished worker waits (in simulated time)
+// until it may go on; staleness is that lead, recorded per delivery.
+//
+// A phase is computed when it is delivered, and the phases of one batch are independent,
+// so they run in parallel; the result depends on (seed, K, speeds) only, never on real
+// timing or threads. A monitor is consulted after each batch, when the workers' mean step
+// count has reached its next evaluation step: x̄ is the server model, x̂ weights every
+// worker's iterates up to its last delivery.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <memory>
+#include <vector>
+
+#include <tbb/parallel_for.h>
+#include <tbb/task_arena.h>
+
+#include "localsgd/core/engine.hpp"
+#include "localsgd/core/errors.hpp"
+#include "schedule_driver.hpp"
+#include "sync_runner.hpp"
+#include "worker_pool.hpp"
+
+namespace localsgd::core {
+
+template <class Worker>
+class AsyncRunner {
+ public:
+  AsyncRunner(WorkerPool<Worker>& pool, ScheduleDriver& schedule, const StepEnvironment& env,
+              const EngineConfig& config, Monitor* monitor,
+              const std::function<double(const std::vector<double>&)>& objective_at)
+      : pool_(pool),
+        schedule_(schedule),
+        env_(env),
+        config_(config),
+        monitor_(monitor),
+        objective_at_(objective_at),
+        K_(static_cast<std::size_t>(pool.size())),
+        d_(pool.dimension()),
+        latest_(K_, pool.global()),
+        state_(K_),
+        held_(K_) {}
+
+  // Runs to T (or the monitor's stop); returns the steps of the run (T, or the mean step
+  // count at the stop).
+  std::int64_t execute(tbb::task_arena& arena) {
+    for (std::size_t k = 0; k < K_; ++k) start_phase(k, 0.0);
+    std::int64_t staleness_sum = 0, staleness_count = 0;
+    std::int64_t next_evaluation = monitor_ != nullptr ? monitor_->next_evaluation(0)
+                                                       : std::numeric_limits<std::int64_t>::max();
+    std::vector<double> mean(d_);
+    std::int64_t steps = config_.steps;
+    while (true) {
+      // The next batch: every running worker whose phase ends first.
+      double now = std::numeric_limits<double>::infinity();
+      for (const State& s : state_)
+        if (s.running) now = std::min(now, s.phase_end_time);
+      if (!std::isfinite(now)) break;
+      std::vector<std::size_t> batch;
+      for (std::size_t k = 0; k < K_; ++k)
+        if (state_[k].running && state_[k].phase_end_time == now) batch.push_back(k);
+      run_phases(arena, batch);
+      const auto sync_start = Clock::now();
+      for (std::size_t k : batch) {  // deliver
+        std::fill(latest_[k].begin(), latest_[k].end(), 0.0);
+        pool_.workers()[k].add_model_to(latest_[k], 0, d_);
+        state_[k].running = false;
+        state_[k].step = state_[k].phase_end;
+        ++state_[k].round;
+      }
+      std::fill(mean.begin(), mean.end(), 0.0);  // the server: the mean of the latest models
+      for (std::size_t k = 0; k < K_; ++k)
+        for (std::size_t j = 0; j < d_; ++j) mean[j] += latest_[k][j];
+      for (double& v : mean) {
+        v /= static_cast<double>(K_);
+        if (!std::isfinite(v)) throw_diverged("the average");
+      }
+      schedule_.combine(pool_.global(), mean);
+      ++rounds_;
+      std::int64_t slowest = std::numeric_limits<std::int64_t>::max();
+      for (const State& s : state_) slowest = std::min(slowest, s.round);
+      for (std::size_t k : batch) {
+        const std::int64_t staleness = state_[k].round - slowest;
+        max_staleness_ = std::max(max_staleness_, staleness);
+        staleness_sum += staleness;
+        ++staleness_count;
+      }
+      // Receivers adopt the mean when they start their next phase, perhaps after a wait.
+      const auto shared_mean = std::make_shared<const std::vector<double>>(mean);
+      for (std::size_t k : batch) {
+        pool_.workers()[k].reset_later(shared_mean->data());
+        held_[k] = shared_mean;
+        state_[k].ready_time = now;
+        if (state_[k].step >= config_.steps)
+          state_[k].finished = true;
+        else
+          state_[k].waiting = true;
+      }
+      pool_.global() = mean;
+      times_.sync_seconds += seconds_since(sync_start);
+      if (mean_step() >= next_evaluation) {
+        const auto evaluation_start = Clock::now();
+        const std::int64_t step = mean_step();
+        const bool stop = evaluate(step);
+        next_evaluation = monitor_->next_evaluation(step);
+        if (next_evaluation <= step) throw RuntimeFailure("evaluation schedule does not advance");
+        times_.eval_seconds += seconds_since(evaluation_start);
+        if (stop) {
+          steps = step;
+          break;
+        }
+      }
+      slowest = std::numeric_limits<std::int64_t>::max();  // the bound counts unfinished workers
+      for (const State& s : state_)
+        if (!s.finished) slowest = std::min(slowest, s.round);
+      // Resume every waiting worker that the staleness bound lets go on.
+      for (std::size_t k = 0; k < K_; ++k) {
+        State& s = state_[k];
+        // Its next delivery would be round + 1: start only if that stays within the bound.
+        if (!s.waiting || s.round + 1 - slowest > config_.async.max_staleness) continue;
+        s.waiting = false;
+        start_phase(k, std::max(s.ready_time, now));
+      }
+    }
+    mean_staleness_ = staleness_count ? static_cast<double>(staleness_sum) / staleness_count : 0.0;
+    return steps;
+  }
+
+  std::int64_t rounds() const { return rounds_; }
+  std::int64_t max_staleness() const { return max_staleness_; }
+  double mean_staleness() const { return mean_staleness_; }
+  const RunTimes& times() const { return times_; }
+  // Steps taken by each worker (up to its last delivery).
+  std::vector<std::int64_t> worker_steps() const {
+    std::vector<std::int64_t> steps;
+    for (const State& s : state_) steps.push_back(s.step);
+    return steps;
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  struct State {
+    std::int64_t step = 0, phase_end = 0, round = 0;
+    double phase_end_time = 0, ready_time = 0;
+    bool running = false, waiting = false, finished = false;
+  };
+
+  static double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+  }
+
+  // The workers' mean step count, the clock of progress events and targets.
+  std::int64_t mean_step() const {
+    std::int64_t total = 0;
+    for (const State& s : state_) total += s.step;
+    return total / static_cast<std::int64_t>(K_);
+  }
+
+  bool evaluate(std::int64_t step) {
+    const std::vector<std::int64_t> steps = worker_steps();
+    const std::vector<double> x_hat = pool_.weighted_average(env_.shift, steps);
+    return monitor_->evaluate({step, rounds_, x_hat, pool_.global()});
+  }
+
+  // The phases of one batch, each from the model its worker adopted when it started.
+  void run_phases(tbb::task_arena& arena, const std::vector<std::size_t>& batch) {
+    auto run = [&](std::size_t i) {
+      const std::size_t k = batch[i];
+      pool_.workers()[k].run(env_, state_[k].step, state_[k].phase_end);
+    };
+    if (batch.size() == 1) {
+      run(0);
+    } else {
+      arena.execute([&] { tbb::parallel_for(std::size_t{0}, batch.size(), run); });
+    }
+    for (std::size_t k : batch) held_[k].reset();  // adopted: the mean may go
+  }
+
+  void start_phase(std::size_t k, double start_time) {
+    State& s = state_[k];
+    const SyncEvent next = schedule_.next(
+        s.step, s.round, env_.step_size.at(s.step > 0 ? s.step - 1 : 0),
+        static_cast<std::int64_t>(K_), config_.steps, [&] { return objective_at_(pool_.global()); },
+        static_cast<std::int64_t>(k));
+    if (next.group_size != 0)  // the driver already refused schedules that declare them
+      throw PluginError("schedule '" + schedule_.name() +
+                        "' returned a group sync in an --async run");
+    s.phase_end = std::min(next.step, config_.steps);
+    s.phase_end_time =
+        start_time + static_cast<double>(s.phase_end - s.step) / config_.async.speeds[k];
+    s.running = true;
+  }
+
+  WorkerPool<Worker>& pool_;
+  ScheduleDriver& schedule_;
+  const StepEnvironment& env_;
+  const EngineConfig& config_;
+  Monitor* const monitor_;
+  const std::function<double(const std::vector<double>&)>& objective_at_;
+  const std::size_t K_, d_;
+  std::vector<std::vector<double>> latest_;
+  std::vector<State> state_;
+  std::vector<std::shared_ptr<const std::vector<double>>> held_;
+  std::int64_t rounds_ = 0, max_staleness_ = 0;
+  double mean_staleness_ = 0;
+  RunTimes times_;
+};
+
+}  // namespace localsgd::core

@@ -1,0 +1,49 @@
+// The communication seam: everything workers on different processes would exchange.
+//
+// A run has K logical workers spread over `ranks()` processes; this process runs the
+// workers local_workers(K) and sums partial results with the others. The engine reduces
+// its own workers in worker order first and then calls sum(), so with one process the
+// arithmetic is exactly the in-process one, and a multi-process implementation (MPI
+// all-reduce) plugs in without touching the engine.
+#pragma once
+
+#include <cstdint>
+#include <span>
+
+namespace localsgd::core {
+
+struct WorkerRange {
+  std::int64_t begin, end;  // global worker ids [begin, end)
+  std::int64_t size() const { return end - begin; }
+};
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;
+  virtual int ranks() const = 0;
+
+  // The workers this process runs: rank r of R gets [floor(rK/R), floor((r+1)K/R)).
+  WorkerRange local_workers(std::int64_t workers) const {
+    const std::int64_t r = rank(), R = ranks();
+    return {r * workers / R, (r + 1) * workers / R};
+  }
+
+  // Replaces `values` by their sum over all processes, the same bits on every process.
+  virtual void sum(std::span<double> values) = 0;
+  // True when every process passes true: a process that failed says so, and all stop.
+  virtual bool all_ok(bool ok) = 0;
+  virtual void barrier() = 0;
+};
+
+// One process: all workers are local, and there is nothing to exchange.
+class InProcessCommunicator final : public Communicator {
+ public:
+  int rank() const override { return 0; }
+  int ranks() const override { return 1; }
+  void sum(std::span<double>) override {}
+  bool all_ok(bool ok) override { return ok; }
+  void barrier() override {}
+};
+
+}  // namespace localsgd::core

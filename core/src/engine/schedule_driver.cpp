@@ -1,0 +1,98 @@
+#include "schedule_driver.hpp"
+
+#include <cmath>
+#include <exception>
+#include <optional>
+#include <string>
+
+#include "localsgd/core/errors.hpp"
+
+namespace localsgd::core {
+namespace {
+
+// F at the average, computed on the first get() only.
+class LazyObjective final : public LazyValue {
+ public:
+  explicit LazyObjective(const std::function<double()>& compute) : compute_(compute) {}
+  double get() const override {
+    if (!value_) value_ = compute_();
+    return *value_;
+  }
+
+ private:
+  const std::function<double()>& compute_;
+  mutable std::optional<double> value_;
+};
+
+}  // namespace
+
+template <class Body>
+auto guarded(const std::string& schedule, const char* what, Body&& body) -> decltype(body()) {
+  try {
+    return body();
+  } catch (const UsageError&) {
+    throw;
+  } catch (const PluginError&) {
+    throw;
+  } catch (const RuntimeFailure&) {
+    throw;
+  } catch (const DataError&) {
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw PluginError("schedule plugin '" + schedule + "' failed in " + what + ": " + e.what());
+  } catch (...) {
+    throw PluginError("schedule plugin '" + schedule + "' failed in " + what +
+                      ": unknown exception");
+  }
+}
+
+ScheduleDriver::ScheduleDriver(Schedule& schedule, std::string name)
+    : schedule_(schedule), name_(std::move(name)) {
+  needs_ = guarded(name_, "needs", [&] { return schedule_.needs(); });
+}
+
+void ScheduleDriver::require(const RunnerCapabilities& runner) const {
+  auto refuse = [&](const char* capability) {
+    throw UsageError("schedule '" + name_ + "' needs " + capability + ", which " + runner.runner +
+                     " runs cannot provide");
+  };
+  if (needs_.group_syncs && !runner.group_syncs) refuse("group syncs");
+  if (needs_.objective_at_average && !runner.objective_at_average) refuse("F at the average");
+  if (needs_.custom_combine && !runner.custom_combine) refuse("a custom combination");
+}
+
+void ScheduleDriver::start(const ScheduleRun& run) {
+  guarded(name_, "start", [&] { schedule_.start(run); });
+}
+
+SyncEvent ScheduleDriver::next(std::int64_t step, std::int64_t round, double step_size,
+                               std::int64_t workers, std::int64_t total_steps,
+                               const std::function<double()>& objective_at_average,
+                               std::int64_t worker) {
+  const LazyObjective value(objective_at_average);
+  const SyncContext context{step, round, step_size, workers, total_steps, &value, worker};
+  const SyncEvent event = guarded(name_, "next", [&] { return schedule_.next(context); });
+  if (event.step <= step)
+    throw PluginError("schedule '" + name_ + "' asked to sync at step " +
+                      std::to_string(event.step) + ", which is not after the current step " +
+                      std::to_string(step));
+  if (event.group_size < 0)
+    throw PluginError("schedule '" + name_ + "' returned a negative group size");
+  if (event.group_size > 0 && !needs_.group_syncs)
+    throw PluginError("schedule '" + name_ + "' returned a group sync but does not declare " +
+                      "group_syncs in needs()");
+  return event;
+}
+
+void ScheduleDriver::combine(std::span<const double> previous, std::span<double> mean) {
+  if (!guarded(name_, "combine", [&] { return schedule_.combine(previous, mean); })) return;
+  for (double v : mean)
+    if (!std::isfinite(v))
+      throw RuntimeFailure(
+          "diverged: the schedule's combination has non-finite entries; lower "
+          "the step size (--lr, --lr-param)");
+}
+
+}  // namespace localsgd::core

@@ -1,0 +1,334 @@
+// The synchronous runner: all workers share one clock and average at the same steps.
+//
+// A round is: every worker runs its local phase, then (if due) the workers average, the
+// schedule is asked, the monitor evaluates, and the next phase opens. The run is served
+// by P long-lived threads. Thread p prefers a fixed, contiguous set of workers, so a
+// worker's model stays in one core's cache from round to round; each worker's phase is
+// claimed once per round, and a thread that has run out of its own workers takes what is
+// left of the others' (from the end of their lists), so a thread that lost its core to
+// another process does not hold the round up. Whoever completes a round's last phase
+// runs the sync and opens the next round; the others wait at a RoundGate (spin, then
+// block), helping with the averaging blocks of large models. Every coordinate of an
+// average is summed over the workers in worker order, so the result has the same bits
+// whatever P is and whoever computes what.
+#pragma once
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <exception>
+#include <functional>
+#include <limits>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "block_job.hpp"
+#include "localsgd/core/engine.hpp"
+#include "localsgd/core/errors.hpp"
+#include "round_gate.hpp"
+#include "schedule_driver.hpp"
+#include "worker_pool.hpp"
+
+namespace localsgd::core {
+
+// First exception of any thread; the others see failed() and stop.
+class FirstError {
+ public:
+  void capture() {
+    std::lock_guard lock(mutex_);
+    if (!error_) error_ = std::current_exception();
+    failed_.store(true, std::memory_order_release);
+  }
+  bool failed() const { return failed_.load(std::memory_order_acquire); }
+  void rethrow() const {
+    if (error_) std::rethrow_exception(error_);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::exception_ptr error_;
+  std::atomic<bool> failed_{false};
+};
+
+// Wall time of the parts of a run.
+struct RunTimes {
+  double sync_seconds = 0;  // averaging, combination and schedule questions
+  double eval_seconds = 0;  // the monitor's evaluations
+};
+
+template <class Worker>
+class SyncRunner {
+ public:
+  SyncRunner(WorkerPool<Worker>& pool, ScheduleDriver& schedule, const StepEnvironment& env,
+             const EngineConfig& config, Monitor* monitor,
+             const std::function<double(const std::vector<double>&)>& objective_at)
+      : pool_(pool),
+        schedule_(schedule),
+        env_(env),
+        config_(config),
+        monitor_(monitor),
+        objective_at_(objective_at),
+        d_(pool.dimension()),
+        workers_(static_cast<std::int64_t>(pool.workers().size())) {}
+
+  // Runs to T (or to the monitor's stop); returns the steps taken. `choose_threads(steps)`
+  // says how many threads serve the run, given the length of its first phase.
+  template <class ChooseThreads>
+  std::int64_t execute(ChooseThreads&& choose_threads) {
+    next_sync_ = ask_schedule(0);
+    next_evaluation_ = monitor_ != nullptr ? monitor_->next_evaluation(0) : config_.steps + 1;
+    const std::int64_t first_phase = std::min({next_sync_.step, next_evaluation_, config_.steps});
+    threads_ = static_cast<int>(std::clamp<std::int64_t>(choose_threads(first_phase), 1,
+                                                         std::max<std::int64_t>(1, workers_)));
+    claimed_ = std::vector<Claim>(static_cast<std::size_t>(workers_));
+    open_phase(0);
+    std::vector<std::thread> helpers;
+    helpers.reserve(static_cast<std::size_t>(threads_ - 1));
+    try {
+      for (int p = 1; p < threads_; ++p) helpers.emplace_back([this, p] { serve(p); });
+    } catch (...) {
+      // Fewer threads than planned is fine: any thread can run any worker's phase.
+    }
+    serve(0);
+    for (auto& h : helpers) h.join();
+    errors_.rethrow();
+    return steps_done_;
+  }
+
+  std::int64_t rounds() const { return rounds_; }
+  int threads() const { return threads_; }
+  const RunTimes& times() const { return times_; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+
+  // A worker's claim on its own cache line: the last round whose phase was taken.
+  struct alignas(64) Claim {
+    std::atomic<std::int64_t> round{-1};
+  };
+
+  // The loop of thread p: the phases of its own workers, then any left of the others'
+  // (each owner's from the end, where the owner gets to last), then wait for the next
+  // round.
+  void serve(int p) {
+    for (std::int64_t round = 0;; ++round) {
+      for (std::int64_t k = first_of(p); k < first_of(p + 1); ++k) try_phase(k, round);
+      for (int q = 1; q < threads_; ++q) {
+        const int owner = (p + q) % threads_;
+        for (std::int64_t k = first_of(owner + 1) - 1; k >= first_of(owner); --k)
+          try_phase(k, round);
+      }
+      gate_.wait_for(round + 1, averaging_,
+                     [&] { return finished_.load(std::memory_order_acquire); });
+      if (finished_.load(std::memory_order_acquire)) return;
+    }
+  }
+
+  std::int64_t first_of(int p) const { return workers_ * p / threads_; }
+
+  // Runs worker k's phase of `round` unless another thread has taken it; whoever
+  // completes the round's last phase ends the round.
+  void try_phase(std::int64_t k, std::int64_t round) {
+    std::atomic<std::int64_t>& claim = claimed_[static_cast<std::size_t>(k)].round;
+    if (claim.load(std::memory_order_relaxed) >= round ||
+        claim.exchange(round, std::memory_order_acq_rel) >= round)
+      return;
+    if (!errors_.failed()) {
+      try {
+        pool_.workers()[static_cast<std::size_t>(k)].run(env_, phase_begin_, phase_end_);
+      } catch (...) {
+        errors_.capture();
+      }
+    }
+    if (completed_.fetch_add(1, std::memory_order_acq_rel) + 1 == (round + 1) * workers_)
+      end_round(round);
+  }
+
+  // Run by the thread that completed the round: sync, evaluate, then open the next round
+  // or end the run. gate_.open() publishes everything it wrote.
+  void end_round(std::int64_t round) {
+    if (!errors_.failed()) {
+      try {
+        end_of_phase();
+      } catch (...) {
+        errors_.capture();
+      }
+    }
+    if (errors_.failed()) finished_.store(true, std::memory_order_release);
+    gate_.open(round + 1);  // also wakes the waiters of a finished run
+  }
+
+  std::int64_t groups_of(std::int64_t g) const { return (pool_.size() + g - 1) / g; }
+
+  // Starts a sync with groups of `group_size` (0: all). Syncs alternate between two
+  // buffers: workers may still point into the last one (they adopt it when their next
+  // phase starts), so only the other one is resized.
+  void prepare_average(std::int64_t group_size) {
+    group_ = group_size <= 0 ? pool_.size() : std::min(pool_.size(), group_size);
+    current_ ^= 1;
+    buffers_[current_].resize(static_cast<std::size_t>(groups_of(group_)) * d_);
+  }
+  std::vector<double>& means() { return buffers_[current_]; }
+
+  // Sums coordinates [begin, end) of every group over its local workers, in worker order;
+  // with one process, also divides (the same operations, just sooner).
+  void sum_range(std::size_t begin, std::size_t end) {
+    const WorkerRange local = pool_.local();
+    const bool divide = pool_.communicator().ranks() == 1;
+    for (std::int64_t group = 0; group < groups_of(group_); ++group) {
+      double* mean = means().data() + static_cast<std::size_t>(group) * d_;
+      std::fill(mean + begin, mean + end, 0.0);
+      const std::int64_t lo = std::max(local.begin, group * group_);
+      const std::int64_t hi = std::min(local.end, (group + 1) * group_);
+      const std::span<double> out(mean, d_);
+      for (std::int64_t k = lo; k < hi; ++k) pool_.worker(k).add_model_to(out, begin, end);
+      if (divide) divide_range(group, begin, end);
+    }
+  }
+
+  void divide_range(std::int64_t group, std::size_t begin, std::size_t end) {
+    const double members =
+        static_cast<double>(std::min(pool_.size(), (group + 1) * group_) - group * group_);
+    double* mean = means().data() + static_cast<std::size_t>(group) * d_;
+    bool finite = true;
+    for (std::size_t j = begin; j < end; ++j) {
+      mean[j] /= members;
+      finite = finite && std::isfinite(mean[j]);
+    }
+    if (!finite) diverged_.store(true, std::memory_order_relaxed);
+  }
+
+  // The sums of a sync: split into blocks that waiting threads help with when the model
+  // is large, else on this thread.
+  void sum_all() {
+    if (threads_ > 1 && d_ * static_cast<std::size_t>(workers_) >= kSplitAverageEntries) {
+      const std::size_t blocks = (d_ + kAverageBlock - 1) / kAverageBlock;
+      auto block = [&](std::size_t i) {
+        sum_range(i * kAverageBlock, std::min(d_, (i + 1) * kAverageBlock));
+      };
+      averaging_.run(blocks, block);
+    } else {
+      sum_range(0, d_);
+    }
+  }
+
+  // After the sums: exchange with other processes, divide, combine, hand the means out.
+  void finish_average() {
+    if (pool_.communicator().ranks() > 1) {
+      pool_.communicator().sum(means());
+      for (std::int64_t group = 0; group < groups_of(group_); ++group) divide_range(group, 0, d_);
+    }
+    if (diverged_.load(std::memory_order_relaxed)) throw_diverged("the average");
+    const bool all = groups_of(group_) == 1;
+    if (all) {
+      const std::span<double> mean(means().data(), d_);
+      schedule_.combine(pool_.global(), mean);
+      pool_.global().assign(mean.begin(), mean.end());
+    }
+    last_sync_was_global_ = all;
+    const WorkerRange local = pool_.local();
+    for (std::int64_t k = local.begin; k < local.end; ++k)
+      pool_.worker(k).reset_later(means().data() + static_cast<std::size_t>(k / group_) * d_);
+    ++rounds_;
+  }
+
+  // Ends a phase: sync if due, evaluate if due, then set up the next phase or end the
+  // run (at T, or when the monitor asks to stop).
+  void end_of_phase() {
+    const std::int64_t t = phase_end_;
+    bool last = t >= config_.steps;
+    const auto sync_start = Clock::now();
+    if (sync_due_) {
+      sum_all();
+      finish_average();
+    }
+    const auto evaluation_start = Clock::now();
+    if (sync_due_) times_.sync_seconds += seconds(sync_start, evaluation_start);
+    if (t == next_evaluation_) {
+      const std::vector<double> x_bar = pool_.models_mean();
+      const std::vector<double> x_hat = pool_.weighted_average(env_.shift, t);
+      const bool stop = monitor_->evaluate({t, rounds_, x_hat, x_bar});
+      next_evaluation_ = monitor_->next_evaluation(t);
+      if (next_evaluation_ <= t) throw RuntimeFailure("evaluation schedule does not advance");
+      if (stop && !last) {
+        if (!sync_due_) {  // the run always ends with an average
+          prepare_average(0);
+          sum_range(0, d_);
+          finish_average();
+        }
+        last = true;
+      }
+      times_.eval_seconds += seconds(evaluation_start, Clock::now());
+    }
+    if (last) {
+      steps_done_ = t;
+      finished_.store(true, std::memory_order_release);
+      return;
+    }
+    if (sync_due_) {
+      const auto ask_start = Clock::now();
+      next_sync_ = ask_schedule(t);
+      times_.sync_seconds += seconds(ask_start, Clock::now());
+    }
+    open_phase(t);
+  }
+
+  // A phase ends at the next sync, the next evaluation or T, whichever comes first.
+  void open_phase(std::int64_t begin) {
+    phase_begin_ = begin;
+    phase_end_ = std::min({next_sync_.step, next_evaluation_, config_.steps});
+    const bool last = phase_end_ >= config_.steps;
+    sync_due_ = phase_end_ == next_sync_.step || last;  // the run always ends with x̄_T
+    if (sync_due_) prepare_average(last ? 0 : next_sync_.group_size);
+  }
+
+  SyncEvent ask_schedule(std::int64_t t) {
+    return schedule_.next(
+        t, rounds_, env_.step_size.at(t > 0 ? t - 1 : 0), pool_.size(), config_.steps, [&] {
+          // F at the average: the agreed model after a sync of all
+          // workers (and at the start), else the mean of their models.
+          return objective_at_(last_sync_was_global_ ? pool_.global() : pool_.models_mean());
+        });
+  }
+
+  static double seconds(Clock::time_point a, Clock::time_point b) {
+    return std::chrono::duration<double>(b - a).count();
+  }
+
+  // Averages of at least this many K·d entries are shared between threads, in blocks of
+  // kAverageBlock coordinates.
+  static constexpr std::size_t kSplitAverageEntries = 1 << 16;
+  static constexpr std::size_t kAverageBlock = 8192;
+
+  WorkerPool<Worker>& pool_;
+  ScheduleDriver& schedule_;
+  const StepEnvironment& env_;
+  const EngineConfig& config_;
+  Monitor* const monitor_;
+  const std::function<double(const std::vector<double>&)>& objective_at_;
+  const std::size_t d_;
+  const std::int64_t workers_;  // on this process
+  int threads_ = 1;
+
+  // The current phase and sync: written by the thread that ends a round, published to the
+  // others by the gate (and read by them only while the round is open).
+  std::int64_t phase_begin_ = 0, phase_end_ = 0, rounds_ = 0, steps_done_ = 0;
+  std::int64_t next_evaluation_ = 0, group_ = 0;
+  SyncEvent next_sync_{0, 0};
+  bool sync_due_ = false;
+  bool last_sync_was_global_ = true;  // at the start, every worker holds x_0
+  std::vector<double> buffers_[2];    // one mean per group of a sync, alternating
+  int current_ = 0;
+  RunTimes times_;
+
+  std::vector<Claim> claimed_;
+  alignas(64) std::atomic<std::int64_t> completed_{0};  // phases completed, all rounds
+  std::atomic<bool> finished_{false};
+  std::atomic<bool> diverged_{false};
+  RoundGate gate_;
+  BlockJob averaging_;
+  FirstError errors_;
+};
+
+}  // namespace localsgd::core
