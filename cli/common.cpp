@@ -23,12 +23,12 @@ void add_objective_data_options(CLI::App* app, ObjectiveDataFlags& flags,
   app->add_option("--reader-param", flags.reader_params, "reader parameter key=value");
 }
 
-void apply(const ObjectiveDataFlags& flags, core::TrainRequest& request) {
-  request.objective = flags.plugin;
-  request.data = flags.data;
-  request.reader = flags.reader;
-  request.objective_params = collect_params("--param", flags.params);
-  request.reader_params = collect_params("--reader-param", flags.reader_params);
+void apply(const ObjectiveDataFlags& flags, core::TrainOptions& options) {
+  options.objective.name = flags.plugin;
+  options.data = flags.data;
+  options.reader.name = flags.reader;
+  options.objective.params = collect_params("--param", flags.params);
+  options.reader.params = collect_params("--reader-param", flags.reader_params);
 }
 
 void add_target_options(CLI::App* app, TargetFlags& flags, const char* target_help,
@@ -41,10 +41,10 @@ void add_fstar_option(CLI::App* app, TargetFlags& flags, const char* help) {
   app->add_option("--fstar", flags.fstar, help);
 }
 
-void apply(const TargetFlags& flags, core::TrainRequest& request) {
-  request.target = flags.target;
-  request.target_rel = flags.target_rel;
-  request.fstar = flags.fstar;
+void apply(const TargetFlags& flags, core::TrainOptions& options) {
+  options.target = flags.target;
+  options.target_rel = flags.target_rel;
+  options.fstar = flags.fstar;
 }
 
 void add_threads_option(CLI::App* app, int& threads) {

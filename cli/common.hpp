@@ -9,7 +9,7 @@
 #include <tbb/global_control.h>
 #include <CLI/CLI.hpp>
 
-#include "localsgd/core/train.hpp"
+#include "localsgd/core/run/train_options.hpp"
 #include "localsgd/sdk.hpp"
 
 namespace localsgd::cli {
@@ -37,7 +37,7 @@ struct ObjectiveDataHelp {
 void add_objective_data_options(CLI::App* app, ObjectiveDataFlags& flags,
                                 const ObjectiveDataHelp& help);
 // Fills objective, data, reader and their parameters (--param first, for its errors).
-void apply(const ObjectiveDataFlags& flags, core::TrainRequest& request);
+void apply(const ObjectiveDataFlags& flags, core::TrainOptions& options);
 
 // --target and --target-rel (mutually exclusive), and --fstar, which commands place
 // elsewhere among their options (add it with add_fstar_option).
@@ -47,7 +47,7 @@ struct TargetFlags {
 void add_target_options(CLI::App* app, TargetFlags& flags, const char* target_help,
                         const char* target_rel_help);
 void add_fstar_option(CLI::App* app, TargetFlags& flags, const char* help);
-void apply(const TargetFlags& flags, core::TrainRequest& request);
+void apply(const TargetFlags& flags, core::TrainOptions& options);
 
 // --threads, 0 to 4096 (0 = all cores).
 void add_threads_option(CLI::App* app, int& threads);
@@ -64,6 +64,28 @@ class ThreadCap {
  private:
   std::optional<tbb::global_control> cap_;
 };
+
+// A CLI11 transformer from the names in `names` to their enum values (as CLI11 then
+// reads them); an unknown name is refused with "unknown WHAT 'x'; available: a, b or c".
+template <class Enum>
+CLI::Validator enum_names(const std::vector<std::pair<std::string, Enum>>& names,
+                          const std::string& what) {
+  return CLI::Validator(
+      [names, what](std::string& value) -> std::string {
+        std::vector<std::string> listed;
+        for (const auto& [name, code] : names) {
+          if (name == value) {
+            value = std::to_string(static_cast<int>(code));
+            return {};
+          }
+          listed.push_back(name);
+        }
+        std::string list;
+        for (std::size_t i = 0; i < listed.size(); ++i) list += (i ? ", " : "") + listed[i];
+        return "unknown " + what + " '" + value + "'; available: " + list;
+      },
+      "", "");
+}
 
 // "a, b or c", as help texts list choices.
 std::string or_list(const std::vector<std::string>& names);

@@ -47,7 +47,7 @@ void run_sweep_command(SweepFlags& flags) {
   core::SweepRequest& r = flags.request;
   const core::OutputFormat format = core::parse_output_format(flags.output.format);
   apply(flags.source, r.base);
-  r.base.step_size_params = collect_params("--lr-param", flags.lr_params);
+  r.base.lr_params = collect_params("--lr-param", flags.lr_params);
   apply(flags.targets, r.base);
   if (!flags.lr_grid.empty()) parse_lr_grid(flags.lr_grid, r);
 
@@ -105,7 +105,9 @@ void set_sweep_command(CLI::App& app) {
   add_fstar_option(sweep, flags->targets, "known f* (default: solved once and cached)");
   sweep->add_option("--repeats", r.repeats, "seeds per point (median reported)")
       ->capture_default_str();
-  sweep->add_option("--lr", r.base.step_size, "step size rule")->capture_default_str();
+  sweep->add_option("--lr", r.base.lr, "step size rule")
+      ->transform(enum_names(core::step_rule_names(), "step size rule"))
+      ->default_str("invtime");
   sweep->add_option("--lr-param", flags->lr_params, "step size parameter key=value");
   sweep->add_option("--lr-grid", flags->lr_grid,
                     "tune one step-size parameter per point, e.g. c=0.5,1,2,4");
@@ -115,7 +117,9 @@ void set_sweep_command(CLI::App& app) {
       ->capture_default_str();
   sweep->add_option("--evals-per-epoch", r.evals_per_epoch, "resolution of steps to the target")
       ->capture_default_str();
-  sweep->add_option("--sampling", r.base.sampling, "iid or shuffle")->capture_default_str();
+  sweep->add_option("--sampling", r.base.sampling, "iid or shuffle")
+      ->transform(enum_names(core::sampling_names(), "sampling"))
+      ->default_str("iid");
   sweep->add_option("--seed", r.base.seed, "first seed")->capture_default_str();
   add_threads_option(sweep, r.base.threads);
   sweep->add_flag("--theory", r.theory,

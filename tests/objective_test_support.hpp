@@ -18,7 +18,7 @@
 
 #include "localsgd/core/evaluate.hpp"
 #include "localsgd/core/plugins.hpp"
-#include "localsgd/core/train.hpp"
+#include "localsgd/core/run/train.hpp"
 #include "localsgd/gradient_check.hpp"
 #include "test_support.hpp"
 
@@ -239,16 +239,16 @@ inline void expect_linear_constants(const Curvature& c, const DataView& data, do
 inline double dna_test_accuracy(const std::string& objective, const localsgd::ParamMap& params,
                                 double eta, double epochs) {
   TempDir dir;
-  core::TrainRequest request;
-  request.objective = objective;
-  request.objective_params = params;
+  core::TrainOptions request;
+  request.objective.name = objective;
+  request.objective.params = params;
   request.data = data_file("dna.scale").string();
   request.workers = 4;
   request.batch = 8;
-  request.schedule_params.set("H", "8");
+  request.schedule.params.set("H", "8");
   request.epochs = epochs;
-  request.step_size = "constant";
-  request.step_size_params.set("eta", localsgd::format_number(eta));
+  request.lr = core::StepRule::constant;
+  request.lr_params.set("eta", localsgd::format_number(eta));
   request.out = (dir.path() / "model").string();
   core::train(request);
   core::EvalRequest eval_request;

@@ -3,28 +3,36 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <sstream>
+#include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "localsgd/core/errors.hpp"
-#include "localsgd/core/train.hpp"
+#include "localsgd/core/run/train.hpp"
 #include "test_support.hpp"
 
 namespace {
 
 namespace core = localsgd::core;
 
-core::TrainRequest request(bool async, const std::string& speeds = "", std::int64_t tau = -1) {
-  core::TrainRequest r;
-  r.objective = "logreg";
-  r.reader_params.set("n", "1500");
+core::TrainOptions request(bool async, const std::string& speeds = "", std::int64_t tau = -1) {
+  core::TrainOptions r;
+  r.objective.name = "logreg";
+  r.reader.params.set("n", "1500");
   r.workers = 4;
   r.batch = 2;
-  r.schedule_params.set("H", "6");
+  r.schedule.params.set("H", "6");
   r.steps = 400;
-  r.async = async;
-  r.worker_speeds = speeds;
-  r.max_staleness = tau;
+  r.async.enabled = async;
+  if (speeds == "random") {
+    r.async.random_speeds = true;
+  } else {
+    std::stringstream list(speeds);
+    std::string item;
+    while (std::getline(list, item, ',')) r.async.speeds.push_back(std::stod(item));
+  }
+  if (tau >= 0) r.async.max_staleness = tau;
   return r;
 }
 
@@ -33,20 +41,20 @@ TEST(Async, EqualSpeedsAreTheSynchronousRunBitForBit) {
   const auto async = core::train(request(true, "2,2,2,2"));
   EXPECT_TRUE(localsgd::testing::bitwise_equal(sync.result.x_hat, async.result.x_hat));
   EXPECT_TRUE(localsgd::testing::bitwise_equal(sync.result.x_last, async.result.x_last));
-  EXPECT_EQ(sync.summary["rounds"], async.summary["rounds"]);
-  EXPECT_EQ(async.summary["max_staleness"], 0);
+  EXPECT_EQ(sync.json()["rounds"], async.json()["rounds"]);
+  EXPECT_EQ(async.json()["max_staleness"], 0);
 }
 
 TEST(Async, SlowWorkersMakeStaleAveragesWithinTheBound) {
   const auto free = core::train(request(true, "1,1,0.5,0.25"));
-  EXPECT_GT(free.summary["max_staleness"].get<std::int64_t>(), 10);
-  EXPECT_EQ(free.summary["grad_evals"], 4 * 400 * 2);  // every worker takes all T steps
+  EXPECT_GT(free.json()["max_staleness"].get<std::int64_t>(), 10);
+  EXPECT_EQ(free.json()["grad_evals"], 4 * 400 * 2);  // every worker takes all T steps
   const auto bounded = core::train(request(true, "1,1,0.5,0.25", 2));
-  EXPECT_LE(bounded.summary["max_staleness"].get<std::int64_t>(), 2);
-  EXPECT_GT(bounded.summary["mean_staleness"].get<double>(), 0.0);
+  EXPECT_LE(bounded.json()["max_staleness"].get<std::int64_t>(), 2);
+  EXPECT_GT(bounded.json()["mean_staleness"].get<double>(), 0.0);
   EXPECT_FALSE(localsgd::testing::bitwise_equal(free.result.x_hat, bounded.result.x_hat));
   // Still optimising: better than x_0 = 0, where the loss is log 2.
-  EXPECT_LT(bounded.summary["objective"].get<double>(), 0.6);
+  EXPECT_LT(bounded.json()["objective"].get<double>(), 0.6);
 }
 
 TEST(Async, RunsDependOnSeedAndSpeedsOnly) {
@@ -56,7 +64,7 @@ TEST(Async, RunsDependOnSeedAndSpeedsOnly) {
   auto other_seed = request(true, "random", 3);
   other_seed.seed = 2;
   const auto c = core::train(other_seed);
-  EXPECT_NE(a.summary["worker_speeds"], c.summary["worker_speeds"]);
+  EXPECT_NE(a.json()["worker_speeds"], c.json()["worker_speeds"]);
 }
 
 TEST(Async, MisuseIsAUsageError) {
@@ -71,8 +79,8 @@ TEST(Async, MisuseIsAUsageError) {
 // declares them, and the run is refused before it starts, naming both.
 TEST(Async, GroupSchedulesAreRefusedBeforeTheRun) {
   auto groups = request(true);
-  groups.schedule = "hierarchical";
-  groups.schedule_params = {};
+  groups.schedule.name = "hierarchical";
+  groups.schedule.params = {};
   EXPECT_THROW(core::train(groups), localsgd::UsageError);
   const auto r = localsgd::testing::run_cli(
       {"train", "--plugin", "logreg", "--async", "--schedule", "hierarchical"});
@@ -98,34 +106,34 @@ TEST(Async, EqualSpeedsEqualSyncForEverySchedule) {
   for (const auto& [name, params] : schedules) {
     SCOPED_TRACE(name);
     auto sync = request(false);
-    sync.schedule = name;
-    sync.schedule_params = {};
-    for (const auto& [k, v] : params) sync.schedule_params.set(k, v);
+    sync.schedule.name = name;
+    sync.schedule.params = {};
+    for (const auto& [k, v] : params) sync.schedule.params.set(k, v);
     auto async = sync;
-    async.async = true;
-    async.worker_speeds = "1.5,1.5,1.5,1.5";
+    async.async.enabled = true;
+    async.async.speeds = {1.5, 1.5, 1.5, 1.5};
     const auto a = core::train(sync);
     const auto b = core::train(async);
     EXPECT_TRUE(localsgd::testing::bitwise_equal(a.result.x_hat, b.result.x_hat));
     EXPECT_TRUE(localsgd::testing::bitwise_equal(a.result.x_last, b.result.x_last));
-    EXPECT_EQ(a.summary["rounds"], b.summary["rounds"]);
-    EXPECT_EQ(a.summary["objective"], b.summary["objective"]);
+    EXPECT_EQ(a.json()["rounds"], b.json()["rounds"]);
+    EXPECT_EQ(a.json()["objective"], b.json()["objective"]);
   }
 }
 
 // The outer step really happens in asynchronous runs: not the plain average.
 TEST(Async, OuterNesterovIsNotPlainAveraging) {
   auto nesterov = request(true, "1,1,0.5,0.25");
-  nesterov.schedule = "outer-nesterov";
-  nesterov.schedule_params = {};
-  nesterov.schedule_params.set("H", "6");
+  nesterov.schedule.name = "outer-nesterov";
+  nesterov.schedule.params = {};
+  nesterov.schedule.params.set("H", "6");
   auto plain = request(true, "1,1,0.5,0.25");
   const auto a = core::train(nesterov);
   const auto b = core::train(plain);
   EXPECT_FALSE(localsgd::testing::bitwise_equal(a.result.x_hat, b.result.x_hat));
-  EXPECT_EQ(a.summary["schedule"], "outer-nesterov");
+  EXPECT_EQ(a.json()["schedule"], "outer-nesterov");
   // Still a sensible model: better than x_0 = 0 (loss log 2).
-  EXPECT_LT(a.summary["objective"].get<double>(), 0.6);
+  EXPECT_LT(a.json()["objective"].get<double>(), 0.6);
 }
 
 // Progress events and targets work in asynchronous runs: the target stops the run, the
@@ -136,16 +144,16 @@ TEST(Async, TargetsAndProgressWork) {
   r.target_rel = 0.05;
   std::vector<nlohmann::ordered_json> events;
   const auto a = core::train(r, [&](const nlohmann::ordered_json& e) { events.push_back(e); });
-  ASSERT_TRUE(a.summary["target_reached"].get<bool>()) << a.summary.dump();
-  EXPECT_LE(a.summary["rel_suboptimality"].get<double>(), 0.05);
-  EXPECT_LT(a.summary["steps"].get<std::int64_t>(), 4000);
+  ASSERT_TRUE(a.json()["target_reached"].get<bool>()) << a.json().dump();
+  EXPECT_LE(a.json()["rel_suboptimality"].get<double>(), 0.05);
+  EXPECT_LT(a.json()["steps"].get<std::int64_t>(), 4000);
   ASSERT_FALSE(events.empty());
-  EXPECT_EQ(events.back()["step"], a.summary["steps_to_target"]);
+  EXPECT_EQ(events.back()["step"], a.json()["steps_to_target"]);
   for (std::size_t i = 1; i < events.size(); ++i)
     EXPECT_GT(events[i]["step"].get<std::int64_t>(), events[i - 1]["step"].get<std::int64_t>());
   const auto b = core::train(r);
   EXPECT_TRUE(localsgd::testing::bitwise_equal(a.result.x_hat, b.result.x_hat));
-  EXPECT_EQ(a.summary["steps"], b.summary["steps"]);
+  EXPECT_EQ(a.json()["steps"], b.json()["steps"]);
   auto every = request(true, "1,0.5,1,0.5");
   every.eval_every = 50;
   std::size_t count = 0;
@@ -160,7 +168,7 @@ namespace {
 TEST(Async, StalenessBoundIsAtLeastOneRound) {
   EXPECT_THROW(core::train(request(true, "1,0.3,0.7,0.1", 0)), localsgd::UsageError);
   const auto one = core::train(request(true, "1,0.3,0.7,0.1", 1));
-  EXPECT_EQ(one.summary["max_staleness"], 1);
+  EXPECT_EQ(one.json()["max_staleness"], 1);
 }
 
 }  // namespace

@@ -9,7 +9,7 @@
 
 #include "localsgd/core/evaluate.hpp"
 #include "localsgd/core/model_io.hpp"
-#include "localsgd/core/train.hpp"
+#include "localsgd/core/run/train.hpp"
 #include "test_support.hpp"
 
 namespace {

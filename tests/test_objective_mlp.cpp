@@ -10,7 +10,7 @@
 
 #include "localsgd/core/evaluate.hpp"
 #include "localsgd/core/plugins.hpp"
-#include "localsgd/core/train.hpp"
+#include "localsgd/core/run/train.hpp"
 #include "localsgd/gradient_check.hpp"
 #include "objective_test_support.hpp"
 #include "test_support.hpp"

@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "localsgd/core/errors.hpp"
+#include "localsgd/core/run/train.hpp"
 #include "localsgd/core/sampling.hpp"
-#include "localsgd/core/train.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -66,10 +66,10 @@ TEST(Sampling, BothModesStayInsideTheWorkersRows) {
 
 TEST(Sampling, ShuffledRunsAreDeterministicAcrossThreadCountsAndDifferFromIid) {
   auto run = [](const char* sampling, int threads) {
-    core::TrainRequest r;
-    r.objective = "logreg";
-    r.reader_params.set("n", "997");
-    r.sampling = sampling;
+    core::TrainOptions r;
+    r.objective.name = "logreg";
+    r.reader.params.set("n", "997");
+    r.sampling = core::parse_sampling(sampling);
     r.workers = 3;
     r.steps = 500;
     r.threads = threads;
@@ -78,8 +78,8 @@ TEST(Sampling, ShuffledRunsAreDeterministicAcrossThreadCountsAndDifferFromIid) {
   };
   const auto one = run("shuffle", 1), two = run("shuffle", 2), iid = run("iid", 2);
   EXPECT_TRUE(localsgd::testing::bitwise_equal(one.result.x_hat, two.result.x_hat));
-  EXPECT_NE(one.summary["objective"], iid.summary["objective"]);
-  EXPECT_EQ(one.summary["sampling"], "shuffle");
+  EXPECT_NE(one.json()["objective"], iid.json()["objective"]);
+  EXPECT_EQ(one.json()["sampling"], "shuffle");
 }
 
 }  // namespace

@@ -82,8 +82,8 @@ TEST(AdaCommSchedule, ReplaysFromTheEnginesObjectiveAtTheAverage) {
   // far, so the sync steps can be replayed from them; evaluation does not change a run.
   auto request = small_request("adacomm", {{"H0", "16"}, {"Hmax", "64"}});
   request.steps = 200;
-  request.step_size = "constant";
-  request.step_size_params.set("eta", "2");
+  request.lr = core::StepRule::constant;
+  request.lr_params.set("eta", "2");
   request.eval_every = 1;
   std::map<std::int64_t, double> F;  // step -> F at the average after that step
   std::vector<std::int64_t> syncs;
@@ -103,7 +103,7 @@ TEST(AdaCommSchedule, ReplaysFromTheEnginesObjectiveAtTheAverage) {
   }
   EXPECT_EQ(syncs, expected);
   EXPECT_GT(expected.size(), 200u / 16) << "phases shrink as F falls";
-  EXPECT_EQ(run.summary["local_steps"], 16);
+  EXPECT_EQ(run.json()["local_steps"], 16);
 }
 
 }  // namespace

@@ -58,22 +58,22 @@ TEST(HierarchicalSchedule, OneGroupOfAllWorkersIsConstantH1) {
   const auto h = run("hierarchical", {{"group", "4"}, {"H1", "4"}, {"H2", "12"}});
   const auto c = run("constant", {{"H", "4"}});
   EXPECT_TRUE(same_models(h, c));
-  EXPECT_EQ(h.summary["rounds"], c.summary["rounds"]);
+  EXPECT_EQ(h.json()["rounds"], c.json()["rounds"]);
 }
 
 TEST(HierarchicalSchedule, GroupsOfOneAreConstantH2) {
   const auto h = run("hierarchical", {{"group", "1"}, {"H1", "4"}, {"H2", "12"}});
   const auto c = run("constant", {{"H", "12"}});
   EXPECT_TRUE(same_models(h, c));
-  EXPECT_EQ(h.summary["rounds"], c.summary["rounds"]);
+  EXPECT_EQ(h.json()["rounds"], c.json()["rounds"]);
 }
 
 TEST(HierarchicalSchedule, TwoGroupsAreNeither) {
   const auto h = run("hierarchical", {{"group", "2"}, {"H1", "4"}, {"H2", "12"}});
-  EXPECT_EQ(h.summary["rounds"], 64 / 4);  // 16 syncs, the last at T
+  EXPECT_EQ(h.json()["rounds"], 64 / 4);  // 16 syncs, the last at T
   EXPECT_FALSE(same_models(h, run("constant", {{"H", "4"}})));
   EXPECT_FALSE(same_models(h, run("constant", {{"H", "12"}})));
-  const double f = h.summary["objective"];
+  const double f = h.json()["objective"];
   EXPECT_TRUE(std::isfinite(f));
 }
 

@@ -29,19 +29,19 @@ TEST(MinibatchSchedule, HOneIsTheConstantScheduleBitForBit) {
   const auto mini = core::train(small_request("minibatch", {{"H", "1"}}));
   const auto constant = core::train(small_request("constant", {{"H", "1"}}));
   EXPECT_TRUE(same_models(mini, constant));
-  EXPECT_EQ(mini.summary["objective"], constant.summary["objective"]);
-  EXPECT_EQ(mini.summary["rounds"], constant.summary["rounds"]);
+  EXPECT_EQ(mini.json()["objective"], constant.json()["objective"]);
+  EXPECT_EQ(mini.json()["rounds"], constant.json()["rounds"]);
 }
 
 TEST(MinibatchSchedule, SpendsLocalSgdSamplesAndRoundsOnBiggerBatches) {
   // K = 4, b = 3, T = 64: 16 steps of batch 12, 16 rounds, 4*64*3 gradients, exactly
   // what H = 1 with b = 12 and T = 16 computes.
   const auto mini = core::train(small_request("minibatch", {{"H", "4"}}));
-  EXPECT_EQ(mini.summary["steps"], 16);
-  EXPECT_EQ(mini.summary["batch"], 12);
-  EXPECT_EQ(mini.summary["rounds"], 16);
-  EXPECT_EQ(mini.summary["grad_evals"], 4 * 64 * 3);
-  EXPECT_EQ(mini.summary["local_steps"], 1);
+  EXPECT_EQ(mini.json()["steps"], 16);
+  EXPECT_EQ(mini.json()["batch"], 12);
+  EXPECT_EQ(mini.json()["rounds"], 16);
+  EXPECT_EQ(mini.json()["grad_evals"], 4 * 64 * 3);
+  EXPECT_EQ(mini.json()["local_steps"], 1);
 
   auto request = small_request("constant", {{"H", "1"}});
   request.batch = 12;
@@ -53,8 +53,8 @@ TEST(MinibatchSchedule, RoundsStepsUp) {
   auto request = small_request("minibatch", {{"H", "4"}});
   request.steps = 66;  // ceil(66/4) = 17 steps of batch 12
   const auto mini = core::train(request);
-  EXPECT_EQ(mini.summary["steps"], 17);
-  EXPECT_EQ(mini.summary["grad_evals"], 4 * 17 * 12);
+  EXPECT_EQ(mini.json()["steps"], 17);
+  EXPECT_EQ(mini.json()["grad_evals"], 4 * 17 * 12);
 }
 
 }  // namespace

@@ -63,14 +63,14 @@ TEST(OuterNesterovSchedule, LrOneWithoutMomentumIsPlainAveragingBitForBit) {
       core::train(small_request("outer-nesterov", {{"H", "8"}, {"lr", "1"}, {"momentum", "0"}}));
   const auto constant = core::train(small_request("constant", {{"H", "8"}}));
   EXPECT_TRUE(same_models(plain, constant));
-  EXPECT_EQ(plain.summary["rounds"], constant.summary["rounds"]);
+  EXPECT_EQ(plain.json()["rounds"], constant.json()["rounds"]);
 }
 
 TEST(OuterNesterovSchedule, MomentumChangesTheRun) {
   const auto outer = core::train(small_request("outer-nesterov", {{"H", "8"}}));
   const auto constant = core::train(small_request("constant", {{"H", "8"}}));
   EXPECT_FALSE(same_models(outer, constant));
-  EXPECT_TRUE(std::isfinite(outer.summary["objective"].get<double>()));
+  EXPECT_TRUE(std::isfinite(outer.json()["objective"].get<double>()));
 }
 
 }  // namespace

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "localsgd/core/plugins.hpp"
-#include "localsgd/core/train.hpp"
+#include "localsgd/core/run/train.hpp"
 #include "test_support.hpp"
 
 namespace localsgd::testing {
@@ -47,13 +47,13 @@ inline std::vector<std::int64_t> sync_steps(Schedule& s, std::int64_t T) {
 }
 
 // A small, fast training run on the embedded synthetic data.
-inline core::TrainRequest small_request(const std::string& schedule,
+inline core::TrainOptions small_request(const std::string& schedule,
                                         std::map<std::string, std::string> params) {
-  core::TrainRequest r;
-  r.objective = "logreg";
-  r.reader_params.set("n", "500");
-  r.schedule = schedule;
-  r.schedule_params = ParamMap(std::move(params));
+  core::TrainOptions r;
+  r.objective.name = "logreg";
+  r.reader.params.set("n", "500");
+  r.schedule.name = schedule;
+  r.schedule.params = ParamMap(std::move(params));
   r.workers = 4;
   r.batch = 3;
   r.steps = 64;

@@ -11,8 +11,8 @@
 #include "localsgd/core/loading.hpp"
 #include "localsgd/core/model_io.hpp"
 #include "localsgd/core/plugins.hpp"
+#include "localsgd/core/run/train.hpp"
 #include "localsgd/core/solve.hpp"
-#include "localsgd/core/train.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -22,26 +22,26 @@ using localsgd::testing::last_line;
 using localsgd::testing::run_cli;
 using localsgd::testing::TempDir;
 
-core::TrainRequest small_run() {
-  core::TrainRequest r;
-  r.objective = "logreg";
-  r.reader_params.set("n", "2000");
-  r.reader_params.set("d", "40");
+core::TrainOptions small_run() {
+  core::TrainOptions r;
+  r.objective.name = "logreg";
+  r.reader.params.set("n", "2000");
+  r.reader.params.set("d", "40");
   r.workers = 3;
   r.batch = 2;
-  r.schedule_params.set("H", "5");
+  r.schedule.params.set("H", "5");
   r.steps = 700;
   return r;
 }
 
 // f* of the request's objective on its data, from the exact solver (as `train --target`
 // computes it when no f* is given), loaded and built as train() does.
-double exact_fstar(const core::TrainRequest& request) {
+double exact_fstar(const core::TrainOptions& request) {
   const localsgd::Dataset data =
-      core::load_dataset(request.data, request.reader, request.reader_params);
-  const auto f =
-      core::build_objective(core::load_plugin(request.objective, localsgd::PluginKind::objective),
-                            request.objective_params, data);
+      core::load_dataset(request.data, request.reader.name, request.reader.params);
+  const auto f = core::build_objective(
+      core::load_plugin(request.objective.name, localsgd::PluginKind::objective),
+      request.objective.params, data);
   return core::solve(*f, data.view()).fstar;
 }
 
@@ -53,8 +53,8 @@ TEST(TrainMonitoring, EvaluationDoesNotChangeTheRun) {
   const auto evaluated = core::train(with_eval, [&](const auto& e) { events.push_back(e); });
   ASSERT_EQ(plain.result.x_hat.size(), evaluated.result.x_hat.size());
   EXPECT_TRUE(localsgd::testing::bitwise_equal(plain.result.x_hat, evaluated.result.x_hat));
-  EXPECT_EQ(plain.summary["objective"], evaluated.summary["objective"]);
-  EXPECT_EQ(plain.summary["rounds"], evaluated.summary["rounds"]);
+  EXPECT_EQ(plain.json()["objective"], evaluated.json()["objective"]);
+  EXPECT_EQ(plain.json()["rounds"], evaluated.json()["rounds"]);
   ASSERT_EQ(events.size(), 21u);  // steps 33, 66, ..., 693
   EXPECT_EQ(events[0]["event"], "progress");
   EXPECT_EQ(events[0]["step"], 33);
@@ -70,13 +70,13 @@ TEST(TrainMonitoring, EvaluationDoesNotChangeTheRun) {
 TEST(TrainMonitoring, StopsWhenTheRelativeTargetIsReached) {
   auto r = small_run();
   r.steps = 100000;
-  r.step_size = "constant";
-  r.step_size_params.set("eta", "2");
+  r.lr = core::StepRule::constant;
+  r.lr_params.set("eta", "2");
   r.fstar = exact_fstar(r);
   r.target_rel = 2e-2;
   r.eval_every = 50;
   const auto outcome = core::train(r);
-  const auto& s = outcome.summary;
+  const auto& s = outcome.json();
   EXPECT_TRUE(s["target_reached"].get<bool>());
   EXPECT_LE(s["rel_suboptimality"].get<double>(), 2e-2);
   EXPECT_LT(s["steps"].get<std::int64_t>(), 100000);
@@ -121,12 +121,12 @@ TEST(TrainMonitoring, WarmStartFromTheOptimumStaysThere) {
   ASSERT_EQ(solved.exit_code, 0) << solved.err;
   const double fstar = nlohmann::json::parse(solved.out)["fstar"].get<double>();
   auto r = small_run();
-  r.reader_params = {};
+  r.reader.params = {};
   r.init = xstar.string();
-  r.step_size = "constant";
-  r.step_size_params.set("eta", "1e-9");
+  r.lr = core::StepRule::constant;
+  r.lr_params.set("eta", "1e-9");
   r.fstar = fstar;
-  const auto s = core::train(r).summary;
+  const auto s = core::train(r).json();
   EXPECT_LT(s["rel_suboptimality"].get<double>(), 1e-8);
   EXPECT_GE(s["suboptimality"].get<double>(), -1e-15);
 
@@ -138,7 +138,7 @@ TEST(TrainMonitoring, WarmStartFromTheOptimumStaysThere) {
 TEST(TrainMonitoring, SummaryAccountsForCommunicationAndTestScores) {
   auto r = small_run();
   r.test = "";
-  const auto s = core::train(r).summary;
+  const auto s = core::train(r).json();
   EXPECT_EQ(s["rounds"], 140);  // 700 / 5
   EXPECT_EQ(s["vectors_averaged"], 140 * 3);
   EXPECT_EQ(s["bytes_averaged"], 140 * 3 * 40 * 8);
@@ -146,14 +146,14 @@ TEST(TrainMonitoring, SummaryAccountsForCommunicationAndTestScores) {
 
   const auto path = localsgd::testing::data_file("a9a");
   LOCALSGD_REQUIRE_DATA_FILE(path);
-  core::TrainRequest a9a;
-  a9a.objective = "logreg";
+  core::TrainOptions a9a;
+  a9a.objective.name = "logreg";
   a9a.data = path.string();
   a9a.test = localsgd::testing::data_file("a9a.t").string();
   a9a.epochs = 5;
   a9a.eval_every = 2000;
   std::vector<nlohmann::ordered_json> events;
-  const auto t = core::train(a9a, [&](const auto& e) { events.push_back(e); }).summary;
+  const auto t = core::train(a9a, [&](const auto& e) { events.push_back(e); }).json();
   ASSERT_FALSE(events.empty());
   EXPECT_TRUE(events[0].contains("test_accuracy"));
   EXPECT_GT(t["test_accuracy"].get<double>(), 0.84);  // LIBLINEAR gets about 0.85 on a9a.t

@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "localsgd/core/train.hpp"
+#include "localsgd/core/run/train.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -14,18 +14,18 @@ constexpr double kW8aFstar = 0.12618068651051342;  // lambda = 1/n, no bias
 TEST(W8a, LocalSgdReachesOnePercentWithinTwentyPasses) {
   const auto path = localsgd::testing::data_file("w8a");
   LOCALSGD_REQUIRE_DATA_FILE(path);
-  localsgd::core::TrainRequest r;
-  r.objective = "logreg";
+  localsgd::core::TrainOptions r;
+  r.objective.name = "logreg";
   r.data = path.string();
   r.workers = 4;
   r.batch = 4;
-  r.schedule_params.set("H", "8");
+  r.schedule.params.set("H", "8");
   r.epochs = 20;
-  r.step_size = "invtime";
-  r.step_size_params.set("eta0", "1");  // tuned over powers of 2, as in the paper
+  r.lr = localsgd::core::StepRule::invtime;
+  r.lr_params.set("eta0", "1");  // tuned over powers of 2, as in the paper
   r.fstar = kW8aFstar;
   const auto outcome = localsgd::core::train(r);
-  const auto& s = outcome.summary;
+  const auto& s = outcome.json();
 
   const double passes = s["grad_evals"].get<double>() / 49749.0;
   EXPECT_LE(passes, 20.0 + 1e-3);

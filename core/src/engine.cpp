@@ -4,6 +4,8 @@
 #include <chrono>
 #include <cmath>
 #include <new>
+#include <stdexcept>
+#include <string>
 
 #include <tbb/blocked_range.h>
 #include <tbb/global_control.h>
@@ -103,36 +105,33 @@ EngineResult run(const Objective& objective, const WorkerObjective& worker_objec
   return result;
 }
 
-void validate(const Objective& objective, const DataView& data, const EngineConfig& config) {
-  if (config.workers < 1) throw UsageError("--workers must be at least 1");
-  if (config.batch < 1) throw UsageError("--batch must be at least 1");
-  if (config.steps < 1) throw UsageError("the run needs at least one step");
-  if (data.rows() < 1) throw UsageError("the data set has no rows");
-  if (objective.dimension() < 1) throw PluginError("the objective reports dimension 0");
-  if (!config.partition.empty()) {
-    if (static_cast<std::int64_t>(config.partition.size()) != config.workers)
-      throw UsageError("the partition has " + std::to_string(config.partition.size()) +
-                       " parts for " + std::to_string(config.workers) + " workers");
-    for (const auto& part : config.partition)
-      for (std::int64_t i : part)
-        if (i < 0 || i >= data.rows()) throw UsageError("the partition names a row out of range");
-  }
+// The engine's preconditions. Users' options are checked before they get here, in
+// TrainOptions::validate(); a failure here is a caller's bug, reported as such.
+void check_preconditions(const Objective& objective, const DataView& data,
+                         const EngineConfig& config) {
+  auto require = [](bool ok, const char* what) {
+    if (!ok) throw std::invalid_argument(std::string("run_local_sgd: ") + what);
+  };
+  require(config.workers >= 1 && config.batch >= 1 && config.steps >= 1,
+          "workers, batch and steps must be >= 1");
+  require(data.rows() >= 1, "the data set has no rows");
+  require(std::isfinite(config.avg_shift) && config.avg_shift >= 0, "avg_shift must be >= 0");
+  require(config.initial_model.empty() ||
+              static_cast<std::int64_t>(config.initial_model.size()) == objective.dimension(),
+          "the initial model's size is not the objective's dimension");
+  require(config.partition.empty() ||
+              static_cast<std::int64_t>(config.partition.size()) == config.workers,
+          "the partition needs one part per worker");
+  for (const auto& part : config.partition)
+    for (std::int64_t i : part)
+      require(i >= 0 && i < data.rows(), "a partition row is out of range");
   if (config.async.enabled) {
-    if (static_cast<std::int64_t>(config.async.speeds.size()) != config.workers)
-      throw UsageError("--worker-speeds needs one speed per worker (" +
-                       std::to_string(config.workers) + ")");
-    for (double v : config.async.speeds)
-      if (!(v > 0) || !std::isfinite(v)) throw UsageError("--worker-speeds must be positive");
-    // A worker receives the mean as soon as it delivers, so a faster one always leads by
-    // at least one round when it does.
-    if (config.async.max_staleness < 1) throw UsageError("--max-staleness must be >= 1");
+    require(static_cast<std::int64_t>(config.async.speeds.size()) == config.workers,
+            "async runs need one speed per worker");
+    for (double v : config.async.speeds) require(v > 0 && std::isfinite(v), "speeds must be > 0");
+    require(config.async.max_staleness >= 1, "max_staleness must be >= 1");
   }
-  if (!config.initial_model.empty() &&
-      static_cast<std::int64_t>(config.initial_model.size()) != objective.dimension())
-    throw UsageError("the initial model has " + std::to_string(config.initial_model.size()) +
-                     " coefficients, the objective " + std::to_string(objective.dimension()));
-  if (!std::isfinite(config.avg_shift) || config.avg_shift < 0)
-    throw UsageError("--avg-shift must be a finite number >= 0");
+  if (objective.dimension() < 1) throw PluginError("the objective reports dimension 0");
 }
 
 }  // namespace
@@ -140,7 +139,7 @@ void validate(const Objective& objective, const DataView& data, const EngineConf
 EngineResult run_local_sgd(const Objective& objective, const DataView& data, Schedule& schedule,
                            const StepSize& step_size, const EngineConfig& config,
                            Monitor* monitor) {
-  validate(objective, data, config);
+  check_preconditions(objective, data, config);
   try {
     if (const MarginObjective* margin = objective.as_margin(); margin != nullptr)
       return run<MarginWorker>(objective, *margin, data, schedule, step_size, config, monitor);

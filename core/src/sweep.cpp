@@ -11,12 +11,10 @@
 #include <tbb/parallel_for.h>
 
 #include "localsgd/core/errors.hpp"
-#include "localsgd/core/fstar_cache.hpp"
-#include "localsgd/core/loading.hpp"
 #include "localsgd/core/plot.hpp"
-#include "localsgd/core/plugins.hpp"
+#include "localsgd/core/run/problem.hpp"
+#include "localsgd/core/run/train.hpp"
 #include "localsgd/core/solve.hpp"
-#include "localsgd/core/step_size.hpp"
 
 namespace localsgd::core {
 namespace {
@@ -48,9 +46,9 @@ void validate(const SweepRequest& r) {
   if (r.repeats < 1) throw UsageError("--repeats must be >= 1");
   if (!(r.rho >= 0)) throw UsageError("--rho must be >= 0");
   if (!(r.max_epochs > 0)) throw UsageError("--max-epochs must be > 0");
-  if (!r.base.target && !r.base.target_rel)
-    throw UsageError("sweep needs --target or --target-rel");
+  if (!r.base.targeted()) throw UsageError("sweep needs --target or --target-rel");
   if (!r.lr_values.empty() && r.lr_key.empty()) throw UsageError("--lr-grid needs KEY=v1,v2,...");
+  if (const auto error = r.base.validate()) throw UsageError(*error);
 }
 
 // EPS in absolute terms: --target, or --target-rel times |f*|.
@@ -58,65 +56,70 @@ double target_gap(const SweepRequest& r, double fstar) {
   return r.base.target ? *r.base.target : *r.base.target_rel * std::abs(fstar);
 }
 
+// The options of one run of the sweep: the base options at a grid point, to the target,
+// within the budget, evaluated evals_per_epoch times per pass.
+TrainOptions run_options(const SweepRequest& request, const Problem& problem, std::int64_t K,
+                         std::int64_t H, std::int64_t b, std::uint64_t seed, double fstar) {
+  TrainOptions o = request.base;
+  o.workers = K;
+  o.batch = b;
+  o.local_steps = H;
+  o.seed = seed;
+  o.threads = 1;  // parallelism is across runs
+  o.steps.reset();
+  o.epochs = request.max_epochs;
+  o.fstar = fstar;
+  o.out.clear();
+  o.plot.clear();
+  o.eval_every =
+      std::max<std::int64_t>(1, problem.data().rows() / (K * b * request.evals_per_epoch));
+  return o;
+}
+
+// G^2 of Theorem 2.2: the largest mean squared stochastic gradient at the evaluations.
+class SecondMoment final : public TrainCallback {
+ public:
+  SecondMoment(const Problem& problem, double initial) : problem_(problem), g2(initial) {}
+  void on_progress(const Progress& p) override {
+    const std::vector<double> x_bar(p.x_bar.begin(), p.x_bar.end());
+    g2 = std::max(g2, mean_squared_gradient(problem_.objective(), problem_.data(), x_bar));
+  }
+
+ private:
+  const Problem& problem_;
+
+ public:
+  double g2;
+};
+
 // Theorem 2.2's constants for this objective and data (see SweepRequest::theory).
-TheoryConstants estimate_constants(const SweepRequest& request, const Dataset& data, double fstar) {
-  const Manifest& manifest = load_plugin(request.base.objective, PluginKind::objective);
-  const auto objective = build_objective(manifest, request.base.objective_params, data);
-  const Curvature curvature = objective->curvature();
+TheoryConstants estimate_constants(const SweepRequest& request, const Problem& problem,
+                                   double fstar) {
+  const Objective& objective = problem.objective();
+  const Curvature curvature = objective.curvature();
   if (!(curvature.L > 0) || !(curvature.mu > 0) || !curvature.convex)
     throw UsageError("--theory needs an objective that reports L and mu");
   TheoryConstants c;
   c.L = curvature.L;
   c.mu = curvature.mu;
-  const SolveResult optimum = solve(*objective, data.view());
+  const SolveResult optimum = solve(objective, problem.data());
   std::vector<double> x0(optimum.x.size());
-  objective->initial_point(request.base.seed, x0);
+  objective.initial_point(request.base.seed, x0);
   for (std::size_t j = 0; j < x0.size(); ++j)
     c.distance2 += (x0[j] - optimum.x[j]) * (x0[j] - optimum.x[j]);
-  c.sigma2 = mean_squared_gradient(*objective, data.view(), optimum.x);
+  c.sigma2 = mean_squared_gradient(objective, problem.data(), optimum.x);
 
   // G^2: the largest mean squared gradient along a plain SGD run (K = 1, H = 1) from x_0,
   // once per pass, until the target or the budget.
-  class Tracker final : public Monitor {
-   public:
-    Tracker(const Objective& f, const DataView& d, std::int64_t every, double target)
-        : f_(f), d_(d), every_(every), target_(target) {}
-    std::int64_t next_evaluation(std::int64_t step) const override {
-      return (step / every_ + 1) * every_;
-    }
-    bool evaluate(const Snapshot& s) override {
-      g2 = std::max(g2, mean_squared_gradient(f_, d_, s.x_bar));
-      return evaluate_objective(f_, d_, s.x_hat) <= target_;
-    }
-    double g2 = 0;
-
-   private:
-    const Objective& f_;
-    const DataView& d_;
-    std::int64_t every_;
-    double target_;
-  };
   const std::int64_t b = request.batches.front();
-  const double target = fstar + target_gap(request, fstar);
-  const DataView view = data.view();  // the tracker keeps a reference: it must outlive it
-  Tracker tracker(*objective, view, std::max<std::int64_t>(1, data.rows() / b), target);
-  tracker.g2 = mean_squared_gradient(*objective, data.view(), x0);
-  const Manifest& constant = load_plugin("constant", PluginKind::schedule);
-  ParamMap every_step;
-  every_step.set("H", "1");
-  auto schedule = make_schedule(constant, every_step);
-  const auto rate = make_step_size(request.base.step_size, request.base.step_size_params,
-                                   {*objective, b, data.rows(), 1});
-  EngineConfig config;
-  config.workers = 1;
-  config.batch = b;
-  config.steps = static_cast<std::int64_t>(request.max_epochs * static_cast<double>(data.rows()) /
-                                           static_cast<double>(b));
-  config.seed = request.base.seed;
-  config.threads = 1;
-  config.avg_shift = rate->shift().value_or(1.0);
-  run_local_sgd(*objective, data.view(), *schedule, *rate, config, &tracker);
-  c.G2 = tracker.g2;
+  TrainOptions o = run_options(request, problem, 1, 1, b, request.base.seed, fstar);
+  o.target = target_gap(request, fstar);
+  o.target_rel.reset();
+  o.eval_every = std::max<std::int64_t>(1, problem.data().rows() / b);
+  SecondMoment second_moment(problem, mean_squared_gradient(objective, problem.data(), x0));
+  TrainCallback* const callbacks[] = {&second_moment};
+  train(problem, o, callbacks);
+  c.G2 = second_moment.g2;
   return c;
 }
 
@@ -124,19 +127,14 @@ TheoryConstants estimate_constants(const SweepRequest& request, const Dataset& d
 
 SweepResult run_sweep(const SweepRequest& request) {
   validate(request);
-  const Dataset data =
-      load_dataset(request.base.data, request.base.reader, request.base.reader_params);
-  // Built once: every run trains on the same data with the same objective parameters.
-  const Manifest& manifest = load_plugin(request.base.objective, PluginKind::objective);
-  const auto objective = build_objective(manifest, request.base.objective_params, data);
+  // Loaded once: every run trains on the same data with the same objective, whose
+  // curvature estimate and f* are computed once too.
+  ProblemSpec spec = ProblemSpec::of(request.base);
+  spec.schedule = {"constant", {}};
+  spec.test.clear();
+  const Problem problem(spec);
   SweepResult result;
-  if (request.base.fstar) {
-    result.fstar = *request.base.fstar;
-  } else {
-    if (!objective->curvature().convex)
-      throw UsageError("sweep needs f*, and this objective is not convex: give --fstar");
-    result.fstar = cached_fstar(manifest, *objective, data.view(), std::cerr);
-  }
+  result.fstar = request.base.fstar ? *request.base.fstar : problem.fstar("sweep", std::cerr);
 
   for (auto K : request.workers)
     for (auto H : request.local_steps)
@@ -151,30 +149,17 @@ SweepResult run_sweep(const SweepRequest& request) {
   tbb::parallel_for(std::size_t{0}, runs.size(), [&](std::size_t i) {
     Run& run = runs[i];
     const SweepPoint& point = result.points[run.point];
-    TrainRequest r = request.base;
-    r.preloaded = &data;
-    r.prebuilt_objective = objective.get();
-    r.fstar = result.fstar;
-    r.workers = point.workers;
-    r.batch = point.batch;
-    r.schedule = "constant";
-    r.schedule_params.set("H", std::to_string(point.local_steps));
-    r.seed = request.base.seed + static_cast<std::uint64_t>(run.repeat);
-    r.threads = 1;  // parallelism is across runs
-    r.steps.reset();
-    r.epochs = request.max_epochs;
-    r.out.clear();
-    r.test.clear();
-    const std::int64_t per_epoch = std::max<std::int64_t>(
-        1, data.rows() / (point.workers * point.batch * request.evals_per_epoch));
-    r.eval_every = per_epoch;
+    TrainOptions o =
+        run_options(request, problem, point.workers, point.local_steps, point.batch,
+                    request.base.seed + static_cast<std::uint64_t>(run.repeat), result.fstar);
+    o.test.clear();
     if (!request.lr_values.empty())
-      r.step_size_params.set(request.lr_key, format_number(request.lr_values[run.lr]));
+      o.lr_params.set(request.lr_key, format_number(request.lr_values[run.lr]));
     try {
-      const TrainOutcome outcome = train(r);
-      if (outcome.summary["target_reached"].get<bool>()) {
-        run.steps = outcome.summary["steps"].get<double>();
-        run.rounds = outcome.summary["rounds"].get<double>();
+      const TrainOutcome outcome = train(problem, o);
+      if (outcome.summary.target_reached()) {
+        run.steps = static_cast<double>(outcome.summary.steps);
+        run.rounds = static_cast<double>(outcome.summary.rounds);
       }
     } catch (const RuntimeFailure&) {
       // A step size that diverges simply never reaches the target.
@@ -203,7 +188,7 @@ SweepResult run_sweep(const SweepRequest& request) {
     }
   }
   if (request.theory) {
-    const TheoryConstants c = estimate_constants(request, data, result.fstar);
+    const TheoryConstants c = estimate_constants(request, problem, result.fstar);
     result.theory = c;
     const double eps = target_gap(request, result.fstar);
     for (SweepPoint& point : result.points) {

@@ -14,12 +14,12 @@
 #include <nlohmann/json.hpp>
 
 #include "localsgd/core/theory.hpp"
-#include "localsgd/core/train.hpp"
+#include "localsgd/core/run/train_options.hpp"
 
 namespace localsgd::core {
 
 struct SweepRequest {
-  TrainRequest base;  // objective, data, reader, step-size rule, sampling, partition, seed
+  TrainOptions base;  // objective, data, reader, step-size rule, sampling, partition, seed
   std::vector<std::int64_t> workers{1, 2, 4};
   std::vector<std::int64_t> local_steps{1, 4, 16};
   std::vector<std::int64_t> batches{4};

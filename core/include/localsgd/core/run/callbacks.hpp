@@ -1,0 +1,79 @@
+// Callbacks of a training run, in the style of ensmallen's: each implements only the
+// hooks it needs. A run evaluates at the steps of its evaluation cadence (TrainOptions::
+// eval_every, or once per epoch with a target, or 8 times per epoch with a plot) and
+// hands each evaluation to every callback; any callback may stop the run there.
+// Evaluation only reads the workers' state: a run is bitwise the same with or without it.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "localsgd/core/run/train_summary.hpp"
+
+namespace localsgd::core {
+
+class TrainCallback {
+ public:
+  virtual ~TrainCallback() = default;
+  // Whether on_progress needs f(x̄), the gradient norm and the test score too (each a pass
+  // over the data), or f(x̂) and the suboptimality are enough.
+  virtual bool needs_full_assessment() const { return false; }
+  virtual void on_progress(const Progress& progress) { (void)progress; }
+  // Return true to end the run at this evaluation (it still ends with an average).
+  virtual bool should_stop(const Progress& progress) {
+    (void)progress;
+    return false;
+  }
+  // After the run, with its summary.
+  virtual void on_end(const TrainSummary& summary) { (void)summary; }
+};
+
+// Stops at the first evaluation where f(x̂) - f* <= EPS (or the relative gap <= EPS).
+class TargetStop final : public TrainCallback {
+ public:
+  TargetStop(double eps, bool relative) : eps_(eps), relative_(relative) {}
+  bool should_stop(const Progress& p) override;
+  std::optional<std::int64_t> reached_at() const { return reached_at_; }
+
+ private:
+  double eps_;
+  bool relative_;
+  std::optional<std::int64_t> reached_at_;
+};
+
+// Hands every progress event to `sink` as JSON (DESIGN.md §2), e.g. to print it.
+class ProgressEvents final : public TrainCallback {
+ public:
+  explicit ProgressEvents(std::function<void(const nlohmann::ordered_json&)> sink)
+      : sink_(std::move(sink)) {}
+  bool needs_full_assessment() const override { return true; }
+  void on_progress(const Progress& p) override { sink_(p.to_json()); }
+
+ private:
+  std::function<void(const nlohmann::ordered_json&)> sink_;
+};
+
+// Draws f(x̂) - f* (or f(x̂) without f*) against epochs on a log scale with gnuplot, to
+// an .svg or .png file, when the run ends.
+class PlotCurve final : public TrainCallback {
+ public:
+  PlotCurve(std::filesystem::path path, std::string title)
+      : path_(std::move(path)), title_(std::move(title)) {}
+  void on_progress(const Progress& p) override;
+  void on_end(const TrainSummary& summary) override;
+
+ private:
+  std::filesystem::path path_;
+  std::string title_;
+  std::vector<std::pair<double, double>> curve_;  // (epochs, suboptimality or f)
+  bool suboptimality_ = false;
+};
+
+}  // namespace localsgd::core

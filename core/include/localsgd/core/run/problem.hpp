@@ -1,0 +1,72 @@
+// A problem: the objective built on its data (and test data), with the averaging
+// schedule's plugin, loaded and checked once. train, sweep, solve and eval start from
+// one; a sweep's runs share it, and with it the objective's curvature estimate and f*.
+#pragma once
+
+#include <chrono>
+#include <iosfwd>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "localsgd/core/run/train_options.hpp"
+#include "localsgd/sdk.hpp"
+
+namespace localsgd::core {
+
+struct ProblemSpec {
+  PluginChoice objective;
+  std::string data;     // "" = the embedded default (synthetic reader)
+  PluginChoice reader;  // name "": by suffix, or synthetic without data
+  std::string test;     // optional test data, scored with the training run's parameters
+  PluginChoice schedule{"constant", {}};
+
+  static ProblemSpec of(const TrainOptions& options);
+};
+
+class Problem {
+ public:
+  // Loads the plugins and the data and builds the objective; throws the usual errors
+  // (UsageError, DataError, PluginError) with their messages.
+  explicit Problem(const ProblemSpec& spec);
+  ~Problem();
+  Problem(const Problem&) = delete;
+  Problem& operator=(const Problem&) = delete;
+
+  const ProblemSpec& spec() const { return spec_; }
+  const Manifest& objective_manifest() const { return objective_manifest_; }
+  const Manifest& schedule_manifest() const { return schedule_manifest_; }
+  const Dataset& dataset() const { return *dataset_; }
+  DataView data() const { return view_; }
+  const Objective& objective() const { return *objective_; }
+  // Test data and the objective rebuilt on it from the training run's resolved
+  // parameters (e.g. lambda = 1/n of the training data); null without test data.
+  const Dataset* test() const { return test_.get(); }
+  const Objective* test_objective() const { return test_objective_.get(); }
+
+  // A fresh schedule for one run, with the spec's parameters overridden by `params`.
+  std::unique_ptr<Schedule> make_schedule(const ParamMap& params = {}) const;
+
+  // f* of the objective on the data: solved once (and cached on disk, see
+  // fstar_cache.hpp); a UsageError naming `why` for objectives that are not convex.
+  double fstar(const char* why, std::ostream& log) const;
+
+  double load_seconds() const { return load_seconds_; }  // plugins, data, objective
+
+ private:
+  std::chrono::steady_clock::time_point load_start_;
+  ProblemSpec spec_;
+  const Manifest& objective_manifest_;
+  const Manifest& schedule_manifest_;
+  std::unique_ptr<Dataset> dataset_;
+  DataView view_;
+  std::unique_ptr<Objective> objective_;
+  std::unique_ptr<Dataset> test_;
+  std::unique_ptr<Objective> test_objective_;
+  double load_seconds_ = 0;
+  mutable std::once_flag fstar_once_;
+  mutable std::optional<double> fstar_;
+};
+
+}  // namespace localsgd::core

@@ -1,0 +1,83 @@
+// What a user can ask of `localsgd train`, typed, with its defaults in place, checked in
+// one place (validate). The command line, config files and the sweep fill a TrainOptions;
+// nothing else checks options. In the style of Ceres' Solver::Options.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "localsgd/core/sampling.hpp"
+#include "localsgd/sdk.hpp"
+
+namespace localsgd::core {
+
+// A plugin by name (or path to a .so) and its parameters.
+struct PluginChoice {
+  std::string name;
+  ParamMap params;
+};
+
+enum class StepRule { invtime, paper, constant, sqrt, step };
+enum class PartitionKind { shared, shard, contiguous, label_skew };
+
+const char* to_string(StepRule rule);
+const char* to_string(PartitionKind kind);
+// Names as the command line spells them, for CLI11 transformers and help texts.
+std::vector<std::pair<std::string, StepRule>> step_rule_names();
+std::vector<std::pair<std::string, PartitionKind>> partition_kind_names();
+std::vector<std::pair<std::string, Sampling>> sampling_names();
+
+struct AsyncOptions {
+  bool enabled = false;                       // asynchronous Local SGD in simulated time
+  std::vector<double> speeds;                 // one per worker; empty: all 1
+  bool random_speeds = false;                 // seeded speeds in [0.25, 1] instead
+  std::optional<std::int64_t> max_staleness;  // rounds a worker may lead; none: unbounded
+};
+
+struct TrainOptions {
+  // The problem.
+  PluginChoice objective;  // required
+  std::string data;        // "" = the embedded default (synthetic reader)
+  PluginChoice reader;     // name "": by suffix for files, synthetic without data
+  std::string test;        // test data: accuracy or RMSE in progress and summary
+  std::string init;        // model file every worker starts from
+
+  // The algorithm.
+  std::int64_t workers = 4;                 // K
+  std::int64_t batch = 4;                   // b
+  PluginChoice schedule{"constant", {}};    // when (and who) averages
+  std::optional<std::int64_t> local_steps;  // H: the constant schedule's parameter
+  StepRule lr = StepRule::invtime;
+  ParamMap lr_params;
+  std::optional<double> avg_shift;  // a of the output weights; default the rule's or H
+  PartitionKind partition = PartitionKind::shared;
+  ParamMap partition_params;
+  Sampling sampling = Sampling::iid;
+  AsyncOptions async;
+  std::optional<std::int64_t> steps;  // T; default from epochs
+  std::optional<double> epochs;       // T = ceil(E n / (K b)); 10 when neither is given
+  std::uint64_t seed = 1;
+  int threads = 0;  // cap; 0 = all cores; never changes results
+
+  // Monitoring and output.
+  std::optional<double> fstar;       // known f*; else solved (and cached) for a target
+  std::optional<double> target;      // stop when f(x̂) - f* <= target
+  std::optional<double> target_rel;  // stop when (f(x̂) - f*) / |f*| <= target_rel
+  std::int64_t eval_every = 0;       // progress every N steps (0: none; with a target or
+                                     // a plot, per epoch or per 1/8 epoch)
+  std::string out;                   // model file for x̂, written atomically
+  std::string plot;                  // .svg/.png of the progress curve
+
+  // The first problem with these options as a one-line message, or nothing. The only
+  // place where train's options are checked; train() throws it as a UsageError.
+  std::optional<std::string> validate() const;
+
+  bool targeted() const { return target.has_value() || target_rel.has_value(); }
+};
+
+// The steps per worker: `steps`, or ceil(epochs·n/(K·b)) with epochs 10 by default.
+std::int64_t resolve_steps(const TrainOptions& options, std::int64_t rows);
+
+}  // namespace localsgd::core

@@ -1,0 +1,76 @@
+// What a training run reports: a plain struct, in the style of Ceres' Solver::Summary.
+// The table, JSON and CSV outputs are all views of to_json() (DESIGN.md §2 names the
+// keys scripts depend on).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace localsgd::core {
+
+// How good a model is: at x̂ (and x̄ where noted).
+struct Quality {
+  double objective = 0;                                    // f(x̂)
+  double objective_last = 0;                               // f(x̄)
+  double grad_norm = 0;                                    // |∇f(x̂)|
+  std::optional<double> suboptimality, rel_suboptimality;  // when f* is known
+  std::optional<double> test_accuracy, test_rmse;          // with test data
+
+  void put(nlohmann::ordered_json& event) const;
+};
+
+// One evaluation during a run (a `progress` event).
+struct Progress {
+  std::int64_t step = 0, rounds = 0, grad_evals = 0;
+  double epochs = 0;
+  Quality quality;
+  double seconds = 0;  // since the start of the run
+  // The models evaluated, valid during the callback: x̂ and x̄ (the workers' mean).
+  std::span<const double> x_hat, x_bar;
+
+  nlohmann::ordered_json to_json() const;
+};
+
+struct TrainSummary {
+  std::string plugin, data;
+  std::int64_t rows = 0, cols = 0, nnz = 0, dimension = 0;
+  std::string schedule, lr;
+  std::int64_t workers = 0, local_steps = 0;
+  std::string partition, sampling;
+  struct Async {
+    std::vector<double> worker_speeds;
+    std::int64_t max_staleness = 0;
+    double mean_staleness = 0;
+  };
+  std::optional<Async> async;
+  std::int64_t batch = 0, steps = 0;
+  double epochs = 0;
+  std::int64_t rounds = 0, grad_evals = 0;
+  std::uint64_t seed = 0;
+  double avg_shift = 0;
+  std::optional<double> fstar;
+  Quality quality;
+  struct Target {
+    double value = 0;
+    bool relative = false;
+    std::optional<std::int64_t> reached_at;  // the step of the evaluation that reached it
+  };
+  std::optional<Target> target;
+  std::string model;  // the --out file, or ""
+  int threads = 1;
+  double load_seconds = 0, seconds = 0, sync_seconds = 0, eval_seconds = 0;
+
+  bool target_reached() const { return target && target->reached_at.has_value(); }
+  // Communication: every round averages all K models of dimension d (8-byte doubles).
+  std::int64_t vectors_averaged() const { return rounds * workers; }
+  std::int64_t bytes_averaged() const { return rounds * workers * dimension * 8; }
+
+  nlohmann::ordered_json to_json() const;  // the `summary` event
+};
+
+}  // namespace localsgd::core

@@ -1,0 +1,46 @@
+#include "localsgd/core/run/callbacks.hpp"
+
+#include <iomanip>
+#include <sstream>
+
+#include "localsgd/core/errors.hpp"
+#include "localsgd/core/plot.hpp"
+
+namespace localsgd::core {
+
+bool TargetStop::should_stop(const Progress& p) {
+  const std::optional<double>& gap =
+      relative_ ? p.quality.rel_suboptimality : p.quality.suboptimality;
+  const bool reached = gap && *gap <= eps_;
+  if (reached && !reached_at_) reached_at_ = p.step;
+  return reached;
+}
+
+void PlotCurve::on_progress(const Progress& p) {
+  suboptimality_ = p.quality.suboptimality.has_value();
+  curve_.emplace_back(p.epochs, suboptimality_ ? *p.quality.suboptimality : p.quality.objective);
+}
+
+// Points at or below 0 cannot be drawn on a log scale and are left out.
+void PlotCurve::on_end(const TrainSummary& summary) {
+  const bool suboptimality = summary.quality.suboptimality.has_value();
+  if (curve_.empty() || curve_.back().first < summary.epochs)
+    curve_.emplace_back(summary.epochs,
+                        suboptimality ? *summary.quality.suboptimality : summary.quality.objective);
+  std::ostringstream commands;
+  commands << "set title 'localsgd train: " << title_ << "'\nset xlabel 'epochs'\n"
+           << "set ylabel '" << (suboptimality ? "f(x_hat) - f*" : "f(x_hat)") << "' noenhanced\n"
+           << "set logscale y\nset grid\nset key off\n"
+           << "plot '-' using 1:2 with linespoints pt 7 ps 0.5\n";
+  std::size_t drawn = 0;
+  for (const auto& [epochs, value] : curve_)
+    if (value > 0) {
+      commands << std::setprecision(17) << epochs << ' ' << value << '\n';
+      ++drawn;
+    }
+  commands << "e\n";
+  if (drawn == 0) throw RuntimeFailure("--plot: no positive values to draw on a log scale");
+  draw_with_gnuplot(path_, commands.str());
+}
+
+}  // namespace localsgd::core

@@ -1,0 +1,59 @@
+#include "localsgd/core/run/problem.hpp"
+
+#include <chrono>
+
+#include "localsgd/core/errors.hpp"
+#include "localsgd/core/fstar_cache.hpp"
+#include "localsgd/core/loading.hpp"
+#include "localsgd/core/plugins.hpp"
+
+namespace localsgd::core {
+
+ProblemSpec ProblemSpec::of(const TrainOptions& options) {
+  ProblemSpec spec{options.objective, options.data, options.reader, options.test, options.schedule};
+  // -H is the constant schedule's H (TrainOptions::validate refuses it for other ones).
+  if (options.local_steps) spec.schedule.params.set("H", std::to_string(*options.local_steps));
+  return spec;
+}
+
+Problem::Problem(const ProblemSpec& spec)
+    : load_start_(std::chrono::steady_clock::now()),
+      spec_(spec),
+      objective_manifest_(load_plugin(spec.objective.name, PluginKind::objective)),
+      schedule_manifest_(load_plugin(spec.schedule.name, PluginKind::schedule)) {
+  // A schedule's parameters are checked now, not when the first run starts.
+  make_schedule();
+  dataset_ =
+      std::make_unique<Dataset>(load_dataset(spec.data, spec.reader.name, spec.reader.params));
+  view_ = dataset_->view();
+  objective_ = build_objective(objective_manifest_, spec.objective.params, *dataset_);
+  if (!spec.test.empty()) {
+    test_ =
+        std::make_unique<Dataset>(load_dataset(spec.test, spec.reader.name, spec.reader.params));
+    if (test_->cols > view_.cols) drop_columns_from(*test_, view_.cols);
+    test_objective_ =
+        build_objective(objective_manifest_, objective_->resolved_params(), *test_, view_.cols);
+  }
+  load_seconds_ =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - load_start_).count();
+}
+
+Problem::~Problem() = default;
+
+std::unique_ptr<Schedule> Problem::make_schedule(const ParamMap& params) const {
+  ParamMap merged = spec_.schedule.params;
+  for (const auto& [key, value] : params.all()) merged.set(key, value);
+  return core::make_schedule(schedule_manifest_, merged);
+}
+
+double Problem::fstar(const char* why, std::ostream& log) const {
+  std::call_once(fstar_once_, [&] {
+    if (!objective_->curvature().convex)
+      throw UsageError(std::string(why) +
+                       " needs f*, and this objective is not convex: give --fstar");
+    fstar_ = cached_fstar(objective_manifest_, *objective_, view_, log);
+  });
+  return *fstar_;
+}
+
+}  // namespace localsgd::core

@@ -1,0 +1,266 @@
+#include "localsgd/core/run/train.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <iostream>
+#include <numeric>
+#include <vector>
+
+#include "localsgd/core/errors.hpp"
+#include "localsgd/core/evaluate.hpp"
+#include "localsgd/core/make_model.hpp"
+#include "localsgd/core/model_io.hpp"
+#include "localsgd/core/partition.hpp"
+#include "localsgd/core/plugins.hpp"
+#include "localsgd/core/rng.hpp"
+#include "localsgd/core/step_size.hpp"
+
+namespace localsgd::core {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Measures a model: f(x̂) and its gap to f* always; f(x̄), the gradient norm and the
+// test score only for a full assessment (each costs a pass over its data).
+class Assessor {
+ public:
+  Assessor(const Problem& problem, std::optional<double> fstar)
+      : problem_(problem),
+        fstar_(fstar),
+        gradient_(static_cast<std::size_t>(problem.objective().dimension())) {}
+
+  Quality assess(const std::vector<double>& x_hat, const std::vector<double>* x_bar) {
+    Quality q;
+    const DataView data = problem_.data();
+    q.objective = evaluate_objective(problem_.objective(), data, x_hat);
+    if (fstar_) {
+      q.suboptimality = q.objective - *fstar_;
+      q.rel_suboptimality = *q.suboptimality / std::max(std::abs(*fstar_), 1e-300);
+    }
+    if (x_bar == nullptr) return q;
+    q.objective_last = evaluate_objective(problem_.objective(), data, *x_bar);
+    if (all_rows_.empty()) {
+      all_rows_.resize(static_cast<std::size_t>(data.rows()));
+      std::iota(all_rows_.begin(), all_rows_.end(), std::int64_t{0});
+    }
+    problem_.objective().loss_and_gradient(data, all_rows_, x_hat, gradient_);
+    q.grad_norm =
+        std::sqrt(std::inner_product(gradient_.begin(), gradient_.end(), gradient_.begin(), 0.0));
+    if (problem_.test() != nullptr) {
+      const Score s = score_predictions(*problem_.test_objective(), problem_.test()->view(), x_hat);
+      q.test_accuracy = s.accuracy;
+      q.test_rmse = s.rmse;
+    }
+    return q;
+  }
+
+ private:
+  const Problem& problem_;
+  const std::optional<double> fstar_;
+  std::vector<std::int64_t> all_rows_;
+  std::vector<double> gradient_;
+};
+
+// The engine's monitor: evaluates at the cadence's steps and consults the callbacks.
+class CallbackMonitor final : public Monitor {
+ public:
+  CallbackMonitor(std::int64_t every, std::int64_t samples_per_step, std::int64_t rows,
+                  Assessor& assessor, std::span<TrainCallback* const> callbacks)
+      : every_(every),
+        samples_per_step_(samples_per_step),
+        rows_(rows),
+        assessor_(assessor),
+        callbacks_(callbacks),
+        start_(Clock::now()) {
+    for (const TrainCallback* c : callbacks) full_ = full_ || c->needs_full_assessment();
+  }
+
+  std::int64_t next_evaluation(std::int64_t step) const override {
+    return (step / every_ + 1) * every_;
+  }
+
+  bool evaluate(const Snapshot& s) override {
+    Progress p;
+    p.step = s.step;
+    p.rounds = s.rounds;
+    p.grad_evals = s.step * samples_per_step_;
+    p.epochs = static_cast<double>(p.grad_evals) / static_cast<double>(rows_);
+    p.quality = assessor_.assess(s.x_hat, full_ ? &s.x_bar : nullptr);
+    p.seconds = seconds_since(start_);
+    p.x_hat = s.x_hat;
+    p.x_bar = s.x_bar;
+    bool stop = false;
+    for (TrainCallback* c : callbacks_) {
+      c->on_progress(p);
+      stop = c->should_stop(p) || stop;  // every callback sees every evaluation
+    }
+    return stop;
+  }
+
+ private:
+  const std::int64_t every_, samples_per_step_, rows_;
+  Assessor& assessor_;
+  std::span<TrainCallback* const> callbacks_;
+  bool full_ = false;
+  const Clock::time_point start_;
+};
+
+// Seeded speeds uniform in [0.25, 1], or the given ones, or all 1.
+std::vector<double> worker_speeds(const AsyncOptions& async, std::int64_t workers,
+                                  std::uint64_t seed) {
+  if (async.random_speeds) {
+    std::vector<double> speeds;
+    RandomStream stream(seed, 0x7370656564732121ull, 0);
+    for (std::int64_t k = 0; k < workers; ++k) speeds.push_back(0.25 + 0.75 * stream.uniform());
+    return speeds;
+  }
+  if (!async.speeds.empty()) return async.speeds;
+  return std::vector<double>(static_cast<std::size_t>(workers), 1.0);
+}
+
+std::vector<double> initial_model(const std::string& file, const Problem& problem) {
+  if (file.empty()) return {};
+  Model model = load_model(file);
+  const Manifest& manifest = problem.objective_manifest();
+  if (model.objective != manifest.name)
+    throw UsageError("--init " + file + " is a '" + model.objective + "' model; this run trains '" +
+                     manifest.name + "'");
+  if (static_cast<std::int64_t>(model.coefficients.size()) != problem.objective().dimension())
+    throw UsageError("--init " + file + " has " + std::to_string(model.coefficients.size()) +
+                     " coefficients; the objective on this data has " +
+                     std::to_string(problem.objective().dimension()));
+  return std::move(model.coefficients);
+}
+
+}  // namespace
+
+TrainOutcome train(const Problem& problem, const TrainOptions& options,
+                   std::span<TrainCallback* const> given_callbacks) {
+  if (const auto error = options.validate()) throw UsageError(*error);
+  const auto setup_start = Clock::now();
+  const Manifest& objective_manifest = problem.objective_manifest();
+  const Manifest& schedule_manifest = problem.schedule_manifest();
+  const DataView data = problem.data();
+  const Objective& objective = problem.objective();
+
+  ParamMap schedule_params;
+  if (options.local_steps) schedule_params.set("H", std::to_string(*options.local_steps));
+  auto schedule = problem.make_schedule(schedule_params);
+  const std::int64_t period =
+      call_plugin(schedule_manifest, "nominal_period", [&] { return schedule->nominal_period(); });
+  // A mini-batch baseline schedule trades steps for batch size at equal samples.
+  const std::int64_t multiplier = call_plugin(schedule_manifest, "batch_multiplier",
+                                              [&] { return schedule->batch_multiplier(); });
+  if (multiplier < 1) throw PluginError("schedule returned a batch multiplier below 1");
+  const auto step_size = call_plugin(objective_manifest, "curvature", [&] {
+    return make_step_size(to_string(options.lr), options.lr_params,
+                          {objective, options.batch * multiplier, data.rows(), period});
+  });
+
+  std::optional<double> fstar = options.fstar;
+  if (options.targeted() && !fstar) fstar = problem.fstar("--target", std::cerr);
+
+  EngineConfig config;
+  config.workers = options.workers;
+  config.batch = options.batch * multiplier;
+  config.steps = (resolve_steps(options, data.rows()) + multiplier - 1) / multiplier;
+  config.seed = options.seed;
+  config.schedule_name = schedule_manifest.name;
+  config.threads = options.threads;
+  config.avg_shift =
+      options.avg_shift.value_or(step_size->shift().value_or(static_cast<double>(period)));
+  config.initial_model = initial_model(options.init, problem);
+  Partition partition = make_partition(to_string(options.partition), options.partition_params, data,
+                                       config.workers, config.seed);
+  config.partition = std::move(partition.rows);
+  config.sampling = options.sampling;
+  if (options.async.enabled) {
+    config.async.enabled = true;
+    config.async.speeds = worker_speeds(options.async, config.workers, config.seed);
+    if (options.async.max_staleness) config.async.max_staleness = *options.async.max_staleness;
+  }
+
+  // The callbacks: the caller's, then the target stop and the plot when asked for.
+  std::vector<TrainCallback*> callbacks(given_callbacks.begin(), given_callbacks.end());
+  std::optional<TargetStop> target_stop;
+  if (options.targeted())
+    callbacks.push_back(&target_stop.emplace(options.target ? *options.target : *options.target_rel,
+                                             !options.target.has_value()));
+  std::optional<PlotCurve> plot;
+  if (!options.plot.empty())
+    callbacks.push_back(&plot.emplace(options.plot, objective_manifest.name));
+
+  // Evaluate every --eval-every steps; else with a target once per epoch, with a plot
+  // 8 times per epoch, and with other callbacks never unless asked.
+  const std::int64_t samples_per_step = config.workers * config.batch;
+  const std::int64_t steps_per_epoch =
+      std::max<std::int64_t>(1, (data.rows() + samples_per_step - 1) / samples_per_step);
+  std::int64_t every = options.eval_every;
+  if (every == 0 && options.targeted()) every = steps_per_epoch;
+  if (every == 0 && plot) every = std::max<std::int64_t>(1, steps_per_epoch / 8);
+  Assessor assessor(problem, fstar);
+  CallbackMonitor monitor(std::max<std::int64_t>(1, every), samples_per_step, data.rows(), assessor,
+                          callbacks);
+  const double setup_seconds = seconds_since(setup_start);
+
+  TrainOutcome outcome;
+  outcome.result = run_local_sgd(objective, data, *schedule, *step_size, config,
+                                 every > 0 && !callbacks.empty() ? &monitor : nullptr);
+  const EngineResult& r = outcome.result;
+
+  TrainSummary& s = outcome.summary;
+  s.plugin = objective_manifest.name;
+  s.data = problem.dataset().source;
+  s.rows = data.rows();
+  s.cols = data.cols;
+  s.nnz = data.nnz();
+  s.dimension = static_cast<std::int64_t>(r.x_hat.size());
+  s.schedule = schedule_manifest.name;
+  s.lr = step_size->describe();
+  s.workers = config.workers;
+  s.local_steps = period;
+  s.partition = partition.description;
+  s.sampling = to_string(config.sampling);
+  if (config.async.enabled)
+    s.async = TrainSummary::Async{config.async.speeds, r.max_staleness, r.mean_staleness};
+  s.batch = config.batch;
+  s.steps = r.steps;
+  s.epochs = static_cast<double>(r.grad_evals) / static_cast<double>(data.rows());
+  s.rounds = r.rounds;
+  s.grad_evals = r.grad_evals;
+  s.seed = config.seed;
+  s.avg_shift = config.avg_shift;
+  s.fstar = fstar;
+  s.quality = assessor.assess(r.x_hat, &r.x_last);
+  if (target_stop)
+    s.target = TrainSummary::Target{options.target ? *options.target : *options.target_rel,
+                                    !options.target.has_value(), target_stop->reached_at()};
+  s.model = options.out;
+  s.threads = r.threads;
+  s.load_seconds = problem.load_seconds() + setup_seconds;
+  s.seconds = r.seconds;
+  s.sync_seconds = r.sync_seconds;
+  s.eval_seconds = r.eval_seconds;
+
+  for (TrainCallback* c : callbacks) c->on_end(s);
+  if (!options.out.empty())
+    save_model(options.out, make_model(objective_manifest, options.objective.params, objective,
+                                       data.cols, r.x_hat));
+  return outcome;
+}
+
+TrainOutcome train(const TrainOptions& options,
+                   const std::function<void(const nlohmann::ordered_json&)>& on_progress) {
+  if (const auto error = options.validate()) throw UsageError(*error);
+  const Problem problem(ProblemSpec::of(options));
+  if (!on_progress) return train(problem, options);
+  ProgressEvents events(on_progress);
+  TrainCallback* const callbacks[] = {&events};
+  return train(problem, options, callbacks);
+}
+
+}  // namespace localsgd::core

@@ -1,0 +1,96 @@
+#include "localsgd/core/run/train_options.hpp"
+
+#include <cmath>
+
+#include "localsgd/core/errors.hpp"
+
+namespace localsgd::core {
+
+const char* to_string(StepRule rule) {
+  switch (rule) {
+    case StepRule::invtime: return "invtime";
+    case StepRule::paper: return "paper";
+    case StepRule::constant: return "constant";
+    case StepRule::sqrt: return "sqrt";
+    case StepRule::step: return "step";
+  }
+  return "?";
+}
+
+const char* to_string(PartitionKind kind) {
+  switch (kind) {
+    case PartitionKind::shared: return "shared";
+    case PartitionKind::shard: return "shard";
+    case PartitionKind::contiguous: return "contiguous";
+    case PartitionKind::label_skew: return "label-skew";
+  }
+  return "?";
+}
+
+std::vector<std::pair<std::string, StepRule>> step_rule_names() {
+  std::vector<std::pair<std::string, StepRule>> names;
+  for (StepRule r :
+       {StepRule::invtime, StepRule::paper, StepRule::constant, StepRule::sqrt, StepRule::step})
+    names.emplace_back(to_string(r), r);
+  return names;
+}
+
+std::vector<std::pair<std::string, PartitionKind>> partition_kind_names() {
+  std::vector<std::pair<std::string, PartitionKind>> names;
+  for (PartitionKind k : {PartitionKind::shared, PartitionKind::shard, PartitionKind::contiguous,
+                          PartitionKind::label_skew})
+    names.emplace_back(to_string(k), k);
+  return names;
+}
+
+std::vector<std::pair<std::string, Sampling>> sampling_names() {
+  return {{to_string(Sampling::iid), Sampling::iid},
+          {to_string(Sampling::shuffle), Sampling::shuffle}};
+}
+
+std::optional<std::string> TrainOptions::validate() const {
+  if (objective.name.empty()) return "--plugin is required";
+  if (workers < 1) return "--workers must be at least 1";
+  if (batch < 1) return "--batch must be at least 1";
+  if (local_steps) {
+    if (*local_steps < 1) return "--local-steps must be at least 1";
+    if (schedule.name != "constant")
+      return "--local-steps sets the constant schedule; with --schedule " + schedule.name +
+             " use --schedule-param";
+  }
+  if (steps && epochs) return "give --steps or --epochs, not both";
+  if (steps && *steps < 1) return "--steps must be at least 1";
+  if (epochs && (!(*epochs > 0) || !std::isfinite(*epochs))) return "--epochs must be > 0";
+  if (avg_shift && (!std::isfinite(*avg_shift) || *avg_shift < 0))
+    return "--avg-shift must be a finite number >= 0";
+  if (threads < 0) return "--threads must be >= 0";
+  if (target && target_rel) return "give --target or --target-rel, not both";
+  for (const auto& t : {target, target_rel, fstar})
+    if (t && !std::isfinite(*t)) return "--fstar, --target and --target-rel must be finite";
+  if (eval_every < 0) return "--eval-every must be >= 0";
+  if (!plot.empty() && !plot.ends_with(".svg") && !plot.ends_with(".png"))
+    return "--plot " + plot + ": use a .svg or .png file";
+  if (!async.enabled) {
+    if (!async.speeds.empty() || async.random_speeds || async.max_staleness)
+      return "--worker-speeds and --max-staleness need --async";
+  } else {
+    if (!async.speeds.empty() && static_cast<std::int64_t>(async.speeds.size()) != workers)
+      return "--worker-speeds needs one speed per worker (" + std::to_string(workers) + ")";
+    for (double v : async.speeds)
+      if (!(v > 0) || !std::isfinite(v)) return "--worker-speeds must be positive";
+    // A worker receives the mean as soon as it delivers, so a faster one always leads by
+    // at least one round when it does.
+    if (async.max_staleness && *async.max_staleness < 1) return "--max-staleness must be >= 1";
+  }
+  return std::nullopt;
+}
+
+std::int64_t resolve_steps(const TrainOptions& options, std::int64_t rows) {
+  if (options.steps) return *options.steps;
+  const double epochs = options.epochs.value_or(10.0);
+  const double steps = std::ceil(epochs * static_cast<double>(rows) /
+                                 static_cast<double>(options.workers * options.batch));
+  return std::max<std::int64_t>(1, static_cast<std::int64_t>(steps));
+}
+
+}  // namespace localsgd::core

@@ -1,0 +1,93 @@
+#include "localsgd/core/run/train_summary.hpp"
+
+#include <algorithm>
+
+namespace localsgd::core {
+namespace {
+
+using nlohmann::ordered_json;
+
+ordered_json or_null(const std::optional<double>& v) {
+  return v ? ordered_json(*v) : ordered_json();
+}
+
+}  // namespace
+
+void Quality::put(ordered_json& event) const {
+  event["objective"] = objective;
+  event["objective_last"] = objective_last;
+  event["suboptimality"] = or_null(suboptimality);
+  event["rel_suboptimality"] = or_null(rel_suboptimality);
+  event["grad_norm"] = grad_norm;
+  if (test_accuracy) event["test_accuracy"] = *test_accuracy;
+  if (test_rmse) event["test_rmse"] = *test_rmse;
+}
+
+ordered_json Progress::to_json() const {
+  ordered_json e;
+  e["event"] = "progress";
+  e["schema"] = 1;
+  e["step"] = step;
+  e["rounds"] = rounds;
+  e["grad_evals"] = grad_evals;
+  e["epochs"] = epochs;
+  quality.put(e);
+  e["seconds"] = seconds;
+  return e;
+}
+
+ordered_json TrainSummary::to_json() const {
+  ordered_json s;
+  s["event"] = "summary";
+  s["schema"] = 1;
+  s["plugin"] = plugin;
+  s["data"] = data;
+  s["rows"] = rows;
+  s["cols"] = cols;
+  s["nnz"] = nnz;
+  s["dimension"] = dimension;
+  s["schedule"] = schedule;
+  s["lr"] = lr;
+  s["workers"] = workers;
+  s["local_steps"] = local_steps;
+  s["partition"] = partition;
+  s["sampling"] = sampling;
+  if (async) {
+    s["async"] = true;
+    s["worker_speeds"] = async->worker_speeds;
+    s["max_staleness"] = async->max_staleness;
+    s["mean_staleness"] = async->mean_staleness;
+  }
+  s["batch"] = batch;
+  s["steps"] = steps;
+  s["epochs"] = epochs;
+  s["rounds"] = rounds;
+  s["grad_evals"] = grad_evals;
+  s["vectors_averaged"] = vectors_averaged();
+  s["bytes_averaged"] = bytes_averaged();
+  s["comm_ratio"] =
+      static_cast<double>(rounds) / static_cast<double>(std::max<std::int64_t>(1, steps));
+  s["seed"] = seed;
+  s["avg_shift"] = avg_shift;
+  s["fstar"] = or_null(fstar);
+  quality.put(s);
+  if (target) {
+    s["target"] = target->value;
+    s["target_kind"] = target->relative ? "relative" : "absolute";
+    s["target_reached"] = target->reached_at.has_value();
+    s["steps_to_target"] = target->reached_at ? ordered_json(*target->reached_at) : ordered_json();
+  }
+  s["model"] = model.empty() ? ordered_json(nullptr) : ordered_json(model);
+  s["threads"] = threads;
+  s["load_seconds"] = load_seconds;
+  s["seconds"] = seconds;
+  s["train_seconds"] = seconds - eval_seconds;
+  s["sync_seconds"] = sync_seconds;
+  s["eval_seconds"] = eval_seconds;
+  const double train_seconds = seconds - eval_seconds;  // samples/s of training alone
+  s["samples_per_second"] =
+      train_seconds > 0 ? static_cast<double>(grad_evals) / train_seconds : 0.0;
+  return s;
+}
+
+}  // namespace localsgd::core
