@@ -1,4 +1,5 @@
-// Tests of the binary cache format (core/binary_format.hpp) and its reader plugin `bin`:
+// Tests of the binary cache format (the SDK's binary_cache.hpp), its writer in the core
+// (core/binary_format.hpp) and its reader plugin `bin` (binary_validation.hpp):
 // the checksums are XXH3 as documented, a Dataset survives write/read exactly, the reader
 // lends the mapped file without copying, and every truncated, corrupted or crafted file
 // is refused with exit 3 and a message saying what is wrong.
@@ -19,6 +20,8 @@
 #include <tbb/global_control.h>
 #include <xxhash.h>
 
+#include "binary_validation.hpp"
+#include "localsgd/binary_cache.hpp"
 #include "localsgd/core/binary_format.hpp"
 #include "localsgd/core/data_writers.hpp"
 #include "localsgd/core/loading.hpp"
@@ -27,6 +30,7 @@
 namespace {
 
 namespace binary = localsgd::core::binary;
+namespace cache = localsgd::binary_cache;
 using localsgd::DataError;
 using localsgd::Dataset;
 using localsgd::DataView;
@@ -48,7 +52,9 @@ class AlignedImage {
       : words_((bytes.size() + 7) / 8), size_(bytes.size()) {
     std::memcpy(words_.data(), bytes.data(), bytes.size());
   }
-  DataView validate() const { return binary::validate_binary(words_.data(), size_, "f.bin"); }
+  DataView validate() const {
+    return localsgd::readers::validate_binary(words_.data(), size_, "f.bin");
+  }
 
  private:
   std::vector<std::uint64_t> words_;
@@ -81,13 +87,16 @@ std::string parse_error(const std::string& bytes) {
 }
 
 TEST(BinaryFormat, ChecksumIsXxh3) {
-  // Reference values of XXH3-64 with seed 0, from `xxhsum -H3` (xxHash 0.8.1).
-  EXPECT_EQ(binary::hash64("", 0), 0x2D06800538D394C2ULL);
-  EXPECT_EQ(binary::hash64("a", 1), 0xE6C632B61E964E1FULL);
-  EXPECT_EQ(binary::hash64("abc", 3), 0x78AF5F94892F3950ULL);
+  // Reference values of XXH3-64 with seed 0, from `xxhsum -H3` (xxHash 0.8.1), for the
+  // writer's hash (the core's) and the reader's (the bin plugin's).
   const std::string long_text = "LSGDCSR binary format, a test vector of more than 32 bytes.";
-  EXPECT_EQ(binary::hash64(long_text.data(), long_text.size()), 0xC371058E5FB7E889ULL);
-  EXPECT_EQ(binary::hash64(std::string(300, 'x').data(), 300), 0xA5D1B4607DC83554ULL);
+  for (const cache::Hash64 hash : {&binary::hash64, &localsgd::readers::xxh3_64}) {
+    EXPECT_EQ(hash("", 0), 0x2D06800538D394C2ULL);
+    EXPECT_EQ(hash("a", 1), 0xE6C632B61E964E1FULL);
+    EXPECT_EQ(hash("abc", 3), 0x78AF5F94892F3950ULL);
+    EXPECT_EQ(hash(long_text.data(), long_text.size()), 0xC371058E5FB7E889ULL);
+    EXPECT_EQ(hash(std::string(300, 'x').data(), 300), 0xA5D1B4607DC83554ULL);
+  }
 }
 
 // A data set whose data bytes span several checksum blocks: 9 entries per row.
@@ -109,13 +118,13 @@ Dataset several_blocks(std::int32_t rows) {
 // one-shot XXH3: independent of the writer's incremental block hashing.
 TEST(BinaryFormat, DataChecksumHashesTheDigestsOfFixedBlocks) {
   const std::string image = encode(several_blocks(30000));
-  const std::size_t data_bytes = image.size() - binary::kHeaderBytes;
-  ASSERT_GT(data_bytes, 3 * binary::kBlockBytes);  // a few blocks, the last one partial
-  ASSERT_NE(data_bytes % binary::kBlockBytes, 0u);
+  const std::size_t data_bytes = image.size() - cache::kHeaderBytes;
+  ASSERT_GT(data_bytes, 3 * cache::kBlockBytes);  // a few blocks, the last one partial
+  ASSERT_NE(data_bytes % cache::kBlockBytes, 0u);
   std::vector<std::uint64_t> digests;
-  for (std::size_t at = 0; at < data_bytes; at += binary::kBlockBytes)
-    digests.push_back(XXH3_64bits(image.data() + binary::kHeaderBytes + at,
-                                  std::min(binary::kBlockBytes, data_bytes - at)));
+  for (std::size_t at = 0; at < data_bytes; at += cache::kBlockBytes)
+    digests.push_back(XXH3_64bits(image.data() + cache::kHeaderBytes + at,
+                                  std::min(cache::kBlockBytes, data_bytes - at)));
   std::uint64_t stored;
   std::memcpy(&stored, image.data() + 80, 8);
   EXPECT_EQ(stored, XXH3_64bits(digests.data(), digests.size() * 8));
@@ -126,9 +135,9 @@ TEST(BinaryFormat, DataChecksumHashesTheDigestsOfFixedBlocks) {
 
 TEST(BinaryFormat, LayoutIsAlignedAndSizedAsDocumented) {
   const std::string image = encode(tricky());
-  ASSERT_GE(image.size(), binary::kHeaderBytes);
+  ASSERT_GE(image.size(), cache::kHeaderBytes);
   EXPECT_EQ(image.substr(0, 8), std::string("LSGDCSR\0", 8));
-  const binary::Header h = binary::read_header(image.data(), image.size(), "f.bin");
+  const cache::Header h = cache::read_header(image.data(), image.size(), "f.bin", binary::hash64);
   EXPECT_EQ(h.version, 2u);
   EXPECT_EQ(h.rows, 3);
   EXPECT_EQ(h.cols, 4);
@@ -172,11 +181,11 @@ TEST(BinaryFormat, ValidChecksumsDoNotMakeABrokenMatrixTrusted) {
 // reported, whatever the number of threads.
 TEST(BinaryFormat, StructureChecksSpanBlockBoundaries) {
   const Dataset big = several_blocks(29000);
-  const binary::Header h = binary::layout(big.rows(), big.cols, big.nnz());
+  const cache::Header h = cache::layout(big.rows(), big.cols, big.nnz());
   // The first entry of the first block that starts inside an array.
   const auto first_in_block = [&](std::uint64_t offset, std::size_t size) {
-    const auto start = static_cast<std::size_t>(offset - binary::kHeaderBytes);
-    return ((start / binary::kBlockBytes + 1) * binary::kBlockBytes - start) / size;
+    const auto start = static_cast<std::size_t>(offset - cache::kHeaderBytes);
+    return ((start / cache::kBlockBytes + 1) * cache::kBlockBytes - start) / size;
   };
   const std::size_t first = first_in_block(h.index_offset, 4);
   const std::size_t first_value = first_in_block(h.value_offset, 8);
@@ -260,9 +269,8 @@ TEST(BinaryFormat, DataBytesOfExactlyOneBlock) {
     d.label.push_back(r % 2);
   }
   const std::string image = encode(d);
-  ASSERT_EQ(image.size() - binary::kHeaderBytes, binary::kBlockBytes);
-  const std::uint64_t digest =
-      XXH3_64bits(image.data() + binary::kHeaderBytes, binary::kBlockBytes);
+  ASSERT_EQ(image.size() - cache::kHeaderBytes, cache::kBlockBytes);
+  const std::uint64_t digest = XXH3_64bits(image.data() + cache::kHeaderBytes, cache::kBlockBytes);
   std::uint64_t stored;
   std::memcpy(&stored, image.data() + 80, 8);
   EXPECT_EQ(stored, XXH3_64bits(&digest, 8));

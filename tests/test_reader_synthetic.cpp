@@ -5,9 +5,11 @@
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
+#include "localsgd/core/binary_format.hpp"
 #include "localsgd/core/model_io.hpp"
 #include "localsgd/core/plugins.hpp"
 #include "test_support.hpp"
@@ -189,6 +191,38 @@ TEST(SyntheticReader, RegressionTargetsFollowTheWrittenGeneratingModel) {
   EXPECT_EQ(c.value, d.value);
   p.set("task", "ranking");
   EXPECT_THROW(localsgd::core::make_reader(m, p), localsgd::ParamError);
+}
+
+// The data and the truth file, pinned (XXH3 of their bytes) to what the reader made when
+// it had its own Philox stream and wrote the file through the core: its draws are the
+// SDK's stream (localsgd/random.hpp) now and its file the SDK's writer, with the same bytes.
+TEST(SyntheticReader, DataAndTruthFileArePinned) {
+  struct Case {
+    std::map<std::string, std::string> params;
+    std::uint64_t data_hash, truth_hash;
+  };
+  const Case cases[] = {
+      // Sparse rows (drawn and deduplicated), classification.
+      {{{"n", "300"}, {"d", "50"}, {"density", "0.1"}, {"seed", "11"}},
+       0xc540dc45ed728fa2ULL,
+       0xd12099f1a4099bcdULL},
+      // Dense rows (selection sampling), regression.
+      {{{"n", "100"}, {"d", "10"}, {"density", "0.9"}, {"task", "regression"}, {"seed", "2"}},
+       0xe045e534eaaa0eeeULL,
+       0xa5566f5a740781bfULL},
+  };
+  localsgd::testing::TempDir dir;
+  for (const Case& c : cases) {
+    auto params = c.params;
+    params["truth"] = (dir.path() / "truth.model").string();
+    const Dataset d = generate(params);
+    std::ostringstream bin(std::ios::binary);
+    localsgd::core::binary::write_binary(bin, d.view());
+    const std::string data = bin.str();
+    EXPECT_EQ(localsgd::core::binary::hash64(data.data(), data.size()), c.data_hash);
+    const std::string truth = localsgd::testing::read_text(params["truth"]);
+    EXPECT_EQ(localsgd::core::binary::hash64(truth.data(), truth.size()), c.truth_hash);
+  }
 }
 
 TEST(SyntheticReader, MillionsOfFeaturesWithoutATextFile) {

@@ -12,20 +12,7 @@
 namespace localsgd::core {
 
 void save_model(const std::filesystem::path& path, const Model& model) {
-  const nlohmann::json header = {{"format", "localsgd-model"},
-                                 {"version", kModelFormatVersion},
-                                 {"objective", model.objective},
-                                 {"params", model.params},
-                                 {"dimension", model.coefficients.size()},
-                                 {"cols", model.cols}};
-  write_file_atomically(path, [&](std::ostream& out) {
-    out << header.dump() << '\n';
-    char buffer[32];
-    for (double v : model.coefficients) {
-      auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, v);
-      out.write(buffer, end - buffer).put('\n');
-    }
-  });
+  write_file_atomically(path, [&](std::ostream& out) { write_model(out, model); });
 }
 
 Model load_model(const std::filesystem::path& path) {

@@ -1,9 +1,10 @@
-// Reader for the binary cache format of localsgd/core/binary_format.hpp (`localsgd data
+// Reader for the binary cache format of the SDK's localsgd/binary_cache.hpp (`localsgd data
 // convert IN OUT.bin` writes it).
 //
-// The file is memory-mapped and handed to binary::validate_binary, which checks everything
-// (magic, version, both checksums, sizes against the file length, the CSR structure): a
-// truncated or corrupted file is a DataError, never a crash or a silently wrong data set.
+// The file is memory-mapped and handed to validate_binary (binary_validation.hpp), which
+// checks everything (magic, version, both checksums, sizes against the file length, the
+// CSR structure): a truncated or corrupted file is a DataError, never a crash or a
+// silently wrong data set.
 // Nothing is copied: the Dataset views the mapping and keeps it alive, so a reload costs
 // the checks alone, and processes that load the same file share its pages in the page
 // cache.
@@ -17,7 +18,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <localsgd/core/binary_format.hpp>
 #include <localsgd/readers/compression.hpp>
 #include <localsgd/sdk.hpp>
 
@@ -25,6 +25,8 @@
 #include <cstring>
 #include <memory>
 #include <string>
+
+#include "binary_validation.hpp"
 
 namespace {
 
@@ -94,7 +96,7 @@ class BinReader final : public localsgd::Reader {
     const void* image = file->size() > 0 ? file->data() : kEmpty;
     refuse_compressed(request.path, image, file->size());
     localsgd::Dataset data;
-    data.external = localsgd::core::binary::validate_binary(image, file->size(), request.path);
+    data.external = localsgd::readers::validate_binary(image, file->size(), request.path);
     data.external_owner = std::move(file);  // the plugin is never unloaded, nor its deleter
     data.cols = data.external.cols;
     data.source = request.path;

@@ -10,17 +10,16 @@
 // `truth=FILE` writes w* as a localsgd model file, so `localsgd eval --model FILE` scores
 // the generating model and a trained model can be compared with it.
 //
-// Every random number comes from Random123's Philox, a counter-based generator: row i
-// uses key {seed, 0} and counters {i, block, 0, 0}, w* uses key {seed, 1}. So the data
-// depends on the parameters only (not on how it is generated), and row i could be
-// produced on its own, in any order or thread, should generation ever be parallelised.
+// Every random number comes from Random123's Philox, a counter-based generator (the SDK's
+// localsgd/random.hpp): row i uses key {seed, 0} and counters {i, block, 0, 0}, w* uses key
+// {seed, 1}. So the data depends on the parameters only (not on how it is generated), and
+// each row is produced on its own, in any order or thread (rows are generated in parallel).
 // Within a row, draws happen in a fixed order: columns, values, then the flip, and the
 // flip is drawn whatever `noise` is, so data sets that differ only in `noise` have the
 // same features and differ only in flipped labels.
-#include <localsgd/core/model_io.hpp>
+#include <localsgd/model_file.hpp>
+#include <localsgd/random.hpp>
 #include <localsgd/sdk.hpp>
-
-#include <Random123/philox.h>
 
 #include <tbb/blocked_range.h>
 #include <tbb/parallel_for.h>
@@ -41,24 +40,15 @@ using localsgd::ParamError;
 constexpr std::uint64_t kRowStream = 0;    // second key word for the rows
 constexpr std::uint64_t kModelStream = 1;  // second key word for w*
 
-// A stream of random numbers from Philox4x64 with a fixed key and first counter word,
-// walking the second counter word: four 64-bit outputs per block.
-class PhiloxStream {
+// The draws of one row (or of w*): the SDK's Philox stream with key {seed, stream},
+// counters {id, block, 0, 0}, four 64-bit outputs per block.
+class Draws {
  public:
-  PhiloxStream(std::uint64_t seed, std::uint64_t stream, std::uint64_t id)
-      : key_{{seed, stream}}, counter_{{id, 0, 0, 0}} {}
-
-  std::uint64_t next() {
-    if (used_ == 4) {
-      block_ = philox_(counter_, key_);
-      ++counter_.v[1];
-      used_ = 0;
-    }
-    return block_.v[used_++];
-  }
+  Draws(std::uint64_t seed, std::uint64_t stream, std::uint64_t id)
+      : words_(seed, stream, {id, 0, 0, 0}, 1) {}
 
   // Uniform in [0, 1) with 53 random bits.
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  double uniform() { return localsgd::unit_interval(words_.next()); }
 
   // Uniform integer in [0, bound); bound < 2^53, so the bias is negligible.
   std::int64_t below(std::int64_t bound) {
@@ -72,7 +62,7 @@ class PhiloxStream {
       has_spare_ = false;
       return spare_;
     }
-    const double u1 = static_cast<double>((next() >> 11) + 1) * 0x1.0p-53;  // (0, 1]: log ok
+    const double u1 = localsgd::unit_interval_without_zero(words_.next());  // (0, 1]: log ok
     const double u2 = uniform();
     const double radius = std::sqrt(-2.0 * std::log(u1));
     const double angle = 2.0 * std::numbers::pi * u2;
@@ -82,18 +72,13 @@ class PhiloxStream {
   }
 
  private:
-  r123::Philox4x64 philox_;
-  r123::Philox4x64::key_type key_;
-  r123::Philox4x64::ctr_type counter_;
-  r123::Philox4x64::ctr_type block_{};
-  int used_ = 4;
+  localsgd::PhiloxStream words_;
   double spare_ = 0;
   bool has_spare_ = false;
 };
 
 // `k` distinct columns of [0, d), uniformly, ascending, into `out`.
-void choose_columns(PhiloxStream& rng, std::int64_t d, std::int64_t k,
-                    std::vector<std::int32_t>& out) {
+void choose_columns(Draws& rng, std::int64_t d, std::int64_t k, std::vector<std::int32_t>& out) {
   out.clear();
   if (2 * k <= d) {
     // Sparse rows: draw, deduplicate, redraw the shortfall. The distinct values of i.i.d.
@@ -191,7 +176,7 @@ class SyntheticReader final : public localsgd::Reader {
       std::vector<std::int32_t> columns;
       columns.reserve(static_cast<std::size_t>(k));
       for (std::int64_t i = range.begin(); i != range.end(); ++i) {
-        PhiloxStream rng(o.seed, kRowStream, static_cast<std::uint64_t>(i));
+        Draws rng(o.seed, kRowStream, static_cast<std::uint64_t>(i));
         choose_columns(rng, o.d, k, columns);
         const auto first = static_cast<std::size_t>(i * k);
         double margin = 0;
@@ -222,7 +207,7 @@ class SyntheticReader final : public localsgd::Reader {
 
  private:
   static std::vector<double> true_model(const Options& o) {
-    PhiloxStream rng(o.seed, kModelStream, 0);
+    Draws rng(o.seed, kModelStream, 0);
     std::vector<double> model(static_cast<std::size_t>(o.d));
     for (double& w : model) w = rng.normal();
     return model;
@@ -231,11 +216,11 @@ class SyntheticReader final : public localsgd::Reader {
   // w* as a model file of the objective that fits the task, so that `localsgd eval
   // --model FILE` rebuilds it (with default parameters) on this data.
   static void write_truth(const Options& o, const std::vector<double>& model) {
-    localsgd::core::Model truth;
+    localsgd::Model truth;
     truth.objective = o.regression ? "ridge" : "logreg";
     truth.cols = o.d;
     truth.coefficients = model;
-    localsgd::core::save_model(o.truth, truth);
+    localsgd::write_model_file(o.truth, truth);
   }
 
   Options options_;

@@ -1,6 +1,8 @@
 // Writing output files so that readers never see a partial one: the content goes to a
 // temporary file in the same directory, which is renamed over the target only after it
 // was written and flushed completely. On any failure the temporary file is removed.
+// The write itself is the SDK's (localsgd/atomic_file.hpp); the core adds the removal of
+// the temporary file when a signal interrupts the write.
 #pragma once
 
 #include <filesystem>

@@ -1,5 +1,5 @@
 // Writing a Dataset back out, for `localsgd data convert`: canonical LIBSVM text, dense
-// CSV, or the binary cache of localsgd/core/binary_format.hpp.
+// CSV, or the binary cache of the SDK's localsgd/binary_cache.hpp.
 //
 // Canonical LIBSVM is "label idx:val ..." with 1-based indices, every stored entry kept
 // (explicit zeros too) and every number in the shortest form that reads back to the same

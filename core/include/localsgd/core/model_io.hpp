@@ -1,30 +1,19 @@
-// Model files: what `train --out` writes and `eval`, `predict` and `--init` read.
-//
-// Format (text, version 1): a one-line JSON header, then one coefficient per line in
-// shortest round-trip decimal form:
-//   {"format":"localsgd-model","version":1,"objective":"logreg","params":{"lambda":"2e-05"},
-//    "dimension":300,"cols":300}
-//   0.12345
-//   ...
+// Model files: what `train --out` writes and `eval`, `predict` and `--init` read. The
+// format, the Model struct and the writer are the SDK's (localsgd/model_file.hpp), shared
+// with plugins that write model files; the core adds the reader.
 #pragma once
 
-#include <cstdint>
 #include <filesystem>
-#include <map>
-#include <string>
-#include <vector>
+
+#include "localsgd/model_file.hpp"
 
 namespace localsgd::core {
 
-struct Model {
-  std::string objective;                      // plugin name
-  std::map<std::string, std::string> params;  // the objective's parameters, resolved
-  std::int64_t cols = 0;                      // feature columns of the training data
-  std::vector<double> coefficients;
-};
+using localsgd::kModelFormatVersion;
+using localsgd::Model;
 
-inline constexpr int kModelFormatVersion = 1;
-
+// localsgd::write_model_file's content, written atomically as every file of the core is
+// (atomic_file.hpp: an interrupted run leaves no partial file).
 void save_model(const std::filesystem::path& path, const Model& model);
 // Throws DataError naming the file (and line) for a missing, foreign or corrupt file.
 Model load_model(const std::filesystem::path& path);
