@@ -30,9 +30,9 @@
 #include <sys/mman.h>
 #include <tbb/global_control.h>
 
-#include "localsgd/core/binary_format.hpp"
-#include "localsgd/core/data_writers.hpp"
-#include "localsgd/core/loading.hpp"
+#include "localsgd/core/data/binary_format.hpp"
+#include "localsgd/core/data/data_writers.hpp"
+#include "localsgd/core/data/loading.hpp"
 
 namespace {
 

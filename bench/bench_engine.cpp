@@ -11,9 +11,9 @@
 #include <memory>
 #include <vector>
 
-#include "localsgd/core/engine.hpp"
-#include "localsgd/core/plugins.hpp"
-#include "localsgd/core/rng.hpp"
+#include "localsgd/core/engine/engine.hpp"
+#include "localsgd/core/plugins/plugins.hpp"
+#include "localsgd/core/engine/rng.hpp"
 
 namespace {
 

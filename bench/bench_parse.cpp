@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "localsgd/core/plugins.hpp"
+#include "localsgd/core/plugins/plugins.hpp"
 
 namespace {
 

@@ -1,6 +1,6 @@
 #include "common.hpp"
 
-#include "localsgd/core/plugins.hpp"
+#include "localsgd/core/plugins/plugins.hpp"
 
 namespace localsgd::cli {
 

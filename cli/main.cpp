@@ -8,7 +8,7 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
-#include "localsgd/core/atomic_file.hpp"
+#include "localsgd/core/io/atomic_file.hpp"
 #include "localsgd/core/errors.hpp"
 
 namespace {

@@ -7,7 +7,7 @@
 
 #include "commands.hpp"
 #include "localsgd/core/errors.hpp"
-#include "localsgd/core/plugins.hpp"
+#include "localsgd/core/plugins/plugins.hpp"
 
 namespace localsgd::cli {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "commands.hpp"
 #include "common.hpp"
-#include "localsgd/core/report.hpp"
+#include "localsgd/core/io/report.hpp"
 #include "localsgd/core/run/commands.hpp"
 
 namespace localsgd::cli {

@@ -6,10 +6,10 @@
 
 #include "commands.hpp"
 #include "common.hpp"
-#include "localsgd/core/atomic_file.hpp"
+#include "localsgd/core/io/atomic_file.hpp"
 #include "localsgd/core/errors.hpp"
-#include "localsgd/core/report.hpp"
-#include "localsgd/core/sweep.hpp"
+#include "localsgd/core/io/report.hpp"
+#include "localsgd/core/run/sweep.hpp"
 
 namespace localsgd::cli {
 namespace {

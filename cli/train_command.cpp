@@ -10,7 +10,7 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "localsgd/core/errors.hpp"
-#include "localsgd/core/report.hpp"
+#include "localsgd/core/io/report.hpp"
 #include "localsgd/core/run/train.hpp"
 
 namespace localsgd::cli {

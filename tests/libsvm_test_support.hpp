@@ -11,7 +11,7 @@
 #include <random>
 #include <string>
 
-#include "localsgd/core/plugins.hpp"
+#include "localsgd/core/plugins/plugins.hpp"
 #include "test_support.hpp"
 
 namespace localsgd::testing {

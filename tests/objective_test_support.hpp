@@ -16,8 +16,8 @@
 #include <utility>
 #include <vector>
 
-#include "localsgd/core/evaluate.hpp"
-#include "localsgd/core/plugins.hpp"
+#include "localsgd/core/solve/evaluate.hpp"
+#include "localsgd/core/plugins/plugins.hpp"
 #include "localsgd/core/run/train.hpp"
 #include "localsgd/gradient_check.hpp"
 #include "test_support.hpp"

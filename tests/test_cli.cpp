@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "localsgd/core/model_io.hpp"
+#include "localsgd/core/io/model_io.hpp"
 #include "test_support.hpp"
 
 namespace {

@@ -12,9 +12,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "localsgd/core/data_writers.hpp"
+#include "localsgd/core/data/data_writers.hpp"
 #include "localsgd/core/errors.hpp"
-#include "localsgd/core/loading.hpp"
+#include "localsgd/core/data/loading.hpp"
 #include "test_support.hpp"
 
 namespace {

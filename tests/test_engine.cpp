@@ -8,9 +8,9 @@
 #include <set>
 #include <vector>
 
-#include "localsgd/core/engine.hpp"
-#include "localsgd/core/plugins.hpp"
-#include "localsgd/core/rng.hpp"
+#include "localsgd/core/engine/engine.hpp"
+#include "localsgd/core/plugins/plugins.hpp"
+#include "localsgd/core/engine/rng.hpp"
 #include "test_support.hpp"
 
 namespace {

@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "localsgd/core/evaluate.hpp"
-#include "localsgd/core/model_io.hpp"
+#include "localsgd/core/solve/evaluate.hpp"
+#include "localsgd/core/io/model_io.hpp"
 #include "localsgd/core/run/train.hpp"
 #include "test_support.hpp"
 

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "localsgd/core/model_io.hpp"
+#include "localsgd/core/io/model_io.hpp"
 #include "localsgd/errors.hpp"
 #include "localsgd/model_file.hpp"
 #include "test_support.hpp"

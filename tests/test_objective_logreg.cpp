@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "localsgd/core/errors.hpp"
-#include "localsgd/core/plugins.hpp"
+#include "localsgd/core/plugins/plugins.hpp"
 #include "localsgd/gradient_check.hpp"
 #include "objective_test_support.hpp"
 #include "test_support.hpp"

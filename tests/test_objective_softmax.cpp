@@ -13,8 +13,8 @@
 #include <string>
 #include <vector>
 
-#include "localsgd/core/evaluate.hpp"
-#include "localsgd/core/plugins.hpp"
+#include "localsgd/core/solve/evaluate.hpp"
+#include "localsgd/core/plugins/plugins.hpp"
 #include "localsgd/core/run/train.hpp"
 #include "localsgd/gradient_check.hpp"
 #include "objective_test_support.hpp"

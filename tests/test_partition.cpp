@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "localsgd/core/errors.hpp"
-#include "localsgd/core/partition.hpp"
+#include "localsgd/core/engine/partition.hpp"
 #include "test_support.hpp"
 
 namespace {

@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "localsgd/core/errors.hpp"
-#include "localsgd/core/plugins.hpp"
+#include "localsgd/core/plugins/plugins.hpp"
 #include "test_support.hpp"
 
 namespace {

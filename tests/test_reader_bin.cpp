@@ -22,9 +22,9 @@
 
 #include "binary_validation.hpp"
 #include "localsgd/binary_cache.hpp"
-#include "localsgd/core/binary_format.hpp"
-#include "localsgd/core/data_writers.hpp"
-#include "localsgd/core/loading.hpp"
+#include "localsgd/core/data/binary_format.hpp"
+#include "localsgd/core/data/data_writers.hpp"
+#include "localsgd/core/data/loading.hpp"
 #include "test_support.hpp"
 
 namespace {

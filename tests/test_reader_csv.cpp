@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "localsgd/core/loading.hpp"
+#include "localsgd/core/data/loading.hpp"
 #include "test_support.hpp"
 
 namespace {

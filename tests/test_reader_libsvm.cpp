@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "libsvm_test_support.hpp"
-#include "localsgd/core/plugins.hpp"
+#include "localsgd/core/plugins/plugins.hpp"
 #include "test_support.hpp"
 
 namespace {

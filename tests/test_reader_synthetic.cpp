@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "localsgd/core/binary_format.hpp"
-#include "localsgd/core/model_io.hpp"
-#include "localsgd/core/plugins.hpp"
+#include "localsgd/core/data/binary_format.hpp"
+#include "localsgd/core/io/model_io.hpp"
+#include "localsgd/core/plugins/plugins.hpp"
 #include "test_support.hpp"
 
 namespace {

@@ -11,7 +11,7 @@
 
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/run/train.hpp"
-#include "localsgd/core/sampling.hpp"
+#include "localsgd/core/engine/sampling.hpp"
 #include "test_support.hpp"
 
 namespace {

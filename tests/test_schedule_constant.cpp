@@ -1,7 +1,7 @@
 // The constant averaging schedule: its sync steps and parameters.
 #include <gtest/gtest.h>
 
-#include "localsgd/core/plugins.hpp"
+#include "localsgd/core/plugins/plugins.hpp"
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "localsgd/core/plugins.hpp"
+#include "localsgd/core/plugins/plugins.hpp"
 #include "localsgd/core/run/train.hpp"
 #include "test_support.hpp"
 

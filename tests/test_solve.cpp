@@ -10,10 +10,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "localsgd/core/loading.hpp"
-#include "localsgd/core/model_io.hpp"
-#include "localsgd/core/plugins.hpp"
-#include "localsgd/core/solve.hpp"
+#include "localsgd/core/data/loading.hpp"
+#include "localsgd/core/io/model_io.hpp"
+#include "localsgd/core/plugins/plugins.hpp"
+#include "localsgd/core/solve/solve.hpp"
 #include "test_support.hpp"
 
 namespace {

@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "localsgd/core/errors.hpp"
-#include "localsgd/core/step_size.hpp"
+#include "localsgd/core/engine/step_size.hpp"
 
 namespace {
 

@@ -6,8 +6,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "localsgd/core/sweep.hpp"
-#include "localsgd/core/theory.hpp"
+#include "localsgd/core/run/sweep.hpp"
+#include "localsgd/core/solve/theory.hpp"
 #include "test_support.hpp"
 
 namespace {

@@ -7,12 +7,12 @@
 #include <nlohmann/json.hpp>
 
 #include "localsgd/core/errors.hpp"
-#include "localsgd/core/fstar_cache.hpp"
-#include "localsgd/core/loading.hpp"
-#include "localsgd/core/model_io.hpp"
-#include "localsgd/core/plugins.hpp"
+#include "localsgd/core/io/fstar_cache.hpp"
+#include "localsgd/core/data/loading.hpp"
+#include "localsgd/core/io/model_io.hpp"
+#include "localsgd/core/plugins/plugins.hpp"
 #include "localsgd/core/run/train.hpp"
-#include "localsgd/core/solve.hpp"
+#include "localsgd/core/solve/solve.hpp"
 #include "test_support.hpp"
 
 namespace {

@@ -29,7 +29,7 @@
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
-#include "localsgd/core/engine.hpp"
+#include "localsgd/core/engine/engine.hpp"
 #include "localsgd/core/errors.hpp"
 #include "schedule_driver.hpp"
 #include "sync_runner.hpp"

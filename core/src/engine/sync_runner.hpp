@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "block_job.hpp"
-#include "localsgd/core/engine.hpp"
+#include "localsgd/core/engine/engine.hpp"
 #include "localsgd/core/errors.hpp"
 #include "round_gate.hpp"
 #include "schedule_driver.hpp"

@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "communicator.hpp"
-#include "localsgd/core/engine.hpp"
+#include "localsgd/core/engine/engine.hpp"
 #include "localsgd/core/errors.hpp"
 #include "workers.hpp"
 

@@ -14,9 +14,9 @@
 #include <vector>
 
 #include "localsgd/core/errors.hpp"
-#include "localsgd/core/rng.hpp"
-#include "localsgd/core/sampling.hpp"
-#include "localsgd/core/step_size.hpp"
+#include "localsgd/core/engine/rng.hpp"
+#include "localsgd/core/engine/sampling.hpp"
+#include "localsgd/core/engine/step_size.hpp"
 #include "localsgd/sdk.hpp"
 
 namespace localsgd::core {

@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "localsgd/core/errors.hpp"
-#include "localsgd/core/plot.hpp"
+#include "localsgd/core/io/plot.hpp"
 
 namespace localsgd::core {
 

@@ -4,14 +4,14 @@
 #include <map>
 #include <optional>
 
-#include "localsgd/core/data_summary.hpp"
-#include "localsgd/core/data_writers.hpp"
+#include "localsgd/core/data/data_summary.hpp"
+#include "localsgd/core/data/data_writers.hpp"
 #include "localsgd/core/errors.hpp"
-#include "localsgd/core/loading.hpp"
-#include "localsgd/core/make_model.hpp"
-#include "localsgd/core/model_io.hpp"
-#include "localsgd/core/plugins.hpp"
-#include "localsgd/core/solve.hpp"
+#include "localsgd/core/data/loading.hpp"
+#include "localsgd/core/io/make_model.hpp"
+#include "localsgd/core/io/model_io.hpp"
+#include "localsgd/core/plugins/plugins.hpp"
+#include "localsgd/core/solve/solve.hpp"
 
 namespace localsgd::core {
 namespace {

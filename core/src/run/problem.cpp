@@ -3,9 +3,9 @@
 #include <chrono>
 
 #include "localsgd/core/errors.hpp"
-#include "localsgd/core/fstar_cache.hpp"
-#include "localsgd/core/loading.hpp"
-#include "localsgd/core/plugins.hpp"
+#include "localsgd/core/io/fstar_cache.hpp"
+#include "localsgd/core/data/loading.hpp"
+#include "localsgd/core/plugins/plugins.hpp"
 
 namespace localsgd::core {
 

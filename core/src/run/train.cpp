@@ -7,13 +7,13 @@
 #include <vector>
 
 #include "localsgd/core/errors.hpp"
-#include "localsgd/core/evaluate.hpp"
-#include "localsgd/core/make_model.hpp"
-#include "localsgd/core/model_io.hpp"
-#include "localsgd/core/partition.hpp"
-#include "localsgd/core/plugins.hpp"
-#include "localsgd/core/rng.hpp"
-#include "localsgd/core/step_size.hpp"
+#include "localsgd/core/solve/evaluate.hpp"
+#include "localsgd/core/io/make_model.hpp"
+#include "localsgd/core/io/model_io.hpp"
+#include "localsgd/core/engine/partition.hpp"
+#include "localsgd/core/plugins/plugins.hpp"
+#include "localsgd/core/engine/rng.hpp"
+#include "localsgd/core/engine/step_size.hpp"
 
 namespace localsgd::core {
 namespace {

@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "localsgd/core/engine.hpp"
+#include "localsgd/core/engine/engine.hpp"
 #include "localsgd/core/run/callbacks.hpp"
 #include "localsgd/core/run/problem.hpp"
 #include "localsgd/core/run/train_options.hpp"

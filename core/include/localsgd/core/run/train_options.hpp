@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "localsgd/core/sampling.hpp"
+#include "localsgd/core/engine/sampling.hpp"
 #include "localsgd/sdk.hpp"
 
 namespace localsgd::core {

@@ -1,14 +1,14 @@
-#include "localsgd/core/data_writers.hpp"
+#include "localsgd/core/data/data_writers.hpp"
 
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <string>
 
-#include "localsgd/core/atomic_file.hpp"
-#include "localsgd/core/binary_format.hpp"
+#include "localsgd/core/io/atomic_file.hpp"
+#include "localsgd/core/data/binary_format.hpp"
 #include "localsgd/core/errors.hpp"
-#include "localsgd/core/loading.hpp"
+#include "localsgd/core/data/loading.hpp"
 
 namespace localsgd::core {
 namespace {

@@ -1,4 +1,4 @@
-#include "localsgd/core/atomic_file.hpp"
+#include "localsgd/core/io/atomic_file.hpp"
 
 #include <unistd.h>
 

@@ -20,8 +20,8 @@
 #include <string>
 #include <vector>
 
-#include "localsgd/core/sampling.hpp"
-#include "localsgd/core/step_size.hpp"
+#include "localsgd/core/engine/sampling.hpp"
+#include "localsgd/core/engine/step_size.hpp"
 #include "localsgd/sdk.hpp"
 
 namespace localsgd::core {
@@ -38,7 +38,7 @@ struct EngineConfig {
   // Rows each worker samples from (see partition.hpp); empty: all rows for every worker.
   std::vector<std::vector<std::int64_t>> partition;
   Sampling sampling = Sampling::iid;  // with replacement (the paper) or shuffled passes
-  // Asynchronous Local SGD in simulated time (see core/src/async_run.hpp).
+  // Asynchronous Local SGD in simulated time (see core/src/engine/async_runner.hpp).
   struct Async {
     bool enabled = false;
     std::vector<double> speeds;  // local steps per time unit, one per worker

@@ -1,4 +1,4 @@
-#include "localsgd/core/sweep.hpp"
+#include "localsgd/core/run/sweep.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -11,10 +11,10 @@
 #include <tbb/parallel_for.h>
 
 #include "localsgd/core/errors.hpp"
-#include "localsgd/core/plot.hpp"
+#include "localsgd/core/io/plot.hpp"
 #include "localsgd/core/run/problem.hpp"
 #include "localsgd/core/run/train.hpp"
-#include "localsgd/core/solve.hpp"
+#include "localsgd/core/solve/solve.hpp"
 
 namespace localsgd::core {
 namespace {

@@ -1,4 +1,4 @@
-#include "localsgd/core/fstar_cache.hpp"
+#include "localsgd/core/io/fstar_cache.hpp"
 
 #include <cstdlib>
 #include <fstream>
@@ -7,9 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "localsgd/core/atomic_file.hpp"
-#include "localsgd/core/binary_format.hpp"
-#include "localsgd/core/solve.hpp"
+#include "localsgd/core/io/atomic_file.hpp"
+#include "localsgd/core/data/binary_format.hpp"
+#include "localsgd/core/solve/solve.hpp"
 
 namespace localsgd::core {
 namespace fs = std::filesystem;

@@ -1,4 +1,4 @@
-#include "localsgd/core/plugins.hpp"
+#include "localsgd/core/plugins/plugins.hpp"
 
 #include <algorithm>
 #include <cstdlib>
@@ -12,7 +12,7 @@
 #include <boost/dll/shared_library.hpp>
 
 #include "localsgd/core/errors.hpp"
-#include "param_keys.hpp"
+#include "plugins/param_keys.hpp"
 
 #ifndef LOCALSGD_BUILD_PLUGIN_DIR
 #define LOCALSGD_BUILD_PLUGIN_DIR ""

@@ -1,4 +1,4 @@
-#include "localsgd/core/theory.hpp"
+#include "localsgd/core/solve/theory.hpp"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "localsgd/core/solve.hpp"
+#include "localsgd/core/solve/solve.hpp"
 
 #include <algorithm>
 #include <chrono>

@@ -1,13 +1,13 @@
-#include "localsgd/core/evaluate.hpp"
+#include "localsgd/core/solve/evaluate.hpp"
 
 #include <charconv>
 #include <cmath>
 
-#include "localsgd/core/engine.hpp"
+#include "localsgd/core/engine/engine.hpp"
 #include "localsgd/core/errors.hpp"
-#include "localsgd/core/loading.hpp"
-#include "localsgd/core/model_io.hpp"
-#include "localsgd/core/plugins.hpp"
+#include "localsgd/core/data/loading.hpp"
+#include "localsgd/core/io/model_io.hpp"
+#include "localsgd/core/plugins/plugins.hpp"
 
 namespace localsgd::core {
 namespace {

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "localsgd/core/rng.hpp"
+#include "localsgd/core/engine/rng.hpp"
 
 namespace localsgd::core {
 

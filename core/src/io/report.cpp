@@ -1,4 +1,4 @@
-#include "localsgd/core/report.hpp"
+#include "localsgd/core/io/report.hpp"
 
 #include <algorithm>
 #include <iomanip>

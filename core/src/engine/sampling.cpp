@@ -1,4 +1,4 @@
-#include "localsgd/core/sampling.hpp"
+#include "localsgd/core/engine/sampling.hpp"
 
 #include "localsgd/core/errors.hpp"
 

@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "localsgd/core/model_io.hpp"
+#include "localsgd/core/io/model_io.hpp"
 #include "localsgd/sdk.hpp"
 
 namespace localsgd::core {

@@ -1,4 +1,4 @@
-#include "localsgd/core/binary_format.hpp"
+#include "localsgd/core/data/binary_format.hpp"
 
 #include <xxhash.h>
 #if defined(__x86_64__)

@@ -1,4 +1,4 @@
-#include "localsgd/core/model_io.hpp"
+#include "localsgd/core/io/model_io.hpp"
 
 #include <charconv>
 #include <cmath>
@@ -6,7 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "localsgd/core/atomic_file.hpp"
+#include "localsgd/core/io/atomic_file.hpp"
 #include "localsgd/errors.hpp"
 
 namespace localsgd::core {

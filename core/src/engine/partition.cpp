@@ -1,4 +1,4 @@
-#include "localsgd/core/partition.hpp"
+#include "localsgd/core/engine/partition.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -6,8 +6,8 @@
 #include <numeric>
 
 #include "localsgd/core/errors.hpp"
-#include "localsgd/core/rng.hpp"
-#include "param_keys.hpp"
+#include "localsgd/core/engine/rng.hpp"
+#include "plugins/param_keys.hpp"
 
 namespace localsgd::core {
 namespace {

@@ -1,4 +1,4 @@
-#include "localsgd/core/engine.hpp"
+#include "localsgd/core/engine/engine.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -13,11 +13,11 @@
 #include <tbb/partitioner.h>
 #include <tbb/task_arena.h>
 
-#include "engine/async_runner.hpp"
-#include "engine/communicator.hpp"
-#include "engine/schedule_driver.hpp"
-#include "engine/sync_runner.hpp"
-#include "engine/worker_pool.hpp"
+#include "async_runner.hpp"
+#include "communicator.hpp"
+#include "schedule_driver.hpp"
+#include "sync_runner.hpp"
+#include "worker_pool.hpp"
 #include "localsgd/core/errors.hpp"
 
 namespace localsgd::core {

@@ -1,7 +1,7 @@
-#include "localsgd/core/loading.hpp"
+#include "localsgd/core/data/loading.hpp"
 
 #include "localsgd/core/errors.hpp"
-#include "localsgd/core/plugins.hpp"
+#include "localsgd/core/plugins/plugins.hpp"
 
 namespace localsgd::core {
 

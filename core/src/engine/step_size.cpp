@@ -1,11 +1,11 @@
-#include "localsgd/core/step_size.hpp"
+#include "localsgd/core/engine/step_size.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <sstream>
 
 #include "localsgd/core/errors.hpp"
-#include "param_keys.hpp"
+#include "plugins/param_keys.hpp"
 
 namespace localsgd::core {
 namespace {

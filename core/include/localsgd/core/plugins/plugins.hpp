@@ -54,4 +54,4 @@ void add_key_value(ParamMap& params, const std::string& option, const std::strin
 
 }  // namespace localsgd::core
 
-#include "localsgd/core/detail/call_plugin.hpp"
+#include "localsgd/core/plugins/call_plugin.hpp"

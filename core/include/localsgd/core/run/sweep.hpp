@@ -13,7 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "localsgd/core/theory.hpp"
+#include "localsgd/core/solve/theory.hpp"
 #include "localsgd/core/run/train_options.hpp"
 
 namespace localsgd::core {

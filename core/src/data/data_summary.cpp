@@ -1,4 +1,4 @@
-#include "localsgd/core/data_summary.hpp"
+#include "localsgd/core/data/data_summary.hpp"
 
 #include <algorithm>
 

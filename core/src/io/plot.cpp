@@ -1,4 +1,4 @@
-#include "localsgd/core/plot.hpp"
+#include "localsgd/core/io/plot.hpp"
 
 #include <cstdio>
 #include <system_error>
