@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "localsgd/core/engine/engine.hpp"
-#include "localsgd/core/plugins/plugins.hpp"
 #include "localsgd/core/engine/rng.hpp"
+#include "localsgd/core/plugins/plugins.hpp"
 
 namespace {
 
@@ -62,6 +62,7 @@ void BM_LocalSgd(benchmark::State& state) {
   const std::int64_t H = state.range(1);
   config.batch = state.range(2);
   config.threads = static_cast<int>(state.range(3));
+  config.exact_threads = true;  // measure the threads asked for, not the engine's choice
   config.steps = kSamplesPerRun / (config.workers * config.batch);
   config.avg_shift = static_cast<double>(H);
   Fixed rate;
@@ -80,6 +81,10 @@ BENCHMARK(BM_LocalSgd)
     ->Args({1, 16, 4, 1})
     ->Args({4, 16, 4, 1})
     ->Args({4, 16, 4, 2})
+    ->Args({4, 64, 4, 1})
+    ->Args({4, 64, 4, 2})
+    ->Args({4, 1000000, 4, 1})
+    ->Args({4, 1000000, 4, 2})
     ->Args({4, 1, 4, 1})
     ->Args({4, 1, 4, 2})
     ->Args({16, 16, 4, 2})

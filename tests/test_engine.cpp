@@ -3,14 +3,19 @@
 // arbitrary sync sets, groups, both update paths and the output weights.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <set>
+#include <thread>
 #include <vector>
 
 #include "localsgd/core/engine/engine.hpp"
-#include "localsgd/core/plugins/plugins.hpp"
 #include "localsgd/core/engine/rng.hpp"
+#include "localsgd/core/plugins/plugins.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -444,3 +449,46 @@ TEST(Engine, WorkersSampleOnlyFromTheirPartOfThePartition) {
 }
 
 }  // namespace
+
+// Many very short rounds on two threads, where a thread that lags a whole round behind
+// (descheduled between looking at a worker's claim and taking it) must not make a phase
+// run twice or leave a round unfinished: the runs finish, and equal the one-thread run
+// bit for bit. A watchdog turns a hang into a failure instead of a ctest timeout.
+TEST(Engine, ShortRoundsOnTwoThreadsNeitherHangNorChangeResults) {
+  const Dataset data = small_dataset(64, 8);
+  auto objective = logreg(data.view(), 0.05);
+  ConstantRate rate(0.1);
+  core::EngineConfig config;
+  config.workers = 5;
+  config.batch = 1;
+  config.steps = 100'000;
+  config.threads = 1;
+  class EveryStep final : public localsgd::Schedule {
+   public:
+    localsgd::SyncEvent next(const localsgd::SyncContext& ctx) override {
+      return {ctx.step + 1, 0};
+    }
+    std::int64_t nominal_period() const override { return 1; }
+  };
+  EveryStep one;
+  const auto reference = core::run_local_sgd(*objective, data.view(), one, rate, config);
+  std::atomic<bool> done{false};
+  std::thread watchdog([&] {
+    for (int i = 0; i < 1200 && !done.load(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!done.load()) {
+      std::fprintf(stderr, "engine hung with two threads\n");
+      std::abort();
+    }
+  });
+  config.threads = 2;
+  config.exact_threads = true;
+  for (int run = 0; run < 20; ++run) {
+    EveryStep schedule;
+    const auto r = core::run_local_sgd(*objective, data.view(), schedule, rate, config);
+    EXPECT_TRUE(localsgd::testing::bitwise_equal(r.x_hat, reference.x_hat)) << "run " << run;
+    EXPECT_EQ(r.rounds, reference.rounds);
+  }
+  done = true;
+  watchdog.join();
+}

@@ -15,10 +15,10 @@
 
 #include "async_runner.hpp"
 #include "communicator.hpp"
+#include "localsgd/core/errors.hpp"
 #include "schedule_driver.hpp"
 #include "sync_runner.hpp"
 #include "worker_pool.hpp"
-#include "localsgd/core/errors.hpp"
 
 namespace localsgd::core {
 namespace {
@@ -89,6 +89,7 @@ EngineResult run(const Objective& objective, const WorkerObjective& worker_objec
     driver.start({config.steps, config.workers, config.batch});
     SyncRunner<Worker> runner(pool, driver, env, config, monitor, objective_at);
     result.steps = runner.execute([&](std::int64_t first_phase) {
+      if (config.exact_threads && config.threads > 0) return config.threads;
       return useful_threads(data, objective, config, first_phase, budget);
     });
     result.rounds = runner.rounds();

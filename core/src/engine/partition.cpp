@@ -5,8 +5,8 @@
 #include <map>
 #include <numeric>
 
-#include "localsgd/core/errors.hpp"
 #include "localsgd/core/engine/rng.hpp"
+#include "localsgd/core/errors.hpp"
 #include "plugins/param_keys.hpp"
 
 namespace localsgd::core {

@@ -9,7 +9,12 @@
 // the core or there are more threads than cores.
 #pragma once
 
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #include <atomic>
+#include <climits>
 #include <cstdint>
 
 #include "block_job.hpp"
@@ -22,10 +27,11 @@ class RoundGate {
 
   // Opens `round` (and so every round before it); wakes the sleepers.
   void open(std::int64_t round) {
+    round_.store(round, std::memory_order_release);
     // seq_cst here and around the sleeper count in wait_for: either the sleeper sees the
-    // new round before it blocks, or this thread sees the sleeper and wakes it.
-    round_.store(round, std::memory_order_seq_cst);
-    if (sleepers_.load(std::memory_order_seq_cst) > 0) round_.notify_all();
+    // new generation before it blocks, or this thread sees the sleeper and wakes it.
+    generation_.fetch_add(1, std::memory_order_seq_cst);
+    if (sleepers_.load(std::memory_order_seq_cst) > 0) futex_wake_all(generation_);
   }
 
   // Returns when `round` is open or `stop()` is true; helps `job` while spinning.
@@ -38,19 +44,32 @@ class RoundGate {
     }
     sleepers_.fetch_add(1, std::memory_order_seq_cst);
     while (true) {
-      const std::int64_t seen = round_.load(std::memory_order_seq_cst);
-      if (seen >= round || stop()) break;
-      round_.wait(seen, std::memory_order_seq_cst);
+      const std::uint32_t seen = generation_.load(std::memory_order_seq_cst);
+      if (open_round() >= round || stop()) break;
+      futex_wait(generation_, seen);  // returns at once if the generation moved on
     }
     sleepers_.fetch_sub(1, std::memory_order_relaxed);
   }
 
  private:
+  // The futex calls themselves: std::atomic<T>::wait in GCC 12's libstdc++ can miss a
+  // notify (GCC bug 106183), which hung runs here; the raw futex on a 32-bit word has
+  // no such window: the kernel compares the word with `seen` under its own lock.
+  static void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t seen) {
+    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, seen, nullptr,
+            nullptr, 0);
+  }
+  static void futex_wake_all(std::atomic<std::uint32_t>& word) {
+    syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAKE_PRIVATE, INT_MAX,
+            nullptr, nullptr, 0);
+  }
+
   // About 20-60 microseconds of pause instructions: longer than a round's usual
   // imbalance, far shorter than a scheduler time slice.
   static constexpr int kSpins = 4000;
 
   alignas(64) std::atomic<std::int64_t> round_{0};
+  alignas(64) std::atomic<std::uint32_t> generation_{0};
   alignas(64) std::atomic<int> sleepers_{0};
 };
 

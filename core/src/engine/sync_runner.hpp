@@ -131,9 +131,14 @@ class SyncRunner {
   // completes the round's last phase ends the round.
   void try_phase(std::int64_t k, std::int64_t round) {
     std::atomic<std::int64_t>& claim = claimed_[static_cast<std::size_t>(k)].round;
-    if (claim.load(std::memory_order_relaxed) >= round ||
-        claim.exchange(round, std::memory_order_acq_rel) >= round)
-      return;
+    // Claims only ever grow: a thread that lags behind (descheduled between its look and
+    // its claim) must not write an older round over a newer one, or a phase would run
+    // twice. Hence a CAS from what was seen, never an exchange.
+    std::int64_t seen = claim.load(std::memory_order_acquire);
+    do {
+      if (seen >= round) return;
+    } while (!claim.compare_exchange_weak(seen, round, std::memory_order_acq_rel,
+                                          std::memory_order_acquire));
     if (!errors_.failed()) {
       try {
         pool_.workers()[static_cast<std::size_t>(k)].run(env_, phase_begin_, phase_end_);

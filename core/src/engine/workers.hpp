@@ -13,10 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "localsgd/core/errors.hpp"
 #include "localsgd/core/engine/rng.hpp"
 #include "localsgd/core/engine/sampling.hpp"
 #include "localsgd/core/engine/step_size.hpp"
+#include "localsgd/core/errors.hpp"
 #include "localsgd/sdk.hpp"
 
 namespace localsgd::core {

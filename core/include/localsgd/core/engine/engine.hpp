@@ -32,6 +32,9 @@ struct EngineConfig {
   std::int64_t steps = 1;    // T, steps per worker
   std::uint64_t seed = 1;
   int threads = 0;                    // concurrency cap; 0 = all cores
+  // Use exactly `threads` threads for the workers' phases (benchmarks, tests); otherwise
+  // the engine picks up to `threads` from the work a round holds.
+  bool exact_threads = false;
   std::string schedule_name = "schedule";  // for messages
   double avg_shift = 0;               // a in w_t = (a+t)^2
   std::vector<double> initial_model;  // x_0 for every worker; empty: objective.initial_point
