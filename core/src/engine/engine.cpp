@@ -46,7 +46,9 @@ int useful_threads(const DataView& data, const Objective& objective, const Engin
                                     3.0 * static_cast<double>(objective.dimension());
   const double round_ns =
       per_step * static_cast<double>(phase_steps) * static_cast<double>(config.workers);
-  constexpr double kWorkPerThread = 20000;  // ns of work that makes a thread worth its barriers
+  // ns of work per round that make a second thread pay (bench/engine_threads.py: on w8a,
+  // K = 4, b = 4, two threads break even at H = 8, ~8 µs of work, and win from H = 16).
+  constexpr double kWorkPerThread = 8000;
   const auto by_work = static_cast<std::int64_t>(round_ns / kWorkPerThread);
   return static_cast<int>(std::clamp<std::int64_t>(by_work, 1, budget));
 }

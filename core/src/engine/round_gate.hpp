@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <climits>
 #include <cstdint>
 
@@ -37,10 +38,12 @@ class RoundGate {
   // Returns when `round` is open or `stop()` is true; helps `job` while spinning.
   template <class Stop>
   void wait_for(std::int64_t round, BlockJob& job, Stop&& stop) {
-    for (int spins = 0; spins < kSpins; ++spins) {
+    const auto give_up = std::chrono::steady_clock::now() + kSpinTime;
+    for (int spins = 1;; ++spins) {
       if (open_round() >= round || stop()) return;
       job.help();
       cpu_pause();
+      if (spins % 64 == 0 && std::chrono::steady_clock::now() > give_up) break;
     }
     sleepers_.fetch_add(1, std::memory_order_seq_cst);
     while (true) {
@@ -64,9 +67,10 @@ class RoundGate {
             nullptr, nullptr, 0);
   }
 
-  // About 20-60 microseconds of pause instructions: longer than a round's usual
-  // imbalance, far shorter than a scheduler time slice.
-  static constexpr int kSpins = 4000;
+  // Spin this long before blocking: longer than a typical round (tens of microseconds),
+  // so that waking a sleeper (a futex wake and, in a VM, an interrupt to another virtual
+  // CPU: tens of microseconds here) is rare; far shorter than a scheduler time slice.
+  static constexpr std::chrono::microseconds kSpinTime{200};
 
   alignas(64) std::atomic<std::int64_t> round_{0};
   alignas(64) std::atomic<std::uint32_t> generation_{0};

@@ -13,6 +13,8 @@
 #include <string>
 #include <vector>
 
+#include <tbb/cache_aligned_allocator.h>
+
 #include "localsgd/core/engine/rng.hpp"
 #include "localsgd/core/engine/sampling.hpp"
 #include "localsgd/core/engine/step_size.hpp"
@@ -20,6 +22,13 @@
 #include "localsgd/sdk.hpp"
 
 namespace localsgd::core {
+
+// Workers run on different threads and write their state every step. Each worker object
+// and each of its arrays starts on its own cache line and fills whole lines, so two
+// workers never share one: false sharing between neighbours made two threads run at
+// two thirds of their speed.
+template <class T>
+using CacheVector = std::vector<T, tbb::cache_aligned_allocator<T>>;
 
 // What every step needs that is shared by all workers.
 struct StepEnvironment {
@@ -46,7 +55,7 @@ inline double iterate_weight(double shift, std::int64_t t) {
 // entries of v change. The weighted sum is A = u + c·v with c = sum of w_t s_t since
 // the last flush; when v[j] changes by delta, u[j] -= c·delta keeps A unchanged. The
 // intercept beta (when the objective has one) is a plain scalar, never decayed.
-class MarginWorker {
+class alignas(64) MarginWorker {
  public:
   MarginWorker(const MarginObjective& objective, std::span<const double> x0, RowSampler sampler,
                std::int64_t batch)
@@ -153,20 +162,20 @@ class MarginWorker {
   const double lambda_;
   const bool intercept_;
   RowSampler sampler_;
-  std::vector<double> v_;
+  CacheVector<double> v_;
   double s_ = 1.0;
   double bias_;
-  std::vector<double> u_;
+  CacheVector<double> u_;
   double c_ = 0.0;
   double bias_sum_ = 0.0;            // sum of w_t beta_t
   const double* pending_ = nullptr;  // the model to adopt before the next step
   // Per-step scratch, allocated once.
-  std::vector<std::int64_t> rows_, next_rows_;
-  std::vector<double> z_, y_, dphi_;
+  CacheVector<std::int64_t> rows_, next_rows_;
+  CacheVector<double> z_, y_, dphi_;
 };
 
 // Dense path for any objective: x -= eta * (mean batch gradient), O(d) per step.
-class DenseWorker {
+class alignas(64) DenseWorker {
  public:
   DenseWorker(const Objective& objective, std::span<const double> x0, RowSampler sampler,
               std::int64_t batch)
@@ -202,8 +211,8 @@ class DenseWorker {
  private:
   const Objective& objective_;
   RowSampler sampler_;
-  std::vector<double> x_, sum_, gradient_;
-  std::vector<std::int64_t> rows_;
+  CacheVector<double> x_, sum_, gradient_;
+  CacheVector<std::int64_t> rows_;
   const double* pending_ = nullptr;
 };
 

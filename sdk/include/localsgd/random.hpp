@@ -123,8 +123,8 @@ class RandomStream {
       if (std::log(uniform()) < 0.5 * x * x + d - d * v + d * std::log(v)) return d * v;
     }
   }
-  template <class T>
-  void shuffle(std::vector<T>& items) {  // Fisher-Yates
+  template <class T, class Allocator>
+  void shuffle(std::vector<T, Allocator>& items) {  // Fisher-Yates
     for (std::size_t i = items.size(); i > 1; --i) std::swap(items[i - 1], items[below(i)]);
   }
 
