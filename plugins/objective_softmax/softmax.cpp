@@ -41,6 +41,8 @@ class Softmax final : public localsgd::Objective {
     return static_cast<std::int64_t>(classes_.size()) * cols_;
   }
 
+  double strong_convexity() const override { return lambda_ > 0 ? lambda_ : localsgd::kUnknown; }
+
   localsgd::Curvature curvature() const override {
     std::call_once(curvature_once_, [&] {
       gram_top_ = localsgd::gram_top_eigenvalue(data_, false);

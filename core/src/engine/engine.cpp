@@ -44,8 +44,11 @@ int useful_threads(const DataView& data, const Objective& objective, const Engin
                               ? static_cast<double>(config.batch) * (20.0 + 4.0 * nnz_per_row)
                               : static_cast<double>(config.batch) * (20.0 + 4.0 * nnz_per_row) +
                                     3.0 * static_cast<double>(objective.dimension());
+  // The dense average reads K models of d coordinates (about 1 ns per entry), and the
+  // threads share it in blocks.
   const double round_ns =
-      per_step * static_cast<double>(phase_steps) * static_cast<double>(config.workers);
+      per_step * static_cast<double>(phase_steps) * static_cast<double>(config.workers) +
+      static_cast<double>(objective.dimension()) * static_cast<double>(config.workers);
   // ns of work per round that make a second thread pay (bench/engine_threads.py: on w8a,
   // K = 4, b = 4, two threads break even at H = 8, ~8 µs of work, and win from H = 16).
   constexpr double kWorkPerThread = 8000;

@@ -150,7 +150,7 @@ std::unique_ptr<StepSize> make_paper(const RuleArgs& a) {
 }
 
 std::unique_ptr<StepSize> make_invtime(const RuleArgs& a) {
-  const double mu = require(a.ctx.objective.curvature().mu, "the strong convexity mu", a.name);
+  const double mu = require(a.ctx.objective.strong_convexity(), "the strong convexity mu", a.name);
   return std::make_unique<InverseTimeStepSize>(a.eta0("eta0"), a.params.positive_number("c", 1.0),
                                                mu);
 }

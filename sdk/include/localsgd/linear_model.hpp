@@ -42,6 +42,10 @@ class LOCALSGD_API RegularisedLinear : public MarginObjective {
   bool has_intercept() const override { return bias_; }
   double lambda() const override { return lambda_; }
 
+  // mu = lambda without a bias (unknown with one), as margin_curvature() says, without
+  // the power iteration.
+  double strong_convexity() const override { return !bias_ && lambda_ > 0 ? lambda_ : kUnknown; }
+
   Curvature curvature() const override {
     std::call_once(curvature_once_, [&] {
       gram_top_ = gram_top_eigenvalue(data_, bias_);

@@ -56,6 +56,11 @@ class LOCALSGD_API Objective {
 
   virtual Curvature curvature() const = 0;
 
+  // mu alone (kUnknown if unknown). Rules that need only mu (invtime with a given eta0)
+  // ask this instead of curvature(), whose L may cost many passes over the data; override
+  // it when mu is known without them (e.g. lambda for an L2-regularised model).
+  virtual double strong_convexity() const { return curvature().mu; }
+
   // The starting point x_0, identical on all workers. Zeros unless overridden (a model
   // whose zero point is a saddle, like an MLP, draws a seeded random point instead).
   virtual void initial_point(std::uint64_t seed, std::span<double> x) const {
