@@ -16,6 +16,7 @@
 #include "localsgd/core/engine/engine.hpp"
 #include "localsgd/core/engine/rng.hpp"
 #include "localsgd/core/plugins/plugins.hpp"
+#include "localsgd/core/run/train.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -491,4 +492,44 @@ TEST(Engine, ShortRoundsOnTwoThreadsNeitherHangNorChangeResults) {
   }
   done = true;
   watchdog.join();
+}
+
+// Sparse syncs on a large model (d >= 4096, few coordinates touched per round) give the
+// dense average's result up to rounding, and the same bits for any thread count.
+TEST(Engine, SparseSyncsAgreeWithDenseAveraging) {
+  auto options = [](const std::string& schedule, int threads) {
+    core::TrainOptions o;
+    o.objective.name = "logreg";
+    o.reader.params.set("n", "3000");
+    o.reader.params.set("d", "50000");
+    o.reader.params.set("density", "0.0004");
+    o.workers = 4;
+    o.batch = 2;
+    o.steps = 3000;
+    o.threads = threads;
+    o.lr_params.set("eta0", "0.5");
+    o.schedule.name = schedule;
+    if (schedule == "constant") o.schedule.params.set("H", "5");
+    // The same syncs, by a schedule that declares group syncs: the dense average.
+    if (schedule == "hierarchical") {
+      o.schedule.params.set("group", "4");
+      o.schedule.params.set("H1", "5");
+      o.schedule.params.set("H2", "5");
+    }
+    return o;
+  };
+  const auto sparse = core::train(options("constant", 1));
+  const auto dense = core::train(options("hierarchical", 1));
+  ASSERT_EQ(sparse.result.rounds, dense.result.rounds);
+  double worst = 0;
+  for (std::size_t j = 0; j < sparse.result.x_hat.size(); ++j)
+    worst = std::max(worst, std::abs(sparse.result.x_hat[j] - dense.result.x_hat[j]) /
+                                std::max(1e-3, std::abs(dense.result.x_hat[j])));
+  EXPECT_LT(worst, 1e-9);
+  EXPECT_FALSE(localsgd::testing::bitwise_equal(sparse.result.x_last, dense.result.x_last) &&
+               localsgd::testing::bitwise_equal(sparse.result.x_hat, dense.result.x_hat))
+      << "the sparse path was not taken";
+  const auto two = core::train(options("constant", 2));
+  EXPECT_TRUE(localsgd::testing::bitwise_equal(sparse.result.x_hat, two.result.x_hat));
+  EXPECT_TRUE(localsgd::testing::bitwise_equal(sparse.result.x_last, two.result.x_last));
 }

@@ -48,6 +48,7 @@ class ScheduleDriver {
   void combine(std::span<const double> previous, std::span<double> mean);
 
   const std::string& name() const { return name_; }
+  const ScheduleNeeds& needs() const { return needs_; }
 
  private:
   Schedule& schedule_;

@@ -21,6 +21,7 @@
 #include <limits>
 #include <mutex>
 #include <thread>
+#include <type_traits>
 #include <vector>
 
 #include "block_job.hpp"
@@ -82,6 +83,15 @@ class SyncRunner {
     threads_ = static_cast<int>(std::clamp<std::int64_t>(choose_threads(first_phase), 1,
                                                          std::max<std::int64_t>(1, workers_)));
     claimed_ = std::vector<Claim>(static_cast<std::size_t>(workers_));
+    if constexpr (std::is_same_v<Worker, MarginWorker>) {
+      sparse_ = d_ >= kSparseMinDimension && pool_.communicator().ranks() == 1 &&
+                !schedule_.needs().group_syncs && !schedule_.needs().custom_combine;
+      if (sparse_) {
+        for (Worker& w : pool_.workers()) w.enable_tracking();
+        union_mark_.assign(d_, 0);
+        sparse_mean_.assign(d_, 0.0);
+      }
+    }
     open_phase(0);
     std::vector<std::thread> helpers;
     helpers.reserve(static_cast<std::size_t>(threads_ - 1));
@@ -232,10 +242,60 @@ class SyncRunner {
       pool_.global().assign(mean.begin(), mean.end());
     }
     last_sync_was_global_ = all;
+    global_stale_ = false;
     const WorkerRange local = pool_.local();
     for (std::int64_t k = local.begin; k < local.end; ++k)
       pool_.worker(k).reset_later(means().data() + static_cast<std::size_t>(k / group_) * d_);
     ++rounds_;
+  }
+
+  // Sparse syncs, for margin workers on large models: when all workers agreed on every
+  // coordinate at the last sync (no group syncs) and the schedule keeps the plain mean,
+  // the new mean differs from each worker only where some worker touched it since, so
+  // only those coordinates are summed and adopted (workers.hpp: adopt_sparse): the cost
+  // is that of the coordinates touched, not of d. The run falls back to the dense
+  // average when more than 1/kSparseShare of the coordinates were touched, and always
+  // ends with a dense one (x̄_T). Which path a sync takes depends on the samples only,
+  // so results stay the same for any thread count.
+  bool try_sparse_average(bool last) {
+    if constexpr (!std::is_same_v<Worker, MarginWorker>) {
+      (void)last;
+      return false;
+    } else {
+      if (!sparse_ || last || groups_of(group_) != 1) return false;
+      touched_.clear();
+      for (Worker& w : pool_.workers())
+        for (std::int32_t j : w.touched())
+          if (!union_mark_[static_cast<std::size_t>(j)]) {
+            union_mark_[static_cast<std::size_t>(j)] = 1;
+            touched_.push_back(j);
+          }
+      for (std::int32_t j : touched_) union_mark_[static_cast<std::size_t>(j)] = 0;
+      if (touched_.size() * kSparseShare > d_) return false;
+      // mean of the v over the workers, in worker order, on the touched coordinates only
+      const double K = static_cast<double>(pool_.size());
+      double bias = 0;
+      for (std::int32_t j : touched_) sparse_mean_[static_cast<std::size_t>(j)] = 0.0;
+      for (const Worker& w : pool_.workers()) {
+        const double* v = w.weights();
+        for (std::int32_t j : touched_)
+          sparse_mean_[static_cast<std::size_t>(j)] += v[static_cast<std::size_t>(j)];
+        bias += w.bias();
+      }
+      bool finite = std::isfinite(bias);
+      for (std::int32_t j : touched_) {
+        double& m = sparse_mean_[static_cast<std::size_t>(j)];
+        m /= K;
+        finite = finite && std::isfinite(m);
+      }
+      if (!finite) throw_diverged("the average");
+      bias /= K;
+      for (Worker& w : pool_.workers()) w.adopt_sparse(touched_, sparse_mean_.data(), bias);
+      global_stale_ = true;
+      last_sync_was_global_ = true;
+      ++rounds_;
+      return true;
+    }
   }
 
   // Ends a phase: sync if due, evaluate if due, then set up the next phase or end the
@@ -244,7 +304,7 @@ class SyncRunner {
     const std::int64_t t = phase_end_;
     bool last = t >= config_.steps;
     const auto sync_start = Clock::now();
-    if (sync_due_) {
+    if (sync_due_ && !try_sparse_average(last)) {
       sum_all();
       finish_average();
     }
@@ -304,6 +364,9 @@ class SyncRunner {
   // Averages of at least this many K·d entries are shared between threads, in blocks of
   // kAverageBlock coordinates.
   static constexpr std::size_t kSplitAverageEntries = 1 << 16;
+  // Sparse syncs from this dimension on, while at most 1/kSparseShare of it was touched.
+  static constexpr std::size_t kSparseMinDimension = 4096;
+  static constexpr std::size_t kSparseShare = 8;
   static constexpr std::size_t kAverageBlock = 8192;
 
   WorkerPool<Worker>& pool_;
@@ -322,8 +385,13 @@ class SyncRunner {
   std::int64_t next_evaluation_ = 0, group_ = 0;
   SyncEvent next_sync_{0, 0};
   bool sync_due_ = false;
-  bool last_sync_was_global_ = true;  // at the start, every worker holds x_0
-  std::vector<double> buffers_[2];    // one mean per group of a sync, alternating
+  bool last_sync_was_global_ = true;      // at the start, every worker holds x_0
+  bool sparse_ = false;                   // sparse syncs are on (try_sparse_average)
+  bool global_stale_ = false;             // the pool's global model predates sparse syncs
+  std::vector<std::int32_t> touched_;     // the union of the workers' touched coordinates
+  std::vector<std::uint8_t> union_mark_;  // membership in touched_
+  std::vector<double> sparse_mean_;       // mean of v on touched_
+  std::vector<double> buffers_[2];        // one mean per group of a sync, alternating
   int current_ = 0;
   RunTimes times_;
 

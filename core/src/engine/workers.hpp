@@ -113,6 +113,7 @@ class alignas(64) MarginWorker {
           v[row.index[j]] += delta;
           u[row.index[j]] -= c_ * delta;
         }
+        if (tracking_) track(row);
       }
       if (intercept_) bias_ -= eta * inv_batch * dphi_sum;
       // Renormalise long before v leaves double range: the weighted sum u + c·v loses
@@ -137,9 +138,51 @@ class alignas(64) MarginWorker {
     if (intercept_) out[v_.size()] += bias_sum_;
   }
   // `x` must stay valid until the next run() starts.
-  void reset_later(const double* x) { pending_ = x; }
+  void reset_later(const double* x) {
+    pending_ = x;
+    clear_touched();  // a dense adoption rewrites every coordinate
+  }
+
+  // Sparse syncs (see SyncRunner). All workers of a synchronous run share the step-size
+  // sequence, so their scales s are equal; when they also agreed on every coordinate at
+  // the last sync, the mean of their models differs from each one only where some worker
+  // touched v since, and there the mean of the x = s·v is s·(mean of the v).
+  void enable_tracking() {
+    tracking_ = true;
+    marked_.assign(v_.size(), 0);
+  }
+  std::span<const std::int32_t> touched() const { return touched_; }
+  double scale() const { return s_; }
+  double bias() const { return bias_; }
+  const double* weights() const { return v_.data(); }
+  // Adopts v_j = mean_v[j] for j in `coordinates` (and the mean intercept) at once; the
+  // weighted sum A = u + c·v is kept by u_j -= c·(change of v_j).
+  void adopt_sparse(std::span<const std::int32_t> coordinates, const double* mean_v,
+                    double mean_bias) {
+    for (std::int32_t j : coordinates) {
+      const double change = mean_v[j] - v_[static_cast<std::size_t>(j)];
+      u_[static_cast<std::size_t>(j)] -= c_ * change;
+      v_[static_cast<std::size_t>(j)] = mean_v[j];
+    }
+    bias_ = mean_bias;
+    clear_touched();
+  }
 
  private:
+  void track(const SparseRow& row) {
+    for (std::int64_t j = 0; j < row.size; ++j) {
+      const auto index = static_cast<std::size_t>(row.index[j]);
+      if (!marked_[index]) {
+        marked_[index] = 1;
+        touched_.push_back(row.index[j]);
+      }
+    }
+  }
+  void clear_touched() {
+    for (std::int32_t j : touched_) marked_[static_cast<std::size_t>(j)] = 0;
+    touched_.clear();
+  }
+
   void adopt_pending_model() {
     if (pending_ == nullptr) return;
     flush();
@@ -169,6 +212,10 @@ class alignas(64) MarginWorker {
   double c_ = 0.0;
   double bias_sum_ = 0.0;            // sum of w_t beta_t
   const double* pending_ = nullptr;  // the model to adopt before the next step
+  // Coordinates of v changed since the last sync, when sparse syncs are on.
+  bool tracking_ = false;
+  CacheVector<std::uint8_t> marked_;
+  CacheVector<std::int32_t> touched_;
   // Per-step scratch, allocated once.
   CacheVector<std::int64_t> rows_, next_rows_;
   CacheVector<double> z_, y_, dphi_;
