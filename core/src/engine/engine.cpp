@@ -50,8 +50,8 @@ int useful_threads(const DataView& data, const Objective& objective, const Engin
       per_step * static_cast<double>(phase_steps) * static_cast<double>(config.workers) +
       static_cast<double>(objective.dimension()) * static_cast<double>(config.workers);
   // ns of work per round that make a second thread pay (bench/engine_threads.py: on w8a,
-  // K = 4, b = 4, two threads break even at H = 8, ~8 µs of work, and win from H = 16).
-  constexpr double kWorkPerThread = 8000;
+  // K = 4, b = 4, two threads lose at H = 1-2 and win from H = 8, ~8 µs of work).
+  constexpr double kWorkPerThread = 4000;
   const auto by_work = static_cast<std::int64_t>(round_ns / kWorkPerThread);
   return static_cast<int>(std::clamp<std::int64_t>(by_work, 1, budget));
 }
