@@ -214,6 +214,16 @@ class SyncRunner {
     if (!finite) diverged_.store(true, std::memory_order_relaxed);
   }
 
+  // body(i) for i < count, shared with the waiting threads when there are any.
+  template <class Body>
+  void run_shared(std::size_t count, Body& body) {
+    if (threads_ > 1) {
+      averaging_.run(count, body);
+    } else {
+      for (std::size_t i = 0; i < count; ++i) body(i);
+    }
+  }
+
   // The sums of a sync: split into blocks that waiting threads help with when the model
   // is large, else on this thread.
   void sum_all() {
@@ -272,25 +282,38 @@ class SyncRunner {
           }
       for (std::int32_t j : touched_) union_mark_[static_cast<std::size_t>(j)] = 0;
       if (touched_.size() * kSparseShare > d_) return false;
-      // mean of the v over the workers, in worker order, on the touched coordinates only
+      // The mean of the v over the workers, in worker order, on the touched coordinates
+      // only; then every worker adopts it there. Both are shared with waiting threads
+      // (blocks of coordinates, then workers): at large d each coordinate is a cache miss.
       const double K = static_cast<double>(pool_.size());
       double bias = 0;
-      for (std::int32_t j : touched_) sparse_mean_[static_cast<std::size_t>(j)] = 0.0;
-      for (const Worker& w : pool_.workers()) {
-        const double* v = w.weights();
-        for (std::int32_t j : touched_)
-          sparse_mean_[static_cast<std::size_t>(j)] += v[static_cast<std::size_t>(j)];
-        bias += w.bias();
-      }
-      bool finite = std::isfinite(bias);
-      for (std::int32_t j : touched_) {
-        double& m = sparse_mean_[static_cast<std::size_t>(j)];
-        m /= K;
-        finite = finite && std::isfinite(m);
-      }
-      if (!finite) throw_diverged("the average");
+      for (const Worker& w : pool_.workers()) bias += w.bias();
       bias /= K;
-      for (Worker& w : pool_.workers()) w.adopt_sparse(touched_, sparse_mean_.data(), bias);
+      std::atomic<bool> finite{std::isfinite(bias)};
+      const std::size_t blocks = (touched_.size() + kSparseBlock - 1) / kSparseBlock;
+      auto sum_block = [&](std::size_t block) {
+        const std::span<const std::int32_t> part = std::span<const std::int32_t>(touched_).subspan(
+            block * kSparseBlock, std::min(kSparseBlock, touched_.size() - block * kSparseBlock));
+        for (std::int32_t j : part) sparse_mean_[static_cast<std::size_t>(j)] = 0.0;
+        for (const Worker& w : pool_.workers()) {
+          const double* v = w.weights();
+          for (std::int32_t j : part)
+            sparse_mean_[static_cast<std::size_t>(j)] += v[static_cast<std::size_t>(j)];
+        }
+        bool ok = true;
+        for (std::int32_t j : part) {
+          double& m = sparse_mean_[static_cast<std::size_t>(j)];
+          m /= K;
+          ok = ok && std::isfinite(m);
+        }
+        if (!ok) finite.store(false, std::memory_order_relaxed);
+      };
+      run_shared(blocks, sum_block);
+      if (!finite.load()) throw_diverged("the average");
+      auto adopt = [&](std::size_t k) {
+        pool_.workers()[k].adopt_sparse(touched_, sparse_mean_.data(), bias);
+      };
+      run_shared(pool_.workers().size(), adopt);
       global_stale_ = true;
       last_sync_was_global_ = true;
       ++rounds_;
@@ -367,6 +390,7 @@ class SyncRunner {
   // Sparse syncs from this dimension on, while at most 1/kSparseShare of it was touched.
   static constexpr std::size_t kSparseMinDimension = 4096;
   static constexpr std::size_t kSparseShare = 8;
+  static constexpr std::size_t kSparseBlock = 2048;  // touched coordinates per shared block
   static constexpr std::size_t kAverageBlock = 8192;
 
   WorkerPool<Worker>& pool_;
