@@ -35,12 +35,15 @@ class RoundGate {
     if (sleepers_.load(std::memory_order_seq_cst) > 0) futex_wake_all(generation_);
   }
 
-  // Returns when `round` is open or `stop()` is true; helps `job` while spinning.
-  template <class Stop>
-  void wait_for(std::int64_t round, BlockJob& job, Stop&& stop) {
+  // Returns when `round` is open or `stop()` is true; helps `job` while spinning. Blocks
+  // at once while `sleep_now()` is true (the round's owner runs a long serial section,
+  // e.g. an evaluation that wants every core for its own parallel loops).
+  template <class Stop, class SleepNow>
+  void wait_for(std::int64_t round, BlockJob& job, Stop&& stop, SleepNow&& sleep_now) {
     const auto give_up = std::chrono::steady_clock::now() + kSpinTime;
     for (int spins = 1;; ++spins) {
       if (open_round() >= round || stop()) return;
+      if (sleep_now()) break;
       job.help();
       cpu_pause();
       if (spins % 64 == 0 && std::chrono::steady_clock::now() > give_up) break;

@@ -129,8 +129,9 @@ class SyncRunner {
         for (std::int64_t k = first_of(owner + 1) - 1; k >= first_of(owner); --k)
           try_phase(k, round);
       }
-      gate_.wait_for(round + 1, averaging_,
-                     [&] { return finished_.load(std::memory_order_acquire); });
+      gate_.wait_for(
+          round + 1, averaging_, [&] { return finished_.load(std::memory_order_acquire); },
+          [&] { return evaluating_.load(std::memory_order_relaxed); });
       if (finished_.load(std::memory_order_acquire)) return;
     }
   }
@@ -334,6 +335,13 @@ class SyncRunner {
     const auto evaluation_start = Clock::now();
     if (sync_due_) times_.sync_seconds += seconds(sync_start, evaluation_start);
     if (t == next_evaluation_) {
+      // Waiting threads sleep instead of spinning: the evaluation's parallel loops (TBB)
+      // want their cores.
+      evaluating_.store(true, std::memory_order_relaxed);
+      struct Clear {
+        std::atomic<bool>& flag;
+        ~Clear() { flag.store(false, std::memory_order_relaxed); }
+      } clear{evaluating_};
       const std::vector<double> x_bar = pool_.models_mean();
       const std::vector<double> x_hat = pool_.weighted_average(env_.shift, t);
       const bool stop = monitor_->evaluate({t, rounds_, x_hat, x_bar});
@@ -423,6 +431,7 @@ class SyncRunner {
   alignas(64) std::atomic<std::int64_t> completed_{0};  // phases completed, all rounds
   std::atomic<bool> finished_{false};
   std::atomic<bool> diverged_{false};
+  std::atomic<bool> evaluating_{false};  // the round's owner evaluates: waiters sleep
   RoundGate gate_;
   BlockJob averaging_;
   FirstError errors_;
