@@ -533,3 +533,42 @@ TEST(Engine, SparseSyncsAgreeWithDenseAveraging) {
   EXPECT_TRUE(localsgd::testing::bitwise_equal(sparse.result.x_hat, two.result.x_hat));
   EXPECT_TRUE(localsgd::testing::bitwise_equal(sparse.result.x_last, two.result.x_last));
 }
+
+// A run stopped by its target right after a sparse sync still returns the agreed model
+// as x̄ (the dense path's, to rounding).
+TEST(Engine, SparseSyncsThenATargetStopReturnTheAgreedModel) {
+  auto options = [](const std::string& schedule) {
+    core::TrainOptions o;
+    o.objective.name = "logreg";
+    o.reader.params.set("n", "3000");
+    o.reader.params.set("d", "50000");
+    o.reader.params.set("density", "0.0004");
+    o.workers = 4;
+    o.batch = 2;
+    o.steps = 20000;
+    o.threads = 1;
+    o.lr_params.set("eta0", "0.5");
+    o.fstar = 0.5;  // reached early: f starts at log 2
+    o.target = 0.15;
+    o.eval_every = 10;
+    o.schedule.name = schedule;
+    if (schedule == "constant") o.schedule.params.set("H", "5");
+    if (schedule == "hierarchical") {
+      o.schedule.params.set("group", "4");
+      o.schedule.params.set("H1", "5");
+      o.schedule.params.set("H2", "5");
+    }
+    return o;
+  };
+  const auto sparse = core::train(options("constant"));
+  const auto dense = core::train(options("hierarchical"));
+  ASSERT_TRUE(sparse.summary.target_reached());
+  ASSERT_LT(sparse.summary.steps, 20000);
+  ASSERT_EQ(sparse.summary.steps, dense.summary.steps);
+  double worst = 0;
+  for (std::size_t j = 0; j < sparse.result.x_last.size(); ++j)
+    worst = std::max(worst, std::abs(sparse.result.x_last[j] - dense.result.x_last[j]) /
+                                std::max(1e-3, std::abs(dense.result.x_last[j])));
+  EXPECT_LT(worst, 1e-9);
+  EXPECT_NEAR(sparse.summary.quality.objective_last, dense.summary.quality.objective_last, 1e-12);
+}

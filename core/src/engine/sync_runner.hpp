@@ -352,6 +352,9 @@ class SyncRunner {
           prepare_average(0);
           sum_range(0, d_);
           finish_average();
+        } else if (global_stale_) {  // it was a sparse one: the agreed model, in full
+          pool_.global() = pool_.models_mean();
+          global_stale_ = false;
         }
         last = true;
       }
