@@ -572,3 +572,67 @@ TEST(Engine, SparseSyncsThenATargetStopReturnTheAgreedModel) {
   EXPECT_LT(worst, 1e-9);
   EXPECT_NEAR(sparse.summary.quality.objective_last, dense.summary.quality.objective_last, 1e-12);
 }
+
+// A monitor that stops the run right after a group sync still gets the run's final
+// average of all workers: x̄ is their mean, not an older agreed model.
+TEST(Engine, StopAfterAGroupSyncEndsWithAnAverageOfAll) {
+  const Dataset data = small_dataset(23, 7);
+  auto objective = logreg(data.view(), 0.1);
+  ConstantRate rate(0.3);
+  core::EngineConfig config;
+  config.workers = 4;
+  config.steps = 50;
+  class StopAt final : public core::Monitor {
+   public:
+    std::int64_t next_evaluation(std::int64_t step) const override { return step + 4; }
+    bool evaluate(const core::Snapshot& s) override {
+      x_bar.assign(s.x_bar.begin(), s.x_bar.end());
+      return true;
+    }
+    std::vector<double> x_bar;
+  } stop;
+  ListSchedule groups({4, 8, 12}, 2);  // groups of two at step 4: the stop comes then
+  const auto r = core::run_local_sgd(*objective, data.view(), groups, rate, config, &stop);
+  EXPECT_EQ(r.steps, 4);
+  EXPECT_EQ(r.rounds, 2);  // the group sync and the final average
+  ASSERT_EQ(r.x_last.size(), stop.x_bar.size());
+  for (std::size_t j = 0; j < r.x_last.size(); ++j)
+    EXPECT_NEAR(r.x_last[j], stop.x_bar[j], 1e-15 + 1e-13 * std::abs(stop.x_bar[j]));
+  bool moved = false;  // and it is not x_0 = 0
+  for (double v : r.x_last) moved = moved || v != 0.0;
+  EXPECT_TRUE(moved);
+}
+
+// F at the average is the workers' current model whether syncs were sparse or dense:
+// the same data with an extra empty column that makes d large enough for sparse syncs
+// gives adacomm the same phases.
+TEST(Engine, AdaCommSeesTheSameFWithSparseSyncs) {
+  localsgd::testing::TempDir dir;
+  std::string small, large;
+  for (int i = 0; i < 600; ++i) {
+    std::string row = (i % 3 == 0 ? "+1" : "-1");
+    for (int j = 1; j <= 20; ++j)
+      if ((i * 7 + j * 13) % 5 == 0)
+        row += " " + std::to_string(j) + ":" + std::to_string(0.1 * ((i + j) % 7));
+    small += row + "\n";
+    large += row + (i == 0 ? " 5000:0\n" : "\n");  // an explicit zero: only d changes
+  }
+  auto run = [&](const std::string& text, const char* name) {
+    core::TrainOptions o;
+    o.objective.name = "logreg";
+    o.objective.params.set("lambda", "0.01");
+    o.data = dir.write(name, text).string();
+    o.schedule.name = "adacomm";
+    o.schedule.params.set("H0", "4");
+    o.workers = 3;
+    o.batch = 2;
+    o.steps = 2000;
+    o.lr_params.set("eta0", "0.5");
+    return core::train(o);
+  };
+  const auto a = run(small, "small.svm");
+  const auto b = run(large, "large.svm");
+  ASSERT_EQ(b.summary.dimension, 5000);  // >= 4096: sparse syncs
+  EXPECT_EQ(a.summary.rounds, b.summary.rounds);
+  EXPECT_NEAR(a.summary.quality.objective, b.summary.quality.objective, 1e-10);
+}

@@ -62,6 +62,7 @@ class AsyncRunner {
     std::int64_t staleness_sum = 0, staleness_count = 0;
     std::int64_t next_evaluation = monitor_ != nullptr ? monitor_->next_evaluation(0)
                                                        : std::numeric_limits<std::int64_t>::max();
+    if (next_evaluation <= 0) throw RuntimeFailure("evaluation schedule does not advance");
     std::vector<double> mean(d_);
     std::int64_t steps = config_.steps;
     while (true) {

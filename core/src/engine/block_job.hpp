@@ -18,7 +18,8 @@ inline void cpu_pause() {
 class BlockJob {
  public:
   // Runs body(i) for every block i, helped by threads calling help(); returns when all
-  // blocks are done. Only one thread at a time may call run().
+  // blocks are done. Only one thread at a time may call run(). `body` must not throw:
+  // helpers may still be running it when the thread that threw would return.
   template <class Body>
   void run(std::size_t total, Body& body) {
     if (total <= 1) {

@@ -88,6 +88,11 @@ SyncEvent ScheduleDriver::next(std::int64_t step, std::int64_t round, double ste
 
 void ScheduleDriver::combine(std::span<const double> previous, std::span<double> mean) {
   if (!guarded(name_, "combine", [&] { return schedule_.combine(previous, mean); })) return;
+  // Runners rely on the declaration (e.g. sparse syncs skip combine()): an undeclared
+  // combination would be applied on some syncs and not on others.
+  if (!needs_.custom_combine)
+    throw PluginError("schedule '" + name_ + "' replaced the mean in combine() but does not " +
+                      "declare custom_combine in needs()");
   for (double v : mean)
     if (!std::isfinite(v))
       throw RuntimeFailure(

@@ -79,6 +79,7 @@ class SyncRunner {
   std::int64_t execute(ChooseThreads&& choose_threads) {
     next_sync_ = ask_schedule(0);
     next_evaluation_ = monitor_ != nullptr ? monitor_->next_evaluation(0) : config_.steps + 1;
+    if (next_evaluation_ <= 0) throw RuntimeFailure("evaluation schedule does not advance");
     const std::int64_t first_phase = std::min({next_sync_.step, next_evaluation_, config_.steps});
     threads_ = static_cast<int>(std::clamp<std::int64_t>(choose_threads(first_phase), 1,
                                                          std::max<std::int64_t>(1, workers_)));
@@ -100,6 +101,7 @@ class SyncRunner {
     } catch (...) {
       // Fewer threads than planned is fine: any thread can run any worker's phase.
     }
+    started_threads_ = static_cast<int>(helpers.size()) + 1;
     serve(0);
     for (auto& h : helpers) h.join();
     errors_.rethrow();
@@ -107,7 +109,7 @@ class SyncRunner {
   }
 
   std::int64_t rounds() const { return rounds_; }
-  int threads() const { return threads_; }
+  int threads() const { return started_threads_; }
   const RunTimes& times() const { return times_; }
 
  private:
@@ -348,7 +350,9 @@ class SyncRunner {
       next_evaluation_ = monitor_->next_evaluation(t);
       if (next_evaluation_ <= t) throw RuntimeFailure("evaluation schedule does not advance");
       if (stop && !last) {
-        if (!sync_due_) {  // the run always ends with an average
+        // The run always ends with an average of all workers: add one unless this
+        // phase ended with one (a group sync is not).
+        if (!sync_due_ || !last_sync_was_global_) {
           prepare_average(0);
           sum_range(0, d_);
           finish_average();
@@ -387,7 +391,8 @@ class SyncRunner {
         t, rounds_, env_.step_size.at(t > 0 ? t - 1 : 0), pool_.size(), config_.steps, [&] {
           // F at the average: the agreed model after a sync of all
           // workers (and at the start), else the mean of their models.
-          return objective_at_(last_sync_was_global_ ? pool_.global() : pool_.models_mean());
+          return objective_at_(last_sync_was_global_ && !global_stale_ ? pool_.global()
+                                                                       : pool_.models_mean());
         });
   }
 
@@ -412,7 +417,8 @@ class SyncRunner {
   const std::function<double(const std::vector<double>&)>& objective_at_;
   const std::size_t d_;
   const std::int64_t workers_;  // on this process
-  int threads_ = 1;
+  int threads_ = 1;             // planned: the workers are split among this many
+  int started_threads_ = 1;     // started (fewer if the system refused a thread)
 
   // The current phase and sync: written by the thread that ends a round, published to the
   // others by the gate (and read by them only while the round is open).
