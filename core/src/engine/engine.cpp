@@ -190,4 +190,36 @@ double evaluate_objective(const Objective& objective, const DataView& data,
          0.5 * margin->lambda() * MarginObjective::squared_norm(weights);
 }
 
+std::pair<double, double> evaluate_objective_pair(const Objective& objective, const DataView& data,
+                                                  const std::vector<double>& x,
+                                                  const std::vector<double>& y) {
+  const MarginObjective* margin = objective.as_margin();
+  if (margin == nullptr)
+    return {evaluate_objective(objective, data, x), evaluate_objective(objective, data, y)};
+  // The same range, grain and partitioner as evaluate_objective: the same summation tree,
+  // so each sum has the bits a separate pass would give; the rows are read once.
+  using Sums = std::pair<double, double>;
+  const Sums sums = tbb::parallel_deterministic_reduce(
+      tbb::blocked_range<std::int64_t>(0, data.rows(), 2048), Sums{0.0, 0.0},
+      [&](const tbb::blocked_range<std::int64_t>& r, Sums acc) {
+        for (std::int64_t i = r.begin(); i != r.end(); ++i) {
+          const SparseRow row = data.row(i);
+          const double label = data.label[static_cast<std::size_t>(i)];
+          acc.first += margin->margin_loss(margin->margin(row, x), label);
+          acc.second += margin->margin_loss(margin->margin(row, y), label);
+        }
+        return acc;
+      },
+      [](Sums a, const Sums& b) {
+        return Sums{a.first + b.first, a.second + b.second};
+      },
+      tbb::simple_partitioner());
+  auto value = [&](double loss_sum, const std::vector<double>& v) {
+    const std::span<const double> weights(v.data(), margin->regularised_size(v));
+    return loss_sum / static_cast<double>(data.rows()) +
+           0.5 * margin->lambda() * MarginObjective::squared_norm(weights);
+  };
+  return {value(sums.first, x), value(sums.second, y)};
+}
+
 }  // namespace localsgd::core

@@ -4,16 +4,17 @@
 #include <cmath>
 #include <iostream>
 #include <numeric>
+#include <tuple>
 #include <vector>
 
-#include "localsgd/core/errors.hpp"
-#include "localsgd/core/solve/evaluate.hpp"
-#include "localsgd/core/io/make_model.hpp"
-#include "localsgd/core/io/model_io.hpp"
 #include "localsgd/core/engine/partition.hpp"
-#include "localsgd/core/plugins/plugins.hpp"
 #include "localsgd/core/engine/rng.hpp"
 #include "localsgd/core/engine/step_size.hpp"
+#include "localsgd/core/errors.hpp"
+#include "localsgd/core/io/make_model.hpp"
+#include "localsgd/core/io/model_io.hpp"
+#include "localsgd/core/plugins/plugins.hpp"
+#include "localsgd/core/solve/evaluate.hpp"
 
 namespace localsgd::core {
 namespace {
@@ -36,13 +37,17 @@ class Assessor {
   Quality assess(const std::vector<double>& x_hat, const std::vector<double>* x_bar) {
     Quality q;
     const DataView data = problem_.data();
-    q.objective = evaluate_objective(problem_.objective(), data, x_hat);
+    if (x_bar != nullptr) {  // both in one pass over the data
+      std::tie(q.objective, q.objective_last) =
+          evaluate_objective_pair(problem_.objective(), data, x_hat, *x_bar);
+    } else {
+      q.objective = evaluate_objective(problem_.objective(), data, x_hat);
+    }
     if (fstar_) {
       q.suboptimality = q.objective - *fstar_;
       q.rel_suboptimality = *q.suboptimality / std::max(std::abs(*fstar_), 1e-300);
     }
     if (x_bar == nullptr) return q;
-    q.objective_last = evaluate_objective(problem_.objective(), data, *x_bar);
     if (all_rows_.empty()) {
       all_rows_.resize(static_cast<std::size_t>(data.rows()));
       std::iota(all_rows_.begin(), all_rows_.end(), std::int64_t{0});

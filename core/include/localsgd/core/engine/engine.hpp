@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "localsgd/core/engine/sampling.hpp"
@@ -31,13 +32,13 @@ struct EngineConfig {
   std::int64_t batch = 1;    // b
   std::int64_t steps = 1;    // T, steps per worker
   std::uint64_t seed = 1;
-  int threads = 0;                    // concurrency cap; 0 = all cores
+  int threads = 0;  // concurrency cap; 0 = all cores
   // Use exactly `threads` threads for the workers' phases (benchmarks, tests); otherwise
   // the engine picks up to `threads` from the work a round holds.
   bool exact_threads = false;
   std::string schedule_name = "schedule";  // for messages
-  double avg_shift = 0;               // a in w_t = (a+t)^2
-  std::vector<double> initial_model;  // x_0 for every worker; empty: objective.initial_point
+  double avg_shift = 0;                    // a in w_t = (a+t)^2
+  std::vector<double> initial_model;       // x_0 for every worker; empty: objective.initial_point
   // Rows each worker samples from (see partition.hpp); empty: all rows for every worker.
   std::vector<std::vector<std::int64_t>> partition;
   Sampling sampling = Sampling::iid;  // with replacement (the paper) or shuffled passes
@@ -91,5 +92,11 @@ EngineResult run_local_sgd(const Objective& objective, const DataView& data, Sch
 // f(x) over all rows, summed in parallel in a fixed order (same bits for any thread count).
 double evaluate_objective(const Objective& objective, const DataView& data,
                           const std::vector<double>& x);
+
+// f(x) and f(y) in one pass over the data for margin objectives (each the same bits as
+// evaluate_objective gives it), two passes otherwise.
+std::pair<double, double> evaluate_objective_pair(const Objective& objective, const DataView& data,
+                                                  const std::vector<double>& x,
+                                                  const std::vector<double>& y);
 
 }  // namespace localsgd::core
