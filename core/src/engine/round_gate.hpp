@@ -58,9 +58,11 @@ class RoundGate {
   }
 
  private:
-  // The futex calls themselves: std::atomic<T>::wait in GCC 12's libstdc++ can miss a
-  // notify (GCC bug 106183), which hung runs here; the raw futex on a 32-bit word has
-  // no such window: the kernel compares the word with `seen` under its own lock.
+  // The futex calls themselves, on a 32-bit word: the kernel compares the word with
+  // `seen` under its own lock, so a wake between our check and our sleep is never lost.
+  // (std::atomic<std::int64_t>::wait goes through libstdc++'s proxy waiter table; it was
+  // suspected in a hang here that turned out to be the claim race fixed in
+  // sync_runner.hpp, and the raw call keeps the protocol visible in one place.)
   static void futex_wait(std::atomic<std::uint32_t>& word, std::uint32_t seen) {
     syscall(SYS_futex, reinterpret_cast<std::uint32_t*>(&word), FUTEX_WAIT_PRIVATE, seen, nullptr,
             nullptr, 0);
