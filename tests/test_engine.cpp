@@ -494,32 +494,46 @@ TEST(Engine, ShortRoundsOnTwoThreadsNeitherHangNorChangeResults) {
   watchdog.join();
 }
 
+// A large sparse problem (d = 50,000, ~20 stored entries per row) averaged every 5 steps
+// by K = 4 workers: with `sparse`, by the constant schedule (sparse syncs); otherwise by a
+// hierarchical schedule with one group of all four, the same syncs by the dense average
+// (a schedule that declares group syncs never gets sparse ones).
+namespace {
+
+core::TrainOptions large_sparse_run(bool sparse) {
+  core::TrainOptions o;
+  o.objective.name = "logreg";
+  o.reader.params.set("n", "3000");
+  o.reader.params.set("d", "50000");
+  o.reader.params.set("density", "0.0004");
+  o.workers = 4;
+  o.batch = 2;
+  o.threads = 1;
+  o.lr_params.set("eta0", "0.5");
+  if (sparse) {
+    o.schedule.params.set("H", "5");
+  } else {
+    o.schedule.name = "hierarchical";
+    o.schedule.params.set("group", "4");
+    o.schedule.params.set("H1", "5");
+    o.schedule.params.set("H2", "5");
+  }
+  return o;
+}
+
+}  // namespace
+
 // Sparse syncs on a large model (d >= 4096, few coordinates touched per round) give the
 // dense average's result up to rounding, and the same bits for any thread count.
 TEST(Engine, SparseSyncsAgreeWithDenseAveraging) {
-  auto options = [](const std::string& schedule, int threads) {
-    core::TrainOptions o;
-    o.objective.name = "logreg";
-    o.reader.params.set("n", "3000");
-    o.reader.params.set("d", "50000");
-    o.reader.params.set("density", "0.0004");
-    o.workers = 4;
-    o.batch = 2;
+  auto options = [](bool sparse, int threads) {
+    core::TrainOptions o = large_sparse_run(sparse);
     o.steps = 3000;
     o.threads = threads;
-    o.lr_params.set("eta0", "0.5");
-    o.schedule.name = schedule;
-    if (schedule == "constant") o.schedule.params.set("H", "5");
-    // The same syncs, by a schedule that declares group syncs: the dense average.
-    if (schedule == "hierarchical") {
-      o.schedule.params.set("group", "4");
-      o.schedule.params.set("H1", "5");
-      o.schedule.params.set("H2", "5");
-    }
     return o;
   };
-  const auto sparse = core::train(options("constant", 1));
-  const auto dense = core::train(options("hierarchical", 1));
+  const auto sparse = core::train(options(true, 1));
+  const auto dense = core::train(options(false, 1));
   ASSERT_EQ(sparse.result.rounds, dense.result.rounds);
   double worst = 0;
   for (std::size_t j = 0; j < sparse.result.x_hat.size(); ++j)
@@ -529,7 +543,7 @@ TEST(Engine, SparseSyncsAgreeWithDenseAveraging) {
   EXPECT_FALSE(localsgd::testing::bitwise_equal(sparse.result.x_last, dense.result.x_last) &&
                localsgd::testing::bitwise_equal(sparse.result.x_hat, dense.result.x_hat))
       << "the sparse path was not taken";
-  const auto two = core::train(options("constant", 2));
+  const auto two = core::train(options(true, 2));
   EXPECT_TRUE(localsgd::testing::bitwise_equal(sparse.result.x_hat, two.result.x_hat));
   EXPECT_TRUE(localsgd::testing::bitwise_equal(sparse.result.x_last, two.result.x_last));
 }
@@ -537,31 +551,16 @@ TEST(Engine, SparseSyncsAgreeWithDenseAveraging) {
 // A run stopped by its target right after a sparse sync still returns the agreed model
 // as x̄ (the dense path's, to rounding).
 TEST(Engine, SparseSyncsThenATargetStopReturnTheAgreedModel) {
-  auto options = [](const std::string& schedule) {
-    core::TrainOptions o;
-    o.objective.name = "logreg";
-    o.reader.params.set("n", "3000");
-    o.reader.params.set("d", "50000");
-    o.reader.params.set("density", "0.0004");
-    o.workers = 4;
-    o.batch = 2;
+  auto options = [](bool sparse) {
+    core::TrainOptions o = large_sparse_run(sparse);
     o.steps = 20000;
-    o.threads = 1;
-    o.lr_params.set("eta0", "0.5");
     o.fstar = 0.5;  // reached early: f starts at log 2
     o.target = 0.15;
     o.eval_every = 10;
-    o.schedule.name = schedule;
-    if (schedule == "constant") o.schedule.params.set("H", "5");
-    if (schedule == "hierarchical") {
-      o.schedule.params.set("group", "4");
-      o.schedule.params.set("H1", "5");
-      o.schedule.params.set("H2", "5");
-    }
     return o;
   };
-  const auto sparse = core::train(options("constant"));
-  const auto dense = core::train(options("hierarchical"));
+  const auto sparse = core::train(options(true));
+  const auto dense = core::train(options(false));
   ASSERT_TRUE(sparse.summary.target_reached());
   ASSERT_LT(sparse.summary.steps, 20000);
   ASSERT_EQ(sparse.summary.steps, dense.summary.steps);

@@ -33,17 +33,18 @@ int thread_budget(int requested) {
 }
 
 // How many threads pay off for one round of a synchronous run: a thread must have enough
-// work between two barriers (~1 µs each, more when a core is shared) to beat them. The
-// estimate is in nanoseconds of this machine's hot loop (about 20 ns per sample plus 4 ns
-// per stored entry on the margin path; dense steps touch d coordinates a few times).
+// work between two round ends (each costs the threads a hand-over of the models, a few
+// µs here) to beat them. The estimate is in nanoseconds of this machine's hot loop (about
+// 20 ns per sample plus 4 ns per stored entry; dense steps touch d coordinates a few
+// times more).
 int useful_threads(const DataView& data, const Objective& objective, const EngineConfig& config,
                    std::int64_t phase_steps, int budget) {
   const double nnz_per_row =
       static_cast<double>(data.nnz()) / static_cast<double>(std::max<std::int64_t>(1, data.rows()));
-  const double per_step = objective.as_margin() != nullptr
-                              ? static_cast<double>(config.batch) * (20.0 + 4.0 * nnz_per_row)
-                              : static_cast<double>(config.batch) * (20.0 + 4.0 * nnz_per_row) +
-                                    3.0 * static_cast<double>(objective.dimension());
+  const double dense_step =
+      objective.as_margin() != nullptr ? 0.0 : 3.0 * static_cast<double>(objective.dimension());
+  const double per_step =
+      static_cast<double>(config.batch) * (20.0 + 4.0 * nnz_per_row) + dense_step;
   // The dense average reads K models of d coordinates (about 1 ns per entry), and the
   // threads share it in blocks.
   const double round_ns =

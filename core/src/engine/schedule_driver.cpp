@@ -6,6 +6,7 @@
 #include <string>
 
 #include "localsgd/core/errors.hpp"
+#include "localsgd/core/plugins/call_plugin.hpp"
 
 namespace localsgd::core {
 namespace {
@@ -26,31 +27,9 @@ class LazyObjective final : public LazyValue {
 
 }  // namespace
 
-template <class Body>
-auto guarded(const std::string& schedule, const char* what, Body&& body) -> decltype(body()) {
-  try {
-    return body();
-  } catch (const UsageError&) {
-    throw;
-  } catch (const PluginError&) {
-    throw;
-  } catch (const RuntimeFailure&) {
-    throw;
-  } catch (const DataError&) {
-    throw;
-  } catch (const std::bad_alloc&) {
-    throw;
-  } catch (const std::exception& e) {
-    throw PluginError("schedule plugin '" + schedule + "' failed in " + what + ": " + e.what());
-  } catch (...) {
-    throw PluginError("schedule plugin '" + schedule + "' failed in " + what +
-                      ": unknown exception");
-  }
-}
-
 ScheduleDriver::ScheduleDriver(Schedule& schedule, std::string name)
     : schedule_(schedule), name_(std::move(name)) {
-  needs_ = guarded(name_, "needs", [&] { return schedule_.needs(); });
+  needs_ = call_plugin(PluginKind::schedule, name_, "needs", [&] { return schedule_.needs(); });
 }
 
 void ScheduleDriver::require(const RunnerCapabilities& runner) const {
@@ -64,7 +43,7 @@ void ScheduleDriver::require(const RunnerCapabilities& runner) const {
 }
 
 void ScheduleDriver::start(const ScheduleRun& run) {
-  guarded(name_, "start", [&] { schedule_.start(run); });
+  call_plugin(PluginKind::schedule, name_, "start", [&] { schedule_.start(run); });
 }
 
 SyncEvent ScheduleDriver::next(std::int64_t step, std::int64_t round, double step_size,
@@ -73,7 +52,8 @@ SyncEvent ScheduleDriver::next(std::int64_t step, std::int64_t round, double ste
                                std::int64_t worker) {
   const LazyObjective value(objective_at_average);
   const SyncContext context{step, round, step_size, workers, total_steps, &value, worker};
-  const SyncEvent event = guarded(name_, "next", [&] { return schedule_.next(context); });
+  const SyncEvent event =
+      call_plugin(PluginKind::schedule, name_, "next", [&] { return schedule_.next(context); });
   if (event.step <= step)
     throw PluginError("schedule '" + name_ + "' asked to sync at step " +
                       std::to_string(event.step) + ", which is not after the current step " +
@@ -87,7 +67,9 @@ SyncEvent ScheduleDriver::next(std::int64_t step, std::int64_t round, double ste
 }
 
 void ScheduleDriver::combine(std::span<const double> previous, std::span<double> mean) {
-  if (!guarded(name_, "combine", [&] { return schedule_.combine(previous, mean); })) return;
+  if (!call_plugin(PluginKind::schedule, name_, "combine",
+                   [&] { return schedule_.combine(previous, mean); }))
+    return;
   // Runners rely on the declaration (e.g. sparse syncs skip combine()): an undeclared
   // combination would be applied on some syncs and not on others.
   if (!needs_.custom_combine)

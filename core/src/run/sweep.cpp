@@ -79,17 +79,15 @@ TrainOptions run_options(const SweepRequest& request, const Problem& problem, st
 // G^2 of Theorem 2.2: the largest mean squared stochastic gradient at the evaluations.
 class SecondMoment final : public TrainCallback {
  public:
-  SecondMoment(const Problem& problem, double initial) : problem_(problem), g2(initial) {}
+  SecondMoment(const Problem& problem, double initial) : problem_(problem), g2_(initial) {}
   void on_progress(const Progress& p) override {
-    const std::vector<double> x_bar(p.x_bar.begin(), p.x_bar.end());
-    g2 = std::max(g2, mean_squared_gradient(problem_.objective(), problem_.data(), x_bar));
+    g2_ = std::max(g2_, mean_squared_gradient(problem_.objective(), problem_.data(), p.x_bar));
   }
+  double g2() const { return g2_; }
 
  private:
   const Problem& problem_;
-
- public:
-  double g2;
+  double g2_;
 };
 
 // Theorem 2.2's constants for this objective and data (see SweepRequest::theory).
@@ -119,7 +117,7 @@ TheoryConstants estimate_constants(const SweepRequest& request, const Problem& p
   SecondMoment second_moment(problem, mean_squared_gradient(objective, problem.data(), x0));
   TrainCallback* const callbacks[] = {&second_moment};
   train(problem, o, callbacks);
-  c.G2 = second_moment.g2;
+  c.G2 = second_moment.g2();
   return c;
 }
 

@@ -81,10 +81,10 @@ ordered_json TrainSummary::to_json() const {
   s["threads"] = threads;
   s["load_seconds"] = load_seconds;
   s["seconds"] = seconds;
-  s["train_seconds"] = seconds - eval_seconds;
+  const double train_seconds = seconds - eval_seconds;  // samples/s count training alone
+  s["train_seconds"] = train_seconds;
   s["sync_seconds"] = sync_seconds;
   s["eval_seconds"] = eval_seconds;
-  const double train_seconds = seconds - eval_seconds;  // samples/s of training alone
   s["samples_per_second"] =
       train_seconds > 0 ? static_cast<double>(grad_evals) / train_seconds : 0.0;
   return s;

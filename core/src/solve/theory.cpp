@@ -37,7 +37,7 @@ std::int64_t theoretical_steps(const TheoryConstants& c, std::int64_t K, std::in
 }
 
 double mean_squared_gradient(const Objective& objective, const DataView& data,
-                             const std::vector<double>& x) {
+                             std::span<const double> x) {
   std::vector<double> g(x.size());
   double total = 0;
   for (std::int64_t i = 0; i < data.rows(); ++i) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 #include <vector>
 
 #include "localsgd/sdk.hpp"
@@ -26,6 +27,6 @@ std::int64_t theoretical_steps(const TheoryConstants& c, std::int64_t K, std::in
 // (1/n) sum_i |grad f_i(x)|^2, each f_i with its regulariser, as the bound's sigma^2 and
 // G^2 are defined.
 double mean_squared_gradient(const Objective& objective, const DataView& data,
-                             const std::vector<double>& x);
+                             std::span<const double> x);
 
 }  // namespace localsgd::core
