@@ -14,6 +14,7 @@
 #include "localsgd/core/engine/engine.hpp"
 #include "localsgd/core/engine/rng.hpp"
 #include "localsgd/core/plugins/plugins.hpp"
+#include "localsgd/core/run/train.hpp"
 
 namespace {
 
@@ -82,6 +83,40 @@ BENCHMARK(BM_LocalSgd)
     ->ArgsProduct({{4}, {1, 2, 4, 8, 16, 64, 1000000}, {1, 4}, {1, 2}})
     ->Args({16, 16, 4, 1})
     ->Args({16, 16, 4, 2})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+
+// The same runs through `train`, the path the CLI takes (plugins, the constant schedule,
+// the step-size rule, the partition, the summary); its gap to BM_LocalSgd is what the
+// CLI adds. Args: H, threads (0 = the engine's choice, as the CLI's default).
+void BM_Train(benchmark::State& state) {
+  static const core::Problem problem([] {
+    core::ProblemSpec spec;
+    spec.objective.name = "logreg";
+    spec.data = std::string(LOCALSGD_DATA_DIR) + "/w8a";
+    return spec;
+  }());
+  core::TrainOptions options;
+  options.objective.name = "logreg";
+  options.workers = 4;
+  options.batch = 4;
+  options.local_steps = state.range(0);
+  options.lr = core::StepRule::constant;
+  options.lr_params.set("eta", "0.5");
+  options.steps = kSamplesPerRun / (options.workers * options.batch);
+  options.threads = static_cast<int>(state.range(1));
+  std::int64_t samples = 0;
+  for (auto _ : state) {
+    auto outcome = core::train(problem, options);
+    benchmark::DoNotOptimize(outcome.result.x_hat.data());
+    samples += outcome.result.grad_evals;
+  }
+  state.counters["samples_per_s"] =
+      benchmark::Counter(static_cast<double>(samples), benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_Train)
+    ->ArgNames({"H", "threads"})
+    ->ArgsProduct({{16, 64}, {1, 2, 0}})
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
