@@ -146,7 +146,10 @@ TEST(Logreg, CurvatureOfW8aMatchesKnownValues) {
   const Dataset data = core::make_reader(reader_manifest, {})->read({path.string()});
   auto f = make_logreg(data);
   const auto c = f->curvature();
-  EXPECT_NEAR(c.L, 0.661219, 5e-6);
+  // lambda_max(A^T A / n)/4 + 1/n = 0.661219 (to 1e-6, from a 1e-10 power iteration),
+  // which the estimate bounds from above within its tolerance.
+  EXPECT_GE(c.L, 0.661219 - 1e-6);
+  EXPECT_LE(c.L, 0.661219 * (1 + localsgd::testing::kLSlack));
   EXPECT_NEAR(c.L_max, 28.50002, 5e-5);
   EXPECT_DOUBLE_EQ(c.mu, 1.0 / 49749);
 }
