@@ -120,6 +120,36 @@ BENCHMARK(BM_Train)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
+// A progress check's full assessment on w8a: f(x̂), f(x̄) and the gradient at x̂. "Fused"
+// is what train does (evaluation.hpp); "Separate" is the pair of values and then the
+// plugin's serial loss_and_gradient, what it did before.
+void BM_AssessFused(benchmark::State& state) {
+  const W8a& w = w8a();
+  const auto d = static_cast<std::size_t>(w.objective->dimension());
+  const std::vector<double> x(d, 0.01), y(d, 0.02);
+  std::vector<double> gradient(d);
+  for (auto _ : state) {
+    auto values = core::evaluate_pair_and_gradient(*w.objective, w.data.view(), x, y, gradient);
+    benchmark::DoNotOptimize(values);
+  }
+}
+BENCHMARK(BM_AssessFused)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_AssessSeparate(benchmark::State& state) {
+  const W8a& w = w8a();
+  const auto d = static_cast<std::size_t>(w.objective->dimension());
+  const std::vector<double> x(d, 0.01), y(d, 0.02);
+  std::vector<double> gradient(d);
+  std::vector<std::int64_t> rows(static_cast<std::size_t>(w.data.rows()));
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = static_cast<std::int64_t>(i);
+  for (auto _ : state) {
+    auto values = core::evaluate_objective_pair(*w.objective, w.data.view(), x, y);
+    benchmark::DoNotOptimize(values);
+    benchmark::DoNotOptimize(w.objective->loss_and_gradient(w.data.view(), rows, x, gradient));
+  }
+}
+BENCHMARK(BM_AssessSeparate)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // The floor: plain sparse SGD for logistic loss, b = 1, no regulariser, no averaging.
 void BM_BareSparseSgdLoop(benchmark::State& state) {
   const W8a& w = w8a();

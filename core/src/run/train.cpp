@@ -37,9 +37,11 @@ class Assessor {
   Quality assess(const std::vector<double>& x_hat, const std::vector<double>* x_bar) {
     Quality q;
     const DataView data = problem_.data();
-    if (x_bar != nullptr) {  // both in one pass over the data
+    if (x_bar != nullptr) {  // both values and the gradient, reading the rows once
       std::tie(q.objective, q.objective_last) =
-          evaluate_objective_pair(problem_.objective(), data, x_hat, *x_bar);
+          evaluate_pair_and_gradient(problem_.objective(), data, x_hat, *x_bar, gradient_);
+      q.grad_norm =
+          std::sqrt(std::inner_product(gradient_.begin(), gradient_.end(), gradient_.begin(), 0.0));
     } else {
       q.objective = evaluate_objective(problem_.objective(), data, x_hat);
     }
@@ -48,13 +50,6 @@ class Assessor {
       q.rel_suboptimality = *q.suboptimality / std::max(std::abs(*fstar_), 1e-300);
     }
     if (x_bar == nullptr) return q;
-    if (all_rows_.empty()) {
-      all_rows_.resize(static_cast<std::size_t>(data.rows()));
-      std::iota(all_rows_.begin(), all_rows_.end(), std::int64_t{0});
-    }
-    problem_.objective().loss_and_gradient(data, all_rows_, x_hat, gradient_);
-    q.grad_norm =
-        std::sqrt(std::inner_product(gradient_.begin(), gradient_.end(), gradient_.begin(), 0.0));
     if (problem_.test() != nullptr) {
       const Score s = score_predictions(*problem_.test_objective(), problem_.test()->view(), x_hat);
       q.test_accuracy = s.accuracy;
@@ -66,7 +61,6 @@ class Assessor {
  private:
   const Problem& problem_;
   const std::optional<double> fstar_;
-  std::vector<std::int64_t> all_rows_;
   std::vector<double> gradient_;
 };
 

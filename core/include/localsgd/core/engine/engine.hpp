@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "localsgd/core/engine/evaluation.hpp"
 #include "localsgd/core/engine/sampling.hpp"
 #include "localsgd/core/engine/step_size.hpp"
 #include "localsgd/sdk.hpp"
@@ -88,15 +89,5 @@ struct EngineResult {
 EngineResult run_local_sgd(const Objective& objective, const DataView& data, Schedule& schedule,
                            const StepSize& step_size, const EngineConfig& config,
                            Monitor* monitor = nullptr);
-
-// f(x) over all rows, summed in parallel in a fixed order (same bits for any thread count).
-double evaluate_objective(const Objective& objective, const DataView& data,
-                          const std::vector<double>& x);
-
-// f(x) and f(y) in one pass over the data for margin objectives (each the same bits as
-// evaluate_objective gives it), two passes otherwise.
-std::pair<double, double> evaluate_objective_pair(const Objective& objective, const DataView& data,
-                                                  const std::vector<double>& x,
-                                                  const std::vector<double>& y);
 
 }  // namespace localsgd::core
