@@ -11,6 +11,7 @@
 #include <memory>
 #include <vector>
 
+#include "bare_loop.hpp"
 #include "localsgd/core/engine/engine.hpp"
 #include "localsgd/core/engine/rng.hpp"
 #include "localsgd/core/plugins/plugins.hpp"
@@ -150,31 +151,26 @@ void BM_AssessSeparate(benchmark::State& state) {
 }
 BENCHMARK(BM_AssessSeparate)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-// The floor: plain sparse SGD for logistic loss, b = 1, no regulariser, no averaging.
+// The floor (bare_loop.hpp): plain sparse SGD for logistic loss, no regulariser, no
+// averaging. Args: b.
 void BM_BareSparseSgdLoop(benchmark::State& state) {
   const W8a& w = w8a();
-  const localsgd::DataView data = w.data.view();
-  std::vector<double> x(static_cast<std::size_t>(data.cols), 0.0);
-  std::vector<std::int64_t> rows(4);
-  const core::WorkerRng rng(1, 0);
+  const std::int64_t batch = state.range(0);
   std::int64_t samples = 0;
   for (auto _ : state) {
-    for (std::int64_t t = 0; t < kSamplesPerRun / 4; ++t) {
-      rng.draw_indices(t, static_cast<std::uint64_t>(data.rows()), rows);
-      for (std::int64_t i : rows) {
-        const auto row = data.row(i);
-        const double y = data.label[static_cast<std::size_t>(i)];
-        const double g = -y / (1.0 + std::exp(y * row.dot(x.data())));
-        for (std::int64_t j = 0; j < row.size; ++j) x[row.index[j]] -= 0.5 * g * row.value[j];
-      }
-    }
+    auto x = localsgd::bench::bare_sgd(w.data.view(), batch, kSamplesPerRun / batch, 0.5);
     benchmark::DoNotOptimize(x.data());
     samples += kSamplesPerRun;
   }
   state.counters["samples_per_s"] =
       benchmark::Counter(static_cast<double>(samples), benchmark::Counter::kIsRate);
 }
-BENCHMARK(BM_BareSparseSgdLoop)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_BareSparseSgdLoop)
+    ->ArgName("b")
+    ->Arg(1)
+    ->Arg(4)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 }  // namespace
 
