@@ -92,7 +92,8 @@ void set_train_command(CLI::App& app) {
       ->capture_default_str();
   auto* steps = algo->add_option("--steps,-T", o.steps, "steps per worker T");
   algo->add_option("--epochs", o.epochs,
-                   "passes over the data in total, T = ceil(E n / (K b)) (default 10)")
+                   "passes over the data in total, T = ceil(E n / (K b)) (default 10; with a "
+                   "target, up to --max-epochs)")
       ->excludes(steps);
   algo->add_option("--lr", o.lr, "step size rule: " + or_list(core::step_size_names()))
       ->transform(enum_names(core::step_rule_names(), "step size rule"))
@@ -126,6 +127,10 @@ void set_train_command(CLI::App& app) {
   add_target_options(output, flags->targets,
                      "stop when f(x_hat) - f* <= EPS (f* from --fstar or solved)",
                      "stop when (f(x_hat) - f*)/|f*| <= EPS");
+  output->add_option("--max-epochs", o.max_epochs,
+                     "with a target and no --steps/--epochs: passes to try at most (default 100)");
+  output->add_flag("--require-target", o.require_target,
+                   "an unmet target fails the run (exit 1, no model) instead of a warning");
   output->add_option("--eval-every", o.eval_every,
                      "progress event every N steps (default: none; with a target, every epoch)");
   add_format_option(output, flags->output);

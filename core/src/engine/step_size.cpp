@@ -23,12 +23,18 @@ std::string format(const char* name, std::initializer_list<std::pair<const char*
   return out.str();
 }
 
-double require(double value, const char* what, const std::string& rule) {
+// `remedy` names options that work without the constant (an explicit step size), so a
+// refusal never sends the user to another refusal.
+double require(double value, const char* what, const std::string& rule, const std::string& remedy) {
   if (!std::isfinite(value) || value <= 0)
     throw UsageError("step size '" + rule + "' needs " + what +
-                     ", which this objective does not report; choose --lr constant");
+                     ", which this objective does not report; " + remedy);
   return value;
 }
+
+// Rules that need mu or L can be replaced by one with an explicit step (ETA a number, e.g. 0.1).
+const char* const kExplicitStep =
+    "use --lr constant --lr-param eta=ETA or --lr sqrt --lr-param eta0=ETA";
 
 class PaperStepSize final : public StepSize {
  public:
@@ -115,9 +121,11 @@ class WarmUp final : public StepSize {
 };
 
 // 1/(2 L(b)): the default largest step, from the objective's curvature.
-double default_eta0(const std::string& rule, const StepSizeContext& ctx) {
+double default_eta0(const std::string& rule, const char* key, const StepSizeContext& ctx) {
   const Curvature c = ctx.objective.curvature();
-  const double L_max = require(c.L_max, "L_max (to choose a default eta0; or give eta0)", rule);
+  const double L_max =
+      require(c.L_max, "L_max (to choose a default step size)", rule,
+              std::string("give it: --lr-param ") + key + "=ETA (a number, e.g. 0.1)");
   const double L = std::isfinite(c.L) ? c.L : L_max;
   return 1.0 / (2.0 * minibatch_smoothness(L, L_max, ctx.rows, ctx.batch));
 }
@@ -138,19 +146,20 @@ struct RuleArgs {
   const ParamMap& params;
   const StepSizeContext& ctx;
   double eta0(const char* key) const {
-    return params.has(key) ? params.positive_number(key, 0) : default_eta0(name, ctx);
+    return params.has(key) ? params.positive_number(key, 0) : default_eta0(name, key, ctx);
   }
 };
 
 std::unique_ptr<StepSize> make_paper(const RuleArgs& a) {
   const Curvature c = a.ctx.objective.curvature();
-  const double mu = require(c.mu, "the strong convexity mu", a.name);
-  const double L = require(c.L, "the smoothness L", a.name);
+  const double mu = require(c.mu, "the strong convexity mu", a.name, kExplicitStep);
+  const double L = require(c.L, "the smoothness L", a.name, kExplicitStep);
   return std::make_unique<PaperStepSize>(mu, L, a.ctx.period);
 }
 
 std::unique_ptr<StepSize> make_invtime(const RuleArgs& a) {
-  const double mu = require(a.ctx.objective.strong_convexity(), "the strong convexity mu", a.name);
+  const double mu =
+      require(a.ctx.objective.strong_convexity(), "the strong convexity mu", a.name, kExplicitStep);
   return std::make_unique<InverseTimeStepSize>(a.eta0("eta0"), a.params.positive_number("c", 1.0),
                                                mu);
 }

@@ -8,12 +8,19 @@
 
 namespace localsgd::core {
 
+bool TargetStop::reached(const Quality& q) const {
+  const std::optional<double>& gap = relative_ ? q.rel_suboptimality : q.suboptimality;
+  return gap && *gap <= eps_;
+}
+
 bool TargetStop::should_stop(const Progress& p) {
-  const std::optional<double>& gap =
-      relative_ ? p.quality.rel_suboptimality : p.quality.suboptimality;
-  const bool reached = gap && *gap <= eps_;
-  if (reached && !reached_at_) reached_at_ = p.step;
-  return reached;
+  const bool now = reached(p.quality);
+  if (now && !reached_at_) reached_at_ = p.step;
+  return now;
+}
+
+void TargetStop::on_end(const TrainSummary& summary) {
+  if (!reached_at_ && reached(summary.quality)) reached_at_ = summary.steps;
 }
 
 void PlotCurve::on_progress(const Progress& p) {

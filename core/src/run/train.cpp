@@ -7,6 +7,7 @@
 #include <tuple>
 #include <vector>
 
+#include "divergence_guard.hpp"
 #include "localsgd/core/engine/partition.hpp"
 #include "localsgd/core/engine/rng.hpp"
 #include "localsgd/core/engine/step_size.hpp"
@@ -68,11 +69,13 @@ class Assessor {
 class CallbackMonitor final : public Monitor {
  public:
   CallbackMonitor(std::int64_t every, std::int64_t samples_per_step, std::int64_t rows,
-                  Assessor& assessor, std::span<TrainCallback* const> callbacks)
+                  Assessor& assessor, DivergenceGuard& guard,
+                  std::span<TrainCallback* const> callbacks)
       : every_(every),
         samples_per_step_(samples_per_step),
         rows_(rows),
         assessor_(assessor),
+        guard_(guard),
         callbacks_(callbacks),
         start_(Clock::now()) {
     for (const TrainCallback* c : callbacks) full_ = full_ || c->needs_full_assessment();
@@ -89,6 +92,7 @@ class CallbackMonitor final : public Monitor {
     p.grad_evals = s.step * samples_per_step_;
     p.epochs = static_cast<double>(p.grad_evals) / static_cast<double>(rows_);
     p.quality = assessor_.assess(s.x_hat, full_ ? &s.x_bar : nullptr);
+    guard_.check(s.step, p.quality, full_);
     p.seconds = seconds_since(start_);
     p.x_hat = s.x_hat;
     p.x_bar = s.x_bar;
@@ -103,10 +107,35 @@ class CallbackMonitor final : public Monitor {
  private:
   const std::int64_t every_, samples_per_step_, rows_;
   Assessor& assessor_;
+  DivergenceGuard& guard_;
   std::span<TrainCallback* const> callbacks_;
   bool full_ = false;
   const Clock::time_point start_;
 };
+
+// f(x_0), the start every worker shares: the divergence guard's reference.
+double objective_at_start(const Problem& problem, const EngineConfig& config) {
+  std::vector<double> x0 = config.initial_model;
+  if (x0.empty()) {
+    x0.resize(static_cast<std::size_t>(problem.objective().dimension()));
+    problem.objective().initial_point(config.seed, x0);
+  }
+  return evaluate_objective(problem.objective(), problem.data(), x0);
+}
+
+// What an unmet target reports: the target, the budget spent, where the run ended and
+// the options that would give it more room.
+std::string unmet_target(const TrainSummary& s, const TrainOptions& o) {
+  const bool relative = !o.target.has_value();
+  const std::optional<double>& gap =
+      relative ? s.quality.rel_suboptimality : s.quality.suboptimality;
+  const char* budget = o.steps ? "--steps" : o.epochs ? "--epochs" : "--max-epochs";
+  return std::string("target ") + (relative ? "relative suboptimality " : "suboptimality ") +
+         format_number(relative ? *o.target_rel : *o.target) + " not reached in " +
+         brief_number(s.epochs) + " passes (" + std::to_string(s.steps) + " steps; at the end " +
+         (gap ? brief_number(*gap) : std::string("unknown")) + "); give it more with " + budget +
+         " or tune the step size (--lr, --lr-param)";
+}
 
 // Seeded speeds uniform in [0.25, 1], or the given ones, or all 1.
 std::vector<double> worker_speeds(const AsyncOptions& async, std::int64_t workers,
@@ -202,8 +231,9 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   if (every == 0 && options.targeted()) every = steps_per_epoch;
   if (every == 0 && plot) every = std::max<std::int64_t>(1, steps_per_epoch / 8);
   Assessor assessor(problem, fstar);
+  DivergenceGuard guard(objective_at_start(problem, config), options, *step_size);
   CallbackMonitor monitor(std::max<std::int64_t>(1, every), samples_per_step, data.rows(), assessor,
-                          callbacks);
+                          guard, callbacks);
   const double setup_seconds = seconds_since(setup_start);
 
   TrainOutcome outcome;
@@ -235,9 +265,7 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   s.avg_shift = config.avg_shift;
   s.fstar = fstar;
   s.quality = assessor.assess(r.x_hat, &r.x_last);
-  if (target_stop)
-    s.target = TrainSummary::Target{options.target ? *options.target : *options.target_rel,
-                                    !options.target.has_value(), target_stop->reached_at()};
+  guard.check(r.steps, s.quality, true);
   s.model = options.out;
   s.threads = r.threads;
   s.load_seconds = problem.load_seconds() + setup_seconds;
@@ -246,6 +274,16 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   s.eval_seconds = r.eval_seconds;
 
   for (TrainCallback* c : callbacks) c->on_end(s);
+  if (target_stop) {
+    s.target = TrainSummary::Target{options.target ? *options.target : *options.target_rel,
+                                    !options.target.has_value(), target_stop->reached_at()};
+    if (!s.target_reached()) {
+      const std::string message = unmet_target(s, options);
+      if (options.require_target)
+        throw RuntimeFailure(message + " (--require-target; no model written)");
+      std::cerr << "localsgd: warning: " << message << '\n';
+    }
+  }
   if (!options.out.empty())
     save_model(options.out, make_model(objective_manifest, options.objective.params, objective,
                                        data.cols, r.x_hat));

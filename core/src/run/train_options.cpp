@@ -67,6 +67,12 @@ std::optional<std::string> TrainOptions::validate() const {
   if (target && target_rel) return "give --target or --target-rel, not both";
   for (const auto& t : {target, target_rel, fstar})
     if (t && !std::isfinite(*t)) return "--fstar, --target and --target-rel must be finite";
+  if (max_epochs) {
+    if (!targeted()) return "--max-epochs is the budget of a target: give --target or --target-rel";
+    if (steps || epochs) return "give --max-epochs or --steps/--epochs, not both";
+    if (!(*max_epochs > 0) || !std::isfinite(*max_epochs)) return "--max-epochs must be > 0";
+  }
+  if (require_target && !targeted()) return "--require-target needs --target or --target-rel";
   if (eval_every < 0) return "--eval-every must be >= 0";
   if (!plot.empty() && !plot.ends_with(".svg") && !plot.ends_with(".png"))
     return "--plot " + plot + ": use a .svg or .png file";
@@ -87,7 +93,9 @@ std::optional<std::string> TrainOptions::validate() const {
 
 std::int64_t resolve_steps(const TrainOptions& options, std::int64_t rows) {
   if (options.steps) return *options.steps;
-  const double epochs = options.epochs.value_or(10.0);
+  const double epochs = options.epochs       ? *options.epochs
+                        : options.targeted() ? options.max_epochs.value_or(kDefaultMaxEpochs)
+                                             : kDefaultEpochs;
   const double steps = std::ceil(epochs * static_cast<double>(rows) /
                                  static_cast<double>(options.workers * options.batch));
   return std::max<std::int64_t>(1, static_cast<std::int64_t>(steps));

@@ -4,10 +4,19 @@
 // errors too (localsgd::ParamError); these are the core's own.
 #pragma once
 
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 
 namespace localsgd {
+
+// A measured number in a message, to four significant digits ("100", "0.01463"): exact
+// values a user typed are echoed with format_number instead.
+inline std::string brief_number(double value) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.4g", value);
+  return text;
+}
 
 enum ExitCode : int {
   kExitOk = 0,

@@ -40,7 +40,11 @@ class TargetStop final : public TrainCallback {
  public:
   TargetStop(double eps, bool relative) : eps_(eps), relative_(relative) {}
   bool should_stop(const Progress& p) override;
+  // Also counts the run's final assessment, at its last step, which may fall between
+  // two checks.
+  void on_end(const TrainSummary& summary) override;
   std::optional<std::int64_t> reached_at() const { return reached_at_; }
+  bool reached(const Quality& q) const;
 
  private:
   double eps_;

@@ -65,6 +65,8 @@ struct TrainOptions {
   std::optional<double> fstar;       // known f*; else solved (and cached) for a target
   std::optional<double> target;      // stop when f(x̂) - f* <= target
   std::optional<double> target_rel;  // stop when (f(x̂) - f*) / |f*| <= target_rel
+  std::optional<double> max_epochs;  // a target's budget without --steps/--epochs
+  bool require_target = false;       // an unmet target fails the run (exit 1)
   std::int64_t eval_every = 0;       // progress every N steps (0: none; with a target or
                                      // a plot, per epoch or per 1/8 epoch)
   std::string out;                   // model file for x̂, written atomically
@@ -77,7 +79,13 @@ struct TrainOptions {
   bool targeted() const { return target.has_value() || target_rel.has_value(); }
 };
 
-// The steps per worker: `steps`, or ceil(epochs·n/(K·b)) with epochs 10 by default.
+// Passes a run without --steps or --epochs takes: 10, or with a target up to
+// kDefaultMaxEpochs (it stops when the target is reached).
+inline constexpr double kDefaultEpochs = 10;
+inline constexpr double kDefaultMaxEpochs = 100;
+
+// The steps per worker: `steps`, or ceil(epochs·n/(K·b)) with the epochs given, or the
+// target's budget (--max-epochs) for a targeted run, or kDefaultEpochs.
 std::int64_t resolve_steps(const TrainOptions& options, std::int64_t rows);
 
 }  // namespace localsgd::core

@@ -1,0 +1,155 @@
+// Targets mean targets, and runaway runs stop: a targeted run's budget (--max-epochs), the
+// warning or failure (--require-target) when it is not met, and the divergence guard.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "localsgd/core/errors.hpp"
+#include "localsgd/core/run/train.hpp"
+#include "test_support.hpp"
+
+namespace {
+
+namespace core = localsgd::core;
+namespace fs = std::filesystem;
+using localsgd::testing::last_line;
+using localsgd::testing::run_cli;
+using localsgd::testing::TempDir;
+
+// The synthetic default data with a known f* (solved by train and cached per test run).
+std::vector<std::string> synthetic_logreg() {
+  return {"train", "--plugin", "logreg", "--reader-param", "n=2000", "--reader-param",
+          "d=40",  "--format", "json"};
+}
+
+TEST(TrainTargets, ATargetedRunGoesOnToItsBudgetNotTheDefaultTenPasses) {
+  core::TrainOptions o;
+  o.objective.name = "logreg";
+  o.target_rel = 1e-2;
+  EXPECT_EQ(core::resolve_steps(o, 1000), 100 * 1000 / 16);  // 100 passes, K = 4, b = 4
+  o.max_epochs = 3;
+  EXPECT_EQ(core::resolve_steps(o, 1000), 188);  // ceil(3 * 1000 / 16)
+  o.target_rel.reset();
+  o.max_epochs.reset();
+  EXPECT_EQ(core::resolve_steps(o, 1000), 625);  // no target: 10 passes
+}
+
+TEST(TrainTargets, OptionsThatOnlyMakeSenseWithATargetAreRefused) {
+  core::TrainOptions o;
+  o.objective.name = "logreg";
+  o.max_epochs = 5;
+  EXPECT_EQ(o.validate(), "--max-epochs is the budget of a target: give --target or --target-rel");
+  o.target = 1e-3;
+  o.epochs = 2;
+  EXPECT_EQ(o.validate(), "give --max-epochs or --steps/--epochs, not both");
+  o.epochs.reset();
+  o.max_epochs = 0;
+  EXPECT_EQ(o.validate(), "--max-epochs must be > 0");
+  o.max_epochs.reset();
+  o.target.reset();
+  o.require_target = true;
+  EXPECT_EQ(o.validate(), "--require-target needs --target or --target-rel");
+}
+
+TEST(TrainTargets, AnUnmetTargetWarnsAndReportsIt) {
+  auto args = synthetic_logreg();
+  for (const char* a : {"--target-rel", "1e-9", "--max-epochs", "2"}) args.push_back(a);
+  const auto r = run_cli(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.err.find("localsgd: warning: target relative suboptimality 1e-09 not reached in 2 "
+                       "passes ("),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("give it more with --max-epochs or tune the step size"), std::string::npos);
+  const auto s = nlohmann::json::parse(last_line(r.out));
+  EXPECT_FALSE(s["target_reached"].get<bool>());
+  EXPECT_NEAR(s["epochs"].get<double>(), 2.0, 0.01);
+}
+
+TEST(TrainTargets, RequireTargetFailsWithoutWritingTheModel) {
+  TempDir dir;
+  const fs::path model = dir.path() / "m.model";
+  auto args = synthetic_logreg();
+  for (const char* a : {"--target-rel", "1e-9", "--epochs", "1", "--require-target", "--out"})
+    args.push_back(a);
+  args.push_back(model.string());
+  const auto r = run_cli(args);
+  EXPECT_EQ(r.exit_code, localsgd::kExitRuntime);
+  EXPECT_NE(r.err.find("localsgd: error: target relative suboptimality 1e-09 not reached in 1 "
+                       "passes"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("give it more with --epochs"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(--require-target; no model written)"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(model));
+}
+
+TEST(TrainTargets, AReachedTargetNeedsNoWarning) {
+  auto args = synthetic_logreg();
+  for (const char* a : {"--target-rel", "0.5", "--require-target"}) args.push_back(a);
+  const auto r = run_cli(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+  EXPECT_TRUE(nlohmann::json::parse(last_line(r.out))["target_reached"].get<bool>());
+}
+
+TEST(TrainTargets, ADivergingRunStopsWithAStepSizeToTryAndNoModel) {
+  TempDir dir;
+  const fs::path model = dir.path() / "m.model";
+  // mlp starts near f = 0.65 on these data; a constant step of 50 sends it to the hundreds.
+  const auto r =
+      run_cli({"train", "--plugin", "mlp", "--reader-param", "n=2000", "--reader-param", "d=40",
+               "--lr", "constant", "--lr-param", "eta=50", "--out", model.string()});
+  EXPECT_EQ(r.exit_code, localsgd::kExitRuntime);
+  EXPECT_NE(r.err.find("localsgd: error: diverging at step "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("times f(x_0) = "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("with step size 50 (constant(eta=50)); try --lr-param eta=5 (no model "
+                       "written)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(model));
+}
+
+TEST(TrainTargets, TheGuardLeavesAGoodRunAlone) {
+  // A sound constant step on the same model and data: no divergence, the model written.
+  TempDir dir;
+  const fs::path model = dir.path() / "m.model";
+  const auto r = run_cli({"train", "--plugin", "mlp", "--reader-param", "n=2000", "--reader-param",
+                          "d=40", "--lr", "constant", "--lr-param", "eta=0.5", "--eval-every", "50",
+                          "--out", model.string(), "--format", "json"});
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_TRUE(fs::exists(model));
+}
+
+}  // namespace
+
+namespace {
+
+// Every refusal for a missing curvature constant names options that then work.
+TEST(StepSizeRefusals, NameOptionsThatWork) {
+  const std::vector<std::string> base = {"train", "--plugin", "mlp", "--reader-param",
+                                         "n=500", "--epochs", "1",   "-q"};
+  const auto run = [&](std::vector<std::string> extra) {
+    auto args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_cli(args);
+  };
+  const auto by_default = run({});
+  EXPECT_EQ(by_default.exit_code, localsgd::kExitUsage);
+  EXPECT_NE(by_default.err.find("use --lr constant --lr-param eta=ETA or --lr sqrt --lr-param "
+                                "eta0=ETA"),
+            std::string::npos)
+      << by_default.err;
+  const auto constant = run({"--lr", "constant"});
+  EXPECT_NE(constant.err.find("give it: --lr-param eta=ETA"), std::string::npos) << constant.err;
+  const auto sqrt = run({"--lr", "sqrt"});
+  EXPECT_NE(sqrt.err.find("give it: --lr-param eta0=ETA"), std::string::npos) << sqrt.err;
+  // What they suggest works.
+  EXPECT_EQ(run({"--lr", "constant", "--lr-param", "eta=0.1"}).exit_code, 0);
+  EXPECT_EQ(run({"--lr", "sqrt", "--lr-param", "eta0=0.1"}).exit_code, 0);
+}
+
+}  // namespace
