@@ -90,7 +90,6 @@ class SyncRunner {
       if (sparse_) {
         for (Worker& w : pool_.workers()) w.enable_tracking();
         union_mark_.assign(d_, 0);
-        sparse_mean_.assign(d_, 0.0);
       }
     }
     open_phase(0);
@@ -265,7 +264,7 @@ class SyncRunner {
   // Sparse syncs, for margin workers on large models: when all workers agreed on every
   // coordinate at the last sync (no group syncs) and the schedule keeps the plain mean,
   // the new mean differs from each worker only where some worker touched it since, so
-  // only those coordinates are summed and adopted (workers.hpp: adopt_sparse): the cost
+  // only those coordinates are summed and adopted (workers.hpp: adopt_coordinate): the cost
   // is that of the coordinates touched, not of d. The run falls back to the dense
   // average when more than 1/kSparseShare of the coordinates were touched, and always
   // ends with a dense one (x̄_T). Which path a sync takes depends on the samples only,
@@ -285,38 +284,33 @@ class SyncRunner {
           }
       for (std::int32_t j : touched_) union_mark_[static_cast<std::size_t>(j)] = 0;
       if (touched_.size() * kSparseShare > d_) return false;
-      // The mean of the v over the workers, in worker order, on the touched coordinates
-      // only; then every worker adopts it there. Both are shared with waiting threads
-      // (blocks of coordinates, then workers): at large d each coordinate is a cache miss.
+      // Per touched coordinate: the mean of the v over the workers, in worker order, then
+      // every worker adopts it, while the coordinate's lines are in cache (a second pass
+      // would miss on every worker's v again). Blocks of coordinates are shared with the
+      // waiting threads: at large d each coordinate is a cache miss per worker.
       const double K = static_cast<double>(pool_.size());
       double bias = 0;
       for (const Worker& w : pool_.workers()) bias += w.bias();
       bias /= K;
       std::atomic<bool> finite{std::isfinite(bias)};
       const std::size_t blocks = (touched_.size() + kSparseBlock - 1) / kSparseBlock;
-      auto sum_block = [&](std::size_t block) {
+      auto sync_block = [&](std::size_t block) {
         const std::span<const std::int32_t> part = std::span<const std::int32_t>(touched_).subspan(
             block * kSparseBlock, std::min(kSparseBlock, touched_.size() - block * kSparseBlock));
-        for (std::int32_t j : part) sparse_mean_[static_cast<std::size_t>(j)] = 0.0;
-        for (const Worker& w : pool_.workers()) {
-          const double* v = w.weights();
-          for (std::int32_t j : part)
-            sparse_mean_[static_cast<std::size_t>(j)] += v[static_cast<std::size_t>(j)];
-        }
         bool ok = true;
         for (std::int32_t j : part) {
-          double& m = sparse_mean_[static_cast<std::size_t>(j)];
-          m /= K;
-          ok = ok && std::isfinite(m);
+          const auto jj = static_cast<std::size_t>(j);
+          double sum = 0.0;
+          for (const Worker& w : pool_.workers()) sum += w.weights()[jj];
+          const double mean = sum / K;
+          ok = ok && std::isfinite(mean);
+          for (Worker& w : pool_.workers()) w.adopt_coordinate(jj, mean);
         }
         if (!ok) finite.store(false, std::memory_order_relaxed);
       };
-      run_shared(blocks, sum_block);
+      run_shared(blocks, sync_block);
       if (!finite.load()) throw_diverged("the average");
-      auto adopt = [&](std::size_t k) {
-        pool_.workers()[k].adopt_sparse(touched_, sparse_mean_.data(), bias);
-      };
-      run_shared(pool_.workers().size(), adopt);
+      for (Worker& w : pool_.workers()) w.end_sparse_adoption(bias);
       global_stale_ = true;
       last_sync_was_global_ = true;
       ++rounds_;
@@ -431,7 +425,6 @@ class SyncRunner {
   bool global_stale_ = false;             // the pool's global model predates sparse syncs
   std::vector<std::int32_t> touched_;     // the union of the workers' touched coordinates
   std::vector<std::uint8_t> union_mark_;  // membership in touched_
-  std::vector<double> sparse_mean_;       // mean of v on touched_
   std::vector<double> buffers_[2];        // one mean per group of a sync, alternating
   int current_ = 0;
   RunTimes times_;

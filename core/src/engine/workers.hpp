@@ -155,15 +155,14 @@ class alignas(64) MarginWorker {
   double scale() const { return s_; }
   double bias() const { return bias_; }
   const double* weights() const { return v_.data(); }
-  // Adopts v_j = mean_v[j] for j in `coordinates` (and the mean intercept) at once; the
-  // weighted sum A = u + c·v is kept by u_j -= c·(change of v_j).
-  void adopt_sparse(std::span<const std::int32_t> coordinates, const double* mean_v,
-                    double mean_bias) {
-    for (std::int32_t j : coordinates) {
-      const double change = mean_v[j] - v_[static_cast<std::size_t>(j)];
-      u_[static_cast<std::size_t>(j)] -= c_ * change;
-      v_[static_cast<std::size_t>(j)] = mean_v[j];
-    }
+  // Adopts v_j = mean for one coordinate; the weighted sum A = u + c·v is kept by
+  // u_j -= c·(change of v_j). The sync calls it for every touched coordinate, then
+  // end_sparse_adoption once.
+  void adopt_coordinate(std::size_t j, double mean) {
+    u_[j] -= c_ * (mean - v_[j]);
+    v_[j] = mean;
+  }
+  void end_sparse_adoption(double mean_bias) {
     bias_ = mean_bias;
     clear_touched();
   }
