@@ -1,5 +1,6 @@
 // Stops a run whose objective is running away, before its values overflow: at every
-// check, and on the final assessment, f(x̂) and f(x̄) are compared with f(x_0).
+// check, and on the final assessment, f(x̂) and f(x̄) are compared with f(x_0) (for a
+// warm start, the larger of f(x_0) and f at the objective's initial point).
 //
 // A run diverges when f at a check exceeds kFactor times f(x_0) (for the convex models
 // f(x_0) is an upper bound of where SGD should ever be after a few steps; the MLP starts

@@ -113,14 +113,16 @@ class CallbackMonitor final : public Monitor {
   const Clock::time_point start_;
 };
 
-// f(x_0), the start every worker shares: the divergence guard's reference.
-double objective_at_start(const Problem& problem, const EngineConfig& config) {
-  std::vector<double> x0 = config.initial_model;
-  if (x0.empty()) {
-    x0.resize(static_cast<std::size_t>(problem.objective().dimension()));
-    problem.objective().initial_point(config.seed, x0);
-  }
-  return evaluate_objective(problem.objective(), problem.data(), x0);
+// The divergence guard's reference: f(x_0), the start every worker shares. A warm start
+// (--init) may begin near the optimum, where SGD's noise alone can multiply a small f; its
+// reference is then the larger of f(x_0) and f at the objective's own initial point.
+double reference_objective(const Problem& problem, const EngineConfig& config) {
+  const Objective& objective = problem.objective();
+  std::vector<double> start(static_cast<std::size_t>(objective.dimension()));
+  objective.initial_point(config.seed, start);
+  const double uninformed = evaluate_objective(objective, problem.data(), start);
+  if (config.initial_model.empty()) return uninformed;
+  return std::max(uninformed, evaluate_objective(objective, problem.data(), config.initial_model));
 }
 
 // What an unmet target reports: the target, the budget spent, where the run ended and
@@ -231,7 +233,7 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   if (every == 0 && options.targeted()) every = steps_per_epoch;
   if (every == 0 && plot) every = std::max<std::int64_t>(1, steps_per_epoch / 8);
   Assessor assessor(problem, fstar);
-  DivergenceGuard guard(objective_at_start(problem, config), options, *step_size);
+  DivergenceGuard guard(reference_objective(problem, config), options, *step_size);
   CallbackMonitor monitor(std::max<std::int64_t>(1, every), samples_per_step, data.rows(), assessor,
                           guard, callbacks);
   const double setup_seconds = seconds_since(setup_start);
