@@ -153,3 +153,62 @@ TEST(StepSizeRefusals, NameOptionsThatWork) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(TrainTargets, TargetsMustBePositiveAndRelativeToANonzeroFstar) {
+  core::TrainOptions o;
+  o.objective.name = "logreg";
+  o.target = 0;
+  EXPECT_EQ(o.validate(), "--target and --target-rel must be > 0");
+  o.target.reset();
+  o.target_rel = -1;
+  EXPECT_EQ(o.validate(), "--target and --target-rel must be > 0");
+  o.target_rel = 0.1;
+  o.fstar = 0;
+  EXPECT_EQ(o.validate(), "--target-rel is relative to f*, which --fstar gives as 0: use --target");
+}
+
+TEST(TrainTargets, ABudgetBeyondWhatARunCanCountIsRefused) {
+  core::TrainOptions o;
+  o.objective.name = "logreg";
+  o.target_rel = 1e-2;
+  o.max_epochs = 1e18;
+  try {
+    core::resolve_steps(o, 32561);
+    FAIL() << "no error";
+  } catch (const localsgd::UsageError& e) {
+    EXPECT_STREQ(
+        e.what(),
+        "--epochs/--max-epochs 1e+18 gives 2.035e+21 steps, more than a run can count (2^62)");
+  }
+}
+
+// The guard's verdict must not depend on how often the run is checked: an early spike
+// that the run recovers from (softmax on dna.scale with a constant step of 10 reaches
+// f = 12 at step 1 and ends near 2.5) stops nothing, checked every step or never.
+TEST(TrainTargets, TheGuardsVerdictDoesNotDependOnTheCheckCadence) {
+  const auto path = localsgd::testing::data_file("dna.scale");
+  LOCALSGD_REQUIRE_DATA_FILE(path);
+  std::string objective[2];
+  for (const char* every : {"1", "0"}) {
+    const auto r = run_cli({"train", "--plugin", "softmax", "--data", path.string(), "--lr",
+                            "constant", "--lr-param", "eta=10", "--epochs", "3", "--eval-every",
+                            every, "--format", "json"});
+    ASSERT_EQ(r.exit_code, 0) << "--eval-every " << every << ": " << r.err;
+    objective[every[0] - '0'] = nlohmann::json::parse(last_line(r.out))["objective"].dump();
+  }
+  EXPECT_EQ(objective[0], objective[1]);  // and checking does not change the run
+}
+
+TEST(TrainTargets, NonFiniteValuesNameAStepSizeToTry) {
+  const auto path = localsgd::testing::data_file("abalone_scale");
+  LOCALSGD_REQUIRE_DATA_FILE(path);
+  const auto r = run_cli({"train", "--plugin", "ridge", "--data", path.string(), "--lr", "constant",
+                          "--lr-param", "eta=5", "--epochs", "5"});
+  EXPECT_EQ(r.exit_code, localsgd::kExitRuntime);
+  EXPECT_NE(r.err.find("non-finite"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("; try --lr-param eta=0.5"), std::string::npos) << r.err;
+}
+
+}  // namespace

@@ -6,8 +6,8 @@
 
 #include "localsgd/core/data/data_summary.hpp"
 #include "localsgd/core/data/data_writers.hpp"
-#include "localsgd/core/errors.hpp"
 #include "localsgd/core/data/loading.hpp"
+#include "localsgd/core/errors.hpp"
 #include "localsgd/core/io/make_model.hpp"
 #include "localsgd/core/io/model_io.hpp"
 #include "localsgd/core/plugins/plugins.hpp"

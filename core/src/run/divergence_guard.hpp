@@ -1,19 +1,19 @@
-// Stops a run whose objective is running away, before its values overflow: at every
-// check, and on the final assessment, f(x̂) and f(x̄) are compared with f(x_0) (for a
-// warm start, the larger of f(x_0) and f at the objective's initial point).
+// Fails a run whose objective ran away, and stops one early before its values overflow.
+// The reference is f(x_0) (for a warm start, the larger of f(x_0) and f at the
+// objective's own initial point, since SGD's noise alone can multiply a small f).
 //
-// A run diverges when f at a check exceeds kFactor times f(x_0) (for the convex models
-// f(x_0) is an upper bound of where SGD should ever be after a few steps; the MLP starts
-// at a random point whose f it should also stay near), or when f(x̂) rose at each of
-// the last kRises checks to more than twice its lowest value and above f(x_0): x̂ is a
-// weighted average, so it does not rise check after check from noise alone.
+// A run fails when f at its end (x̂ or x̄) exceeds kEndFactor times the reference. During
+// the run only a catastrophe stops it early: f beyond kRunawayFactor times the reference
+// at a check. Early spikes well below that often recover (softmax on dna.scale with a
+// constant step of 10 passes f = 12 at step 1 and ends at 2.5), so a milder test at
+// checks would make the verdict depend on how often the run is checked.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
-#include <optional>
 #include <string>
+#include <utility>
 
 #include "localsgd/core/engine/step_size.hpp"
 #include "localsgd/core/errors.hpp"
@@ -24,28 +24,35 @@ namespace localsgd::core {
 
 class DivergenceGuard {
  public:
-  DivergenceGuard(double f0, const TrainOptions& options, const StepSize& step_size)
-      : f0_(f0), options_(options), step_size_(step_size) {}
+  DivergenceGuard(double reference, std::string reference_name, const TrainOptions& options,
+                  const StepSize& step_size)
+      : reference_(reference),
+        reference_name_(std::move(reference_name)),
+        options_(options),
+        step_size_(step_size) {}
 
-  // Throws RuntimeFailure naming the step, the step size there and a smaller one to try.
-  void check(std::int64_t step, const Quality& q, bool with_last) {
-    const double f = with_last ? std::max(q.objective, q.objective_last) : q.objective;
-    const double limit = kFactor * std::abs(f0_);
-    if (f > limit && f > f0_)
-      fail(step, "f = " + brief_number(f) + " is more than " + format_number(kFactor) +
-                     " times f(x_0) = " + brief_number(f0_));
-    rises_ = previous_ && q.objective > *previous_ ? rises_ + 1 : 0;
-    previous_ = q.objective;
-    lowest_ = std::min(lowest_, q.objective);
-    if (rises_ >= kRises && q.objective > 2 * lowest_ && q.objective > f0_)
-      fail(step, "f(x_hat) = " + brief_number(q.objective) + " rose at " + std::to_string(kRises) +
-                     " checks in a row, from a lowest " + brief_number(lowest_) +
-                     " (f(x_0) = " + brief_number(f0_) + ")");
+  // At a check: throws RuntimeFailure past the runaway bound.
+  void check(std::int64_t step, const Quality& q, bool with_last) const {
+    test(step, with_last ? std::max(q.objective, q.objective_last) : q.objective, kRunawayFactor);
+  }
+  // At the end of the run.
+  void check_end(std::int64_t step, const Quality& q) const {
+    test(step, std::max(q.objective, q.objective_last), kEndFactor);
+  }
+  // The engine's own report of non-finite values, with the step size to try added.
+  [[noreturn]] void rethrow(const RuntimeFailure& e) const {
+    throw RuntimeFailure(std::string(e.what()) + "; try " + smaller_step());
   }
 
  private:
-  static constexpr double kFactor = 10;
-  static constexpr int kRises = 3;
+  static constexpr double kEndFactor = 10;
+  static constexpr double kRunawayFactor = 1000;
+
+  void test(std::int64_t step, double f, double factor) const {
+    if (f > factor * std::abs(reference_) && f > reference_)
+      fail(step, "f = " + brief_number(f) + " is more than " + format_number(factor) + " times " +
+                     reference_name_ + " = " + brief_number(reference_));
+  }
 
   [[noreturn]] void fail(std::int64_t step, const std::string& what) const {
     const double eta = step_size_.at(std::max<std::int64_t>(0, step - 1));
@@ -68,12 +75,10 @@ class DivergenceGuard {
     return "--lr-param " + std::string(key) + "=" + brief_number(initial / 10);
   }
 
-  const double f0_;
+  const double reference_;
+  const std::string reference_name_;
   const TrainOptions& options_;
   const StepSize& step_size_;
-  std::optional<double> previous_;
-  double lowest_ = HUGE_VAL;
-  int rises_ = 0;
 };
 
 }  // namespace localsgd::core

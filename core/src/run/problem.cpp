@@ -2,9 +2,9 @@
 
 #include <chrono>
 
+#include "localsgd/core/data/loading.hpp"
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/io/fstar_cache.hpp"
-#include "localsgd/core/data/loading.hpp"
 #include "localsgd/core/plugins/plugins.hpp"
 
 namespace localsgd::core {

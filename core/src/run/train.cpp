@@ -4,6 +4,7 @@
 #include <cmath>
 #include <iostream>
 #include <numeric>
+#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -69,7 +70,7 @@ class Assessor {
 class CallbackMonitor final : public Monitor {
  public:
   CallbackMonitor(std::int64_t every, std::int64_t samples_per_step, std::int64_t rows,
-                  Assessor& assessor, DivergenceGuard& guard,
+                  Assessor& assessor, const DivergenceGuard& guard,
                   std::span<TrainCallback* const> callbacks)
       : every_(every),
         samples_per_step_(samples_per_step),
@@ -107,22 +108,25 @@ class CallbackMonitor final : public Monitor {
  private:
   const std::int64_t every_, samples_per_step_, rows_;
   Assessor& assessor_;
-  DivergenceGuard& guard_;
+  const DivergenceGuard& guard_;
   std::span<TrainCallback* const> callbacks_;
   bool full_ = false;
   const Clock::time_point start_;
 };
 
-// The divergence guard's reference: f(x_0), the start every worker shares. A warm start
-// (--init) may begin near the optimum, where SGD's noise alone can multiply a small f; its
-// reference is then the larger of f(x_0) and f at the objective's own initial point.
-double reference_objective(const Problem& problem, const EngineConfig& config) {
+// The divergence guard's reference and its name: f(x_0), the start every worker shares.
+// A warm start (--init) may begin near the optimum, where SGD's noise alone can multiply a
+// small f; its reference is the larger of f(x_0) and f at the objective's own initial point.
+std::pair<double, std::string> reference_objective(const Problem& problem,
+                                                   const EngineConfig& config) {
   const Objective& objective = problem.objective();
   std::vector<double> start(static_cast<std::size_t>(objective.dimension()));
   objective.initial_point(config.seed, start);
   const double uninformed = evaluate_objective(objective, problem.data(), start);
-  if (config.initial_model.empty()) return uninformed;
-  return std::max(uninformed, evaluate_objective(objective, problem.data(), config.initial_model));
+  if (config.initial_model.empty()) return {uninformed, "f(x_0)"};
+  const double warm = evaluate_objective(objective, problem.data(), config.initial_model);
+  if (warm >= uninformed) return {warm, "f(x_0)"};
+  return {uninformed, "f at the objective's default start (f(x_0) = " + brief_number(warm) + ")"};
 }
 
 // What an unmet target reports: the target, the budget spent, where the run ended and
@@ -233,14 +237,20 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   if (every == 0 && options.targeted()) every = steps_per_epoch;
   if (every == 0 && plot) every = std::max<std::int64_t>(1, steps_per_epoch / 8);
   Assessor assessor(problem, fstar);
-  DivergenceGuard guard(reference_objective(problem, config), options, *step_size);
+  auto [reference, reference_name] = reference_objective(problem, config);
+  const DivergenceGuard guard(reference, std::move(reference_name), options, *step_size);
   CallbackMonitor monitor(std::max<std::int64_t>(1, every), samples_per_step, data.rows(), assessor,
                           guard, callbacks);
   const double setup_seconds = seconds_since(setup_start);
 
   TrainOutcome outcome;
-  outcome.result = run_local_sgd(objective, data, *schedule, *step_size, config,
-                                 every > 0 && !callbacks.empty() ? &monitor : nullptr);
+  try {
+    outcome.result = run_local_sgd(objective, data, *schedule, *step_size, config,
+                                   every > 0 && !callbacks.empty() ? &monitor : nullptr);
+  } catch (const RuntimeFailure& e) {
+    if (std::string_view(e.what()).starts_with("diverged:")) guard.rethrow(e);
+    throw;
+  }
   const EngineResult& r = outcome.result;
 
   TrainSummary& s = outcome.summary;
@@ -267,7 +277,7 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   s.avg_shift = config.avg_shift;
   s.fstar = fstar;
   s.quality = assessor.assess(r.x_hat, &r.x_last);
-  guard.check(r.steps, s.quality, true);
+  guard.check_end(r.steps, s.quality);
   s.model = options.out;
   s.threads = r.threads;
   s.load_seconds = problem.load_seconds() + setup_seconds;
@@ -283,7 +293,7 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
       const std::string message = unmet_target(s, options);
       if (options.require_target)
         throw RuntimeFailure(message + " (--require-target; no model written)");
-      std::cerr << "localsgd: warning: " << message << '\n';
+      if (options.warn_unmet_target) std::cerr << "localsgd: warning: " << message << '\n';
     }
   }
   if (!options.out.empty())

@@ -67,6 +67,10 @@ std::optional<std::string> TrainOptions::validate() const {
   if (target && target_rel) return "give --target or --target-rel, not both";
   for (const auto& t : {target, target_rel, fstar})
     if (t && !std::isfinite(*t)) return "--fstar, --target and --target-rel must be finite";
+  if ((target && !(*target > 0)) || (target_rel && !(*target_rel > 0)))
+    return "--target and --target-rel must be > 0";
+  if (target_rel && fstar && *fstar == 0)
+    return "--target-rel is relative to f*, which --fstar gives as 0: use --target";
   if (max_epochs) {
     if (!targeted()) return "--max-epochs is the budget of a target: give --target or --target-rel";
     if (steps || epochs) return "give --max-epochs or --steps/--epochs, not both";
@@ -98,6 +102,9 @@ std::int64_t resolve_steps(const TrainOptions& options, std::int64_t rows) {
                                              : kDefaultEpochs;
   const double steps = std::ceil(epochs * static_cast<double>(rows) /
                                  static_cast<double>(options.workers * options.batch));
+  if (!(steps < 0x1p62))
+    throw UsageError("--epochs/--max-epochs " + format_number(epochs) + " gives " +
+                     brief_number(steps) + " steps, more than a run can count (2^62)");
   return std::max<std::int64_t>(1, static_cast<std::int64_t>(steps));
 }
 

@@ -67,6 +67,7 @@ struct TrainOptions {
   std::optional<double> target_rel;  // stop when (f(x̂) - f*) / |f*| <= target_rel
   std::optional<double> max_epochs;  // a target's budget without --steps/--epochs
   bool require_target = false;       // an unmet target fails the run (exit 1)
+  bool warn_unmet_target = true;     // else only the summary says so (the sweep counts them)
   std::int64_t eval_every = 0;       // progress every N steps (0: none; with a target or
                                      // a plot, per epoch or per 1/8 epoch)
   std::string out;                   // model file for x̂, written atomically
