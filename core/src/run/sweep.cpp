@@ -45,7 +45,8 @@ void validate(const SweepRequest& r) {
     if (v < 1) throw UsageError("--batch values must be >= 1");
   if (r.repeats < 1) throw UsageError("--repeats must be >= 1");
   if (!(r.rho >= 0)) throw UsageError("--rho must be >= 0");
-  if (!(r.max_epochs > 0)) throw UsageError("--max-epochs must be > 0");
+  if (!(r.max_epochs > 0) || !std::isfinite(r.max_epochs))
+    throw UsageError("--max-epochs must be a finite number > 0");
   if (!r.base.targeted()) throw UsageError("sweep needs --target or --target-rel");
   if (!r.lr_values.empty() && r.lr_key.empty()) throw UsageError("--lr-grid needs KEY=v1,v2,...");
   if (const auto error = r.base.validate()) throw UsageError(*error);

@@ -195,13 +195,14 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
                           {objective, options.batch * multiplier, data.rows(), period});
   });
 
+  const std::int64_t steps = resolve_steps(options, data.rows());  // refuses a budget first
   std::optional<double> fstar = options.fstar;
   if (options.targeted() && !fstar) fstar = problem.fstar("--target", std::cerr);
 
   EngineConfig config;
   config.workers = options.workers;
   config.batch = options.batch * multiplier;
-  config.steps = (resolve_steps(options, data.rows()) + multiplier - 1) / multiplier;
+  config.steps = (steps + multiplier - 1) / multiplier;
   config.seed = options.seed;
   config.schedule_name = schedule_manifest.name;
   config.threads = options.threads;
