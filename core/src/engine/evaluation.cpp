@@ -19,8 +19,16 @@ namespace {
 constexpr std::int64_t kRowGrain = 2048;
 
 // The gradient's row blocks, each scattered into its own vector: fixed, so the sum does
-// not depend on the thread count; few, so their K·d memory stays small at large d.
+// not depend on the thread count; few, so their blocks × d doubles stay small at large d.
 constexpr std::int64_t kGradientBlocks = 4;
+
+// f from the sum of a margin objective's losses over all rows.
+double margin_value(const MarginObjective& margin, const DataView& data, double loss_sum,
+                    const std::vector<double>& x) {
+  const std::span<const double> weights(x.data(), margin.regularised_size(x));
+  return loss_sum / static_cast<double>(data.rows()) +
+         0.5 * margin.lambda() * MarginObjective::squared_norm(weights);
+}
 
 }  // namespace
 
@@ -38,41 +46,7 @@ double evaluate_objective(const Objective& objective, const DataView& data,
         return acc;
       },
       std::plus<double>(), tbb::simple_partitioner());
-  const std::span<const double> weights(x.data(), margin->regularised_size(x));
-  return loss_sum / static_cast<double>(data.rows()) +
-         0.5 * margin->lambda() * MarginObjective::squared_norm(weights);
-}
-
-std::pair<double, double> evaluate_objective_pair(const Objective& objective, const DataView& data,
-                                                  const std::vector<double>& x,
-                                                  const std::vector<double>& y) {
-  const MarginObjective* margin = objective.as_margin();
-  if (margin == nullptr)
-    return {evaluate_objective(objective, data, x), evaluate_objective(objective, data, y)};
-  // The same range, grain and partitioner as evaluate_objective: the same summation tree,
-  // so each sum has the bits a separate pass would give; the rows are read once.
-  using Sums = std::pair<double, double>;
-  const Sums sums = tbb::parallel_deterministic_reduce(
-      tbb::blocked_range<std::int64_t>(0, data.rows(), kRowGrain), Sums{0.0, 0.0},
-      [&](const tbb::blocked_range<std::int64_t>& r, Sums acc) {
-        for (std::int64_t i = r.begin(); i != r.end(); ++i) {
-          const SparseRow row = data.row(i);
-          const double label = data.label[static_cast<std::size_t>(i)];
-          acc.first += margin->margin_loss(margin->margin(row, x), label);
-          acc.second += margin->margin_loss(margin->margin(row, y), label);
-        }
-        return acc;
-      },
-      [](Sums a, const Sums& b) {
-        return Sums{a.first + b.first, a.second + b.second};
-      },
-      tbb::simple_partitioner());
-  auto value = [&](double loss_sum, const std::vector<double>& v) {
-    const std::span<const double> weights(v.data(), margin->regularised_size(v));
-    return loss_sum / static_cast<double>(data.rows()) +
-           0.5 * margin->lambda() * MarginObjective::squared_norm(weights);
-  };
-  return {value(sums.first, x), value(sums.second, y)};
+  return margin_value(*margin, data, loss_sum, x);
 }
 
 std::pair<double, double> evaluate_pair_and_gradient(const Objective& objective,
@@ -82,7 +56,8 @@ std::pair<double, double> evaluate_pair_and_gradient(const Objective& objective,
                                                      std::span<double> gradient_x) {
   const MarginObjective* margin = objective.as_margin();
   if (margin == nullptr) {
-    const auto values = evaluate_objective_pair(objective, data, x, y);
+    const std::pair<double, double> values{evaluate_objective(objective, data, x),
+                                           evaluate_objective(objective, data, y)};
     std::vector<std::int64_t> rows(static_cast<std::size_t>(data.rows()));
     std::iota(rows.begin(), rows.end(), std::int64_t{0});
     objective.loss_and_gradient(data, rows, x, gradient_x);
@@ -90,7 +65,7 @@ std::pair<double, double> evaluate_pair_and_gradient(const Objective& objective,
   }
   const std::int64_t n = data.rows();
   const auto rows = static_cast<std::size_t>(n);
-  // Pass 1: the margins at x (kept), both losses (the tree of evaluate_objective_pair),
+  // Pass 1: the margins at x (kept), both losses (the tree of evaluate_objective),
   // and phi'(z) for x's margins a leaf at a time (one plugin call per leaf).
   std::vector<double> dphi(rows);
   using Sums = std::pair<double, double>;
@@ -146,11 +121,7 @@ std::pair<double, double> evaluate_pair_and_gradient(const Objective& objective,
                       }
                     });
 
-  auto value = [&](double loss_sum, const std::vector<double>& v) {
-    const std::span<const double> w(v.data(), margin->regularised_size(v));
-    return loss_sum / static_cast<double>(n) + 0.5 * lambda * MarginObjective::squared_norm(w);
-  };
-  return {value(sums.first, x), value(sums.second, y)};
+  return {margin_value(*margin, data, sums.first, x), margin_value(*margin, data, sums.second, y)};
 }
 
 }  // namespace localsgd::core

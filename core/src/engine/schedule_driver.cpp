@@ -77,7 +77,7 @@ void ScheduleDriver::combine(std::span<const double> previous, std::span<double>
                       "declare custom_combine in needs()");
   for (double v : mean)
     if (!std::isfinite(v))
-      throw RuntimeFailure(
+      throw Diverged(
           "diverged: the schedule's combination has non-finite entries; lower "
           "the step size (--lr, --lr-param)");
 }

@@ -44,7 +44,7 @@ class ScheduleDriver {
                  std::int64_t worker = -1);
 
   // Replaces `mean` (of all workers) by the schedule's combination with `previous`, if
-  // it has one. Throws RuntimeFailure if the result has non-finite entries.
+  // it has one. Throws Diverged if the result has non-finite entries.
   void combine(std::span<const double> previous, std::span<double> mean);
 
   const std::string& name() const { return name_; }

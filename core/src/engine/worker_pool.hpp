@@ -18,8 +18,8 @@
 namespace localsgd::core {
 
 [[noreturn]] inline void throw_diverged(const char* what) {
-  throw RuntimeFailure(std::string("diverged: ") + what +
-                       " has non-finite entries; lower the step size (--lr, --lr-param)");
+  throw Diverged(std::string("diverged: ") + what +
+                 " has non-finite entries; lower the step size (--lr, --lr-param)");
 }
 
 // The weight sum S_t = sum_{s<t} (a+s)^2 of the output average.

@@ -40,8 +40,8 @@ class DivergenceGuard {
     test(step, std::max(q.objective, q.objective_last), kEndFactor);
   }
   // The engine's own report of non-finite values, with the step size to try added.
-  [[noreturn]] void rethrow(const RuntimeFailure& e) const {
-    throw RuntimeFailure(std::string(e.what()) + "; try " + smaller_step());
+  [[noreturn]] void rethrow(const Diverged& e) const {
+    throw Diverged(std::string(e.what()) + "; try " + smaller_step());
   }
 
  private:

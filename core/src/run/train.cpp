@@ -4,7 +4,6 @@
 #include <cmath>
 #include <iostream>
 #include <numeric>
-#include <string_view>
 #include <tuple>
 #include <vector>
 
@@ -248,9 +247,8 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   try {
     outcome.result = run_local_sgd(objective, data, *schedule, *step_size, config,
                                    every > 0 && !callbacks.empty() ? &monitor : nullptr);
-  } catch (const RuntimeFailure& e) {
-    if (std::string_view(e.what()).starts_with("diverged:")) guard.rethrow(e);
-    throw;
+  } catch (const Diverged& e) {
+    guard.rethrow(e);
   }
   const EngineResult& r = outcome.result;
 

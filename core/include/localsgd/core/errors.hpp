@@ -46,6 +46,13 @@ class RuntimeFailure : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The iterates or their averages became non-finite (exit 1, as a RuntimeFailure); train
+// adds the step size to try.
+class Diverged : public RuntimeFailure {
+ public:
+  using RuntimeFailure::RuntimeFailure;
+};
+
 // Maps any exception to its exit code and the one-line message to print after
 // "localsgd: error: ". Call from a catch (...) block.
 struct ErrorReport {

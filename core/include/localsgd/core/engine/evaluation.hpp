@@ -15,15 +15,9 @@ namespace localsgd::core {
 double evaluate_objective(const Objective& objective, const DataView& data,
                           const std::vector<double>& x);
 
-// f(x) and f(y) in one pass over the data for margin objectives (each the same bits as
-// evaluate_objective gives it), two passes otherwise.
-std::pair<double, double> evaluate_objective_pair(const Objective& objective, const DataView& data,
-                                                  const std::vector<double>& x,
-                                                  const std::vector<double>& y);
-
 // f(x), f(y) and the gradient of f at x, written to `gradient_x` (size dimension()). For
 // margin objectives one parallel pass over the rows for the margins and losses (the
-// values have the bits evaluate_objective_pair gives) and one for the gradient, summed
+// values have the bits evaluate_objective gives) and one for the gradient, summed
 // over a fixed number of row blocks; otherwise the pair and the plugin's gradient.
 std::pair<double, double> evaluate_pair_and_gradient(const Objective& objective,
                                                      const DataView& data,
