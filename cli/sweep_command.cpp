@@ -107,7 +107,7 @@ void set_sweep_command(CLI::App& app) {
       ->capture_default_str();
   sweep->add_option("--lr", r.base.lr, "step size rule")
       ->transform(enum_names(core::step_rule_names(), "step size rule"))
-      ->default_str("invtime");
+      ->default_str("auto");
   sweep->add_option("--lr-param", flags->lr_params, "step size parameter key=value");
   sweep->add_option("--lr-grid", flags->lr_grid,
                     "tune one step-size parameter per point, e.g. c=0.5,1,2,4");

@@ -97,7 +97,7 @@ void set_train_command(CLI::App& app) {
       ->excludes(steps);
   algo->add_option("--lr", o.lr, "step size rule: " + or_list(core::step_size_names()))
       ->transform(enum_names(core::step_rule_names(), "step size rule"))
-      ->default_str("invtime");
+      ->default_str("auto");
   algo->add_option(
       "--lr-param", flags->lr_params,
       "step size parameter key=value (eta0, c, eta, gamma, every, warmup; see README)");

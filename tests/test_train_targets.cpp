@@ -29,12 +29,18 @@ TEST(TrainTargets, ATargetedRunGoesOnToItsBudgetNotTheDefaultTenPasses) {
   core::TrainOptions o;
   o.objective.name = "logreg";
   o.target_rel = 1e-2;
-  EXPECT_EQ(core::resolve_steps(o, 1000), 100 * 1000 / 16);  // 100 passes, K = 4, b = 4
+  // 10^7 gradients at K = 4, b = 4 (more than 100 passes of 1,000 rows)
+  EXPECT_EQ(core::resolve_steps(o, 1000), 10'000'000 / 16);
+  EXPECT_EQ(core::resolve_steps(o, 1'000'000), 100 * 1'000'000 / 16);  // 100 passes
   o.max_epochs = 3;
-  EXPECT_EQ(core::resolve_steps(o, 1000), 188);  // ceil(3 * 1000 / 16)
+  EXPECT_EQ(core::resolve_steps(o, 1000), 188);  // ceil(3 * 1000 / 16): exactly as given
   o.target_rel.reset();
   o.max_epochs.reset();
-  EXPECT_EQ(core::resolve_steps(o, 1000), 625);  // no target: 10 passes
+  // No target: 10^6 gradients on small data, 10 passes on large.
+  EXPECT_EQ(core::resolve_steps(o, 1000), 1'000'000 / 16);
+  EXPECT_EQ(core::resolve_steps(o, 1'000'000), 10 * 1'000'000 / 16);
+  o.epochs = 2;
+  EXPECT_EQ(core::resolve_steps(o, 1000), 125);  // exactly as given
 }
 
 TEST(TrainTargets, OptionsThatOnlyMakeSenseWithATargetAreRefused) {
@@ -137,12 +143,14 @@ TEST(StepSizeRefusals, NameOptionsThatWork) {
     args.insert(args.end(), extra.begin(), extra.end());
     return run_cli(args);
   };
-  const auto by_default = run({});
-  EXPECT_EQ(by_default.exit_code, localsgd::kExitUsage);
-  EXPECT_NE(by_default.err.find("use --lr constant --lr-param eta=ETA or --lr sqrt --lr-param "
-                                "eta0=ETA"),
+  // The default rule needs no constant: it probes (and an MLP trains by default).
+  EXPECT_EQ(run({}).exit_code, 0);
+  const auto invtime = run({"--lr", "invtime"});
+  EXPECT_EQ(invtime.exit_code, localsgd::kExitUsage);
+  EXPECT_NE(invtime.err.find("use --lr constant --lr-param eta=ETA or --lr sqrt --lr-param "
+                             "eta0=ETA"),
             std::string::npos)
-      << by_default.err;
+      << invtime.err;
   const auto constant = run({"--lr", "constant"});
   EXPECT_NE(constant.err.find("give it: --lr-param eta=ETA"), std::string::npos) << constant.err;
   const auto sqrt = run({"--lr", "sqrt"});

@@ -24,12 +24,15 @@ namespace localsgd::core {
 
 class DivergenceGuard {
  public:
+  // `whitened`: the default rule runs in whitened coordinates, where its step size has
+  // no meaning for the explicit rules.
   DivergenceGuard(double reference, std::string reference_name, const TrainOptions& options,
-                  const StepSize& step_size)
+                  const StepSize& step_size, bool whitened)
       : reference_(reference),
         reference_name_(std::move(reference_name)),
         options_(options),
-        step_size_(step_size) {}
+        step_size_(step_size),
+        whitened_(whitened) {}
 
   // At a check: throws RuntimeFailure past the runaway bound.
   void check(std::int64_t step, const Quality& q, bool with_last) const {
@@ -63,6 +66,9 @@ class DivergenceGuard {
 
   // The same rule with a ten times smaller initial step: its own parameter name.
   std::string smaller_step() const {
+    if (options_.lr == StepRule::automatic && options_.lr_params.all().empty())
+      return whitened_ ? std::string("--lr invtime (the step size from the objective's curvature)")
+                       : "--lr constant --lr-param eta=" + brief_number(step_size_.at(0) / 10);
     const char* key = options_.lr == StepRule::constant ? "eta" : "eta0";
     if (options_.lr == StepRule::paper)
       return "--lr invtime --lr-param eta0=" + brief_number(step_size_.at(0) / 10);
@@ -79,6 +85,7 @@ class DivergenceGuard {
   const std::string reference_name_;
   const TrainOptions& options_;
   const StepSize& step_size_;
+  const bool whitened_;
 };
 
 }  // namespace localsgd::core

@@ -15,6 +15,7 @@
 #include "localsgd/core/io/make_model.hpp"
 #include "localsgd/core/io/model_io.hpp"
 #include "localsgd/core/plugins/plugins.hpp"
+#include "localsgd/core/run/default_step.hpp"
 #include "localsgd/core/solve/evaluate.hpp"
 
 namespace localsgd::core {
@@ -70,13 +71,14 @@ class CallbackMonitor final : public Monitor {
  public:
   CallbackMonitor(std::int64_t every, std::int64_t samples_per_step, std::int64_t rows,
                   Assessor& assessor, const DivergenceGuard& guard,
-                  std::span<TrainCallback* const> callbacks)
+                  std::span<TrainCallback* const> callbacks, const Whitening* whitening)
       : every_(every),
         samples_per_step_(samples_per_step),
         rows_(rows),
         assessor_(assessor),
         guard_(guard),
         callbacks_(callbacks),
+        whitening_(whitening),
         start_(Clock::now()) {
     for (const TrainCallback* c : callbacks) full_ = full_ || c->needs_full_assessment();
   }
@@ -91,11 +93,17 @@ class CallbackMonitor final : public Monitor {
     p.rounds = s.rounds;
     p.grad_evals = s.step * samples_per_step_;
     p.epochs = static_cast<double>(p.grad_evals) / static_cast<double>(rows_);
-    p.quality = assessor_.assess(s.x_hat, full_ ? &s.x_bar : nullptr);
+    if (whitening_ != nullptr) {  // the engine's u, in the model's x
+      x_hat_ = whitening_->to_model(s.x_hat);
+      x_bar_ = whitening_->to_model(s.x_bar);
+    }
+    const std::vector<double>& x_hat = whitening_ != nullptr ? x_hat_ : s.x_hat;
+    const std::vector<double>& x_bar = whitening_ != nullptr ? x_bar_ : s.x_bar;
+    p.quality = assessor_.assess(x_hat, full_ ? &x_bar : nullptr);
     guard_.check(s.step, p.quality, full_);
     p.seconds = seconds_since(start_);
-    p.x_hat = s.x_hat;
-    p.x_bar = s.x_bar;
+    p.x_hat = x_hat;
+    p.x_bar = x_bar;
     bool stop = false;
     for (TrainCallback* c : callbacks_) {
       c->on_progress(p);
@@ -110,6 +118,8 @@ class CallbackMonitor final : public Monitor {
   const DivergenceGuard& guard_;
   std::span<TrainCallback* const> callbacks_;
   bool full_ = false;
+  const Whitening* whitening_;
+  std::vector<double> x_hat_, x_bar_;
   const Clock::time_point start_;
 };
 
@@ -189,10 +199,31 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   const std::int64_t multiplier = call_plugin(schedule_manifest, "batch_multiplier",
                                               [&] { return schedule->batch_multiplier(); });
   if (multiplier < 1) throw PluginError("schedule returned a batch multiplier below 1");
-  const auto step_size = call_plugin(objective_manifest, "curvature", [&] {
-    return make_step_size(to_string(options.lr), options.lr_params,
-                          {objective, options.batch * multiplier, data.rows(), period});
-  });
+  std::vector<double> init = initial_model(options.init, problem);
+  // The default rule probes the problem and may whiten it: the engine then runs on
+  // u with x = P u, and everything it reports is mapped back to x.
+  DefaultStep automatic;
+  std::unique_ptr<StepSize> step_size;
+  if (options.lr == StepRule::automatic && options.lr_params.all().empty()) {
+    automatic = call_plugin(objective_manifest, "loss_and_gradient", [&] {
+      std::vector<double> start = init;
+      if (start.empty()) {
+        start.resize(static_cast<std::size_t>(objective.dimension()));
+        objective.initial_point(options.seed, start);
+      }
+      return choose_default_step(objective, data, options.batch * multiplier, options.seed, start);
+    });
+    step_size = std::move(automatic.step_size);
+  } else {
+    // Step-size parameters without --lr keep their meaning: they are invtime's.
+    const char* rule = options.lr == StepRule::automatic ? "invtime" : to_string(options.lr);
+    step_size = call_plugin(objective_manifest, "curvature", [&] {
+      return make_step_size(rule, options.lr_params,
+                            {objective, options.batch * multiplier, data.rows(), period});
+    });
+  }
+  const Whitening* whitening = automatic.whitening.get();
+  const Objective& run_objective = automatic.whitened ? *automatic.whitened : objective;
 
   const std::int64_t steps = resolve_steps(options, data.rows());  // refuses a budget first
   std::optional<double> fstar = options.fstar;
@@ -207,7 +238,8 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   config.threads = options.threads;
   config.avg_shift =
       options.avg_shift.value_or(step_size->shift().value_or(static_cast<double>(period)));
-  config.initial_model = initial_model(options.init, problem);
+  config.initial_model =
+      whitening != nullptr && !init.empty() ? whitening->to_whitened(init) : std::move(init);
   Partition partition = make_partition(to_string(options.partition), options.partition_params, data,
                                        config.workers, config.seed);
   config.partition = std::move(partition.rows);
@@ -238,17 +270,22 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   if (every == 0 && plot) every = std::max<std::int64_t>(1, steps_per_epoch / 8);
   Assessor assessor(problem, fstar);
   auto [reference, reference_name] = reference_objective(problem, config);
-  const DivergenceGuard guard(reference, std::move(reference_name), options, *step_size);
+  const DivergenceGuard guard(reference, std::move(reference_name), options, *step_size,
+                              whitening != nullptr);
   CallbackMonitor monitor(std::max<std::int64_t>(1, every), samples_per_step, data.rows(), assessor,
-                          guard, callbacks);
+                          guard, callbacks, whitening);
   const double setup_seconds = seconds_since(setup_start);
 
   TrainOutcome outcome;
   try {
-    outcome.result = run_local_sgd(objective, data, *schedule, *step_size, config,
+    outcome.result = run_local_sgd(run_objective, data, *schedule, *step_size, config,
                                    every > 0 && !callbacks.empty() ? &monitor : nullptr);
   } catch (const Diverged& e) {
     guard.rethrow(e);
+  }
+  if (whitening != nullptr) {
+    outcome.result.x_hat = whitening->to_model(outcome.result.x_hat);
+    outcome.result.x_last = whitening->to_model(outcome.result.x_last);
   }
   const EngineResult& r = outcome.result;
 
@@ -261,6 +298,7 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   s.dimension = static_cast<std::int64_t>(r.x_hat.size());
   s.schedule = schedule_manifest.name;
   s.lr = step_size->describe();
+  s.preconditioner = automatic.preconditioner();
   s.workers = config.workers;
   s.local_steps = period;
   s.partition = partition.description;

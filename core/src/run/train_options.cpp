@@ -8,6 +8,7 @@ namespace localsgd::core {
 
 const char* to_string(StepRule rule) {
   switch (rule) {
+    case StepRule::automatic: return "auto";
     case StepRule::invtime: return "invtime";
     case StepRule::paper: return "paper";
     case StepRule::constant: return "constant";
@@ -29,8 +30,8 @@ const char* to_string(PartitionKind kind) {
 
 std::vector<std::pair<std::string, StepRule>> step_rule_names() {
   std::vector<std::pair<std::string, StepRule>> names;
-  for (StepRule r :
-       {StepRule::invtime, StepRule::paper, StepRule::constant, StepRule::sqrt, StepRule::step})
+  for (StepRule r : {StepRule::automatic, StepRule::invtime, StepRule::paper, StepRule::constant,
+                     StepRule::sqrt, StepRule::step})
     names.emplace_back(to_string(r), r);
   return names;
 }
@@ -97,9 +98,15 @@ std::optional<std::string> TrainOptions::validate() const {
 
 std::int64_t resolve_steps(const TrainOptions& options, std::int64_t rows) {
   if (options.steps) return *options.steps;
+  // The default budgets give small data sets more passes: a floor in sampled gradients.
+  const auto floor_epochs = [&](double samples) {
+    return samples / static_cast<double>(std::max<std::int64_t>(1, rows));
+  };
   const double epochs = options.epochs       ? *options.epochs
-                        : options.targeted() ? options.max_epochs.value_or(kDefaultMaxEpochs)
-                                             : kDefaultEpochs;
+                        : options.max_epochs ? *options.max_epochs
+                        : options.targeted()
+                            ? std::max(kDefaultMaxEpochs, floor_epochs(kDefaultMaxSamples))
+                            : std::max(kDefaultEpochs, floor_epochs(kDefaultMinSamples));
   const double steps = std::ceil(epochs * static_cast<double>(rows) /
                                  static_cast<double>(options.workers * options.batch));
   if (!(steps < 0x1p62))

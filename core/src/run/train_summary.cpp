@@ -48,6 +48,7 @@ ordered_json TrainSummary::to_json() const {
   s["dimension"] = dimension;
   s["schedule"] = schedule;
   s["lr"] = lr;
+  s["preconditioner"] = preconditioner;
   s["workers"] = workers;
   s["local_steps"] = local_steps;
   s["partition"] = partition;

@@ -19,7 +19,8 @@ struct PluginChoice {
   ParamMap params;
 };
 
-enum class StepRule { invtime, paper, constant, sqrt, step };
+// automatic: probed for the problem (default_step.hpp); with --lr-param given, invtime.
+enum class StepRule { automatic, invtime, paper, constant, sqrt, step };
 enum class PartitionKind { shared, shard, contiguous, label_skew };
 
 const char* to_string(StepRule rule);
@@ -49,7 +50,7 @@ struct TrainOptions {
   std::int64_t batch = 4;                   // b
   PluginChoice schedule{"constant", {}};    // when (and who) averages
   std::optional<std::int64_t> local_steps;  // H: the constant schedule's parameter
-  StepRule lr = StepRule::invtime;
+  StepRule lr = StepRule::automatic;
   ParamMap lr_params;
   std::optional<double> avg_shift;  // a of the output weights; default the rule's or H
   PartitionKind partition = PartitionKind::shared;
@@ -57,7 +58,7 @@ struct TrainOptions {
   Sampling sampling = Sampling::iid;
   AsyncOptions async;
   std::optional<std::int64_t> steps;  // T; default from epochs
-  std::optional<double> epochs;       // T = ceil(E n / (K b)); 10 when neither is given
+  std::optional<double> epochs;       // T = ceil(E n / (K b)); see kDefaultEpochs
   std::uint64_t seed = 1;
   int threads = 0;  // cap; 0 = all cores; never changes results
 
@@ -80,10 +81,13 @@ struct TrainOptions {
   bool targeted() const { return target.has_value() || target_rel.has_value(); }
 };
 
-// Passes a run without --steps or --epochs takes: 10, or with a target up to
-// kDefaultMaxEpochs (it stops when the target is reached).
+// Passes a run without --steps or --epochs takes: 10, or as many as take 10^6 sampled
+// gradients when that is more (small data sets need more passes, and they are cheap);
+// with a target up to 100 passes or 10^7 gradients (it stops when the target is reached).
 inline constexpr double kDefaultEpochs = 10;
+inline constexpr double kDefaultMinSamples = 1e6;
 inline constexpr double kDefaultMaxEpochs = 100;
+inline constexpr double kDefaultMaxSamples = 1e7;
 
 // The steps per worker: `steps`, or ceil(epochs·n/(K·b)) with the epochs given, or the
 // target's budget (--max-epochs) for a targeted run, or kDefaultEpochs.

@@ -40,6 +40,7 @@ struct TrainSummary {
   std::string plugin, data;
   std::int64_t rows = 0, cols = 0, nnz = 0, dimension = 0;
   std::string schedule, lr;
+  std::string preconditioner = "none";  // the default rule's change of variables, if any
   std::int64_t workers = 0, local_steps = 0;
   std::string partition, sampling;
   struct Async {

@@ -1,0 +1,67 @@
+// A fixed linear change of variables x = P u that whitens the data's features, so that
+// SGD on u is insensitive to feature scales and to features that are far from centred.
+//
+// G = E[a a^T] + lambda I over the feature vector a of a row (with a trailing 1 when the
+// model has an intercept; the intercept gets no lambda), and P P^T = G^{-1}: in u the
+// Hessian of a least-squares model is the identity, and that of a logistic or softmax one
+// is within a factor of its loss's curvature of it. P = S^{-1} L^{-T}, where S = diag(G)^{1/2}
+// and L L^T = S^{-1} G S^{-1} (Cholesky of the Jacobi-scaled G, stable at any scales).
+//
+// The change of variables is exact: the run minimises f(P u), its model is P u, and every
+// worker applies the same P, so Local SGD on u is Local SGD (and its average is the
+// average in x). The parameters are `blocks` consecutive copies of the features (one per
+// class of a softmax model, one for a linear model), each transformed by the same P.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "localsgd/sdk.hpp"
+
+namespace localsgd::core {
+
+class Whitening {
+ public:
+  // The feature layout of `objective`'s parameters, or none (nullopt) when the objective
+  // is not convex or its parameters are not whole blocks of the data's columns.
+  struct Layout {
+    std::int64_t features;  // per block: the data's columns, +1 for a margin intercept
+    std::int64_t blocks;
+    bool intercept;  // the last feature of each block is a constant 1
+  };
+  static std::optional<Layout> layout_of(const Objective& objective, const DataView& data);
+
+  // G from up to `max_rows` rows spread evenly over the data (a deterministic choice:
+  // the preconditioner does not depend on the seed).
+  Whitening(const DataView& data, const Layout& layout, double lambda,
+            std::int64_t max_rows = 20000);
+
+  std::int64_t dimension() const { return layout_.features * layout_.blocks; }
+  std::int64_t features() const { return layout_.features; }
+
+  void to_model(std::span<const double> u, std::span<double> x) const;     // x = P u
+  void to_whitened(std::span<const double> x, std::span<double> u) const;  // u = P^{-1} x
+  void gradient_to_whitened(std::span<const double> g,
+                            std::span<double> gu) const;  // P^T g
+
+  std::vector<double> to_model(std::span<const double> u) const;
+  std::vector<double> to_whitened(std::span<const double> x) const;
+
+  std::string describe() const;  // e.g. "whiten(features=31)"
+
+ private:
+  Layout layout_;
+  std::vector<double> scale_;  // S
+  std::vector<double> lower_;  // L, row-major lower triangle (features x features)
+};
+
+// The objective in u: f(P u), gradient P^T grad f(P u). Dense steps (the sparse path
+// needs x itself). Holds references: `objective` and `whitening` outlive it.
+std::unique_ptr<Objective> whitened_objective(const Objective& objective,
+                                              const Whitening& whitening);
+
+}  // namespace localsgd::core

@@ -1,0 +1,31 @@
+// The default step size (`--lr auto`, used when no --lr and no --lr-param are given):
+// chosen for the problem at hand by short probe runs, as Bottou's sgd does, on a seeded
+// subsample, with the data's features whitened (preconditioner.hpp) when that probes
+// better. See README "Defaults" for the measurements behind each choice.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+
+#include "localsgd/core/engine/preconditioner.hpp"
+#include "localsgd/core/engine/step_size.hpp"
+#include "localsgd/sdk.hpp"
+
+namespace localsgd::core {
+
+struct DefaultStep {
+  std::unique_ptr<Whitening> whitening;  // null: the run is in x itself
+  std::unique_ptr<Objective> whitened;   // the objective in u when whitening
+  std::unique_ptr<StepSize> step_size;   // in the run's coordinates
+  std::int64_t probe_samples = 0;        // stochastic gradients the probes took
+  std::string preconditioner() const { return whitening ? whitening->describe() : "none"; }
+};
+
+// `start` is x_0 in the model's coordinates (the objective's initial point or --init).
+DefaultStep choose_default_step(const Objective& objective, const DataView& data,
+                                std::int64_t batch, std::uint64_t seed,
+                                std::span<const double> start);
+
+}  // namespace localsgd::core

@@ -1,0 +1,195 @@
+#include "localsgd/core/engine/preconditioner.hpp"
+
+#include <Eigen/Cholesky>
+#include <Eigen/Dense>
+#include <algorithm>
+#include <cmath>
+
+#include "localsgd/core/errors.hpp"
+
+namespace localsgd::core {
+
+std::optional<Whitening::Layout> Whitening::layout_of(const Objective& objective,
+                                                      const DataView& data) {
+  if (data.cols <= 0) return std::nullopt;
+  if (const MarginObjective* margin = objective.as_margin(); margin != nullptr) {
+    const std::int64_t features = data.cols + (margin->has_intercept() ? 1 : 0);
+    if (objective.dimension() != features) return std::nullopt;
+    return Layout{features, 1, margin->has_intercept()};
+  }
+  const std::int64_t dimension = objective.dimension();
+  if (!objective.curvature().convex || dimension % data.cols != 0) return std::nullopt;
+  return Layout{data.cols, dimension / data.cols, false};
+}
+
+Whitening::Whitening(const DataView& data, const Layout& layout, double lambda,
+                     std::int64_t max_rows)
+    : layout_(layout) {
+  const std::int64_t d = layout.features;
+  const std::int64_t n = data.rows();
+  const std::int64_t m = std::max<std::int64_t>(1, std::min(n, max_rows));
+  Eigen::MatrixXd G = Eigen::MatrixXd::Zero(d, d);     // lower triangle accumulated
+  for (std::int64_t k = 0; k < std::min(n, m); ++k) {  // n = 0: G is the floor alone
+    const SparseRow row = data.row(k * n / m);
+    for (std::int64_t p = 0; p < row.size; ++p) {
+      const std::int64_t i = row.index[p];
+      const double v = row.value[p];
+      for (std::int64_t q = 0; q <= p; ++q) {
+        const std::int64_t j = row.index[q];
+        G(std::max(i, j), std::min(i, j)) += v * row.value[q];  // the lower triangle
+      }
+      if (layout.intercept) G(d - 1, i) += v;
+    }
+    if (layout.intercept) G(d - 1, d - 1) += 1.0;
+  }
+  G /= static_cast<double>(m);
+  const std::int64_t weights = layout.intercept ? d - 1 : d;
+  // A floor far below any scale in the data keeps G positive definite when lambda = 0
+  // or a column is empty; it changes nothing else.
+  const double floor = std::max(1e-12 * G.diagonal().cwiseAbs().maxCoeff(), 1e-300);
+  for (std::int64_t j = 0; j < d; ++j) G(j, j) += (j < weights ? lambda : 0.0) + floor;
+
+  scale_.resize(static_cast<std::size_t>(d));
+  for (std::int64_t j = 0; j < d; ++j) scale_[static_cast<std::size_t>(j)] = std::sqrt(G(j, j));
+  Eigen::MatrixXd C = G.selfadjointView<Eigen::Lower>();
+  for (std::int64_t i = 0; i < d; ++i)
+    for (std::int64_t j = 0; j < d; ++j)
+      C(i, j) /= scale_[static_cast<std::size_t>(i)] * scale_[static_cast<std::size_t>(j)];
+  Eigen::LLT<Eigen::MatrixXd> llt(C);
+  if (llt.info() != Eigen::Success)
+    throw RuntimeFailure("the data's second-moment matrix is not positive definite");
+  const Eigen::MatrixXd L = llt.matrixL();
+  lower_.assign(static_cast<std::size_t>(d * d), 0.0);
+  for (std::int64_t i = 0; i < d; ++i)
+    for (std::int64_t j = 0; j <= i; ++j) lower_[static_cast<std::size_t>(i * d + j)] = L(i, j);
+}
+
+void Whitening::to_model(std::span<const double> u, std::span<double> x) const {
+  const std::size_t d = static_cast<std::size_t>(layout_.features);
+  for (std::size_t b = 0; b < static_cast<std::size_t>(layout_.blocks); ++b) {
+    const double* ub = u.data() + b * d;
+    double* xb = x.data() + b * d;
+    // L^T v = u, from the last coordinate up; then x = S^{-1} v.
+    for (std::size_t j = d; j-- > 0;) {
+      double s = ub[j];
+      for (std::size_t i = j + 1; i < d; ++i) s -= lower_[i * d + j] * xb[i];
+      xb[j] = s / lower_[j * d + j];
+    }
+    for (std::size_t j = 0; j < d; ++j) xb[j] /= scale_[j];
+  }
+}
+
+void Whitening::gradient_to_whitened(std::span<const double> g, std::span<double> gu) const {
+  const std::size_t d = static_cast<std::size_t>(layout_.features);
+  for (std::size_t b = 0; b < static_cast<std::size_t>(layout_.blocks); ++b) {
+    const double* gb = g.data() + b * d;
+    double* ob = gu.data() + b * d;
+    // L y = S^{-1} g, from the first coordinate down.
+    for (std::size_t i = 0; i < d; ++i) {
+      double s = gb[i] / scale_[i];
+      const double* row = lower_.data() + i * d;
+      for (std::size_t j = 0; j < i; ++j) s -= row[j] * ob[j];
+      ob[i] = s / row[i];
+    }
+  }
+}
+
+void Whitening::to_whitened(std::span<const double> x, std::span<double> u) const {
+  const std::size_t d = static_cast<std::size_t>(layout_.features);
+  for (std::size_t b = 0; b < static_cast<std::size_t>(layout_.blocks); ++b) {
+    const double* xb = x.data() + b * d;
+    double* ub = u.data() + b * d;
+    // u = L^T S x
+    for (std::size_t j = 0; j < d; ++j) {
+      double s = 0.0;
+      for (std::size_t i = j; i < d; ++i) s += lower_[i * d + j] * scale_[i] * xb[i];
+      ub[j] = s;
+    }
+  }
+}
+
+std::vector<double> Whitening::to_model(std::span<const double> u) const {
+  std::vector<double> x(u.size());
+  to_model(u, x);
+  return x;
+}
+
+std::vector<double> Whitening::to_whitened(std::span<const double> x) const {
+  std::vector<double> u(x.size());
+  to_whitened(x, u);
+  return u;
+}
+
+std::string Whitening::describe() const {
+  return "whiten(features=" + std::to_string(layout_.features) +
+         (layout_.blocks > 1 ? ",blocks=" + std::to_string(layout_.blocks) : "") + ")";
+}
+
+namespace {
+
+class WhitenedObjective final : public Objective {
+ public:
+  WhitenedObjective(const Objective& inner, const Whitening& whitening)
+      : inner_(inner), whitening_(whitening) {}
+
+  std::int64_t dimension() const override { return inner_.dimension(); }
+  Curvature curvature() const override {
+    Curvature c;
+    c.convex = inner_.curvature().convex;
+    return c;
+  }
+  double strong_convexity() const override { return kUnknown; }
+
+  void initial_point(std::uint64_t seed, std::span<double> u) const override {
+    std::vector<double> x(u.size());
+    inner_.initial_point(seed, x);
+    whitening_.to_whitened(x, u);
+  }
+
+  double loss_and_gradient(const DataView& data, std::span<const std::int64_t> rows,
+                           std::span<const double> u, std::span<double> gradient) const override {
+    Buffers& b = buffers(u.size());
+    whitening_.to_model(u, b.x);
+    const double loss = inner_.loss_and_gradient(data, rows, b.x, b.g);
+    whitening_.gradient_to_whitened(b.g, gradient);
+    return loss;
+  }
+
+  double value(const DataView& data, std::span<const double> u) const override {
+    Buffers& b = buffers(u.size());
+    whitening_.to_model(u, b.x);
+    return inner_.value(data, b.x);
+  }
+
+  Prediction prediction_kind() const override { return inner_.prediction_kind(); }
+  double predict(const SparseRow& row, std::span<const double> u) const override {
+    Buffers& b = buffers(u.size());
+    whitening_.to_model(u, b.x);
+    return inner_.predict(row, b.x);
+  }
+  ParamMap resolved_params() const override { return inner_.resolved_params(); }
+
+ private:
+  struct Buffers {
+    std::vector<double> x, g;
+  };
+  // Per thread: every worker calls loss_and_gradient at every step.
+  static Buffers& buffers(std::size_t size) {
+    thread_local Buffers b;
+    b.x.resize(size);
+    b.g.resize(size);
+    return b;
+  }
+
+  const Objective& inner_;
+  const Whitening& whitening_;
+};
+
+}  // namespace
+
+std::unique_ptr<Objective> whitened_objective(const Objective& objective,
+                                              const Whitening& whitening) {
+  return std::make_unique<WhitenedObjective>(objective, whitening);
+}
+
+}  // namespace localsgd::core

@@ -1,0 +1,181 @@
+#include "localsgd/core/run/default_step.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <vector>
+
+#include "localsgd/core/engine/engine.hpp"
+#include "localsgd/core/engine/rng.hpp"
+#include "localsgd/core/errors.hpp"
+#include "localsgd/core/plugins/plugins.hpp"
+
+namespace localsgd::core {
+namespace {
+
+constexpr std::uint64_t kProbeStream = 0x70726f6265737465ull;  // "probeste"
+// Probes run on all rows of a small data set, else on a seeded sample of n/128 rows (at
+// least this many), so that the probes together cost about a tenth of a pass.
+constexpr std::int64_t kMinProbeRows = 2048;
+constexpr std::int64_t kMinProbeSteps = 256;
+// Whitening costs features^2 per block and step (two triangular solves); it is offered
+// only while that stays within this factor of a plain step's cost.
+constexpr double kMaxWhiteningCostRatio = 32;
+constexpr std::int64_t kMaxWhitenedFeatures = 512;
+constexpr int kMaxProbeMoves = 20;  // 2^20: beyond that the guess was not the problem
+
+class ConstantRule final : public StepSize {
+ public:
+  ConstantRule(double eta, std::string name) : eta_(eta), name_(std::move(name)) {}
+  double at(std::int64_t) const override { return eta_; }
+  std::string describe() const override { return name_; }
+
+ private:
+  double eta_;
+  std::string name_;
+};
+
+// Short constant-step runs of the engine itself (one worker, so sparse models take their
+// sparse path) on a seeded sample of the rows, scored by f on that sample.
+class Probe {
+ public:
+  Probe(const Objective& objective, const DataView& sample, std::int64_t batch, std::uint64_t seed,
+        std::vector<double> start, std::int64_t& samples)
+      : objective_(objective), sample_(sample), samples_(samples) {
+    config_.workers = 1;
+    config_.batch = batch;
+    config_.steps = std::max<std::int64_t>(kMinProbeSteps, (sample.rows() + batch - 1) / batch);
+    config_.seed = seed;
+    config_.threads = 1;
+    config_.exact_threads = true;
+    config_.schedule_name = "probe";
+    config_.initial_model = std::move(start);
+  }
+
+  // f on the sample at the last iterate; +inf when the run blew up.
+  double after(double eta) const {
+    const ConstantRule rule(eta, "constant");
+    const auto schedule = make_schedule(load_plugin("constant", PluginKind::schedule), {});
+    samples_ += config_.steps * config_.batch;
+    ++probes_;
+    try {
+      const EngineResult r = run_local_sgd(objective_, sample_, *schedule, rule, config_);
+      const double f = evaluate_objective(objective_, sample_, r.x_last);
+      return std::isfinite(f) ? f : std::numeric_limits<double>::infinity();
+    } catch (const RuntimeFailure&) {  // non-finite iterates, or a lazy L2 decay <= 0
+      return std::numeric_limits<double>::infinity();
+    }
+  }
+
+  int probes() const { return probes_; }
+
+  // Walks eta by factors of 2 from `guess` toward lower f; returns (best eta, its f).
+  std::pair<double, double> best(double guess) const {
+    double eta = guess, f = after(eta);
+    for (const double factor : {2.0, 0.5}) {
+      bool moved = false;
+      for (int i = 0; i < kMaxProbeMoves; ++i) {
+        const double next = after(eta * factor);
+        if (!(next < f)) break;
+        eta *= factor, f = next, moved = true;
+      }
+      if (moved) break;
+    }
+    return {eta, f};
+  }
+
+ private:
+  const Objective& objective_;
+  const DataView& sample_;
+  EngineConfig config_;
+  std::int64_t& samples_;
+  mutable int probes_ = 0;
+};
+
+// The probes' rows: all of a small data set, else a seeded sample, copied so that the
+// engine and the evaluation see a data set of their own.
+Dataset probe_sample(const DataView& data, std::uint64_t seed) {
+  const std::int64_t n = data.rows();
+  Dataset sample;
+  sample.cols = data.cols;
+  RandomStream stream(seed, kProbeStream, 0);
+  const std::int64_t m = n <= kMinProbeRows ? n : std::max(kMinProbeRows, n / 128);
+  for (std::int64_t k = 0; k < m; ++k) {
+    const std::int64_t i =
+        n <= kMinProbeRows ? k
+                           : static_cast<std::int64_t>(stream.below(static_cast<std::uint64_t>(n)));
+    const SparseRow row = data.row(i);
+    sample.index.insert(sample.index.end(), row.index, row.index + row.size);
+    sample.value.insert(sample.value.end(), row.value, row.value + row.size);
+    sample.row_ptr.push_back(static_cast<std::int64_t>(sample.index.size()));
+    sample.label.push_back(data.label[static_cast<std::size_t>(i)]);
+  }
+  return sample;
+}
+
+double mean_row_norm2(const DataView& data) {
+  double s = 0;
+  for (double v : data.value) s += v * v;
+  return s / static_cast<double>(std::max<std::int64_t>(1, data.rows()));
+}
+
+// Whitening is offered to convex models whose parameters are blocks of the features
+// (preconditioner.hpp), while its two triangular solves per block and step cost at most
+// kMaxWhiteningCostRatio times a plain step.
+std::optional<Whitening::Layout> whitening_layout(const Objective& objective, const DataView& data,
+                                                  std::int64_t batch) {
+  // First the size: layout_of asks a non-margin objective's curvature(), which may cost
+  // a power iteration over the data.
+  if (data.cols >= kMaxWhitenedFeatures || data.rows() == 0) return std::nullopt;
+  const auto layout = Whitening::layout_of(objective, data);
+  if (!layout) return std::nullopt;
+  const double features = static_cast<double>(layout->features);
+  const double blocks = static_cast<double>(layout->blocks);
+  const double nnz_per_row = static_cast<double>(data.nnz()) / static_cast<double>(data.rows());
+  const double plain_cost = static_cast<double>(batch) * (nnz_per_row + 1) * blocks +
+                            static_cast<double>(objective.dimension());
+  if (blocks * features * features > kMaxWhiteningCostRatio * plain_cost) return std::nullopt;
+  return layout;
+}
+
+}  // namespace
+
+DefaultStep choose_default_step(const Objective& objective, const DataView& data,
+                                std::int64_t batch, std::uint64_t seed,
+                                std::span<const double> start) {
+  DefaultStep choice;
+  const Dataset sample_set = probe_sample(data, seed);
+  const DataView sample = sample_set.view();
+
+  const Probe plain(objective, sample, batch, seed, {start.begin(), start.end()},
+                    choice.probe_samples);
+  auto [eta, f] = plain.best(1.0 / std::max(mean_row_norm2(sample), 1e-300));
+  int probes = plain.probes();
+
+  if (const auto layout = whitening_layout(objective, data, batch)) {
+    const MarginObjective* margin = objective.as_margin();
+    const double mu = objective.strong_convexity();
+    const double lambda = margin != nullptr ? margin->lambda() : std::isfinite(mu) ? mu : 0.0;
+    const double nnz_per_row = static_cast<double>(data.nnz()) / static_cast<double>(data.rows());
+    // G's cost is nnz_per_row^2 per row: a sample of rows is plenty for a preconditioner.
+    const auto max_rows = static_cast<std::int64_t>(
+        std::clamp(1e8 / std::max(1.0, nnz_per_row * nnz_per_row), 1e3, 2e4));
+    auto whitening = std::make_unique<Whitening>(data, *layout, lambda, max_rows);
+    auto whitened = whitened_objective(objective, *whitening);
+    const Probe probe(*whitened, sample, batch, seed, whitening->to_whitened(start),
+                      choice.probe_samples);
+    const auto [w_eta, w_f] = probe.best(1.0 / static_cast<double>(layout->features));
+    probes += probe.probes();
+    if (w_f < f) {
+      eta = w_eta, f = w_f;
+      choice.whitening = std::move(whitening);
+      choice.whitened = std::move(whitened);
+    }
+  }
+  choice.step_size = std::make_unique<ConstantRule>(
+      eta, "auto:constant(eta=" + brief_number(eta) + ",probes=" + std::to_string(probes) + ")");
+  return choice;
+}
+
+}  // namespace localsgd::core
