@@ -44,17 +44,18 @@ Whitening::Whitening(const DataView& data, const Layout& layout, double lambda,
   }
   G /= static_cast<double>(m);
   const std::int64_t weights = layout.intercept ? d - 1 : d;
-  // A floor far below any scale in the data keeps G positive definite when lambda = 0
-  // or a column is empty; it changes nothing else.
-  const double floor = std::max(1e-12 * G.diagonal().cwiseAbs().maxCoeff(), 1e-300);
-  for (std::int64_t j = 0; j < d; ++j) G(j, j) += (j < weights ? lambda : 0.0) + floor;
+  for (std::int64_t j = 0; j < weights; ++j) G(j, j) += lambda;
 
   scale_.resize(static_cast<std::size_t>(d));
-  for (std::int64_t j = 0; j < d; ++j) scale_[static_cast<std::size_t>(j)] = std::sqrt(G(j, j));
+  for (std::int64_t j = 0; j < d; ++j)  // an empty column without lambda: any scale will do
+    scale_[static_cast<std::size_t>(j)] = G(j, j) > 0 ? std::sqrt(G(j, j)) : 1.0;
   Eigen::MatrixXd C = G.selfadjointView<Eigen::Lower>();
   for (std::int64_t i = 0; i < d; ++i)
     for (std::int64_t j = 0; j < d; ++j)
       C(i, j) /= scale_[static_cast<std::size_t>(i)] * scale_[static_cast<std::size_t>(j)];
+  // A relative floor far below any scale of the data keeps C positive definite when
+  // lambda = 0 and columns are collinear or empty; it changes nothing else.
+  for (std::int64_t j = 0; j < d; ++j) C(j, j) += 1e-10;
   Eigen::LLT<Eigen::MatrixXd> llt(C);
   if (llt.info() != Eigen::Success)
     throw RuntimeFailure("the data's second-moment matrix is not positive definite");

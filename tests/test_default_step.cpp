@@ -1,0 +1,254 @@
+// The default step size (`--lr auto`): the whitening change of variables against an
+// independent computation, and default runs against f* on real and generated data,
+// including features whose scales span 1e-3 to 1e4 and targets far from zero.
+#include <cmath>
+#include <random>
+#include <sstream>
+
+#include <gtest/gtest.h>
+#include <Eigen/Dense>
+#include <nlohmann/json.hpp>
+
+#include "localsgd/core/data/loading.hpp"
+#include "localsgd/core/engine/preconditioner.hpp"
+#include "objective_test_support.hpp"
+
+namespace localsgd::testing {
+namespace {
+
+using nlohmann::json;
+
+// n rows of d dense features, feature j of scale 10^(-3 + 7 j / (d - 1)) and offset
+// (far from centred), as a LIBSVM text. `label(z)` maps a row's standardised score.
+template <class Label>
+std::string scaled_libsvm(int n, int d, std::uint32_t seed, Label label) {
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> normal;
+  std::vector<double> offset(static_cast<std::size_t>(d)), weight(offset.size());
+  for (int j = 0; j < d; ++j) offset[j] = 2.0 + normal(rng), weight[j] = normal(rng);
+  std::ostringstream out;
+  out.precision(17);
+  for (int i = 0; i < n; ++i) {
+    std::ostringstream row;
+    row.precision(17);
+    double z = 0;
+    for (int j = 0; j < d; ++j) {
+      const double standard = normal(rng);
+      z += weight[j] * standard;
+      const double scale = std::pow(10.0, -3.0 + 7.0 * j / (d - 1));
+      row << ' ' << j + 1 << ':' << scale * (standard + offset[j]);
+    }
+    out << label(z / std::sqrt(static_cast<double>(d)), normal(rng)) << row.str() << '\n';
+  }
+  return out.str();
+}
+
+Dataset dense_dataset(const std::string& text) {
+  TempDir dir;
+  return core::load_dataset(dir.write("d.svm", text).string(), "libsvm", {});
+}
+
+// G = E[a a^T] + lambda I (no lambda on the intercept), computed directly.
+Eigen::MatrixXd second_moments(const Dataset& data, bool intercept, double lambda) {
+  const DataView v = data.view();
+  const std::int64_t d = v.cols + (intercept ? 1 : 0);
+  Eigen::MatrixXd G = Eigen::MatrixXd::Zero(d, d);
+  for (std::int64_t i = 0; i < v.rows(); ++i) {
+    Eigen::VectorXd a = Eigen::VectorXd::Zero(d);
+    const SparseRow r = v.row(i);
+    for (std::int64_t k = 0; k < r.size; ++k) a[r.index[k]] = r.value[k];
+    if (intercept) a[d - 1] = 1;
+    G += a * a.transpose();
+  }
+  G /= static_cast<double>(v.rows());
+  for (std::int64_t j = 0; j < v.cols; ++j) G(j, j) += lambda;
+  return G;
+}
+
+TEST(Whitening, IsAnExactChangeOfVariablesWithPPTransposeTheInverseSecondMoments) {
+  const Dataset data =
+      dense_dataset(scaled_libsvm(300, 6, 7, [](double z, double) { return z > 0 ? 1 : -1; }));
+  for (const bool intercept : {false, true}) {
+    SCOPED_TRACE(intercept ? "with intercept" : "without");
+    const double lambda = 0.01;
+    const core::Whitening::Layout layout{data.cols + (intercept ? 1 : 0), 1, intercept};
+    const core::Whitening w(data.view(), layout, lambda);
+    const Eigen::MatrixXd G = second_moments(data, intercept, lambda);
+    const auto d = static_cast<std::size_t>(layout.features);
+    // P P^T G = I, column by column: P (P^T (G e_j)) = e_j, up to the relative floor of
+    // 1e-10 on diag(G) (the errors are compared in the scale of each coordinate, which
+    // spans 7 orders of magnitude here: the identity would be off by O(1) for a bug).
+    const auto at = [&](std::size_t i, std::size_t j) {
+      return G(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j));
+    };
+    for (std::size_t j = 0; j < d; ++j) {
+      std::vector<double> g(d), gu(d), back(d);
+      for (std::size_t i = 0; i < d; ++i) g[i] = at(i, j);
+      w.gradient_to_whitened(g, gu);
+      w.to_model(gu, back);
+      for (std::size_t i = 0; i < d; ++i)
+        EXPECT_NEAR(back[i] * std::sqrt(at(i, i) / at(j, j)), i == j ? 1.0 : 0.0, 1e-7)
+            << i << "," << j;
+    }
+    // to_whitened inverts to_model.
+    std::vector<double> x(d);
+    for (std::size_t i = 0; i < d; ++i)
+      x[i] = std::pow(10.0, 3.0 - static_cast<double>(i)) * (i % 2 ? -1 : 1);
+    const std::vector<double> round_trip = w.to_model(w.to_whitened(x));
+    for (std::size_t i = 0; i < d; ++i) EXPECT_NEAR(round_trip[i], x[i], 1e-9 * std::abs(x[i]));
+  }
+}
+
+TEST(Whitening, TheWhitenedObjectiveIsFOfPuWithGradientPTransposeGradF) {
+  const Dataset data = dense_dataset(
+      scaled_libsvm(200, 5, 3, [](double z, double) { return z > 0 ? 2 : (z > -0.5 ? 1 : 0); }));
+  const auto objective = load_objective("softmax", data);
+  const auto layout = core::Whitening::layout_of(*objective, data.view());
+  ASSERT_TRUE(layout);
+  EXPECT_EQ(layout->blocks, 3);  // one copy of the features per class
+  const core::Whitening w(data.view(), *layout, 1.0 / 200);
+  const auto whitened = core::whitened_objective(*objective, w);
+  std::vector<double> u(static_cast<std::size_t>(objective->dimension()));
+  for (std::size_t j = 0; j < u.size(); ++j) u[j] = 0.1 * std::sin(static_cast<double>(j));
+  const std::vector<double> x = w.to_model(u);
+  EXPECT_DOUBLE_EQ(whitened->value(data.view(), u), objective->value(data.view(), x));
+  std::vector<std::int64_t> rows = {0, 5, 17, 42};
+  std::vector<double> gu(u.size()), gx(u.size()), expected(u.size());
+  whitened->loss_and_gradient(data.view(), rows, u, gu);
+  objective->loss_and_gradient(data.view(), rows, x, gx);
+  w.gradient_to_whitened(gx, expected);
+  for (std::size_t j = 0; j < u.size(); ++j) EXPECT_DOUBLE_EQ(gu[j], expected[j]);
+  EXPECT_LT(gradient_check(*whitened, data.view(), rows, u), 1e-6);
+}
+
+TEST(Whitening, IsOfferedOnlyToConvexModelsMadeOfFeatureBlocks) {
+  const Dataset data =
+      dense_dataset(scaled_libsvm(50, 4, 1, [](double z, double) { return z > 0 ? 1 : 0; }));
+  EXPECT_TRUE(core::Whitening::layout_of(*load_objective("logreg", data), data.view()));
+  const auto with_bias = core::Whitening::layout_of(
+      *load_objective("logreg", data, make_params({{"bias", "true"}})), data.view());
+  ASSERT_TRUE(with_bias);
+  EXPECT_EQ(with_bias->features, 5);
+  EXPECT_TRUE(with_bias->intercept);
+  EXPECT_FALSE(core::Whitening::layout_of(*load_objective("mlp", data), data.view()));
+}
+
+// --- Default runs against f* -------------------------------------------------------------
+
+struct Outcome {
+  double rel = NAN;
+  json summary;
+};
+
+// `localsgd train` with no step-size or budget options, and f* from `localsgd solve`.
+Outcome default_run(const std::string& plugin, const std::string& file,
+                    std::vector<std::string> extra = {}) {
+  std::vector<std::string> solve = {"solve", "--plugin", plugin, "--data",
+                                    file,    "--format", "json"};
+  std::vector<std::string> train = {"train", "--plugin", plugin, "--data",
+                                    file,    "--format", "json"};
+  solve.insert(solve.end(), extra.begin(), extra.end());
+  train.insert(train.end(), extra.begin(), extra.end());
+  const CliResult s = run_cli(solve), t = run_cli(train);
+  EXPECT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_EQ(t.exit_code, 0) << t.err;
+  Outcome o;
+  if (s.exit_code != 0 || t.exit_code != 0) return o;
+  const double fstar = json::parse(s.out)["fstar"].get<double>();
+  o.summary = json::parse(last_line(t.out));
+  o.rel = (o.summary["objective"].get<double>() - fstar) / std::abs(fstar);
+  return o;
+}
+
+struct RealCase {
+  const char* plugin;
+  const char* file;
+};
+
+class DefaultsOnSharedData : public ::testing::TestWithParam<RealCase> {};
+
+TEST_P(DefaultsOnSharedData, ReachOnePercentOfFstar) {
+  const fs::path file = data_file(GetParam().file);
+  LOCALSGD_REQUIRE_DATA_FILE(file);
+  const Outcome o = default_run(GetParam().plugin, file.string());
+  EXPECT_LE(o.rel, 1e-2) << o.summary.dump();
+  EXPECT_GE(o.rel, -1e-9);
+  EXPECT_TRUE(o.summary["lr"].get<std::string>().starts_with("auto:constant(eta="));
+}
+
+INSTANTIATE_TEST_SUITE_P(Defaults, DefaultsOnSharedData,
+                         ::testing::Values(RealCase{"logreg", "w8a"}, RealCase{"logreg", "a9a"},
+                                           RealCase{"logreg", "ijcnn1.xz"}, RealCase{"svm", "w8a"},
+                                           RealCase{"softmax", "dna.scale"},
+                                           RealCase{"ridge", "abalone_scale"},
+                                           RealCase{"huber", "abalone_scale"}),
+                         [](const auto& info) {
+                           std::string name =
+                               std::string(info.param.plugin) + "_" + info.param.file;
+                           for (char& c : name)
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return name;
+                         });
+
+TEST(DefaultsOnRawFeatures, BinaryLogisticWithScalesFromMilliTo10k) {
+  TempDir dir;
+  const auto file = dir.write("raw.svm", scaled_libsvm(1500, 12, 11, [](double z, double e) {
+                                return z + 0.3 * e > 0.2 ? 1 : -1;
+                              }));
+  const Outcome o = default_run("logreg", file.string());
+  EXPECT_LE(o.rel, 1e-2) << o.summary.dump();
+  // Plain SGD cannot take these scales; the default whitens them.
+  EXPECT_EQ(o.summary["preconditioner"], "whiten(features=12)");
+}
+
+TEST(DefaultsOnRawFeatures, RidgeWithTargetsFarFromZero) {
+  TempDir dir;
+  const auto file = dir.write("raw.svm", scaled_libsvm(1000, 8, 5, [](double z, double e) {
+                                return 150.0 + 40.0 * z + 5.0 * e;
+                              }));
+  for (const char* bias : {"false", "true"}) {
+    SCOPED_TRACE(bias);
+    const Outcome o = default_run("ridge", file.string(), {"--param", std::string("bias=") + bias});
+    EXPECT_LE(o.rel, 1e-2) << o.summary.dump();
+  }
+}
+
+TEST(DefaultsOnRawFeatures, SoftmaxWithTenClasses) {
+  TempDir dir;
+  const auto file = dir.write("raw.svm", scaled_libsvm(2000, 10, 9, [](double z, double e) {
+                                return std::clamp(std::floor((z + 0.2 * e) * 3.0 + 5.0), 0.0, 9.0);
+                              }));
+  const Outcome o = default_run("softmax", file.string());
+  EXPECT_LE(o.rel, 1e-2) << o.summary.dump();
+}
+
+TEST(DefaultStep, IsTheSameForAnyThreadCountAndSaysWhatItChose) {
+  TempDir dir;
+  const auto file = dir.write(
+      "raw.svm", scaled_libsvm(400, 6, 2, [](double z, double) { return z > 0 ? 1 : -1; }));
+  const std::vector<std::string> base = {"train",       "--plugin", "logreg", "--data",
+                                         file.string(), "--format", "json"};
+  auto one = base, two = base;
+  one.insert(one.end(), {"--threads", "1"});
+  two.insert(two.end(), {"--threads", "2"});
+  const CliResult a = run_cli(one), b = run_cli(two);
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  const json ja = json::parse(last_line(a.out)), jb = json::parse(last_line(b.out));
+  for (const char* key : {"objective", "objective_last", "lr", "preconditioner", "steps"})
+    EXPECT_EQ(ja[key], jb[key]) << key;
+  // 400 rows: the budget is 10^6 gradients, not 10 passes.
+  EXPECT_EQ(ja["grad_evals"].get<std::int64_t>(), 1'000'000);
+}
+
+TEST(DefaultStep, StepSizeParametersWithoutARuleKeepMeaningInvtime) {
+  const CliResult r = run_cli({"train", "--plugin", "logreg", "--reader-param", "n=300",
+                               "--lr-param", "eta0=0.5", "--epochs", "1", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json s = json::parse(last_line(r.out));
+  EXPECT_TRUE(s["lr"].get<std::string>().starts_with("invtime(eta0=0.5,")) << s["lr"];
+  EXPECT_EQ(s["preconditioner"], "none");
+}
+
+}  // namespace
+}  // namespace localsgd::testing
