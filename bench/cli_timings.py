@@ -38,7 +38,7 @@ def run(args):
 def train_timings(repeats, epochs):
     args = ["train", "--plugin", "logreg", "--data", W8A, "-K", "4", "-b", "4", "-H", "8",
             "--epochs", str(epochs), "--lr-param", "eta0=1", "--fstar", W8A_FSTAR,
-            "--format", "json"]
+            "--sampling", "iid", "--format", "json"]
     runs = {1: [], 2: []}
     for _ in range(repeats):  # interleaved, so that load from other tenants hits both
         for threads in runs:

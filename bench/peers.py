@@ -59,8 +59,9 @@ def run_json(cmd):
 
 
 def localsgd(path, *args):
+    # i.i.d. sampling, as the bare loop and the peers' figures in docs/BENCHMARKS.md use
     return run_json([CLI, "train", "--plugin", "logreg", "--data", path, "--format", "json",
-                     *map(str, args)])
+                     "--sampling", "iid", *map(str, args)])
 
 
 def bare(path, b, epochs):
@@ -198,7 +199,8 @@ def to_target(files, repeats):
             for _ in range(repeats):
                 cmd = [CLI, "train", "--plugin", "logreg", "--data", path, "--lr", "constant",
                        "--lr-param", f"eta={TUNED_ETA[name]}", "--target-rel", "1e-2",
-                       "--fstar", repr(FSTAR[name]), "--epochs", 100, "--format", "json"]
+                       "--fstar", repr(FSTAR[name]), "--epochs", 100, "--sampling", "iid",
+                       "--format", "json"]
                 cmd = list(map(str, cmd))
                 ls.append(wall(cmd))
                 ll.append(wall(["liblinear-train", "-q", "-s", "0", "-c", "1", "-e",
@@ -229,7 +231,7 @@ def scaling(files, repeats):
         for _ in range(repeats):
             out = subprocess.run([CLI, "train", "--plugin", "logreg", *params, "-K", "4", "-b", "4",
                                   "-H", "16", "--lr", "constant", "--lr-param", "eta=0.5",
-                                  "--steps", "250000", "--format", "json"],
+                                  "--steps", "250000", "--sampling", "iid", "--format", "json"],
                                  check=True, capture_output=True, text=True).stdout
             xs.append(json.loads(out.strip().splitlines()[-1])["samples_per_second"])
         rows.append([f"synthetic d = {d:.0e}, K = 4", msps(median(xs))])

@@ -117,9 +117,9 @@ void set_sweep_command(CLI::App& app) {
       ->capture_default_str();
   sweep->add_option("--evals-per-epoch", r.evals_per_epoch, "resolution of steps to the target")
       ->capture_default_str();
-  sweep->add_option("--sampling", r.base.sampling, "iid or shuffle")
+  sweep->add_option("--sampling", r.base.sampling, "shuffle or iid (as in the paper)")
       ->transform(enum_names(core::sampling_names(), "sampling"))
-      ->default_str("iid");
+      ->default_str("shuffle");
   sweep->add_option("--seed", r.base.seed, "first seed")->capture_default_str();
   add_threads_option(sweep, r.base.threads);
   sweep->add_flag("--theory", r.theory,

@@ -112,7 +112,7 @@ void set_train_command(CLI::App& app) {
   algo->add_option("--sampling", o.sampling,
                    "iid (with replacement, as in the paper) or shuffle (shuffled passes)")
       ->transform(enum_names(core::sampling_names(), "sampling"))
-      ->default_str("iid");
+      ->default_str("shuffle");
   algo->add_flag("--async", o.async.enabled,
                  "asynchronous Local SGD, simulated: workers average on their own clocks");
   algo->add_option("--worker-speeds", flags->worker_speeds,

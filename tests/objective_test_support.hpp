@@ -256,6 +256,7 @@ inline double dna_test_accuracy(const std::string& objective, const localsgd::Pa
   request.epochs = epochs;
   request.lr = core::StepRule::constant;
   request.lr_params.set("eta", localsgd::format_number(eta));
+  request.sampling = core::Sampling::iid;  // the sampling the step sizes were picked with
   request.out = (dir.path() / "model").string();
   core::train(request);
   core::EvalRequest eval_request;

@@ -2,7 +2,7 @@
 // of the global step t, shared by all workers and continued across rounds.
 //
 //   paper     eta_t = 4 / (mu (a + t)),  a = max(16 kappa, H)        (Stich, Thm 2.2)
-//   invtime   eta_t = min(eta0, c / (mu (t + 1)))                     (default)
+//   invtime   eta_t = min(eta0, c / (mu (t + 1)))   (the default is `auto`, run/default_step.hpp)
 //   constant  eta_t = eta
 //   sqrt      eta_t = eta0 / sqrt(t + 1)
 //   step      eta_t = eta0 * gamma^floor(t / every)
