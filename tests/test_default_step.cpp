@@ -241,6 +241,17 @@ TEST(DefaultStep, IsTheSameForAnyThreadCountAndSaysWhatItChose) {
   EXPECT_EQ(ja["grad_evals"].get<std::int64_t>(), 1'000'000);
 }
 
+TEST(DefaultStep, RowsWithoutFeaturesTrainWithAFiniteStep) {
+  TempDir dir;
+  const auto file = dir.write("labels_only.svm", "1\n-1\n1\n");
+  const CliResult r = run_cli({"train", "--plugin", "logreg", "--data", file.string(), "--format",
+                               "json", "--param", "bias=true"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const json s = json::parse(last_line(r.out));
+  EXPECT_NEAR(s["objective"].get<double>(), -(2.0 / 3) * std::log(2.0 / 3) - std::log(1.0 / 3) / 3,
+              1e-3);  // the intercept fits P(y = 1) = 2/3
+}
+
 TEST(DefaultStep, StepSizeParametersWithoutARuleKeepMeaningInvtime) {
   const CliResult r = run_cli({"train", "--plugin", "logreg", "--reader-param", "n=300",
                                "--lr-param", "eta0=0.5", "--epochs", "1", "--format", "json"});
@@ -248,6 +259,13 @@ TEST(DefaultStep, StepSizeParametersWithoutARuleKeepMeaningInvtime) {
   const json s = json::parse(last_line(r.out));
   EXPECT_TRUE(s["lr"].get<std::string>().starts_with("invtime(eta0=0.5,")) << s["lr"];
   EXPECT_EQ(s["preconditioner"], "none");
+  // ...and a refusal says so.
+  const CliResult wrong = run_cli(
+      {"train", "--plugin", "logreg", "--reader-param", "n=300", "--lr-param", "eta=0.5", "-q"});
+  EXPECT_EQ(wrong.exit_code, kExitUsage);
+  EXPECT_NE(wrong.err.find("--lr-param without --lr, or with --lr auto, sets invtime's parameters"),
+            std::string::npos)
+      << wrong.err;
 }
 
 }  // namespace

@@ -150,7 +150,8 @@ DefaultStep choose_default_step(const Objective& objective, const DataView& data
 
   const Probe plain(objective, sample, batch, seed, {start.begin(), start.end()},
                     choice.probe_samples);
-  auto [eta, f] = plain.best(1.0 / std::max(mean_row_norm2(sample), 1e-300));
+  const double row_norm2 = mean_row_norm2(sample);  // 0 for rows without features
+  auto [eta, f] = plain.best(row_norm2 > 0 ? 1.0 / row_norm2 : 1.0);
   int probes = plain.probes();
 
   if (const auto layout = whitening_layout(objective, data, batch)) {

@@ -216,11 +216,18 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
     step_size = std::move(automatic.step_size);
   } else {
     // Step-size parameters without --lr keep their meaning: they are invtime's.
-    const char* rule = options.lr == StepRule::automatic ? "invtime" : to_string(options.lr);
-    step_size = call_plugin(objective_manifest, "curvature", [&] {
-      return make_step_size(rule, options.lr_params,
-                            {objective, options.batch * multiplier, data.rows(), period});
-    });
+    const bool implied = options.lr == StepRule::automatic;
+    try {
+      step_size = call_plugin(objective_manifest, "curvature", [&] {
+        return make_step_size(implied ? "invtime" : to_string(options.lr), options.lr_params,
+                              {objective, options.batch * multiplier, data.rows(), period});
+      });
+    } catch (const UsageError& e) {
+      if (!implied) throw;
+      throw UsageError(std::string(e.what()) +
+                       " (--lr-param without --lr, or with --lr auto, sets invtime's "
+                       "parameters; name the rule with --lr)");
+    }
   }
   const Whitening* whitening = automatic.whitening.get();
   const Objective& run_objective = automatic.whitened ? *automatic.whitened : objective;
