@@ -5,8 +5,8 @@
 
 #include "commands.hpp"
 #include "common.hpp"
-#include "localsgd/core/solve/evaluate.hpp"
 #include "localsgd/core/io/report.hpp"
+#include "localsgd/core/solve/evaluate.hpp"
 
 namespace localsgd::cli {
 namespace {

@@ -8,8 +8,9 @@
 #include <CLI/CLI.hpp>
 
 #include "commands.hpp"
-#include "localsgd/core/io/atomic_file.hpp"
+#include "localsgd/core/engine/backend.hpp"
 #include "localsgd/core/errors.hpp"
+#include "localsgd/core/io/atomic_file.hpp"
 
 namespace {
 
@@ -65,7 +66,9 @@ int main(int argc, char** argv) {
     return localsgd::kExitUsage;
   } catch (...) {
     const localsgd::ErrorReport report = localsgd::describe_current_exception();
-    std::cerr << "localsgd: error: " << one_line(report.message) << '\n';
+    // An MPI run's ranks stop together with the same error: rank 0 says it once.
+    if (localsgd::core::process_rank() == 0)
+      std::cerr << "localsgd: error: " << one_line(report.message) << '\n';
     return report.exit_code;
   }
 }

@@ -6,8 +6,8 @@
 
 #include "commands.hpp"
 #include "common.hpp"
-#include "localsgd/core/io/atomic_file.hpp"
 #include "localsgd/core/errors.hpp"
+#include "localsgd/core/io/atomic_file.hpp"
 #include "localsgd/core/io/report.hpp"
 #include "localsgd/core/run/sweep.hpp"
 

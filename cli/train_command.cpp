@@ -24,6 +24,7 @@ struct TrainFlags {
   std::string worker_speeds;
   OutputFlags output;
   bool quiet = false;
+  bool verbose = false;
 };
 
 // "1,1,0.5,0.25" or "random" (seeded).
@@ -58,10 +59,11 @@ void run_train(TrainFlags& flags) {
 
   const ThreadCap cap(o.threads);
   core::EventPrinter printer(std::cout, format);
-  const bool print = !flags.quiet || format == core::OutputFormat::json;
+  bool print = !flags.quiet || format == core::OutputFormat::json;
   const core::TrainOutcome outcome = core::train(o, [&](const nlohmann::ordered_json& event) {
-    if (print) printer.print(event);
+    if (print && (core::process_rank() == 0 || flags.verbose)) printer.print(event);
   });
+  print = print && (core::process_rank() == 0 || flags.verbose);
   if (print) printer.print(outcome.json());
 }
 
@@ -121,6 +123,10 @@ void set_train_command(CLI::App& app) {
                    "with --async: rounds a worker may lead the slowest (default unbounded)");
   algo->add_option("--seed", o.seed, "random seed")->capture_default_str();
   add_threads_option(algo, o.threads);
+  algo->add_option("--backend", o.backend,
+                   "threads, or mpi: the workers spread over the ranks of mpirun/srun")
+      ->transform(enum_names(core::backend_names(), "backend"))
+      ->default_str("threads");
 
   auto* output = train->add_option_group("Output");
   add_fstar_option(output, flags->targets, "known optimum f*, to report suboptimality");
@@ -138,6 +144,8 @@ void set_train_command(CLI::App& app) {
   output->add_option("--plot", o.plot,
                      "draw f(x_hat) - f* (or f) against epochs, log scale, to .svg or .png");
   output->add_flag("--quiet,-q", flags->quiet, "print nothing on success (json still prints)");
+  output->add_flag("--verbose", flags->verbose,
+                   "with --backend mpi: every rank prints (default: rank 0 only)");
 
   train->callback([flags] { run_train(*flags); });
 }

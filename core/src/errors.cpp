@@ -10,6 +10,8 @@ namespace localsgd {
 ErrorReport describe_current_exception() {
   try {
     throw;
+  } catch (const RankFailure& e) {
+    return {e.exit_code(), e.what()};
   } catch (const DataError& e) {
     return {kExitData, e.located_message()};
   } catch (const ParamError& e) {

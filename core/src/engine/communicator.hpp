@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <exception>
 #include <span>
 
 namespace localsgd::core {
@@ -34,6 +35,12 @@ class Communicator {
   // True when every process passes true: a process that failed says so, and all stop.
   virtual bool all_ok(bool ok) = 0;
   virtual void barrier() = 0;
+  // Collective: returns when no process has an error. Otherwise every process throws: the
+  // first failing one (lowest rank) its own error, the others a RankFailure with its exit
+  // code and message, so that all stop together and exit alike.
+  virtual void agree(std::exception_ptr error) = 0;
+  // Seconds spent in the exchanges (all-reduce and agreement) so far.
+  virtual double exchange_seconds() const { return 0; }
 };
 
 // One process: all workers are local, and there is nothing to exchange.
@@ -44,6 +51,9 @@ class InProcessCommunicator final : public Communicator {
   void sum(std::span<double>) override {}
   bool all_ok(bool ok) override { return ok; }
   void barrier() override {}
+  void agree(std::exception_ptr error) override {
+    if (error) std::rethrow_exception(error);
+  }
 };
 
 }  // namespace localsgd::core

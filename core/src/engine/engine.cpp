@@ -16,6 +16,7 @@
 #include "async_runner.hpp"
 #include "communicator.hpp"
 #include "localsgd/core/errors.hpp"
+#include "run_errors.hpp"
 #include "schedule_driver.hpp"
 #include "sync_runner.hpp"
 #include "worker_pool.hpp"
@@ -62,7 +63,8 @@ EngineResult run(const Objective& objective, const WorkerObjective& worker_objec
                  const DataView& data, Schedule& schedule, const StepSize& step_size,
                  const EngineConfig& config, Monitor* monitor) {
   const auto start = std::chrono::steady_clock::now();
-  InProcessCommunicator communicator;
+  InProcessCommunicator in_process;
+  Communicator& communicator = config.communicator ? *config.communicator : in_process;
   std::vector<double> x0(static_cast<std::size_t>(objective.dimension()));
   if (config.initial_model.empty())
     objective.initial_point(config.seed, x0);
@@ -79,6 +81,8 @@ EngineResult run(const Objective& objective, const WorkerObjective& worker_objec
   std::vector<std::int64_t> worker_steps;
   RunTimes times;
   if (config.async.enabled) {
+    if (communicator.ranks() > 1)  // TrainOptions::validate refuses it first
+      throw std::invalid_argument("run_local_sgd: async runs take one process");
     driver.require({"--async", /*group_syncs=*/false, true, true});
     driver.start({config.steps, config.workers, config.batch});
     tbb::task_arena arena(budget);
@@ -151,24 +155,8 @@ EngineResult run_local_sgd(const Objective& objective, const DataView& data, Sch
     if (const MarginObjective* margin = objective.as_margin(); margin != nullptr)
       return run<MarginWorker>(objective, *margin, data, schedule, step_size, config, monitor);
     return run<DenseWorker>(objective, objective, data, schedule, step_size, config, monitor);
-  } catch (const RuntimeFailure&) {
-    throw;
-  } catch (const UsageError&) {
-    throw;
-  } catch (const PluginError&) {
-    throw;
-  } catch (const DataError&) {
-    throw;
-  } catch (const ParamError&) {
-    throw;
-  } catch (const std::bad_alloc&) {
-    throw;
-  } catch (const std::exception& e) {
-    // Only the objective's code throws anything else during a run (the schedule driver
-    // names its plugin itself).
-    throw PluginError(std::string("a plugin failed during training: ") + e.what());
   } catch (...) {
-    throw PluginError("a plugin failed during training: unknown exception");
+    rethrow_as_run_error(std::current_exception());
   }
 }
 

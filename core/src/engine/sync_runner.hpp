@@ -28,6 +28,7 @@
 #include "localsgd/core/engine/engine.hpp"
 #include "localsgd/core/errors.hpp"
 #include "round_gate.hpp"
+#include "run_errors.hpp"
 #include "schedule_driver.hpp"
 #include "worker_pool.hpp"
 
@@ -44,6 +45,16 @@ class FirstError {
   bool failed() const { return failed_.load(std::memory_order_acquire); }
   void rethrow() const {
     if (error_) std::rethrow_exception(error_);
+  }
+  std::exception_ptr error() {
+    std::lock_guard lock(mutex_);
+    return error_;
+  }
+  // After a collective agreement: the error every process stops with.
+  void replace(std::exception_ptr error) {
+    std::lock_guard lock(mutex_);
+    error_ = std::move(error);
+    failed_.store(true, std::memory_order_release);
   }
 
  private:
@@ -165,6 +176,15 @@ class SyncRunner {
   // Run by the thread that completed the round: sync, evaluate, then open the next round
   // or end the run. gate_.open() publishes everything it wrote.
   void end_round(std::int64_t round) {
+    // With several processes, all learn of any failure at every round end, before the
+    // exchanges of the sync: none is left waiting in an all-reduce.
+    if (pool_.communicator().ranks() > 1) {
+      try {
+        pool_.communicator().agree(errors_.failed() ? as_run_error(errors_.error()) : nullptr);
+      } catch (...) {
+        errors_.replace(std::current_exception());
+      }
+    }
     if (!errors_.failed()) {
       try {
         end_of_phase();

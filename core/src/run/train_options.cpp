@@ -18,6 +18,14 @@ const char* to_string(StepRule rule) {
   return "?";
 }
 
+const char* to_string(Backend backend) {
+  return backend == Backend::mpi ? "mpi" : "threads";
+}
+
+std::vector<std::pair<std::string, Backend>> backend_names() {
+  return {{"threads", Backend::threads}, {"mpi", Backend::mpi}};
+}
+
 const char* to_string(PartitionKind kind) {
   switch (kind) {
     case PartitionKind::shared: return "shared";
@@ -81,6 +89,8 @@ std::optional<std::string> TrainOptions::validate() const {
   if (eval_every < 0) return "--eval-every must be >= 0";
   if (!plot.empty() && !plot.ends_with(".svg") && !plot.ends_with(".png"))
     return "--plot " + plot + ": use a .svg or .png file";
+  if (backend == Backend::mpi && async.enabled)
+    return "--async runs in one process: drop --backend mpi (or --async)";
   if (!async.enabled) {
     if (!async.speeds.empty() || async.random_speeds || async.max_staleness)
       return "--worker-speeds and --max-staleness need --async";

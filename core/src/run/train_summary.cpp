@@ -86,6 +86,12 @@ ordered_json TrainSummary::to_json() const {
   s["train_seconds"] = train_seconds;
   s["sync_seconds"] = sync_seconds;
   s["eval_seconds"] = eval_seconds;
+  s["backend"] = mpi ? "mpi" : "threads";
+  if (mpi) {
+    s["ranks"] = mpi->ranks;
+    s["exchange_seconds"] = mpi->exchange_seconds;
+    s["compute_seconds"] = seconds - eval_seconds - mpi->exchange_seconds;
+  }
   s["samples_per_second"] =
       train_seconds > 0 ? static_cast<double>(grad_evals) / train_seconds : 0.0;
   return s;

@@ -53,6 +53,18 @@ class Diverged : public RuntimeFailure {
   using RuntimeFailure::RuntimeFailure;
 };
 
+// Another process of an MPI run failed: its exit code and message, so that every rank
+// stops with the same code and rank 0 can print what went wrong.
+class RankFailure : public std::runtime_error {
+ public:
+  RankFailure(int exit_code, const std::string& message)
+      : std::runtime_error(message), exit_code_(exit_code) {}
+  int exit_code() const { return exit_code_; }
+
+ private:
+  int exit_code_;
+};
+
 // Maps any exception to its exit code and the one-line message to print after
 // "localsgd: error: ". Call from a catch (...) block.
 struct ErrorReport {

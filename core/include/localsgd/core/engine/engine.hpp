@@ -28,6 +28,8 @@
 
 namespace localsgd::core {
 
+class Communicator;  // the processes of a run (core/src/engine/communicator.hpp)
+
 struct EngineConfig {
   std::int64_t workers = 1;  // K
   std::int64_t batch = 1;    // b
@@ -49,6 +51,8 @@ struct EngineConfig {
     std::vector<double> speeds;  // local steps per time unit, one per worker
     std::int64_t max_staleness = std::numeric_limits<std::int64_t>::max();  // in rounds
   } async;
+  // The processes that share the K workers (MPI ranks); null: this process runs them all.
+  Communicator* communicator = nullptr;
 };
 
 // What a monitor sees at an evaluation step (after that step's sync, if any).

@@ -13,8 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "localsgd/core/solve/theory.hpp"
 #include "localsgd/core/run/train_options.hpp"
+#include "localsgd/core/solve/theory.hpp"
 
 namespace localsgd::core {
 

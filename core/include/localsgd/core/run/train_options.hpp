@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "localsgd/core/engine/backend.hpp"
 #include "localsgd/core/engine/sampling.hpp"
 #include "localsgd/sdk.hpp"
 
@@ -24,11 +25,13 @@ enum class StepRule { automatic, invtime, paper, constant, sqrt, step };
 enum class PartitionKind { shared, shard, contiguous, label_skew };
 
 const char* to_string(StepRule rule);
+const char* to_string(Backend backend);
 const char* to_string(PartitionKind kind);
 // Names as the command line spells them, for CLI11 transformers and help texts.
 std::vector<std::pair<std::string, StepRule>> step_rule_names();
 std::vector<std::pair<std::string, PartitionKind>> partition_kind_names();
 std::vector<std::pair<std::string, Sampling>> sampling_names();
+std::vector<std::pair<std::string, Backend>> backend_names();
 
 struct AsyncOptions {
   bool enabled = false;                       // asynchronous Local SGD in simulated time
@@ -57,8 +60,9 @@ struct TrainOptions {
   ParamMap partition_params;
   Sampling sampling = Sampling::shuffle;  // measured better than iid (README "Defaults")
   AsyncOptions async;
-  std::optional<std::int64_t> steps;  // T; default from epochs
-  std::optional<double> epochs;       // T = ceil(E n / (K b)); see kDefaultEpochs
+  Backend backend = Backend::threads;  // mpi: the workers spread over the MPI ranks
+  std::optional<std::int64_t> steps;   // T; default from epochs
+  std::optional<double> epochs;        // T = ceil(E n / (K b)); see kDefaultEpochs
   std::uint64_t seed = 1;
   int threads = 0;  // cap; 0 = all cores; never changes results
 

@@ -65,6 +65,12 @@ struct TrainSummary {
   std::string model;  // the --out file, or ""
   int threads = 1;
   double load_seconds = 0, seconds = 0, sync_seconds = 0, eval_seconds = 0;
+  // --backend mpi: the ranks and this rank's time in MPI exchanges (part of sync_seconds).
+  struct Mpi {
+    int ranks = 1;
+    double exchange_seconds = 0;
+  };
+  std::optional<Mpi> mpi;
 
   bool target_reached() const { return target && target->reached_at.has_value(); }
   // Communication: every round averages all K models of dimension d (8-byte doubles).

@@ -1,0 +1,133 @@
+#include "mpi_communicator.hpp"
+
+#include <mpi.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "localsgd/core/errors.hpp"
+
+namespace localsgd::core {
+namespace {
+
+// MPI's own error handler aborts the job with its own message; ours throws, so that a
+// failure of the transport is reported like any other (and the job still ends: a rank
+// that exits makes mpirun stop the others).
+void check(int code, const char* call) {
+  if (code == MPI_SUCCESS) return;
+  char text[MPI_MAX_ERROR_STRING];
+  int length = 0;
+  MPI_Error_string(code, text, &length);
+  throw RuntimeFailure(std::string("MPI: ") + call + " failed: " + std::string(text, length));
+}
+
+class Stopwatch {
+ public:
+  explicit Stopwatch(double& total) : total_(total), start_(std::chrono::steady_clock::now()) {}
+  ~Stopwatch() {
+    total_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  }
+
+ private:
+  double& total_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+bool initialised_here = false;
+
+void finalise() {
+  int finalised = 0;
+  MPI_Finalized(&finalised);
+  if (!finalised) MPI_Finalize();
+}
+
+}  // namespace
+
+MpiCommunicator& MpiCommunicator::world() {
+  static MpiCommunicator instance;
+  return instance;
+}
+
+MpiCommunicator::MpiCommunicator() {
+  int ready = 0;
+  MPI_Initialized(&ready);
+  if (!ready) {
+    int provided = 0;
+    if (MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided) != MPI_SUCCESS)
+      throw RuntimeFailure("MPI: MPI_Init_thread failed (run under mpirun or srun)");
+    initialised_here = true;
+    std::atexit(finalise);
+    if (provided < MPI_THREAD_SERIALIZED)
+      throw RuntimeFailure("MPI: this MPI library offers no MPI_THREAD_SERIALIZED support");
+  }
+  MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+  MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+  MPI_Comm_size(MPI_COMM_WORLD, &ranks_);
+  MPI_Comm node;
+  if (MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &node) ==
+      MPI_SUCCESS) {
+    MPI_Comm_size(node, &node_ranks_);
+    MPI_Comm_free(&node);
+  }
+}
+
+void MpiCommunicator::sum(std::span<double> values) {
+  const Stopwatch watch(seconds_);
+  // Counts are ints in MPI: large models go in chunks.
+  constexpr std::size_t kChunk = std::size_t{1} << 30;
+  for (std::size_t first = 0; first < values.size(); first += kChunk) {
+    const int count = static_cast<int>(std::min(kChunk, values.size() - first));
+    check(MPI_Allreduce(MPI_IN_PLACE, values.data() + first, count, MPI_DOUBLE, MPI_SUM,
+                        MPI_COMM_WORLD),
+          "MPI_Allreduce");
+  }
+}
+
+bool MpiCommunicator::all_ok(bool ok) {
+  const Stopwatch watch(seconds_);
+  int value = ok ? 1 : 0;
+  check(MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD), "MPI_Allreduce");
+  return value == 1;
+}
+
+void MpiCommunicator::barrier() {
+  const Stopwatch watch(seconds_);
+  check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+}
+
+void MpiCommunicator::agree(std::exception_ptr error) {
+  int first = 0;
+  {
+    const Stopwatch watch(seconds_);
+    first = error ? rank_ : ranks_;
+    check(MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD),
+          "MPI_Allreduce");
+  }
+  if (first == ranks_) return;
+  // The first failing rank tells the others its exit code and message.
+  ErrorReport report{0, ""};
+  if (rank_ == first) {
+    try {
+      std::rethrow_exception(error);
+    } catch (...) {
+      report = describe_current_exception();
+    }
+  }
+  int header[2] = {report.exit_code, static_cast<int>(report.message.size())};
+  check(MPI_Bcast(header, 2, MPI_INT, first, MPI_COMM_WORLD), "MPI_Bcast");
+  std::vector<char> text(static_cast<std::size_t>(header[1]));
+  if (rank_ == first) text.assign(report.message.begin(), report.message.end());
+  check(MPI_Bcast(text.data(), header[1], MPI_CHAR, first, MPI_COMM_WORLD), "MPI_Bcast");
+  if (rank_ == first) std::rethrow_exception(error);
+  throw RankFailure(header[0], "rank " + std::to_string(first) + " of " + std::to_string(ranks_) +
+                                   ": " + std::string(text.begin(), text.end()));
+}
+
+int process_rank() {
+  if (!initialised_here) return 0;
+  return MpiCommunicator::world().rank();
+}
+
+}  // namespace localsgd::core

@@ -1,0 +1,176 @@
+// --backend mpi under mpirun (Open MPI): the same model as the threads backend, for
+// every rank count and schedule; failures that stop every rank together; a killed rank
+// that ends the job. Each test starts mpirun (about a second per run).
+#include <chrono>
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "localsgd/core/errors.hpp"
+#include "localsgd/core/io/model_io.hpp"
+#include "test_support.hpp"
+
+namespace localsgd::testing {
+namespace {
+
+using nlohmann::json;
+
+// mpirun as root in a container, more ranks than cores, TBB threads unpinned.
+const char* const kMpiEnv = "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1";
+
+#define REQUIRE_MPIRUN()                                                          \
+  do {                                                                            \
+    if (std::system("command -v mpirun >/dev/null 2>&1") != 0) {                  \
+      if (running_in_ci()) FAIL() << "mpirun is missing (.ci/setup installs it)"; \
+      GTEST_SKIP() << "mpirun is missing";                                        \
+    }                                                                             \
+  } while (false)
+
+CliResult mpirun(int ranks, std::vector<std::string> args) {
+  std::vector<std::string> all = {"-np",  std::to_string(ranks), "--oversubscribe", "--bind-to",
+                                  "none", LOCALSGD_CLI};
+  all.insert(all.end(), args.begin(), args.end());
+  all.insert(all.end(), {"--backend", "mpi"});
+  return run_cli(all, kMpiEnv, "mpirun");
+}
+
+std::vector<double> model(const fs::path& file) {
+  return core::load_model(file).coefficients;
+}
+
+double max_relative_difference(const std::vector<double>& a, const std::vector<double>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double scale = 0, diff = 0;
+  for (std::size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+    scale = std::max(scale, std::abs(a[i]));
+    diff = std::max(diff, std::abs(a[i] - b[i]));
+  }
+  return diff / std::max(scale, 1e-300);
+}
+
+struct Case {
+  const char* name;
+  std::vector<std::string> args;
+};
+
+class SameModelAsThreads : public ::testing::TestWithParam<Case> {};
+
+TEST_P(SameModelAsThreads, ForTwoAndThreeRanks) {
+  REQUIRE_MPIRUN();
+  TempDir dir;
+  std::vector<std::string> base = {"train",  "--plugin",       "logreg", "--reader-param",
+                                   "n=3000", "--reader-param", "d=50",   "-K",
+                                   "4",      "--epochs",       "3",      "-q"};
+  base.insert(base.end(), GetParam().args.begin(), GetParam().args.end());
+  auto threads = base;
+  threads.insert(threads.end(), {"--out", (dir.path() / "threads").string()});
+  const CliResult t = run_cli(threads);
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const std::vector<double> reference = model(dir.path() / "threads");
+  for (const int ranks : {2, 3}) {  // 3 ranks: 1, 1 and 2 of the K = 4 workers
+    SCOPED_TRACE(ranks);
+    auto args = base;
+    const fs::path out = dir.path() / ("mpi" + std::to_string(ranks));
+    args.insert(args.end(), {"--out", out.string()});
+    const CliResult m = mpirun(ranks, args);
+    ASSERT_EQ(m.exit_code, 0) << m.err;
+    EXPECT_EQ(m.out, "");  // -q, and the other ranks are silent
+    EXPECT_LE(max_relative_difference(model(out), reference), 1e-12);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Mpi, SameModelAsThreads,
+    ::testing::Values(Case{"constant", {"-H", "4", "--lr", "constant", "--lr-param", "eta=0.5"}},
+                      Case{"default_rule", {}},
+                      Case{"hierarchical",
+                           {"--schedule", "hierarchical", "--schedule-param", "group=2", "--lr",
+                            "constant", "--lr-param", "eta=0.5"}},
+                      Case{"outer_nesterov",
+                           {"--schedule", "outer-nesterov", "--lr", "constant", "--lr-param",
+                            "eta=0.5"}},
+                      Case{"iid_paper", {"--sampling", "iid", "--lr", "paper"}}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+TEST(Mpi, RankZeroPrintsTheSummaryWithTheExchangeTime) {
+  REQUIRE_MPIRUN();
+  const CliResult m = mpirun(2, {"train", "--plugin", "logreg", "--reader-param", "n=2000",
+                                 "--epochs", "2", "--format", "json"});
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  const std::string line = last_line(m.out);
+  EXPECT_EQ(m.out, line + "\n");  // one summary: rank 1 is silent
+  const json s = json::parse(line);
+  EXPECT_EQ(s["backend"], "mpi");
+  EXPECT_EQ(s["ranks"], 2);
+  EXPECT_GT(s["exchange_seconds"].get<double>(), 0.0);
+}
+
+TEST(Mpi, AFailureOnOneRankStopsEveryRankWithItsMessage) {
+  REQUIRE_MPIRUN();
+  const auto start = std::chrono::steady_clock::now();
+  const CliResult m = mpirun(
+      2, {"train", "--plugin", std::string(LOCALSGD_FIXTURE_DIR) + "/fixture_throwing_objective.so",
+          "--param", "rank=1", "--param", "after=50", "--reader-param", "n=2000", "--epochs", "50",
+          "--lr", "constant", "--lr-param", "eta=0.1"});
+  EXPECT_EQ(m.exit_code, kExitPlugin) << m.err;
+  const std::string expected =
+      "localsgd: error: rank 1 of 2: a plugin failed during training: fixture objective fails "
+      "during training\n";
+  EXPECT_NE(m.err.find(expected), std::string::npos) << m.err;
+  EXPECT_EQ(m.err.find("localsgd: error:"), m.err.rfind("localsgd: error:")) << "printed twice";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+}
+
+TEST(Mpi, AKilledRankEndsTheJobWithinSeconds) {
+  REQUIRE_MPIRUN();
+  TempDir dir;
+  // Rank 1 kills itself a second into a run that would take minutes.
+  const fs::path script = dir.write("rank.sh",
+                                    "#!/bin/sh\n"
+                                    "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then\n"
+                                    "  (sleep 1; kill -9 $$) &\n"
+                                    "fi\n"
+                                    "exec \"$@\"\n");
+  fs::permissions(script, fs::perms::owner_all);
+  const auto start = std::chrono::steady_clock::now();
+  const CliResult m = run_cli({"-np",
+                               "2",
+                               "--oversubscribe",
+                               "--bind-to",
+                               "none",
+                               script.string(),
+                               LOCALSGD_CLI,
+                               "train",
+                               "--plugin",
+                               "logreg",
+                               "--reader-param",
+                               "n=20000",
+                               "--steps",
+                               "100000000",
+                               "--lr",
+                               "constant",
+                               "--lr-param",
+                               "eta=0.1",
+                               "--backend",
+                               "mpi",
+                               "-q"},
+                              kMpiEnv, "mpirun");
+  const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start);
+  EXPECT_NE(m.exit_code, 0);
+  EXPECT_LT(seconds.count(), 20.0) << m.err;
+}
+
+TEST(Mpi, AsynchronousRunsAreRefusedBeforeTheRun) {
+  const CliResult r = run_cli(
+      {"train", "--plugin", "logreg", "--reader-param", "n=200", "--async", "--backend", "mpi"});
+  EXPECT_EQ(r.exit_code, kExitUsage);
+  EXPECT_NE(r.err.find("--async runs in one process: drop --backend mpi (or --async)"),
+            std::string::npos)
+      << r.err;
+}
+
+}  // namespace
+}  // namespace localsgd::testing
