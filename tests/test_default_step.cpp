@@ -201,6 +201,16 @@ TEST(DefaultsOnRawFeatures, BinaryLogisticWithScalesFromMilliTo10k) {
   EXPECT_EQ(o.summary["preconditioner"], "whiten(features=12)");
 }
 
+TEST(DefaultsOnRawFeatures, WideDenseDataGetsTheDiagonalScaling) {
+  TempDir dir;  // 200 dense features: the full whitening would cost 200^2 a step
+  const auto file = dir.write("wide.svm", scaled_libsvm(1500, 200, 4, [](double z, double e) {
+                                return z + 0.3 * e > 0.1 ? 1 : -1;
+                              }));
+  const Outcome o = default_run("logreg", file.string());
+  EXPECT_LE(o.rel, 1e-2) << o.summary.dump();
+  EXPECT_EQ(o.summary["preconditioner"], "scale(features=200)");
+}
+
 TEST(DefaultsOnRawFeatures, RidgeWithTargetsFarFromZero) {
   TempDir dir;
   const auto file = dir.write("raw.svm", scaled_libsvm(1000, 8, 5, [](double z, double e) {

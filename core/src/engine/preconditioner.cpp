@@ -23,11 +23,27 @@ std::optional<Whitening::Layout> Whitening::layout_of(const Objective& objective
 }
 
 Whitening::Whitening(const DataView& data, const Layout& layout, double lambda,
-                     std::int64_t max_rows)
+                     std::int64_t max_rows, bool diagonal)
     : layout_(layout) {
   const std::int64_t d = layout.features;
   const std::int64_t n = data.rows();
   const std::int64_t m = std::max<std::int64_t>(1, std::min(n, max_rows));
+  if (diagonal) {
+    std::vector<double> g(static_cast<std::size_t>(d), 0.0);
+    for (std::int64_t k = 0; k < std::min(n, m); ++k) {
+      const SparseRow row = data.row(k * n / m);
+      for (std::int64_t p = 0; p < row.size; ++p)
+        g[static_cast<std::size_t>(row.index[p])] += row.value[p] * row.value[p];
+    }
+    const std::int64_t weights = layout.intercept ? d - 1 : d;
+    scale_.resize(g.size());
+    for (std::int64_t j = 0; j < d; ++j) {
+      const double gj =
+          (j < weights ? g[static_cast<std::size_t>(j)] / static_cast<double>(m) + lambda : 1.0);
+      scale_[static_cast<std::size_t>(j)] = gj > 0 ? std::sqrt(gj) : 1.0;
+    }
+    return;
+  }
   Eigen::MatrixXd G = Eigen::MatrixXd::Zero(d, d);     // lower triangle accumulated
   for (std::int64_t k = 0; k < std::min(n, m); ++k) {  // n = 0: G is the floor alone
     const SparseRow row = data.row(k * n / m);
@@ -67,6 +83,10 @@ Whitening::Whitening(const DataView& data, const Layout& layout, double lambda,
 
 void Whitening::to_model(std::span<const double> u, std::span<double> x) const {
   const std::size_t d = static_cast<std::size_t>(layout_.features);
+  if (lower_.empty()) {
+    for (std::size_t i = 0; i < u.size(); ++i) x[i] = u[i] / scale_[i % d];
+    return;
+  }
   for (std::size_t b = 0; b < static_cast<std::size_t>(layout_.blocks); ++b) {
     const double* ub = u.data() + b * d;
     double* xb = x.data() + b * d;
@@ -82,6 +102,10 @@ void Whitening::to_model(std::span<const double> u, std::span<double> x) const {
 
 void Whitening::gradient_to_whitened(std::span<const double> g, std::span<double> gu) const {
   const std::size_t d = static_cast<std::size_t>(layout_.features);
+  if (lower_.empty()) {
+    for (std::size_t i = 0; i < g.size(); ++i) gu[i] = g[i] / scale_[i % d];
+    return;
+  }
   for (std::size_t b = 0; b < static_cast<std::size_t>(layout_.blocks); ++b) {
     const double* gb = g.data() + b * d;
     double* ob = gu.data() + b * d;
@@ -97,6 +121,10 @@ void Whitening::gradient_to_whitened(std::span<const double> g, std::span<double
 
 void Whitening::to_whitened(std::span<const double> x, std::span<double> u) const {
   const std::size_t d = static_cast<std::size_t>(layout_.features);
+  if (lower_.empty()) {
+    for (std::size_t i = 0; i < x.size(); ++i) u[i] = x[i] * scale_[i % d];
+    return;
+  }
   for (std::size_t b = 0; b < static_cast<std::size_t>(layout_.blocks); ++b) {
     const double* xb = x.data() + b * d;
     double* ub = u.data() + b * d;
@@ -122,7 +150,8 @@ std::vector<double> Whitening::to_whitened(std::span<const double> x) const {
 }
 
 std::string Whitening::describe() const {
-  return "whiten(features=" + std::to_string(layout_.features) +
+  return std::string(lower_.empty() ? "scale" : "whiten") +
+         "(features=" + std::to_string(layout_.features) +
          (layout_.blocks > 1 ? ",blocks=" + std::to_string(layout_.blocks) : "") + ")";
 }
 

@@ -123,20 +123,38 @@ double mean_row_norm2(const DataView& data) {
 // Whitening is offered to convex models whose parameters are blocks of the features
 // (preconditioner.hpp), while its two triangular solves per block and step cost at most
 // kMaxWhiteningCostRatio times a plain step.
-std::optional<Whitening::Layout> whitening_layout(const Objective& objective, const DataView& data,
-                                                  std::int64_t batch) {
+struct WhiteningOffer {
+  Whitening::Layout layout;
+  bool diagonal;  // the full P costs too much a step: P = diag(G)^{-1/2}
+};
+
+// Whitening is offered to convex models whose parameters are blocks of the features
+// (preconditioner.hpp): the full P up to kMaxWhitenedFeatures features while its two
+// triangular solves per block and step cost at most kMaxWhiteningCostRatio times a plain
+// step, else the diagonal one while its O(dimension) dense step does.
+std::optional<WhiteningOffer> whitening_offer(const Objective& objective, const DataView& data,
+                                              std::int64_t batch) {
+  if (data.rows() == 0) return std::nullopt;
+  const double nnz_per_row = static_cast<double>(data.nnz()) / static_cast<double>(data.rows());
+  const double dimension = static_cast<double>(objective.dimension());
+  const bool margin = objective.as_margin() != nullptr;  // plain steps are sparse
+  const double per_block = static_cast<double>(batch) * (nnz_per_row + 1);
   // First the size: layout_of asks a non-margin objective's curvature(), which may cost
   // a power iteration over the data.
-  if (data.cols >= kMaxWhitenedFeatures || data.rows() == 0) return std::nullopt;
+  if (dimension > kMaxWhiteningCostRatio *
+                      (per_block * dimension / std::max(1.0, static_cast<double>(data.cols)) +
+                       (margin ? 0.0 : dimension)))
+    return std::nullopt;
   const auto layout = Whitening::layout_of(objective, data);
   if (!layout) return std::nullopt;
   const double features = static_cast<double>(layout->features);
   const double blocks = static_cast<double>(layout->blocks);
-  const double nnz_per_row = static_cast<double>(data.nnz()) / static_cast<double>(data.rows());
-  const double plain_cost = static_cast<double>(batch) * (nnz_per_row + 1) * blocks +
-                            static_cast<double>(objective.dimension());
-  if (blocks * features * features > kMaxWhiteningCostRatio * plain_cost) return std::nullopt;
-  return layout;
+  const double plain_cost = per_block * blocks + (margin ? 0.0 : dimension);
+  if (layout->features <= kMaxWhitenedFeatures &&
+      blocks * features * features <= kMaxWhiteningCostRatio * plain_cost)
+    return WhiteningOffer{*layout, false};
+  if (dimension <= kMaxWhiteningCostRatio * plain_cost) return WhiteningOffer{*layout, true};
+  return std::nullopt;
 }
 
 }  // namespace
@@ -154,7 +172,8 @@ DefaultStep choose_default_step(const Objective& objective, const DataView& data
   auto [eta, f] = plain.best(row_norm2 > 0 ? 1.0 / row_norm2 : 1.0);
   int probes = plain.probes();
 
-  if (const auto layout = whitening_layout(objective, data, batch)) {
+  if (const auto offer = whitening_offer(objective, data, batch)) {
+    const Whitening::Layout* layout = &offer->layout;
     const MarginObjective* margin = objective.as_margin();
     const double mu = objective.strong_convexity();
     const double lambda = margin != nullptr ? margin->lambda() : std::isfinite(mu) ? mu : 0.0;
@@ -162,7 +181,7 @@ DefaultStep choose_default_step(const Objective& objective, const DataView& data
     // G's cost is nnz_per_row^2 per row: a sample of rows is plenty for a preconditioner.
     const auto max_rows = static_cast<std::int64_t>(
         std::clamp(1e8 / std::max(1.0, nnz_per_row * nnz_per_row), 1e3, 2e4));
-    auto whitening = std::make_unique<Whitening>(data, *layout, lambda, max_rows);
+    auto whitening = std::make_unique<Whitening>(data, *layout, lambda, max_rows, offer->diagonal);
     auto whitened = whitened_objective(objective, *whitening);
     const Probe probe(*whitened, sample, batch, seed, whitening->to_whitened(start),
                       choice.probe_samples);

@@ -37,8 +37,10 @@ class Whitening {
 
   // G from up to `max_rows` rows spread evenly over the data (a deterministic choice:
   // the preconditioner does not depend on the seed).
+  // `diagonal`: P = diag(G)^{-1/2} only (Jacobi scaling, O(features) a step), for models
+  // too wide for the full P: it evens the feature scales but not their correlations.
   Whitening(const DataView& data, const Layout& layout, double lambda,
-            std::int64_t max_rows = 20000);
+            std::int64_t max_rows = 20000, bool diagonal = false);
 
   std::int64_t dimension() const { return layout_.features * layout_.blocks; }
   std::int64_t features() const { return layout_.features; }
@@ -51,12 +53,13 @@ class Whitening {
   std::vector<double> to_model(std::span<const double> u) const;
   std::vector<double> to_whitened(std::span<const double> x) const;
 
-  std::string describe() const;  // e.g. "whiten(features=31)"
+  std::string describe() const;  // e.g. "whiten(features=31)" or "scale(features=600)"
 
  private:
   Layout layout_;
   std::vector<double> scale_;  // S
-  std::vector<double> lower_;  // L, row-major lower triangle (features x features)
+  std::vector<double> lower_;  // L, row-major lower triangle (features x features); empty
+                               // when diagonal (L = I)
 };
 
 // The objective in u: f(P u), gradient P^T grad f(P u). Dense steps (the sparse path
