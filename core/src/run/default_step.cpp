@@ -139,12 +139,6 @@ std::optional<WhiteningOffer> whitening_offer(const Objective& objective, const 
   const double dimension = static_cast<double>(objective.dimension());
   const bool margin = objective.as_margin() != nullptr;  // plain steps are sparse
   const double per_block = static_cast<double>(batch) * (nnz_per_row + 1);
-  // First the size: layout_of asks a non-margin objective's curvature(), which may cost
-  // a power iteration over the data.
-  if (dimension > kMaxWhiteningCostRatio *
-                      (per_block * dimension / std::max(1.0, static_cast<double>(data.cols)) +
-                       (margin ? 0.0 : dimension)))
-    return std::nullopt;
   const auto layout = Whitening::layout_of(objective, data);
   if (!layout) return std::nullopt;
   const double features = static_cast<double>(layout->features);
