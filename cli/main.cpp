@@ -1,7 +1,10 @@
 // localsgd: Local SGD from the command line. See README.md and `localsgd --help`.
 #include <algorithm>
+#include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <string>
 
@@ -11,6 +14,8 @@
 #include "localsgd/core/engine/backend.hpp"
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/io/atomic_file.hpp"
+#include "localsgd/core/io/input_file.hpp"
+#include "localsgd/errors.hpp"
 
 namespace {
 
@@ -40,7 +45,14 @@ int main(int argc, char** argv) {
       "localsgd"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "localsgd 0.1.0");
-  app.set_config("--config", "", "TOML/INI file of options; a [train] section sets train's");
+  app.set_config("--config", "", "TOML/INI file of options; a [train] section sets train's")
+      ->check(
+          [](const std::string& path) {
+            // A config is small: refuse a device or a huge file rather than read it whole.
+            const auto problem = localsgd::core::input_file_problem(path, 16u << 20);
+            return problem ? path + " " + *problem + ", expected a config file" : std::string();
+          },
+          "FILE");
   localsgd::cli::set_train_command(app);
   localsgd::cli::set_solve_command(app);
   localsgd::cli::set_sweep_command(app);
@@ -58,6 +70,12 @@ int main(int argc, char** argv) {
           std::string("unknown command '") + argv[1] +
           "'; commands: train, solve, sweep, eval, predict, plugins, data (see localsgd --help)");
     app.parse(argc, argv);
+    // Output that did not reach its destination (a full disk, a closed pipe or stdout) is
+    // a failure, never exit 0: the stream's state says whether any write failed.
+    std::cout.flush();
+    if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout))
+      throw localsgd::DataError("standard output", 0, 0,
+                                std::string("write error: ") + std::strerror(errno));
     return localsgd::kExitOk;
   } catch (const CLI::Success& e) {
     return app.exit(e);  // --help, --version (CallForHelp is a Success)

@@ -273,9 +273,15 @@ TEST(DefaultStep, StepSizeParametersWithoutARuleKeepMeaningInvtime) {
   const CliResult wrong = run_cli(
       {"train", "--plugin", "logreg", "--reader-param", "n=300", "--lr-param", "eta=0.5", "-q"});
   EXPECT_EQ(wrong.exit_code, kExitUsage);
-  EXPECT_NE(wrong.err.find("--lr-param without --lr, or with --lr auto, sets invtime's parameters"),
-            std::string::npos)
+  EXPECT_NE(wrong.err.find("--lr-param without --lr sets invtime's parameters"), std::string::npos)
       << wrong.err;
+  // --lr auto named explicitly takes no parameters: refused, naming what would work
+  // (it used to become invtime silently).
+  const CliResult named = run_cli({"train", "--plugin", "logreg", "--reader-param", "n=300", "--lr",
+                                   "auto", "--lr-param", "warmup=5", "-q"});
+  EXPECT_EQ(named.exit_code, kExitUsage);
+  EXPECT_NE(named.err.find("--lr auto takes no --lr-param"), std::string::npos) << named.err;
+  EXPECT_NE(named.err.find("--lr constant --lr-param eta="), std::string::npos) << named.err;
 }
 
 }  // namespace

@@ -7,9 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "localsgd/core/solve/evaluate.hpp"
 #include "localsgd/core/io/model_io.hpp"
 #include "localsgd/core/run/train.hpp"
+#include "localsgd/core/solve/evaluate.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -140,8 +140,15 @@ TEST_F(Eval, ForeignCorruptAndMismatchedModelsAreRefused) {
   expect(t->dir.write("unknown.model", other), 4, "unknown objective plugin 'nosuch'");
   std::string bigger = text;
   bigger.replace(bigger.find("\"dimension\":3"), 13, "\"dimension\":2");
-  expect(t->dir.write("mismatch.model", bigger), 3, "header says 2 coefficients, the file has 3");
+  expect(t->dir.write("mismatch.model", bigger), 3,
+         "mismatch.model:4:1: more coefficients than the header's 2");
   expect(t->dir.path() / "missing.model", 3, "cannot open model file");
+  // A header whose "format" is not a string, and a device, are bad files too (exit 3).
+  std::string numeric = text;
+  const std::string format_field = "\"format\":\"localsgd-model\"";
+  numeric.replace(numeric.find(format_field), format_field.size(), "\"format\":1");
+  expect(t->dir.write("numeric.model", numeric), 3, "not a localsgd model file");
+  expect("/dev/zero", 3, "/dev/zero: is a device, expected a model file");
 }
 
 }  // namespace

@@ -37,8 +37,18 @@ TEST(TrainOptions, EachRuleHasItsMessage) {
   const double inf = std::numeric_limits<double>::infinity();
   const std::vector<std::pair<std::function<void(core::TrainOptions&)>, std::string>> cases = {
       {[](auto& o) { o.objective.name.clear(); }, "--plugin is required"},
-      {[](auto& o) { o.workers = 0; }, "--workers must be at least 1"},
-      {[](auto& o) { o.batch = -1; }, "--batch must be at least 1"},
+      {[](auto& o) { o.workers = 0; }, "--workers must be between 1 and 16777216"},
+      {[](auto& o) { o.workers = std::int64_t{1} << 40; },
+       "--workers must be between 1 and 16777216"},
+      {[](auto& o) { o.batch = -1; }, "--batch must be between 1 and 1073741824"},
+      {[](auto& o) { o.batch = std::int64_t{1} << 40; },
+       "--batch must be between 1 and 1073741824"},
+      {[](auto& o) {
+         o.lr = core::StepRule::automatic;
+         o.lr_params.set("warmup", "5");
+       },
+       "--lr auto takes no --lr-param (it chooses the step size itself): drop --lr auto to "
+       "give invtime's parameters, or name a rule, e.g. --lr constant --lr-param eta=0.1"},
       {[](auto& o) { o.local_steps = 0; }, "--local-steps must be at least 1"},
       {[](auto& o) {
          o.local_steps = 4;
@@ -109,7 +119,7 @@ TEST(TrainOptions, TheCommandLineReportsTheSameMessages) {
             "use --schedule-param\n");
   const auto w = localsgd::testing::run_cli({"train", "--plugin", "logreg", "-K", "0"});
   EXPECT_EQ(w.exit_code, 2);
-  EXPECT_EQ(w.err, "localsgd: error: --workers must be at least 1\n");
+  EXPECT_EQ(w.err, "localsgd: error: --workers must be between 1 and 16777216\n");
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "localsgd/core/data/loading.hpp"
 
+#include "localsgd/core/data/validation.hpp"
+
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/plugins/plugins.hpp"
 
@@ -25,22 +27,32 @@ Dataset load_dataset(const std::string& path, const std::string& reader, const P
   auto instance = make_reader(manifest, params);
   Dataset data = call_plugin(manifest, "read", [&] { return instance->read({path}); });
   if (data.rows() == 0) throw DataError(path, 0, 0, "the data set has no rows");
-  const DataView v = data.view();
-  if (v.row_ptr.size() != v.label.size() + 1 || v.row_ptr.back() != v.nnz() ||
-      v.index.size() != v.value.size())
-    throw PluginError("reader '" + reader_name + "' returned an inconsistent CSR matrix");
+  validate_reader_output(data, manifest.name, path);
   if (data.source.empty()) data.source = path;
   return data;
 }
 
 std::unique_ptr<Objective> build_objective(const Manifest& manifest, const ParamMap& params,
                                            const Dataset& data, std::int64_t cols) {
+  std::unique_ptr<Objective> objective;
   try {
-    return make_objective(manifest, params, data.view(), cols);
+    objective = make_objective(manifest, params, data.view(), cols);
   } catch (const DataError& e) {  // objectives do not know the file name; add it
     if (!e.file().empty()) throw;
     throw DataError(data.source, e.line(), e.column(), e.what());
   }
+  // The engine's margin fast path indexes the model by column: a margin objective
+  // narrower than the data would have it read and write past the model.
+  const std::int64_t columns = cols < 0 ? data.cols : cols;
+  const std::int64_t dimension =
+      call_plugin(manifest, "dimension", [&] { return objective->dimension(); });
+  const bool margin = dynamic_cast<const MarginObjective*>(objective.get()) != nullptr;
+  if (dimension <= 0 || (margin && dimension < columns))
+    throw PluginError("objective plugin '" + std::string(manifest.name) + "' reports dimension " +
+                      std::to_string(dimension) +
+                      (margin ? ", below the data's " + std::to_string(columns) + " columns"
+                              : ", which is not positive"));
+  return objective;
 }
 
 std::int64_t drop_columns_from(Dataset& data, std::int64_t cols) {

@@ -1,4 +1,5 @@
 #include "localsgd/core/io/fstar_cache.hpp"
+#include "localsgd/core/errors.hpp"
 
 #include <cstdlib>
 #include <fstream>
@@ -7,8 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "localsgd/core/io/atomic_file.hpp"
 #include "localsgd/core/data/binary_format.hpp"
+#include "localsgd/core/io/atomic_file.hpp"
 #include "localsgd/core/solve/solve.hpp"
 
 namespace localsgd::core {
@@ -67,6 +68,9 @@ double cached_fstar(const Manifest& manifest, const Objective& objective, const 
   }
 
   const SolveResult solved = solve(objective, data);
+  if (!solved.converged)
+    throw RuntimeFailure("f* for the target: " + unconverged_message(solved) +
+                         "; give f* with --fstar");
   log << "localsgd: computed f* = " << std::setprecision(17) << solved.fstar << " by "
       << solved.method << " in " << std::setprecision(3) << solved.seconds << " s";
   if (!file.empty()) {

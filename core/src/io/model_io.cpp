@@ -1,12 +1,15 @@
 #include "localsgd/core/io/model_io.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <fstream>
 
 #include <nlohmann/json.hpp>
 
 #include "localsgd/core/io/atomic_file.hpp"
+#include "localsgd/core/io/input_file.hpp"
 #include "localsgd/errors.hpp"
 
 namespace localsgd::core {
@@ -17,6 +20,8 @@ void save_model(const std::filesystem::path& path, const Model& model) {
 
 Model load_model(const std::filesystem::path& path) {
   const std::string file = path.string();
+  if (const auto problem = input_file_problem(path, UINTMAX_MAX))
+    throw DataError(file, 0, 0, *problem + ", expected a model file");
   std::ifstream in(path);
   if (!in) throw DataError(file, 0, 0, "cannot open model file");
   std::string line;
@@ -27,7 +32,7 @@ Model load_model(const std::filesystem::path& path) {
   } catch (const nlohmann::json::exception&) {
     throw DataError(file, 1, 1, "not a localsgd model file (no JSON header)");
   }
-  if (!header.is_object() || header.value("format", "") != "localsgd-model")
+  if (!header.is_object() || !header.contains("format") || header["format"] != "localsgd-model")
     throw DataError(file, 1, 1, "not a localsgd model file");
   Model model;
   std::size_t dimension = 0;
@@ -44,13 +49,16 @@ Model load_model(const std::filesystem::path& path) {
     const auto declared = header.at("dimension").get<std::int64_t>();
     if (declared < 0) throw DataError(file, 1, 1, "negative dimension");
     dimension = static_cast<std::size_t>(declared);
-    model.coefficients.reserve(dimension);
+    model.coefficients.reserve(std::min<std::size_t>(dimension, std::size_t{1} << 20));
   } catch (const nlohmann::json::exception& e) {
     throw DataError(file, 1, 1, std::string("malformed model header: ") + e.what());
   }
   std::int64_t line_number = 1;
   while (std::getline(in, line)) {
     ++line_number;
+    if (model.coefficients.size() == dimension)
+      throw DataError(file, line_number, 1,
+                      "more coefficients than the header's " + std::to_string(dimension));
     double v = 0;
     auto [end, ec] = std::from_chars(line.data(), line.data() + line.size(), v);
     if (ec != std::errc() || end != line.data() + line.size() || !std::isfinite(v))

@@ -1,23 +1,77 @@
 #include "localsgd/core/io/plot.hpp"
 
+#include <unistd.h>
+
+#include <csignal>
 #include <cstdio>
+#include <cstdlib>
+#include <sstream>
 #include <system_error>
 
+#include "localsgd/atomic_file.hpp"
 #include "localsgd/core/errors.hpp"
 #include "localsgd/errors.hpp"
 
 namespace localsgd::core {
+namespace {
+
+// Whether an executable `name` is on PATH: checked first, because popen() of a missing
+// program starts a shell that exits at once, and writing to it raises SIGPIPE.
+bool on_path(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::stringstream dirs(path != nullptr ? path : "");
+  std::string dir;
+  while (std::getline(dirs, dir, ':'))
+    if (::access(((dir.empty() ? std::string(".") : dir) + "/" + name).c_str(), X_OK) == 0)
+      return true;
+  return false;
+}
+
+// Ignores SIGPIPE while it lives, so that a gnuplot that dies early makes the write fail
+// (and pclose report it) instead of killing localsgd.
+class IgnoreSigpipe {
+ public:
+  IgnoreSigpipe() { previous_ = std::signal(SIGPIPE, SIG_IGN); }
+  ~IgnoreSigpipe() { std::signal(SIGPIPE, previous_); }
+  IgnoreSigpipe(const IgnoreSigpipe&) = delete;
+  IgnoreSigpipe& operator=(const IgnoreSigpipe&) = delete;
+
+ private:
+  void (*previous_)(int);
+};
+
+}  // namespace
+
+std::string gnuplot_quoted(const std::string& text) {
+  std::string out = "'";
+  for (const char c : text) {
+    if (c == '\'')
+      out += "''";  // gnuplot's only escape inside single quotes
+    else if (c == '\n' || c == '\r')
+      out += ' ';  // a newline would end the command
+    else
+      out += c;
+  }
+  return out + "'";
+}
 
 void draw_with_gnuplot(const std::filesystem::path& path, const std::string& commands) {
   const std::string ext = path.extension().string();
   if (ext != ".svg" && ext != ".png")
     throw UsageError("plot file " + path.string() + ": use a .svg or .png file");
-  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
-  const std::string temp = (dir / ("." + path.filename().string() + ".gnuplot.tmp")).string();
+  const std::filesystem::path target = detail::resolve_output(path);
+  const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
+  const std::string temp =
+      (dir / ("." + target.filename().string() + ".gnuplot.tmp." + std::to_string(::getpid())))
+          .string();
   std::string script = ext == ".svg"
                            ? "set terminal svg size 800,560 dynamic enhanced font 'sans,12'\n"
                            : "set terminal pngcairo size 800,560 enhanced font 'sans,11'\n";
-  script += "set output '" + temp + "'\n" + commands;
+  script += "set output " + gnuplot_quoted(temp) + "\n" + commands;
+  if (!on_path("gnuplot"))
+    throw RuntimeFailure(
+        "--plot needs gnuplot, which is not on PATH (install Debian's gnuplot-nox)");
+  const IgnoreSigpipe ignore_sigpipe;
   FILE* gnuplot = ::popen("gnuplot 2>/dev/null", "w");
   if (gnuplot == nullptr)
     throw RuntimeFailure("cannot start gnuplot (install Debian's gnuplot-nox)");
@@ -30,7 +84,7 @@ void draw_with_gnuplot(const std::filesystem::path& path, const std::string& com
     throw RuntimeFailure("gnuplot failed to draw " + path.string() +
                          " (is gnuplot-nox installed?)");
   }
-  std::filesystem::rename(temp, path, ec);
+  std::filesystem::rename(temp, target, ec);
   if (ec) {
     std::filesystem::remove(temp, ec);
     throw DataError(path.string(), 0, 0, "cannot write: " + ec.message());

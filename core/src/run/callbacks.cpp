@@ -35,7 +35,8 @@ void PlotCurve::on_end(const TrainSummary& summary) {
     curve_.emplace_back(summary.epochs,
                         suboptimality ? *summary.quality.suboptimality : summary.quality.objective);
   std::ostringstream commands;
-  commands << "set title 'localsgd train: " << title_ << "'\nset xlabel 'epochs'\n"
+  commands << "set title " << gnuplot_quoted("localsgd train: " + title_) << " noenhanced\n"
+           << "set xlabel 'epochs'\n"
            << "set ylabel '" << (suboptimality ? "f(x_hat) - f*" : "f(x_hat)") << "' noenhanced\n"
            << "set logscale y\nset grid\nset key off\n"
            << "plot '-' using 1:2 with linespoints pt 7 ps 0.5\n";

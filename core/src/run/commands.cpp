@@ -46,6 +46,8 @@ ordered_json solve_problem(const Problem& problem, const std::string& out) {
                      "objectives only");
   const SolveResult r =
       call_plugin(manifest, "solve", [&] { return solve(objective, problem.data()); });
+  if (!r.converged)
+    throw RuntimeFailure(unconverged_message(r) + "; f* is at most that f (no model written)");
   if (!out.empty())
     save_model(out, make_model(manifest, problem.spec().objective.params, objective,
                                problem.data().cols, r.x));

@@ -66,11 +66,12 @@ class DivergenceGuard {
 
   // The same rule with a ten times smaller initial step: its own parameter name.
   std::string smaller_step() const {
-    if (options_.lr == StepRule::automatic && options_.lr_params.all().empty())
+    const StepRule rule = options_.step_rule();
+    if (rule == StepRule::automatic)
       return whitened_ ? std::string("--lr invtime (the step size from the objective's curvature)")
                        : "--lr constant --lr-param eta=" + brief_number(step_size_.at(0) / 10);
-    const char* key = options_.lr == StepRule::constant ? "eta" : "eta0";
-    if (options_.lr == StepRule::paper)
+    const char* key = rule == StepRule::constant ? "eta" : "eta0";
+    if (rule == StepRule::paper)
       return "--lr invtime --lr-param eta0=" + brief_number(step_size_.at(0) / 10);
     const double initial =
         options_.lr_params.has(key)

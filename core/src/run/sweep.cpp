@@ -43,7 +43,13 @@ void validate(const SweepRequest& r) {
     if (v < 1) throw UsageError("--local-steps values must be >= 1");
   for (auto v : r.batches)
     if (v < 1) throw UsageError("--batch values must be >= 1");
+  for (auto v : r.workers)
+    if (v > kMaxWorkers)
+      throw UsageError("--workers values must be <= " + std::to_string(kMaxWorkers));
+  for (auto v : r.batches)
+    if (v > kMaxBatch) throw UsageError("--batch values must be <= " + std::to_string(kMaxBatch));
   if (r.repeats < 1) throw UsageError("--repeats must be >= 1");
+  if (r.evals_per_epoch < 1) throw UsageError("--evals-per-epoch must be >= 1");
   if (!(r.rho >= 0)) throw UsageError("--rho must be >= 0");
   if (!(r.max_epochs > 0) || !std::isfinite(r.max_epochs))
     throw UsageError("--max-epochs must be a finite number > 0");
@@ -103,6 +109,7 @@ TheoryConstants estimate_constants(const SweepRequest& request, const Problem& p
   c.L = curvature.L;
   c.mu = curvature.mu;
   const SolveResult optimum = solve(objective, problem.data());
+  if (!optimum.converged) throw RuntimeFailure("--theory: " + unconverged_message(optimum));
   std::vector<double> x0(optimum.x.size());
   objective.initial_point(request.base.seed, x0);
   for (std::size_t j = 0; j < x0.size(); ++j)

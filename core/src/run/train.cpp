@@ -19,6 +19,7 @@
 #include "localsgd/core/plugins/plugins.hpp"
 #include "localsgd/core/run/default_step.hpp"
 #include "localsgd/core/solve/evaluate.hpp"
+#include "memory_budget.hpp"
 
 namespace localsgd::core {
 namespace {
@@ -214,7 +215,15 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   // A mini-batch baseline schedule trades steps for batch size at equal samples.
   const std::int64_t multiplier = call_plugin(schedule_manifest, "batch_multiplier",
                                               [&] { return schedule->batch_multiplier(); });
-  if (multiplier < 1) throw PluginError("schedule returned a batch multiplier below 1");
+  if (multiplier < 1 || multiplier > data.rows())
+    throw PluginError("schedule plugin '" + std::string(schedule_manifest.name) +
+                      "' returned a batch multiplier of " + std::to_string(multiplier) +
+                      " (it must be between 1 and the data's " + std::to_string(data.rows()) +
+                      " rows)");
+  check_memory(options.workers, objective.dimension(), options.batch * multiplier,
+               options.sampling != Sampling::shuffle        ? 0
+               : options.partition == PartitionKind::shared ? data.rows()
+                                                            : data.rows() / options.workers + 1);
   // With the mpi backend, the ranks stop together on what may fail on one alone (a file
   // missing on one node); the rest of the set-up depends only on the data and options,
   // which every rank has alike.
@@ -227,7 +236,7 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   // u with x = P u, and everything it reports is mapped back to x.
   DefaultStep automatic;
   std::unique_ptr<StepSize> step_size;
-  if (options.lr == StepRule::automatic && options.lr_params.all().empty()) {
+  if (options.step_rule() == StepRule::automatic) {
     automatic = call_plugin(objective_manifest, "loss_and_gradient", [&] {
       std::vector<double> start = init;
       if (start.empty()) {
@@ -238,18 +247,16 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
     });
     step_size = std::move(automatic.step_size);
   } else {
-    // Step-size parameters without --lr keep their meaning: they are invtime's.
-    const bool implied = options.lr == StepRule::automatic;
     try {
       step_size = call_plugin(objective_manifest, "curvature", [&] {
-        return make_step_size(implied ? "invtime" : to_string(options.lr), options.lr_params,
+        return make_step_size(to_string(options.step_rule()), options.lr_params,
                               {objective, options.batch * multiplier, data.rows(), period});
       });
     } catch (const UsageError& e) {
-      if (!implied) throw;
+      if (options.lr) throw;
       throw UsageError(std::string(e.what()) +
-                       " (--lr-param without --lr, or with --lr auto, sets invtime's "
-                       "parameters; name the rule with --lr)");
+                       " (--lr-param without --lr sets invtime's parameters; name the rule "
+                       "with --lr)");
     }
   }
   const Whitening* whitening = automatic.whitening.get();

@@ -59,8 +59,12 @@ std::vector<std::pair<std::string, Sampling>> sampling_names() {
 
 std::optional<std::string> TrainOptions::validate() const {
   if (objective.name.empty()) return "--plugin is required";
-  if (workers < 1) return "--workers must be at least 1";
-  if (batch < 1) return "--batch must be at least 1";
+  // Bounds that keep K * b and every count derived from them far from overflow; the
+  // memory the workers need is checked against the machine once the model size is known.
+  if (workers < 1 || workers > kMaxWorkers)
+    return "--workers must be between 1 and " + std::to_string(kMaxWorkers);
+  if (batch < 1 || batch > kMaxBatch)
+    return "--batch must be between 1 and " + std::to_string(kMaxBatch);
   if (local_steps) {
     if (*local_steps < 1) return "--local-steps must be at least 1";
     if (schedule.name != "constant")
@@ -73,6 +77,9 @@ std::optional<std::string> TrainOptions::validate() const {
   if (avg_shift && (!std::isfinite(*avg_shift) || *avg_shift < 0))
     return "--avg-shift must be a finite number >= 0";
   if (threads < 0) return "--threads must be >= 0";
+  if (lr == StepRule::automatic && !lr_params.all().empty())
+    return "--lr auto takes no --lr-param (it chooses the step size itself): drop --lr auto to "
+           "give invtime's parameters, or name a rule, e.g. --lr constant --lr-param eta=0.1";
   if (target && target_rel) return "give --target or --target-rel, not both";
   for (const auto& t : {target, target_rel, fstar})
     if (t && !std::isfinite(*t)) return "--fstar, --target and --target-rel must be finite";

@@ -32,6 +32,12 @@ bool converged(double gap_bound, double f, double relative_tolerance) {
   return gap_bound <= relative_tolerance * std::max(std::abs(f), 1e-300);
 }
 
+// A line search that cannot decrease f any more is at the limit of double precision; the
+// result counts as converged when the method's own model puts f* that close.
+bool stalled_at_precision(double gap_estimate, double f) {
+  return gap_estimate <= kStallTolerance * std::max(std::abs(f), 1e-300);
+}
+
 // ------------------------------------------------------------------ generalised-linear
 
 // f, gradient and the curvature weights D_i = phi''(z_i) of a margin objective, with the
@@ -178,7 +184,11 @@ SolveResult newton_margin(const MarginObjective& objective, const DataView& data
   double f = problem.evaluate(x, g);
   for (result.iterations = 0; result.iterations < options.max_iterations; ++result.iterations) {
     const double gnorm = norm(g);
-    if (gnorm == 0.0) break;
+    if (gnorm == 0.0) {
+      result.converged = true;
+      result.gap_estimate = 0;
+      break;
+    }
     if (cholesky) {
       const Eigen::MatrixXd H = problem.hessian();
       Eigen::LDLT<Eigen::MatrixXd> factor(H);
@@ -197,6 +207,8 @@ SolveResult newton_margin(const MarginObjective& objective, const DataView& data
     // bound |g|^2/(2 mu) is a guarantee.
     const double gap = std::isfinite(mu) ? gnorm * gnorm / (2 * mu) : -0.5 * slope;
     const bool done = converged(gap, f, options.relative_tolerance);
+    result.converged = done;
+    result.gap_estimate = -0.5 * slope;
     problem.multiply(p, q);
     // Margins of the step: Ã p includes the intercept's unit column. Backtracking.
     double t = 1.0, trial = problem.value_along(x, p, q, t);
@@ -212,6 +224,7 @@ SolveResult newton_margin(const MarginObjective& objective, const DataView& data
     // A converged iterate still takes its (tiny, quadratically convergent) last step.
     if (done || !improved) {
       result.iterations += improved ? 1 : 0;
+      if (!improved) result.converged = stalled_at_precision(result.gap_estimate, f);
       break;
     }
   }
@@ -257,7 +270,11 @@ SolveResult quasi_newton(const Objective& objective, const DataView& data, doubl
 
   for (result.iterations = 0; result.iterations < max_iterations; ++result.iterations) {
     const double gnorm = norm(g);
-    if (gnorm == 0.0) break;
+    if (gnorm == 0.0) {
+      result.converged = true;
+      result.gap_estimate = 0;
+      break;
+    }
     if (has_hv) {
       p = conjugate_gradient(
           [&](const Vector& v, Vector& hv) {
@@ -294,7 +311,11 @@ SolveResult quasi_newton(const Objective& objective, const DataView& data, doubl
       memory.clear();
     }
     const double gap = std::isfinite(mu) ? gnorm * gnorm / (2 * mu) : -0.5 * slope;
-    if (converged(gap, f, options.relative_tolerance)) break;
+    result.gap_estimate = -0.5 * slope;
+    if (converged(gap, f, options.relative_tolerance)) {
+      result.converged = true;
+      break;
+    }
     double t = 1.0, f_next = 0.0;
     while (true) {
       for (std::size_t j = 0; j < d; ++j) x_next[j] = x[j] + t * p[j];
@@ -302,7 +323,10 @@ SolveResult quasi_newton(const Objective& objective, const DataView& data, doubl
       if (f_next <= f + 1e-4 * t * slope || t < 1e-20) break;
       t *= 0.5;
     }
-    if (!(f_next < f)) break;  // no further progress at double precision
+    if (!(f_next < f)) {  // no further progress at double precision
+      result.converged = stalled_at_precision(result.gap_estimate, f);
+      break;
+    }
     Vector s(d), y(d);
     for (std::size_t j = 0; j < d; ++j) {
       s[j] = x_next[j] - x[j];
@@ -336,10 +360,20 @@ SolveResult solve(const Objective& objective, const DataView& data, const SolveO
   SolveResult result = objective.as_margin() != nullptr
                            ? newton_margin(*objective.as_margin(), data, mu, options)
                            : quasi_newton(objective, data, mu, options);
-  if (!std::isfinite(result.fstar))
-    throw RuntimeFailure("solve diverged: the objective is not finite at the last iterate");
+  if (!std::isfinite(result.fstar) || !std::isfinite(result.grad_norm))
+    throw PluginError(std::string("the objective's ") +
+                      (std::isfinite(result.fstar) ? "gradient" : "value") +
+                      " is not finite at the iterate of solve (after " +
+                      std::to_string(result.iterations) + " iterations)");
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
+}
+
+std::string unconverged_message(const SolveResult& r) {
+  return "solve did not converge: after " + std::to_string(r.iterations) + " iterations of " +
+         r.method + " the gradient norm is " + brief_number(r.grad_norm) +
+         " and f - f* is estimated at " + brief_number(r.gap_estimate) +
+         " (f = " + brief_number(r.fstar) + ")";
 }
 
 }  // namespace localsgd::core

@@ -49,12 +49,14 @@ class FileDescriptor {
 };
 
 // Checked before opening, so that a directory is named as such rather than failing later
-// with a read error.
+// with a read error, and a device (/dev/zero, /dev/urandom) is refused rather than read
+// without end. Pipes and regular files pass.
 void check_not_directory(const std::string& path) {
   struct stat info {};
-  if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
-    throw DataError(path, 0, 0, "is a directory, expected a data file");
-  }
+  if (::stat(path.c_str(), &info) != 0) return;  // open() names the problem
+  if (S_ISDIR(info.st_mode)) throw DataError(path, 0, 0, "is a directory, expected a data file");
+  if (S_ISCHR(info.st_mode) || S_ISBLK(info.st_mode))
+    throw DataError(path, 0, 0, "is a device, expected a data file");
 }
 
 // The size of `fd` when it is a regular file, else 0 (unknown).

@@ -21,6 +21,11 @@ struct PluginChoice {
 };
 
 // automatic: probed for the problem (default_step.hpp); with --lr-param given, invtime.
+// Largest --workers and --batch: far beyond any machine, small enough that K * b * H and
+// the step counts derived from them fit in 64 bits.
+inline constexpr std::int64_t kMaxWorkers = std::int64_t{1} << 24;
+inline constexpr std::int64_t kMaxBatch = std::int64_t{1} << 30;
+
 enum class StepRule { automatic, invtime, paper, constant, sqrt, step };
 enum class PartitionKind { shared, shard, contiguous, label_skew };
 
@@ -53,7 +58,7 @@ struct TrainOptions {
   std::int64_t batch = 4;                   // b
   PluginChoice schedule{"constant", {}};    // when (and who) averages
   std::optional<std::int64_t> local_steps;  // H: the constant schedule's parameter
-  StepRule lr = StepRule::automatic;
+  std::optional<StepRule> lr;               // unset: step_rule()
   ParamMap lr_params;
   std::optional<double> avg_shift;  // a of the output weights; default the rule's or H
   PartitionKind partition = PartitionKind::shared;
@@ -81,6 +86,12 @@ struct TrainOptions {
   // The first problem with these options as a one-line message, or nothing. The only
   // place where train's options are checked; train() throws it as a UsageError.
   std::optional<std::string> validate() const;
+
+  // The rule that runs: --lr's, else auto, or invtime when --lr-param is given alone
+  // (its parameters keep their meaning of earlier versions).
+  StepRule step_rule() const {
+    return lr.value_or(lr_params.all().empty() ? StepRule::automatic : StepRule::invtime);
+  }
 
   bool targeted() const { return target.has_value() || target_rel.has_value(); }
 };

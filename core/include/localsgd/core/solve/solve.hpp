@@ -31,9 +31,23 @@ struct SolveResult {
   std::int64_t iterations = 0;
   std::string method;  // "newton-cholesky", "newton-cg" or "lbfgs"
   double seconds = 0;
+  // Whether f* is accurate: the gap test passed, or the method stopped making progress at
+  // double precision with its own estimate of f - f* within kStallTolerance of |f|.
+  // Otherwise (iterations exhausted, a stall far from the optimum) f* is only an upper
+  // bound, by about gap_estimate.
+  bool converged = false;
+  double gap_estimate = 0;  // f - f* as the method's model predicts it at the end
 };
 
+// See SolveResult::converged.
+inline constexpr double kStallTolerance = 1e-6;
+
+// Throws PluginError when the objective's value or gradient is not finite (at x_0 or
+// later); an unconverged result is returned with converged = false (callers decide).
 SolveResult solve(const Objective& objective, const DataView& data,
                   const SolveOptions& options = {});
+
+// "solve did not converge: ..." with the numbers of `r`, for the callers' errors.
+std::string unconverged_message(const SolveResult& r);
 
 }  // namespace localsgd::core
