@@ -19,6 +19,19 @@ constexpr std::uint64_t kProbeStream = 0x70726f6265737465ull;  // "probeste"
 // least this many), so that the probes together cost about a tenth of a pass.
 constexpr std::int64_t kMinProbeRows = 2048;
 constexpr std::int64_t kMinProbeSteps = 256;
+// Short probes favour the step sizes that make the most progress early, which is not the
+// step that ends best: an ill-conditioned problem wants a step its first few hundred
+// steps find too noisy, and a loss with bounded gradients far from its optimum (Huber
+// with uncentred targets) makes the unpreconditioned step look better until the
+// whitened one reaches its quadratic region. Each probe therefore runs for up to
+// 1/kProbeShareOfRun of the run's samples, at most kMaxProbeStretch times its minimum.
+// Measured on eleven raw and standardised sets (README "Defaults"): with probes 16 times
+// longer the worst relative suboptimality fell from 0.47 to 0.08 and the median by 10x.
+// On a sample of a large data set the stretch is smaller, so that the probes stay a few
+// per cent of a 10-pass run.
+constexpr std::int64_t kProbeShareOfRun = 32;
+constexpr std::int64_t kMaxProbeStretch = 16;
+constexpr std::int64_t kMaxProbeStretchOnSample = 4;
 // Whitening costs features^2 per block and step (two triangular solves); it is offered
 // only while that stays within this factor of a plain step's cost.
 constexpr double kMaxWhiteningCostRatio = 32;
@@ -41,11 +54,16 @@ class ConstantRule final : public StepSize {
 class Probe {
  public:
   Probe(const Objective& objective, const DataView& sample, std::int64_t batch, std::uint64_t seed,
-        std::vector<double> start, std::int64_t& samples)
+        std::vector<double> start, std::int64_t run_samples, bool sample_is_all_rows,
+        std::int64_t& samples)
       : objective_(objective), sample_(sample), samples_(samples) {
     config_.workers = 1;
     config_.batch = batch;
-    config_.steps = std::max<std::int64_t>(kMinProbeSteps, (sample.rows() + batch - 1) / batch);
+    const std::int64_t minimum =
+        std::max<std::int64_t>(kMinProbeSteps, (sample.rows() + batch - 1) / batch);
+    const std::int64_t stretch = sample_is_all_rows ? kMaxProbeStretch : kMaxProbeStretchOnSample;
+    config_.steps =
+        std::clamp(run_samples / kProbeShareOfRun / batch, minimum, stretch * minimum);
     config_.seed = seed;
     config_.threads = 1;
     config_.exact_threads = true;
@@ -155,13 +173,14 @@ std::optional<WhiteningOffer> whitening_offer(const Objective& objective, const 
 
 DefaultStep choose_default_step(const Objective& objective, const DataView& data,
                                 std::int64_t batch, std::uint64_t seed,
-                                std::span<const double> start) {
+                                std::span<const double> start, std::int64_t run_samples) {
   DefaultStep choice;
   const Dataset sample_set = probe_sample(data, seed);
   const DataView sample = sample_set.view();
 
-  const Probe plain(objective, sample, batch, seed, {start.begin(), start.end()},
-                    choice.probe_samples);
+  const bool all_rows = sample.rows() == data.rows();
+  const Probe plain(objective, sample, batch, seed, {start.begin(), start.end()}, run_samples,
+                    all_rows, choice.probe_samples);
   const double row_norm2 = mean_row_norm2(sample);  // 0 for rows without features
   auto [eta, f] = plain.best(row_norm2 > 0 ? 1.0 / row_norm2 : 1.0);
   int probes = plain.probes();
@@ -177,8 +196,8 @@ DefaultStep choose_default_step(const Objective& objective, const DataView& data
         std::clamp(1e8 / std::max(1.0, nnz_per_row * nnz_per_row), 1e3, 2e4));
     auto whitening = std::make_unique<Whitening>(data, *layout, lambda, max_rows, offer->diagonal);
     auto whitened = whitened_objective(objective, *whitening);
-    const Probe probe(*whitened, sample, batch, seed, whitening->to_whitened(start),
-                      choice.probe_samples);
+    const Probe probe(*whitened, sample, batch, seed, whitening->to_whitened(start), run_samples,
+                      all_rows, choice.probe_samples);
     const auto [w_eta, w_f] = probe.best(1.0 / static_cast<double>(layout->features));
     probes += probe.probes();
     if (w_f < f) {

@@ -243,7 +243,10 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
         start.resize(static_cast<std::size_t>(objective.dimension()));
         objective.initial_point(options.seed, start);
       }
-      return choose_default_step(objective, data, options.batch * multiplier, options.seed, start);
+      const double run_samples = static_cast<double>(resolve_steps(options, data.rows())) *
+                                 static_cast<double>(options.workers * options.batch);
+      return choose_default_step(objective, data, options.batch * multiplier, options.seed, start,
+                                 static_cast<std::int64_t>(std::min(run_samples, 0x1p62)));
     });
     step_size = std::move(automatic.step_size);
   } else {

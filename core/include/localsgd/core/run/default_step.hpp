@@ -23,9 +23,11 @@ struct DefaultStep {
   std::string preconditioner() const { return whitening ? whitening->describe() : "none"; }
 };
 
-// `start` is x_0 in the model's coordinates (the objective's initial point or --init).
+// `start` is x_0 in the model's coordinates (the objective's initial point or --init);
+// `run_samples` the stochastic gradients the run will take (K T b), which sets how long
+// each probe runs (see kProbeShareOfRun).
 DefaultStep choose_default_step(const Objective& objective, const DataView& data,
                                 std::int64_t batch, std::uint64_t seed,
-                                std::span<const double> start);
+                                std::span<const double> start, std::int64_t run_samples);
 
 }  // namespace localsgd::core
