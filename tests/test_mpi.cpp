@@ -58,7 +58,7 @@ struct Case {
 
 class SameModelAsThreads : public ::testing::TestWithParam<Case> {};
 
-TEST_P(SameModelAsThreads, ForTwoAndThreeRanks) {
+TEST_P(SameModelAsThreads, ForOneToFourRanks) {
   REQUIRE_MPIRUN();
   TempDir dir;
   std::vector<std::string> base = {"train",  "--plugin",       "logreg", "--reader-param",
@@ -70,7 +70,7 @@ TEST_P(SameModelAsThreads, ForTwoAndThreeRanks) {
   const CliResult t = run_cli(threads);
   ASSERT_EQ(t.exit_code, 0) << t.err;
   const std::vector<double> reference = model(dir.path() / "threads");
-  for (const int ranks : {2, 3}) {  // 3 ranks: 1, 1 and 2 of the K = 4 workers
+  for (const int ranks : {1, 2, 3, 4}) {  // 3 ranks: 1, 1 and 2 of the K = 4 workers
     SCOPED_TRACE(ranks);
     auto args = base;
     const fs::path out = dir.path() / ("mpi" + std::to_string(ranks));
@@ -106,6 +106,99 @@ TEST(Mpi, RankZeroPrintsTheSummaryWithTheExchangeTime) {
   EXPECT_EQ(s["backend"], "mpi");
   EXPECT_EQ(s["ranks"], 2);
   EXPECT_GT(s["exchange_seconds"].get<double>(), 0.0);
+}
+
+// Hierarchical groups of 2 of K = 4 workers: with 2 ranks each group lives in one rank and
+// only the global averages cross ranks; with 4 ranks every sync does.
+TEST(Mpi, HierarchicalGroupsWithinARankExchangeNothing) {
+  REQUIRE_MPIRUN();
+  const std::vector<std::string> args = {"train",
+                                         "--plugin",
+                                         "logreg",
+                                         "--reader-param",
+                                         "n=3000",
+                                         "-K",
+                                         "4",
+                                         "--epochs",
+                                         "3",
+                                         "--schedule",
+                                         "hierarchical",
+                                         "--schedule-param",
+                                         "group=2",
+                                         "--schedule-param",
+                                         "H1=4",
+                                         "--schedule-param",
+                                         "H2=16",
+                                         "--lr",
+                                         "constant",
+                                         "--lr-param",
+                                         "eta=0.5",
+                                         "--format",
+                                         "json"};
+  const CliResult two = mpirun(2, args);
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  const json s2 = json::parse(last_line(two.out));
+  const std::int64_t T = s2["steps"].get<std::int64_t>();
+  const std::int64_t rounds = s2["rounds"].get<std::int64_t>();
+  ASSERT_EQ(rounds, (T - 1) / 4 + 1);  // every H1 = 4 steps, and the final average at T
+  // The global averages: every H2 = 16 steps, and the final one (T is not a multiple).
+  ASSERT_NE(T % 16, 0);
+  EXPECT_EQ(s2["inter_rank_rounds"].get<std::int64_t>(), T / 16 + 1);
+  const CliResult four = mpirun(4, args);
+  ASSERT_EQ(four.exit_code, 0) << four.err;
+  const json s4 = json::parse(last_line(four.out));
+  EXPECT_EQ(s4["inter_rank_rounds"].get<std::int64_t>(), rounds);
+  EXPECT_EQ(s4["objective"], s2["objective"]);
+}
+
+// Runs `localsgd ARGS` on each of `ranks` ranks in its own directory r<RANK> under `dir`,
+// each writing its exit code to r<RANK>/exit.
+CliResult mpirun_in_rank_directories(int ranks, const fs::path& dir,
+                                     const std::vector<std::string>& args) {
+  for (int r = 0; r < ranks; ++r) fs::create_directories(dir / ("r" + std::to_string(r)));
+  std::string command =
+      "cd " + shell_quote(dir.string()) + "/r$OMPI_COMM_WORLD_RANK && " + shell_quote(LOCALSGD_CLI);
+  for (const std::string& a : args) command += " " + shell_quote(a);
+  command += " --backend mpi; echo $? > exit";
+  return run_cli(
+      {"-np", std::to_string(ranks), "--oversubscribe", "--bind-to", "none", "sh", "-c", command},
+      kMpiEnv, "mpirun");
+}
+
+int rank_exit_code(const fs::path& dir, int rank) {
+  return std::stoi(read_text(dir / ("r" + std::to_string(rank)) / "exit"));
+}
+
+TEST(Mpi, BadDataOnOneRankEndsEveryRankWithExitThree) {
+  REQUIRE_MPIRUN();
+  TempDir dir;
+  const CliResult m = mpirun_in_rank_directories(
+      2, dir.path(),
+      {"train", "--plugin", "logreg", "--reader",
+       std::string(LOCALSGD_FIXTURE_DIR) + "/fixture_hostile_reader.so", "--reader-param",
+       "fault=value-huge", "--reader-param", "rank=1", "--steps", "100", "--out", "model"});
+  EXPECT_EQ(rank_exit_code(dir.path(), 0), kExitData) << m.err;
+  EXPECT_EQ(rank_exit_code(dir.path(), 1), kExitData) << m.err;
+  EXPECT_NE(m.err.find("localsgd: error: rank 1 of 2: hostile(value-huge): row 3: feature value "
+                       "1e+300"),
+            std::string::npos)
+      << m.err;
+  EXPECT_EQ(m.err.find("localsgd: error:"), m.err.rfind("localsgd: error:")) << "printed twice";
+  EXPECT_FALSE(fs::exists(dir.path() / "r0" / "model"));
+}
+
+TEST(Mpi, RankZeroAloneWritesTheModel) {
+  REQUIRE_MPIRUN();
+  TempDir dir;
+  const CliResult m =
+      mpirun_in_rank_directories(3, dir.path(),
+                                 {"train", "--plugin", "logreg", "--reader-param", "n=2000",
+                                  "--epochs", "2", "--out", "model", "-q"});
+  for (int r = 0; r < 3; ++r) EXPECT_EQ(rank_exit_code(dir.path(), r), 0) << m.err;
+  EXPECT_TRUE(fs::exists(dir.path() / "r0" / "model"));
+  EXPECT_FALSE(fs::exists(dir.path() / "r1" / "model"));
+  EXPECT_FALSE(fs::exists(dir.path() / "r2" / "model"));
+  EXPECT_EQ(m.out, "");
 }
 
 TEST(Mpi, AFailureOnOneRankStopsEveryRankWithItsMessage) {

@@ -30,8 +30,26 @@ class Communicator {
     return {r * workers / R, (r + 1) * workers / R};
   }
 
+  // The process that runs worker w (the inverse of local_workers).
+  int rank_of(std::int64_t worker, std::int64_t workers) const {
+    int r = 0;
+    while ((r + 1) * workers / ranks() <= worker) ++r;
+    return r;
+  }
+
   // Replaces `values` by their sum over all processes, the same bits on every process.
   virtual void sum(std::span<double> values) = 0;
+  // `values` holds one block per group of `group_size` consecutive workers (of `workers`);
+  // replaces each block by its sum over the processes that run workers of that group.
+  // Blocks of groups this process has no worker in are left as they are. A group within
+  // one process needs no exchange at all (hierarchical averaging within a node).
+  virtual void sum_groups(std::span<double> values, std::int64_t workers, std::int64_t group_size) {
+    (void)workers, (void)group_size;
+    sum(values);
+  }
+  // Calls of sum_groups whose model data crossed processes so far (the same count on
+  // every process): the inter-process rounds.
+  virtual std::int64_t exchanges() const { return 0; }
   // True when every process passes true: a process that failed says so, and all stop.
   virtual bool all_ok(bool ok) = 0;
   virtual void barrier() = 0;

@@ -2,9 +2,12 @@
 
 #include <mpi.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <map>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "localsgd/core/errors.hpp"
@@ -73,16 +76,71 @@ MpiCommunicator::MpiCommunicator() {
   }
 }
 
-void MpiCommunicator::sum(std::span<double> values) {
-  const Stopwatch watch(seconds_);
-  // Counts are ints in MPI: large models go in chunks.
+namespace {
+
+// Sums `values` over `comm` (in place); counts are ints in MPI, so large models go in chunks.
+void sum_over(std::span<double> values, MPI_Comm comm) {
   constexpr std::size_t kChunk = std::size_t{1} << 30;
   for (std::size_t first = 0; first < values.size(); first += kChunk) {
     const int count = static_cast<int>(std::min(kChunk, values.size() - first));
-    check(MPI_Allreduce(MPI_IN_PLACE, values.data() + first, count, MPI_DOUBLE, MPI_SUM,
-                        MPI_COMM_WORLD),
+    check(MPI_Allreduce(MPI_IN_PLACE, values.data() + first, count, MPI_DOUBLE, MPI_SUM, comm),
           "MPI_Allreduce");
   }
+}
+
+}  // namespace
+
+struct MpiCommunicator::SubCommunicators {
+  // Ranks [first, last] -> their communicator, MPI_COMM_NULL on ranks outside them.
+  std::map<std::pair<int, int>, MPI_Comm> by_interval;
+};
+
+MpiCommunicator::~MpiCommunicator() = default;  // MPI_Finalize frees the communicators
+
+void MpiCommunicator::sum(std::span<double> values) {
+  const Stopwatch watch(seconds_);
+  sum_over(values, MPI_COMM_WORLD);
+}
+
+void MpiCommunicator::sum_groups(std::span<double> values, std::int64_t workers,
+                                 std::int64_t group_size) {
+  const std::int64_t groups = (workers + group_size - 1) / group_size;
+  if (groups <= 1) {
+    sum(values);
+    ++exchanges_;
+    return;
+  }
+  const Stopwatch watch(seconds_);
+  const std::size_t block = values.size() / static_cast<std::size_t>(groups);
+  std::vector<std::pair<int, int>> spans(static_cast<std::size_t>(groups));
+  for (std::int64_t g = 0; g < groups; ++g)
+    spans[static_cast<std::size_t>(g)] = {
+        rank_of(g * group_size, workers),
+        rank_of(std::min(workers, (g + 1) * group_size) - 1, workers)};
+  // Every rank walks the same groups in the same order: the collective splits that make
+  // missing communicators happen alike everywhere, before any sum.
+  if (!sub_) sub_ = std::make_unique<SubCommunicators>();
+  for (const auto& [first, last] : spans) {
+    if (first == last || sub_->by_interval.count({first, last})) continue;
+    MPI_Comm comm = MPI_COMM_NULL;
+    const bool member = first <= rank_ && rank_ <= last;
+    check(MPI_Comm_split(MPI_COMM_WORLD, member ? 0 : MPI_UNDEFINED, rank_, &comm),
+          "MPI_Comm_split");
+    if (comm != MPI_COMM_NULL) MPI_Comm_set_errhandler(comm, MPI_ERRORS_RETURN);
+    sub_->by_interval[{first, last}] = comm;
+  }
+  // Groups in increasing order on every rank: collectives on overlapping sub-communicators
+  // are entered in one global order, so none can wait on another.
+  bool crossed = false;
+  for (std::int64_t g = 0; g < groups; ++g) {
+    const auto [first, last] = spans[static_cast<std::size_t>(g)];
+    if (first == last) continue;
+    crossed = true;
+    if (rank_ < first || rank_ > last) continue;
+    sum_over(values.subspan(static_cast<std::size_t>(g) * block, block),
+             sub_->by_interval.at({first, last}));
+  }
+  if (crossed) ++exchanges_;
 }
 
 bool MpiCommunicator::all_ok(bool ok) {

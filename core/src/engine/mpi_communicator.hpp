@@ -8,6 +8,9 @@
 // of the workers' partial sums differs, which keeps models within 1e-12 (relative).
 #pragma once
 
+#include <cstdint>
+#include <memory>
+
 #include "communicator.hpp"
 #include "localsgd/core/engine/backend.hpp"
 
@@ -21,6 +24,11 @@ class MpiCommunicator final : public Communicator {
   int rank() const override { return rank_; }
   int ranks() const override { return ranks_; }
   void sum(std::span<double> values) override;
+  // Each group's block is summed over the consecutive ranks that run its workers, on a
+  // sub-communicator of just those ranks (made once per rank interval, collectively);
+  // groups within one rank exchange nothing.
+  void sum_groups(std::span<double> values, std::int64_t workers, std::int64_t group_size) override;
+  std::int64_t exchanges() const override { return exchanges_; }
   bool all_ok(bool ok) override;
   void barrier() override;
   void agree(std::exception_ptr error) override;
@@ -30,8 +38,13 @@ class MpiCommunicator final : public Communicator {
 
  private:
   MpiCommunicator();
+  ~MpiCommunicator();
+  struct SubCommunicators;  // by rank interval; defined with MPI's types in the .cpp
+
   int rank_ = 0, ranks_ = 1, node_ranks_ = 1;
   double seconds_ = 0;
+  std::int64_t exchanges_ = 0;
+  std::unique_ptr<SubCommunicators> sub_;
 };
 
 }  // namespace localsgd::core

@@ -263,7 +263,7 @@ class SyncRunner {
   // After the sums: exchange with other processes, divide, combine, hand the means out.
   void finish_average() {
     if (pool_.communicator().ranks() > 1) {
-      pool_.communicator().sum(means());
+      pool_.communicator().sum_groups(means(), pool_.size(), group_);
       for (std::int64_t group = 0; group < groups_of(group_); ++group) divide_range(group, 0, d_);
     }
     if (diverged_.load(std::memory_order_relaxed)) throw_diverged("the average");

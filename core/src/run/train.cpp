@@ -371,7 +371,8 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   s.sync_seconds = r.sync_seconds;
   s.eval_seconds = r.eval_seconds;
   if (communicator != nullptr)
-    s.mpi = TrainSummary::Mpi{communicator->ranks(), communicator->exchange_seconds()};
+    s.mpi = TrainSummary::Mpi{communicator->ranks(), communicator->exchange_seconds(),
+                              communicator->exchanges()};
 
   for (TrainCallback* c : callbacks) c->on_end(s);
   if (target_stop) {

@@ -90,6 +90,7 @@ ordered_json TrainSummary::to_json() const {
   if (mpi) {
     s["ranks"] = mpi->ranks;
     s["exchange_seconds"] = mpi->exchange_seconds;
+    s["inter_rank_rounds"] = mpi->inter_rank_rounds;
     s["compute_seconds"] = seconds - eval_seconds - mpi->exchange_seconds;
   }
   s["samples_per_second"] =

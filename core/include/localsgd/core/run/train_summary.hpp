@@ -69,6 +69,7 @@ struct TrainSummary {
   struct Mpi {
     int ranks = 1;
     double exchange_seconds = 0;
+    std::int64_t inter_rank_rounds = 0;  // syncs whose model data crossed ranks
   };
   std::optional<Mpi> mpi;
 
