@@ -19,28 +19,30 @@ struct SweepFlags {
   ObjectiveDataFlags source;
   TargetFlags targets;
   std::vector<std::string> lr_params;
-  std::string lr_grid, out, plot;
+  std::vector<std::string> lr_grid;  // one axis per --lr-grid
+  std::string out, plot;
   OutputFlags output;
 };
 
-// "c=0.25,0.5,1" -> key "c", values {0.25, 0.5, 1}
-void parse_lr_grid(const std::string& text, core::SweepRequest& r) {
+// "c=0.25,0.5,1" -> an axis with key "c" and values {0.25, 0.5, 1}
+core::SweepRequest::LrAxis parse_lr_axis(const std::string& text) {
   const auto eq = text.find('=');
   if (eq == std::string::npos || eq == 0)
     throw UsageError("--lr-grid " + text + ": expected KEY=v1,v2,...");
-  r.lr_key = text.substr(0, eq);
+  core::SweepRequest::LrAxis axis{text.substr(0, eq), {}};
   std::stringstream values(text.substr(eq + 1));
   std::string item;
   ParamMap probe;
   while (std::getline(values, item, ',')) {
-    probe.set(r.lr_key, item);
+    probe.set(axis.key, item);
     try {
-      r.lr_values.push_back(probe.positive_number(r.lr_key, 0));
+      axis.values.push_back(probe.positive_number(axis.key, 0));
     } catch (const ParamError& e) {
       throw UsageError(std::string("--lr-grid ") + e.what());
     }
   }
-  if (r.lr_values.empty()) throw UsageError("--lr-grid " + text + ": no values");
+  if (axis.values.empty()) throw UsageError("--lr-grid " + text + ": no values");
+  return axis;
 }
 
 void run_sweep_command(SweepFlags& flags) {
@@ -49,7 +51,7 @@ void run_sweep_command(SweepFlags& flags) {
   apply(flags.source, r.base);
   r.base.lr_params = collect_params("--lr-param", flags.lr_params);
   apply(flags.targets, r.base);
-  if (!flags.lr_grid.empty()) parse_lr_grid(flags.lr_grid, r);
+  for (const std::string& axis : flags.lr_grid) r.lr_grid.push_back(parse_lr_axis(axis));
 
   const ThreadCap cap(r.base.threads);
   const core::SweepResult result = core::run_sweep(r);
@@ -109,8 +111,12 @@ void set_sweep_command(CLI::App& app) {
       ->transform(enum_names(core::step_rule_names(), "step size rule"))
       ->default_str("auto");
   sweep->add_option("--lr-param", flags->lr_params, "step size parameter key=value");
-  sweep->add_option("--lr-grid", flags->lr_grid,
-                    "tune one step-size parameter per point, e.g. c=0.5,1,2,4");
+  sweep
+      ->add_option("--lr-grid", flags->lr_grid,
+                   "tune a step-size parameter per point, e.g. c=0.5,1,2,4; repeat it to "
+                   "tune the product of several (--lr-grid eta0=1,4 --lr-grid c=0.25,1)")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   sweep->add_option("--rho", r.rho, "vector transfer / single-sample gradient time")
       ->capture_default_str();
   sweep->add_option("--max-epochs", r.max_epochs, "budget per run in passes over the data")

@@ -2,16 +2,23 @@
 // the medians, the JSON form, the --out file and a non-empty plot.
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "localsgd/core/errors.hpp"
 #include "localsgd/core/run/sweep.hpp"
 #include "localsgd/core/solve/theory.hpp"
 #include "test_support.hpp"
 
 namespace {
 
+using json = nlohmann::json;
+using localsgd::format_number;
+using localsgd::kExitUsage;
+using localsgd::testing::CliResult;
 using localsgd::testing::run_cli;
 using localsgd::testing::TempDir;
 
@@ -88,6 +95,67 @@ TEST(Sweep, JsonPointsAreConsistentAndTheSummaryComesLast) {
     EXPECT_NEAR(p["time_speedup"].get<double>(), model, 1e-12 * model);
     EXPECT_TRUE(p["lr_eta"] == 0.5 || p["lr_eta"] == 2.0);
   }
+}
+
+// A repeated --lr-grid tunes the product of its axes: the winner of each point is the
+// setting that a sweep of each setting alone finds fastest, and both values are named.
+TEST(Sweep, RepeatedLrGridsTuneTheirProductAndNameTheWinningPair) {
+  const std::vector<std::string> base = {
+      "sweep",   "--plugin", "logreg", "--reader-param", "n=1000", "--reader-param", "d=20", "-K",
+      "1,2",     "-H",       "2",      "--target-rel",   "2e-2",   "--repeats",      "1",    "--lr",
+      "invtime", "--format", "json"};
+  auto grid = base;
+  for (const char* a : {"--lr-grid", "eta0=0.25,1,4", "--lr-grid", "c=0.25,1"}) grid.push_back(a);
+  const CliResult r = run_cli(grid);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::vector<json> points;
+  std::istringstream lines(r.out);
+  for (std::string line; std::getline(lines, line);) {
+    const json e = json::parse(line);
+    if (e["event"] == "sweep_point") points.push_back(e);
+  }
+  ASSERT_EQ(points.size(), 2u);
+  for (const json& point : points) {
+    ASSERT_TRUE(point.contains("lr_eta0") && point.contains("lr_c")) << point;
+    // Each setting alone, at this point.
+    double best = std::numeric_limits<double>::infinity();
+    std::pair<double, double> winner{0, 0};
+    for (const double eta0 : {0.25, 1.0, 4.0})
+      for (const double c : {0.25, 1.0}) {
+        auto one = base;
+        one[8] = std::to_string(point["workers"].get<int>());
+        one.insert(one.end(), {"--lr-param", "eta0=" + format_number(eta0), "--lr-param",
+                               "c=" + format_number(c)});
+        const CliResult alone = run_cli(one);
+        ASSERT_EQ(alone.exit_code, 0) << alone.err;
+        std::istringstream out(alone.out);
+        std::string first;
+        std::getline(out, first);
+        const json e = json::parse(first);
+        const double steps = e["steps_to_target"].is_null()
+                                 ? std::numeric_limits<double>::infinity()
+                                 : e["steps_to_target"].get<double>();
+        if (steps < best) best = steps, winner = {eta0, c};
+      }
+    ASSERT_TRUE(std::isfinite(best));
+    EXPECT_EQ(point["steps_to_target"].get<double>(), best) << point;
+    EXPECT_EQ(point["lr_eta0"].get<double>(), winner.first) << point;
+    EXPECT_EQ(point["lr_c"].get<double>(), winner.second) << point;
+  }
+  // The table names both winning values in their own columns.
+  auto table = grid;
+  table.resize(table.size() - 6);  // drop --format json and the grids, then put the grids back
+  for (const char* a : {"--lr-grid", "eta0=0.25,1,4", "--lr-grid", "c=0.25,1"}) table.push_back(a);
+  const CliResult t = run_cli(table);
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  EXPECT_NE(t.out.find("lr_eta0"), std::string::npos) << t.out;
+  EXPECT_NE(t.out.find("lr_c"), std::string::npos) << t.out;
+  // The same key twice, or in both --lr-grid and --lr-param, is refused.
+  auto twice = base;
+  for (const char* a : {"--lr-grid", "c=1,2", "--lr-grid", "c=3"}) twice.push_back(a);
+  const CliResult dup = run_cli(twice);
+  EXPECT_EQ(dup.exit_code, kExitUsage);
+  EXPECT_NE(dup.err.find("--lr-grid c is given twice"), std::string::npos) << dup.err;
 }
 
 TEST(Sweep, NeedsATargetAndValidGridValues) {

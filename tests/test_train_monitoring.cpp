@@ -6,9 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "localsgd/core/data/loading.hpp"
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/io/fstar_cache.hpp"
-#include "localsgd/core/data/loading.hpp"
 #include "localsgd/core/io/model_io.hpp"
 #include "localsgd/core/plugins/plugins.hpp"
 #include "localsgd/core/run/train.hpp"
@@ -132,7 +132,14 @@ TEST(TrainMonitoring, WarmStartFromTheOptimumStaysThere) {
 
   auto wrong = small_run();  // 40 columns: the model has 100
   wrong.init = xstar.string();
-  EXPECT_THROW(core::train(wrong), localsgd::UsageError);
+  try {
+    core::train(wrong);
+    ADD_FAILURE() << "a model of another dimension was accepted as --init";
+  } catch (const localsgd::DataError& e) {  // a mismatched file: exit 3, like eval's
+    EXPECT_EQ(e.file(), xstar.string());
+    EXPECT_EQ(std::string(e.what()),
+              "--init: the model has 100 coefficients; the objective on this data has 40");
+  }
 }
 
 TEST(TrainMonitoring, SummaryAccountsForCommunicationAndTestScores) {

@@ -54,7 +54,19 @@ void validate(const SweepRequest& r) {
   if (!(r.max_epochs > 0) || !std::isfinite(r.max_epochs))
     throw UsageError("--max-epochs must be a finite number > 0");
   if (!r.base.targeted()) throw UsageError("sweep needs --target or --target-rel");
-  if (!r.lr_values.empty() && r.lr_key.empty()) throw UsageError("--lr-grid needs KEY=v1,v2,...");
+  for (std::size_t a = 0; a < r.lr_grid.size(); ++a) {
+    if (r.lr_grid[a].key.empty() || r.lr_grid[a].values.empty())
+      throw UsageError("--lr-grid needs KEY=v1,v2,...");
+    for (std::size_t b = 0; b < a; ++b)
+      if (r.lr_grid[b].key == r.lr_grid[a].key)
+        throw UsageError("--lr-grid " + r.lr_grid[a].key + " is given twice");
+    if (r.base.lr_params.has(r.lr_grid[a].key))
+      throw UsageError("--lr-grid " + r.lr_grid[a].key + " and --lr-param " + r.lr_grid[a].key +
+                       " both set it: give one");
+  }
+  if (r.lr_settings() > 4096)
+    throw UsageError("--lr-grid: " + std::to_string(r.lr_settings()) +
+                     " step-size settings per point; at most 4096");
   if (const auto error = r.base.validate()) throw UsageError(*error);
 }
 
@@ -147,7 +159,7 @@ SweepResult run_sweep(const SweepRequest& request) {
     for (auto H : request.local_steps)
       for (auto b : request.batches)
         result.points.push_back({K, H, b, {}, 0, 0, 0, {}, {}, {}, {}});
-  const std::size_t lr_count = std::max<std::size_t>(1, request.lr_values.size());
+  const std::size_t lr_count = request.lr_settings();
   std::vector<Run> runs;
   for (std::size_t p = 0; p < result.points.size(); ++p)
     for (std::size_t l = 0; l < lr_count; ++l)
@@ -160,8 +172,9 @@ SweepResult run_sweep(const SweepRequest& request) {
         run_options(request, problem, point.workers, point.local_steps, point.batch,
                     request.base.seed + static_cast<std::uint64_t>(run.repeat), result.fstar);
     o.test.clear();
-    if (!request.lr_values.empty())
-      o.lr_params.set(request.lr_key, format_number(request.lr_values[run.lr]));
+    const std::vector<double> setting = request.lr_setting(run.lr);
+    for (std::size_t a = 0; a < setting.size(); ++a)
+      o.lr_params.set(request.lr_grid[a].key, format_number(setting[a]));
     try {
       const TrainOutcome outcome = train(problem, o);
       if (outcome.summary.target_reached()) {
@@ -190,7 +203,7 @@ SweepResult run_sweep(const SweepRequest& request) {
         point.rounds = median(rounds);
         point.reached =
             std::count_if(steps.begin(), steps.end(), [](double s) { return std::isfinite(s); });
-        if (!request.lr_values.empty()) point.lr_value = request.lr_values[l];
+        point.lr_values = request.lr_setting(l);
       }
     }
   }
@@ -234,8 +247,9 @@ nlohmann::ordered_json to_json(const SweepPoint& p, const SweepRequest& request)
   e["workers"] = p.workers;
   e["local_steps"] = p.local_steps;
   e["batch"] = p.batch;
-  if (!request.lr_values.empty())
-    e["lr_" + request.lr_key] = p.lr_value ? ordered_json(*p.lr_value) : ordered_json();
+  for (std::size_t a = 0; a < request.lr_grid.size(); ++a)
+    e["lr_" + request.lr_grid[a].key] =
+        a < p.lr_values.size() ? ordered_json(p.lr_values[a]) : ordered_json();
   e["steps_to_target"] = number_or_null(p.steps);
   e["rounds"] = number_or_null(p.rounds);
   e["reached"] = std::to_string(p.reached) + "/" + std::to_string(request.repeats);

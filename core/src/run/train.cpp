@@ -172,13 +172,16 @@ std::vector<double> initial_model(const std::string& file, const Problem& proble
   if (file.empty()) return {};
   Model model = load_model(file);
   const Manifest& manifest = problem.objective_manifest();
+  // A model that does not fit this run is a mismatched file (exit 3, as for eval).
   if (model.objective != manifest.name)
-    throw UsageError("--init " + file + " is a '" + model.objective + "' model; this run trains '" +
-                     manifest.name + "'");
+    throw DataError(
+        file, 0, 0,
+        "--init: a '" + model.objective + "' model; this run trains '" + manifest.name + "'");
   if (static_cast<std::int64_t>(model.coefficients.size()) != problem.objective().dimension())
-    throw UsageError("--init " + file + " has " + std::to_string(model.coefficients.size()) +
-                     " coefficients; the objective on this data has " +
-                     std::to_string(problem.objective().dimension()));
+    throw DataError(file, 0, 0,
+                    "--init: the model has " + std::to_string(model.coefficients.size()) +
+                        " coefficients; the objective on this data has " +
+                        std::to_string(problem.objective().dimension()));
   return std::move(model.coefficients);
 }
 

@@ -23,10 +23,30 @@ struct SweepRequest {
   std::vector<std::int64_t> workers{1, 2, 4};
   std::vector<std::int64_t> local_steps{1, 4, 16};
   std::vector<std::int64_t> batches{4};
-  // Step-size tuning: the --lr-param key to vary and its values; the best (fewest median
-  // steps to EPS) wins per grid point. Empty: the base request's step size only.
-  std::string lr_key;
-  std::vector<double> lr_values;
+  // Step-size tuning: --lr-param keys to vary, each with its values (one axis per
+  // --lr-grid); every combination of the axes (their product) runs at every grid point,
+  // and the best (fewest median steps to EPS) wins per point. Empty: the base request's
+  // step size only.
+  struct LrAxis {
+    std::string key;
+    std::vector<double> values;
+  };
+  std::vector<LrAxis> lr_grid;
+  // The number of step-size settings each point runs: the product of the axes' sizes.
+  std::size_t lr_settings() const {
+    std::size_t n = 1;
+    for (const LrAxis& axis : lr_grid) n *= axis.values.size();
+    return n;
+  }
+  // Setting l's value on each axis (mixed radix, the last axis fastest).
+  std::vector<double> lr_setting(std::size_t l) const {
+    std::vector<double> values(lr_grid.size());
+    for (std::size_t a = lr_grid.size(); a-- > 0;) {
+      values[a] = lr_grid[a].values[l % lr_grid[a].values.size()];
+      l /= lr_grid[a].values.size();
+    }
+    return values;
+  }
   std::int64_t repeats = 3;          // seeds base.seed, base.seed + 1, ...
   double rho = 25;                   // one vector transfer, in single-sample gradient times
   double max_epochs = 50;            // budget per run, in passes over the data
@@ -39,7 +59,7 @@ struct SweepRequest {
 
 struct SweepPoint {
   std::int64_t workers, local_steps, batch;
-  std::optional<double> lr_value;        // the winning value of lr_key
+  std::vector<double> lr_values;         // the winning setting, one value per lr_grid axis
   double steps = 0;                      // median steps to EPS (infinity if not reached)
   double rounds = 0;                     // median rounds to EPS
   std::int64_t reached = 0;              // runs (of the winner) that reached EPS
