@@ -70,12 +70,13 @@ int main(int argc, char** argv) {
           std::string("unknown command '") + argv[1] +
           "'; commands: train, solve, sweep, eval, predict, plugins, data (see localsgd --help)");
     app.parse(argc, argv);
-    // Output that did not reach its destination (a full disk, a closed pipe or stdout) is
-    // a failure, never exit 0: the stream's state says whether any write failed.
+    // Output that did not reach its destination (a full disk, a closed stdout) is a
+    // failure, never exit 0: the stream's state says whether any write failed. (A pipe
+    // closed by its reader ends the process by SIGPIPE first, as for any Unix filter.)
     std::cout.flush();
     if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout))
       throw localsgd::DataError("standard output", 0, 0,
-                                std::string("write error: ") + std::strerror(errno));
+                                "write error (disk full, or standard output closed?)");
     return localsgd::kExitOk;
   } catch (const CLI::Success& e) {
     return app.exit(e);  // --help, --version (CallForHelp is a Success)

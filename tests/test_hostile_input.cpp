@@ -10,6 +10,7 @@
 #include <vector>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "localsgd/core/errors.hpp"
 #include "test_support.hpp"
@@ -50,7 +51,8 @@ TEST(HostileInput, ABrokenCsrFromAReaderIsItsPluginError) {
                who + "row 1: column indices are not strictly ascending (0 then 0)");
   expect_error(train_on_hostile("cols-zero"), kExitPlugin,
                who + "row 1: column index 0 is outside [0, 0)");
-  expect_error(train_on_hostile("value-nan"), kExitPlugin, who + "row 3: value in column 1");
+  expect_error(train_on_hostile("value-nan"), kExitPlugin,
+               who + "row 3: value in column 2 (1-based) is not finite");
   // data inspect reads through the same check.
   expect_error(run_cli({"data", "inspect", "ignored", "--reader", fixture("fixture_hostile_reader"),
                         "--reader-param", "fault=index-high"}),
@@ -61,6 +63,12 @@ TEST(HostileInput, ValuesThatOverflowWhenSquaredAreBadData) {
   expect_error(train_on_hostile("value-huge"), kExitData,
                "row 3: feature value 1e+300 in column 2 (1-based) is too large");
   expect_error(train_on_hostile("label-inf"), kExitData, "row 3: label is not finite");
+  {
+    TempDir dir;
+    const auto file = dir.write("target.svm", "1e200 1:1\n2 1:2\n");
+    expect_error(run_cli({"solve", "--plugin", "ridge", "--data", file.string()}), kExitData,
+                 "target.svm: row 1: label 1e+200 is too large");
+  }
   TempDir dir;
   const auto file = dir.write("huge.svm", "1 1:1 2:1e200\n-1 1:2\n");
   expect_error(run_cli({"train", "--plugin", "logreg", "--data", file.string(), "-q"}), kExitData,
@@ -81,19 +89,57 @@ TEST(HostileInput, NonFiniteGradientsFailSolveInsteadOfReportingFOfZero) {
                kExitPlugin, "gradient is not finite");
 }
 
+// f* = 0 (an exact fit without regularisation): a purely relative gap test could never
+// pass, and solve must not call it unconverged.
+TEST(HostileInput, SolveConvergesOnAnExactFit) {
+  const CliResult r =
+      run_cli({"solve", "--plugin", "ridge", "--param", "lambda=0", "--param", "bias=true",
+               "--reader-param", "task=regression", "--reader-param", "noise=0", "--reader-param",
+               "n=2000", "--reader-param", "d=20", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_LT(nlohmann::json::parse(r.out)["fstar"].get<double>(), 1e-20);
+}
+
 TEST(HostileInput, AnAbsurdBatchMultiplierIsTheSchedulesError) {
-  for (const std::string m : {"4611686018427387904", "1000000000", "201"})
-    expect_error(run_cli({"train", "--plugin", "logreg", "--reader-param", "n=200", "--schedule",
-                          fixture("fixture_minibatch"), "--schedule-param", "H=" + m, "--steps",
-                          "10", "-q"}),
-                 kExitPlugin,
+  const auto run = [](const std::string& H, const std::string& b) {
+    return run_cli({"train", "--plugin", "logreg", "--reader-param", "n=200", "--schedule",
+                    fixture("fixture_minibatch"), "--schedule-param", "H=" + H, "-b", b, "--steps",
+                    "10", "-q"});
+  };
+  for (const std::string m : {"4611686018427387904", "1073741825"})
+    expect_error(run(m, "1"), kExitPlugin,
                  "schedule plugin 'fixture_minibatch' returned a batch multiplier of " + m +
-                     " (it must be between 1 and the data's 200 rows)");
+                     " (it must be between 1 and 1073741824)");
+  // A multiplier that is fine alone but too much with the batch is the user's request.
+  expect_error(run("1073741824", "2"), kExitUsage,
+               "mini-batches of b = 2 times schedule 'fixture_minibatch''s batch multiplier "
+               "1073741824 exceed 1073741824 samples");
+  // Mini-batches larger than the data are valid (the mini-batch schedule's default H on
+  // a small data set): sampling draws with replacement across passes.
+  EXPECT_EQ(run("201", "1").exit_code, 0);
+}
+
+TEST(HostileInput, MoreMpiRanksThanWorkersIsRefused) {
+  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) GTEST_SKIP() << "no mpirun";
+  const CliResult r = run_cli(
+      {"-np", "3", "--oversubscribe", "--bind-to", "none", LOCALSGD_CLI, "train", "--plugin",
+       "logreg", "--reader-param", "n=200", "-K", "2", "--steps", "20", "--backend", "mpi"},
+      "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
+      "ASAN_OPTIONS=\"${ASAN_OPTIONS:-}:detect_leaks=0\"",
+      "mpirun");
+  EXPECT_EQ(r.exit_code, kExitUsage) << r.err;
+  EXPECT_NE(r.err.find("--backend mpi needs a worker on every rank: K = 2 on 3 ranks"),
+            std::string::npos)
+      << r.err;
 }
 
 TEST(HostileInput, RequestsBeyondTheMachinesMemoryAreRefusedBeforeAllocating) {
   expect_error(run_cli({"train", "--plugin", "logreg", "-K", "10000000", "--steps", "1"}),
                kExitUsage, "K = 10000000 workers with a model of");
+  // Where the rows' permutations dominate, the message says how to drop them.
+  expect_error(run_cli({"train", "--plugin", "logreg", "--reader-param", "n=50000",
+                        "--reader-param", "d=2", "-K", "1000000", "--steps", "1"}),
+               kExitUsage, "use --sampling iid, --partition shard, or fewer workers");
   expect_error(run_cli({"train", "--plugin", "logreg", "-b", "1000000000", "--steps", "1"}),
                kExitUsage, "more than this machine's");
   TempDir dir;  // a 27-byte file whose index implies a model of 2^31 coordinates
@@ -164,6 +210,14 @@ TEST_F(OutputPaths, APlotPathWithQuotesIsAFileNameNotScript) {
   EXPECT_GT(std::filesystem::file_size(plot), 0u);
   EXPECT_FALSE(std::filesystem::exists("pwned"));
   EXPECT_FALSE(std::filesystem::exists(dir_.path() / "pwned"));
+}
+
+TEST_F(OutputPaths, APlotIntoAMissingDirectoryNeverReachesStandardOutput) {
+  const CliResult r =
+      run_cli({"train", "--plugin", "logreg", "--reader-param", "n=200", "--steps", "200",
+               "--format", "json", "--plot", (dir_.path() / "missing" / "p.png").string()});
+  expect_error(r, kExitData, "cannot write: directory");
+  EXPECT_EQ(r.out.find("PNG"), std::string::npos);
 }
 
 TEST_F(OutputPaths, APlotWithoutGnuplotIsAMessage) {

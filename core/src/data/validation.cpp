@@ -33,6 +33,10 @@ std::optional<Fault> check_row(const DataView& v, std::int64_t i) {
   const auto end = v.row_ptr[static_cast<std::size_t>(i) + 1];
   const double label = v.label[static_cast<std::size_t>(i)];
   if (!std::isfinite(label)) return Fault{false, "label is not finite: " + number(label)};
+  if (std::abs(label) > kMaxFeatureMagnitude)
+    return Fault{false, "label " + number(label) +
+                            " is too large: magnitudes above 1e150 overflow when squared; "
+                            "rescale the target"};
   std::int64_t previous = -1;
   for (std::int64_t e = begin; e < end; ++e) {
     const std::int64_t j = v.index[static_cast<std::size_t>(e)];
@@ -45,7 +49,7 @@ std::optional<Fault> check_row(const DataView& v, std::int64_t i) {
                              " then " + std::to_string(j) + ")"};
     previous = j;
     if (!std::isfinite(x))
-      return Fault{true, "value in column " + std::to_string(j) + " is not finite"};
+      return Fault{true, "value in column " + std::to_string(j + 1) + " (1-based) is not finite"};
     if (std::abs(x) > kMaxFeatureMagnitude)
       return Fault{false, "feature value " + number(x) + " in column " + std::to_string(j + 1) +
                               " (1-based) is too large: magnitudes above 1e150 overflow "

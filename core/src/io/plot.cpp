@@ -59,8 +59,15 @@ void draw_with_gnuplot(const std::filesystem::path& path, const std::string& com
   const std::string ext = path.extension().string();
   if (ext != ".svg" && ext != ".png")
     throw UsageError("plot file " + path.string() + ": use a .svg or .png file");
+  for (const char c : path.native())
+    if (static_cast<unsigned char>(c) < 0x20)
+      throw UsageError("plot file name contains a control character: give a plain file name");
   const std::filesystem::path target = detail::resolve_output(path);
   const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
+  std::error_code missing;
+  if (!std::filesystem::is_directory(dir, missing))
+    throw DataError(path.string(), 0, 0,
+                    "cannot write: directory " + dir.string() + " does not exist");
   const std::string temp =
       (dir / ("." + target.filename().string() + ".gnuplot.tmp." + std::to_string(::getpid())))
           .string();
@@ -72,7 +79,8 @@ void draw_with_gnuplot(const std::filesystem::path& path, const std::string& com
     throw RuntimeFailure(
         "--plot needs gnuplot, which is not on PATH (install Debian's gnuplot-nox)");
   const IgnoreSigpipe ignore_sigpipe;
-  FILE* gnuplot = ::popen("gnuplot 2>/dev/null", "w");
+  // gnuplot writes to its stdout when it cannot open the output: never into ours.
+  FILE* gnuplot = ::popen("gnuplot >/dev/null 2>&1", "w");
   if (gnuplot == nullptr)
     throw RuntimeFailure("cannot start gnuplot (install Debian's gnuplot-nox)");
   std::fwrite(script.data(), 1, script.size(), gnuplot);
@@ -81,8 +89,7 @@ void draw_with_gnuplot(const std::filesystem::path& path, const std::string& com
   if (status != 0 || !std::filesystem::exists(temp, ec) ||
       std::filesystem::file_size(temp, ec) == 0) {
     std::filesystem::remove(temp, ec);
-    throw RuntimeFailure("gnuplot failed to draw " + path.string() +
-                         " (is gnuplot-nox installed?)");
+    throw RuntimeFailure("gnuplot failed to draw " + path.string());
   }
   std::filesystem::rename(temp, target, ec);
   if (ec) {

@@ -64,6 +64,10 @@ void validate(const SweepRequest& r) {
       throw UsageError("--lr-grid " + r.lr_grid[a].key + " and --lr-param " + r.lr_grid[a].key +
                        " both set it: give one");
   }
+  if (!r.lr_grid.empty() && r.base.lr == StepRule::automatic)
+    throw UsageError(
+        "--lr-grid tunes a rule's parameters; --lr auto has none: name the rule, "
+        "e.g. --lr invtime --lr-grid c=0.25,1");
   if (r.lr_settings() > 4096)
     throw UsageError("--lr-grid: " + std::to_string(r.lr_settings()) +
                      " step-size settings per point; at most 4096");

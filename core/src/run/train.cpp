@@ -218,20 +218,37 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   // A mini-batch baseline schedule trades steps for batch size at equal samples.
   const std::int64_t multiplier = call_plugin(schedule_manifest, "batch_multiplier",
                                               [&] { return schedule->batch_multiplier(); });
-  if (multiplier < 1 || multiplier > data.rows())
+  if (multiplier < 1 || multiplier > kMaxBatch)
     throw PluginError("schedule plugin '" + std::string(schedule_manifest.name) +
                       "' returned a batch multiplier of " + std::to_string(multiplier) +
-                      " (it must be between 1 and the data's " + std::to_string(data.rows()) +
-                      " rows)");
-  check_memory(options.workers, objective.dimension(), options.batch * multiplier,
-               options.sampling != Sampling::shuffle        ? 0
-               : options.partition == PartitionKind::shared ? data.rows()
-                                                            : data.rows() / options.workers + 1);
+                      " (it must be between 1 and " + std::to_string(kMaxBatch) + ")");
+  if (options.batch * multiplier > kMaxBatch)
+    throw UsageError("mini-batches of b = " + std::to_string(options.batch) + " times schedule '" +
+                     std::string(schedule_manifest.name) + "''s batch multiplier " +
+                     std::to_string(multiplier) + " exceed " + std::to_string(kMaxBatch) +
+                     " samples");
   // With the mpi backend, the ranks stop together on what may fail on one alone (a file
   // missing on one node); the rest of the set-up depends only on the data and options,
   // which every rank has alike.
   Communicator* const communicator =
       options.backend == Backend::mpi ? &MpiCommunicator::world() : nullptr;
+  if (communicator != nullptr && options.workers < communicator->ranks())
+    throw UsageError(
+        "--backend mpi needs a worker on every rank: K = " + std::to_string(options.workers) +
+        " on " + std::to_string(communicator->ranks()) + " ranks (use -K " +
+        std::to_string(communicator->ranks()) + " or more, or fewer ranks)");
+  // This process's workers against this process's share of its node's memory.
+  agree_on(communicator, [&] {
+    const std::int64_t local = communicator != nullptr
+                                   ? communicator->local_workers(options.workers).size()
+                                   : options.workers;
+    const int sharing = communicator != nullptr ? MpiCommunicator::world().node_ranks() : 1;
+    check_memory(local, objective.dimension(), options.batch * multiplier,
+                 options.sampling != Sampling::shuffle        ? 0
+                 : options.partition == PartitionKind::shared ? data.rows()
+                                                              : data.rows() / options.workers + 1,
+                 sharing);
+  });
   const bool lead = communicator == nullptr || communicator->rank() == 0;
   std::vector<double> init;
   agree_on(communicator, [&] { init = initial_model(options.init, problem); });

@@ -28,14 +28,20 @@ constexpr std::int64_t kCholeskyMaxDimension = 3000;
 
 // Is f within `relative_tolerance` of f*? With mu known, f - f* <= |g|^2/(2 mu) is a
 // guarantee; otherwise the caller's Newton decrement (or |g|) stands in for it.
-bool converged(double gap_bound, double f, double relative_tolerance) {
-  return gap_bound <= relative_tolerance * std::max(std::abs(f), 1e-300);
+// The scale gaps are measured against: |f|, but not below 1e-8 of f at x_0, so that a
+// problem whose f* is 0 (an exact fit) can converge too.
+double gap_scale(double f, double f0) {
+  return std::max({std::abs(f), 1e-8 * std::abs(f0), 1e-300});
+}
+
+bool converged(double gap_bound, double f, double f0, double relative_tolerance) {
+  return gap_bound <= relative_tolerance * gap_scale(f, f0);
 }
 
 // A line search that cannot decrease f any more is at the limit of double precision; the
 // result counts as converged when the method's own model puts f* that close.
-bool stalled_at_precision(double gap_estimate, double f) {
-  return gap_estimate <= kStallTolerance * std::max(std::abs(f), 1e-300);
+bool stalled_at_precision(double gap_estimate, double f, double f0) {
+  return gap_estimate <= kStallTolerance * gap_scale(f, f0);
 }
 
 // ------------------------------------------------------------------ generalised-linear
@@ -182,6 +188,7 @@ SolveResult newton_margin(const MarginObjective& objective, const DataView& data
   Vector x(d, 0.0), g, p(d), q;
   objective.initial_point(0, x);
   double f = problem.evaluate(x, g);
+  const double f0 = f;
   for (result.iterations = 0; result.iterations < options.max_iterations; ++result.iterations) {
     const double gnorm = norm(g);
     if (gnorm == 0.0) {
@@ -206,7 +213,7 @@ SolveResult newton_margin(const MarginObjective& objective, const DataView& data
     // f - f* is about half the Newton decrement -gᵀp near the optimum; with mu known the
     // bound |g|^2/(2 mu) is a guarantee.
     const double gap = std::isfinite(mu) ? gnorm * gnorm / (2 * mu) : -0.5 * slope;
-    const bool done = converged(gap, f, options.relative_tolerance);
+    const bool done = converged(gap, f, f0, options.relative_tolerance);
     result.converged = done;
     result.gap_estimate = -0.5 * slope;
     problem.multiply(p, q);
@@ -224,7 +231,7 @@ SolveResult newton_margin(const MarginObjective& objective, const DataView& data
     // A converged iterate still takes its (tiny, quadratically convergent) last step.
     if (done || !improved) {
       result.iterations += improved ? 1 : 0;
-      if (!improved) result.converged = stalled_at_precision(result.gap_estimate, f);
+      if (!improved) result.converged = done || stalled_at_precision(result.gap_estimate, f, f0);
       break;
     }
   }
@@ -265,6 +272,7 @@ SolveResult quasi_newton(const Objective& objective, const DataView& data, doubl
   result.method = has_hv ? "newton-cg" : "lbfgs";
   const std::int64_t max_iterations = has_hv ? options.max_iterations : 50 * options.max_iterations;
   double f = problem.evaluate(x, g);
+  const double f0 = f;
   std::deque<std::pair<Vector, Vector>> memory;  // (s, y) pairs of L-BFGS
   constexpr std::size_t kMemory = 20;
 
@@ -312,7 +320,7 @@ SolveResult quasi_newton(const Objective& objective, const DataView& data, doubl
     }
     const double gap = std::isfinite(mu) ? gnorm * gnorm / (2 * mu) : -0.5 * slope;
     result.gap_estimate = -0.5 * slope;
-    if (converged(gap, f, options.relative_tolerance)) {
+    if (converged(gap, f, f0, options.relative_tolerance)) {
       result.converged = true;
       break;
     }
@@ -324,7 +332,7 @@ SolveResult quasi_newton(const Objective& objective, const DataView& data, doubl
       t *= 0.5;
     }
     if (!(f_next < f)) {  // no further progress at double precision
-      result.converged = stalled_at_precision(result.gap_estimate, f);
+      result.converged = stalled_at_precision(result.gap_estimate, f, f0);
       break;
     }
     Vector s(d), y(d);

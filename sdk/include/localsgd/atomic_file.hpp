@@ -7,15 +7,18 @@
 #pragma once
 
 #include <fcntl.h>
-#include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <ext/stdio_filebuf.h>  // libstdc++: an ostream on a file descriptor
 
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <ostream>
+#include <random>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -65,8 +68,10 @@ inline void sync_to_disk(const std::filesystem::path& path) {
   ::close(fd);
 }
 
-// Removes temporary files ".NAME.tmp.PID" next to `target` whose process is gone (a run
-// killed while writing): they are never read, only cleaned.
+// Removes temporary files ".NAME.tmp.*" next to `target` that no writer holds: a writer
+// keeps an exclusive flock on its temporary file until it is renamed, so one that can be
+// locked belongs to a writer that was killed (in any process namespace, on any host that
+// shares the directory with working locks). They are never read, only cleaned.
 inline void remove_stale_temporaries(const std::filesystem::path& dir, const std::string& name) {
   namespace fs = std::filesystem;
   const std::string prefix = "." + name + ".tmp.";
@@ -74,18 +79,23 @@ inline void remove_stale_temporaries(const std::filesystem::path& dir, const std
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string file = it->path().filename().string();
     if (file.size() <= prefix.size() || file.compare(0, prefix.size(), prefix) != 0) continue;
-    const std::string pid = file.substr(prefix.size());
-    if (pid.find_first_not_of("0123456789") != std::string::npos || pid.size() > 9) continue;
-    if (::kill(static_cast<pid_t>(std::stol(pid)), 0) != 0 && errno == ESRCH) {
-      std::error_code ignored;
-      fs::remove(it->path(), ignored);
-    }
+    const int fd = ::open(it->path().c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0) continue;
+    if (::flock(fd, LOCK_EX | LOCK_NB) == 0) ::unlink(it->path().c_str());
+    ::close(fd);
   }
+}
+
+// The mode a new file gets: 0666 less the process's umask.
+inline mode_t new_file_mode() {
+  const mode_t mask = ::umask(022);
+  ::umask(mask);
+  return 0666 & ~mask;
 }
 
 }  // namespace detail
 
-// Calls `write(std::ostream&)` with a stream to a temporary file ".NAME.tmp.PID" next to
+// Calls `write(std::ostream&)` with a stream to a temporary file ".NAME.tmp.PID.N" next to
 // `path`, syncs it to disk, then renames it to `path` and syncs the directory, so that a
 // crash at any moment leaves either the old file or the new one. A symbolic link is
 // followed (its target is replaced, with the target's permissions); a path that is a
@@ -104,27 +114,40 @@ void write_file_atomically(const std::filesystem::path& path, Write&& write) {
     throw DataError(path.string(), 0, 0,
                     "cannot write: directory " + dir.string() + " does not exist");
   detail::remove_stale_temporaries(dir, target.filename().string());
-  const fs::path temp =
-      dir / ("." + target.filename().string() + ".tmp." + std::to_string(::getpid()));
+  // Created exclusively and private (never through a planted link), locked while it lives.
+  fs::path temp;
+  int fd = -1;
+  for (int attempt = 0; fd < 0 && attempt < 16; ++attempt) {
+    temp = dir / ("." + target.filename().string() + ".tmp." + std::to_string(::getpid()) + "." +
+                  std::to_string(std::random_device{}() % 1000000));
+    fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 && errno != EEXIST)
+      throw DataError(path.string(), 0, 0, std::string("cannot write: ") + std::strerror(errno));
+  }
+  if (fd < 0) throw DataError(path.string(), 0, 0, "cannot write: no free temporary name");
+  ::flock(fd, LOCK_EX);
   const Guard guard(temp);
   try {
-    std::ofstream out(temp, std::ios::binary | std::ios::trunc);
-    if (!out)
-      throw DataError(path.string(), 0, 0, std::string("cannot write: ") + std::strerror(errno));
-    std::forward<Write>(write)(static_cast<std::ostream&>(out));
-    out.flush();
-    if (!out) throw DataError(path.string(), 0, 0, "write failed (disk full?)");
-    out.close();
-    if (!out) throw DataError(path.string(), 0, 0, "write failed (disk full?)");
+    {
+      __gnu_cxx::stdio_filebuf<char> buffer(::dup(fd), std::ios::out | std::ios::binary);
+      std::ostream out(&buffer);
+      std::forward<Write>(write)(out);
+      out.flush();
+      if (!out) throw DataError(path.string(), 0, 0, "write failed (disk full?)");
+    }
     // A replaced file keeps its permissions (a private 0600 model stays private).
     struct stat existing {};
-    if (::stat(target.c_str(), &existing) == 0) ::chmod(temp.c_str(), existing.st_mode & 07777);
-    detail::sync_to_disk(temp);
+    const mode_t mode =
+        ::stat(target.c_str(), &existing) == 0 ? existing.st_mode & 07777 : detail::new_file_mode();
+    if (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0)
+      throw DataError(path.string(), 0, 0, std::string("write failed: ") + std::strerror(errno));
     fs::rename(temp, target, ec);
     if (ec) throw DataError(path.string(), 0, 0, "cannot rename temporary file: " + ec.message());
     detail::sync_to_disk(dir);
+    ::close(fd);
   } catch (...) {
     fs::remove(temp, ec);
+    ::close(fd);
     throw;
   }
 }

@@ -16,7 +16,7 @@ inline constexpr double kMaxFeatureMagnitude = 1e150;
 // and ending at nnz, column indices in [0, cols) and strictly ascending within a row.
 // A violation is the reader's bug: PluginError naming the reader, the row and the entry.
 // Then the values: non-finite ones are the reader's bug too; finite ones beyond
-// kMaxFeatureMagnitude and non-finite labels are the file's: DataError naming the row
+// kMaxFeatureMagnitude and non-finite or such large labels are the file's: DataError naming the row
 // (1-based, which is the line for a LIBSVM file without comments).
 void validate_reader_output(const Dataset& data, const std::string& reader,
                             const std::string& path);

@@ -33,9 +33,12 @@ struct SweepRequest {
   };
   std::vector<LrAxis> lr_grid;
   // The number of step-size settings each point runs: the product of the axes' sizes.
+  // Saturates at SIZE_MAX rather than wrapping (validation caps it far below).
   std::size_t lr_settings() const {
     std::size_t n = 1;
-    for (const LrAxis& axis : lr_grid) n *= axis.values.size();
+    for (const LrAxis& axis : lr_grid)
+      n = axis.values.empty() || n <= SIZE_MAX / axis.values.size() ? n * axis.values.size()
+                                                                    : SIZE_MAX;
     return n;
   }
   // Setting l's value on each axis (mixed radix, the last axis fastest).
