@@ -11,7 +11,7 @@ cmake --build --preset fuzz --target fuzz_libsvm fuzz_csv fuzz_bin fuzz_model >&
 for name in libsvm csv bin model; do
   scratch=$(mktemp -d)
   log=build-fuzz/fuzz_${name}.log
-  if ! (cd build-fuzz && ASAN_OPTIONS=detect_leaks=0 "./tests/fuzz/fuzz_${name}" \
+  if ! (cd build-fuzz && ASAN_OPTIONS=detect_leaks=0 "./bin/fuzz_${name}" \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -max_len=65536 \
         "$scratch" "../tests/fuzz/corpus/${name}" $([ "$name" = libsvm ] && echo ../tests/corpus/libsvm)) >"$log" 2>&1; then
     tail -40 "$log" >&2
