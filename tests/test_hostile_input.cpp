@@ -151,6 +151,26 @@ TEST(HostileInput, RequestsBeyondTheMachinesMemoryAreRefusedBeforeAllocating) {
                kExitUsage, "--evals-per-epoch must be >= 1");
 }
 
+// Found by fuzz_model: a float where the header needs an integer was converted with
+// undefined behaviour; it is a malformed header (exit 3). The input is in the seed corpus.
+TEST(HostileInput, AModelHeaderWithAFloatForAnIntegerIsMalformed) {
+  TempDir dir;
+  const auto data = dir.write("d.svm", "1 1:1\n-1 2:1\n").string();
+  for (const std::string field :
+       {"\"cols\":4.4e39", "\"cols\":2.5", "\"dimension\":-1e300", "\"version\":1e20"}) {
+    std::string header =
+        "{\"cols\":2,\"dimension\":2,\"format\":\"localsgd-model\",\"objective\":\"logreg\","
+        "\"params\":{},\"version\":1}";
+    const std::string key = field.substr(0, field.find(':') + 1);
+    const auto at = header.find(key);
+    header.replace(at, header.find_first_of(",}", at) - at, field);
+    const auto model = dir.write("m.model", header + "\n0\n0\n");
+    const CliResult r = run_cli({"eval", "--model", model.string(), "--data", data});
+    expect_error(r, kExitData,
+                 "malformed model header: " + key.substr(0, key.size() - 1) + " is not an integer");
+  }
+}
+
 TEST(HostileInput, DevicesAreNotReadAsFiles) {
   expect_error(run_cli({"train", "--plugin", "logreg", "--data", "/dev/zero"}), kExitData,
                "/dev/zero: is a device, expected a data file");

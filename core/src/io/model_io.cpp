@@ -18,6 +18,23 @@ void save_model(const std::filesystem::path& path, const Model& model) {
   write_file_atomically(path, [&](std::ostream& out) { write_model(out, model); });
 }
 
+namespace {
+
+// An integer header field. nlohmann's get<int64_t>() of a float such as 4.4e39 is
+// undefined behaviour (found by fuzz_model): only JSON integers in range are accepted.
+std::int64_t integer_field(const nlohmann::json& header, const char* key, const std::string& file) {
+  const nlohmann::json& value = header.at(key);
+  const bool in_range = value.is_number_integer() &&
+                        (!value.is_number_unsigned() ||
+                         value.get<std::uint64_t>() <= static_cast<std::uint64_t>(INT64_MAX));
+  if (!in_range)
+    throw DataError(file, 1, 1,
+                    std::string("malformed model header: \"") + key + "\" is not an integer");
+  return value.get<std::int64_t>();
+}
+
+}  // namespace
+
 Model load_model(const std::filesystem::path& path) {
   const std::string file = path.string();
   if (const auto problem = input_file_problem(path, UINTMAX_MAX))
@@ -37,7 +54,7 @@ Model load_model(const std::filesystem::path& path) {
   Model model;
   std::size_t dimension = 0;
   try {
-    const int version = header.at("version").get<int>();
+    const auto version = integer_field(header, "version", file);
     if (version != kModelFormatVersion)
       throw DataError(file, 1, 1,
                       "model format version " + std::to_string(version) +
@@ -45,8 +62,8 @@ Model load_model(const std::filesystem::path& path) {
                           std::to_string(kModelFormatVersion) + ")");
     model.objective = header.at("objective").get<std::string>();
     model.params = header.at("params").get<std::map<std::string, std::string>>();
-    model.cols = header.at("cols").get<std::int64_t>();
-    const auto declared = header.at("dimension").get<std::int64_t>();
+    model.cols = integer_field(header, "cols", file);
+    const auto declared = integer_field(header, "dimension", file);
     if (declared < 0) throw DataError(file, 1, 1, "negative dimension");
     dimension = static_cast<std::size_t>(declared);
     model.coefficients.reserve(std::min<std::size_t>(dimension, std::size_t{1} << 20));
