@@ -10,8 +10,9 @@ multiclass data scikit-learn trains one-vs-rest, a different objective, so only 
 training accuracies are compared.
 
 Besides ../shared/data it writes scikit-learn's bundled sets as LIBSVM files: breast
-cancer (raw features spanning 1e-3..4e3, and standardised), digits / 16 (10 classes),
-wine (raw), diabetes (targets 25..346, not centred).
+cancer (raw features spanning 1e-3..4e3, and standardised), digits / 16 and raw (10
+classes), wine (raw), diabetes (targets 25..346, not centred), and a seeded regression
+set with feature scales 1e-3..1e4 and targets around 5,000 (huber).
 
     bash bench/setup && bash .ci/setup && /usr/bin/python3 bench/defaults.py
 """
@@ -56,10 +57,17 @@ def write_bundled(directory):
     dump("breast_cancer_std", StandardScaler().fit_transform(bc.data), y)
     digits = datasets.load_digits()
     dump("digits_01", digits.data / 16.0, digits.target)
+    dump("digits_raw", digits.data, digits.target)  # pixel values 0..16, nearly separable
     wine = datasets.load_wine()
     dump("wine_raw", wine.data, wine.target)
     diabetes = datasets.load_diabetes()
     dump("diabetes", diabetes.data, diabetes.target)
+    # Regression with feature scales 1e-3..1e4, far from centred, and targets around 5,000.
+    rng = np.random.default_rng(0)
+    scales = np.logspace(-3, 4, 20)
+    X = rng.normal(size=(2000, 20)) * scales + 3 * scales
+    w = rng.normal(size=20) / scales
+    dump("uncentred_targets", X, 100 * X @ w + 5000)
     return files
 
 
@@ -80,6 +88,9 @@ def objective_value(plugin, X, y, W, lam):
         return np.mean(np.logaddexp(0, -y * z)) + 0.5 * lam * W @ W
     if plugin == "ridge":
         return 0.5 * np.mean((z - y) ** 2) + 0.5 * lam * W @ W
+    if plugin == "huber":  # delta = 1, the plugin's default and scikit-learn's epsilon below
+        r = np.abs(z - y)
+        return np.mean(np.where(r <= 1, 0.5 * r * r, r - 0.5)) + 0.5 * lam * W @ W
     raise ValueError(plugin)
 
 
@@ -89,6 +100,9 @@ def sklearn_run(plugin, path):
     lam = 1.0 / X.shape[0]
     if plugin == "ridge":
         model = SGDRegressor(alpha=lam, fit_intercept=False, random_state=1)
+    elif plugin == "huber":
+        model = SGDRegressor(loss="huber", epsilon=1.0, alpha=lam, fit_intercept=False,
+                             random_state=1)
     else:
         model = SGDClassifier(loss="log_loss", alpha=lam, fit_intercept=False, random_state=1)
     with warnings.catch_warnings():
@@ -121,8 +135,9 @@ def main():
                  ("logreg", os.path.join(SHARED, "ijcnn1.xz")),
                  ("logreg", bundled["breast_cancer_std"]), ("logreg", bundled["breast_cancer_raw"]),
                  ("softmax", os.path.join(SHARED, "dna.scale")), ("softmax", bundled["digits_01"]),
-                 ("softmax", bundled["wine_raw"]), ("ridge", os.path.join(SHARED, "abalone_scale")),
-                 ("ridge", bundled["diabetes"])]
+                 ("softmax", bundled["digits_raw"]), ("softmax", bundled["wine_raw"]),
+                 ("ridge", os.path.join(SHARED, "abalone_scale")), ("ridge", bundled["diabetes"]),
+                 ("huber", bundled["uncentred_targets"])]
         print("| data | objective | localsgd default: (f − f*)/f* | time | preconditioner, step "
               "| scikit-learn SGD default: (f − f*)/f* | time |")
         print("|---|---|---|---|---|---|---|")

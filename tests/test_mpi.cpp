@@ -261,6 +261,17 @@ TEST(Mpi, AKilledRankEndsTheJobWithinSeconds) {
   EXPECT_LT(seconds.count(), 20.0) << m.err;
 }
 
+// A rank without workers would never end a round (it hung): refused on every rank.
+TEST(Mpi, FewerWorkersThanRanksAreRefused) {
+  REQUIRE_MPIRUN();
+  const CliResult m = mpirun(
+      3, {"train", "--plugin", "logreg", "--reader-param", "n=200", "-K", "2", "--steps", "20"});
+  EXPECT_EQ(m.exit_code, kExitUsage) << m.err;
+  EXPECT_NE(m.err.find("--backend mpi needs a worker on every rank: K = 2 on 3 ranks"),
+            std::string::npos)
+      << m.err;
+}
+
 TEST(Mpi, AsynchronousRunsAreRefusedBeforeTheRun) {
   const CliResult r = run_cli(
       {"train", "--plugin", "logreg", "--reader-param", "n=200", "--async", "--backend", "mpi"});

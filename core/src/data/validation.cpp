@@ -8,7 +8,6 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
-#include <sstream>
 
 #include "localsgd/core/errors.hpp"
 
@@ -20,21 +19,14 @@ struct Fault {
   std::string what;
 };
 
-std::string number(double v) {
-  std::ostringstream s;
-  s.precision(6);
-  s << v;
-  return s.str();
-}
-
 // The first problem in row i, if any (the row pointers are known to be in range).
 std::optional<Fault> check_row(const DataView& v, std::int64_t i) {
   const auto begin = v.row_ptr[static_cast<std::size_t>(i)];
   const auto end = v.row_ptr[static_cast<std::size_t>(i) + 1];
   const double label = v.label[static_cast<std::size_t>(i)];
-  if (!std::isfinite(label)) return Fault{false, "label is not finite: " + number(label)};
+  if (!std::isfinite(label)) return Fault{false, "label is not finite: " + brief_number(label)};
   if (std::abs(label) > kMaxFeatureMagnitude)
-    return Fault{false, "label " + number(label) +
+    return Fault{false, "label " + brief_number(label) +
                             " is too large: magnitudes above 1e150 overflow when squared; "
                             "rescale the target"};
   std::int64_t previous = -1;
@@ -51,7 +43,8 @@ std::optional<Fault> check_row(const DataView& v, std::int64_t i) {
     if (!std::isfinite(x))
       return Fault{true, "value in column " + std::to_string(j + 1) + " (1-based) is not finite"};
     if (std::abs(x) > kMaxFeatureMagnitude)
-      return Fault{false, "feature value " + number(x) + " in column " + std::to_string(j + 1) +
+      return Fault{false, "feature value " + brief_number(x) + " in column " +
+                              std::to_string(j + 1) +
                               " (1-based) is too large: magnitudes above 1e150 overflow "
                               "when squared; rescale the feature"};
   }

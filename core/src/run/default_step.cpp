@@ -16,7 +16,7 @@ namespace {
 
 constexpr std::uint64_t kProbeStream = 0x70726f6265737465ull;  // "probeste"
 // Probes run on all rows of a small data set, else on a seeded sample of n/128 rows (at
-// least this many), so that the probes together cost about a tenth of a pass.
+// least this many).
 constexpr std::int64_t kMinProbeRows = 2048;
 constexpr std::int64_t kMinProbeSteps = 256;
 // Short probes favour the step sizes that make the most progress early, which is not the
@@ -25,8 +25,7 @@ constexpr std::int64_t kMinProbeSteps = 256;
 // with uncentred targets) makes the unpreconditioned step look better until the
 // whitened one reaches its quadratic region. Each probe therefore runs for up to
 // 1/kProbeShareOfRun of the run's samples, at most kMaxProbeStretch times its minimum.
-// Measured on eleven raw and standardised sets (README "Defaults"): with probes 16 times
-// longer the worst relative suboptimality fell from 0.47 to 0.08 and the median by 10x.
+// (README "Defaults", the uncentred_targets row of bench/defaults.py.)
 // On a sample of a large data set the stretch is smaller, so that the probes stay a few
 // per cent of a 10-pass run.
 constexpr std::int64_t kProbeShareOfRun = 32;
@@ -54,16 +53,11 @@ class ConstantRule final : public StepSize {
 class Probe {
  public:
   Probe(const Objective& objective, const DataView& sample, std::int64_t batch, std::uint64_t seed,
-        std::vector<double> start, std::int64_t run_samples, bool sample_is_all_rows,
-        std::int64_t& samples)
+        std::vector<double> start, std::int64_t steps, std::int64_t& samples)
       : objective_(objective), sample_(sample), samples_(samples) {
     config_.workers = 1;
     config_.batch = batch;
-    const std::int64_t minimum =
-        std::max<std::int64_t>(kMinProbeSteps, (sample.rows() + batch - 1) / batch);
-    const std::int64_t stretch = sample_is_all_rows ? kMaxProbeStretch : kMaxProbeStretchOnSample;
-    config_.steps =
-        std::clamp(run_samples / kProbeShareOfRun / batch, minimum, stretch * minimum);
+    config_.steps = steps;
     config_.seed = seed;
     config_.threads = 1;
     config_.exact_threads = true;
@@ -110,6 +104,15 @@ class Probe {
   std::int64_t& samples_;
   mutable int probes_ = 0;
 };
+
+// How long each probe runs (see kProbeShareOfRun).
+std::int64_t probe_steps(std::int64_t sample_rows, bool all_rows, std::int64_t batch,
+                         std::int64_t run_samples) {
+  const std::int64_t minimum =
+      std::max<std::int64_t>(kMinProbeSteps, (sample_rows + batch - 1) / batch);
+  const std::int64_t stretch = all_rows ? kMaxProbeStretch : kMaxProbeStretchOnSample;
+  return std::clamp(run_samples / kProbeShareOfRun / batch, minimum, stretch * minimum);
+}
 
 // The probes' rows: all of a small data set, else a seeded sample, copied so that the
 // engine and the evaluation see a data set of their own.
@@ -178,9 +181,10 @@ DefaultStep choose_default_step(const Objective& objective, const DataView& data
   const Dataset sample_set = probe_sample(data, seed);
   const DataView sample = sample_set.view();
 
-  const bool all_rows = sample.rows() == data.rows();
-  const Probe plain(objective, sample, batch, seed, {start.begin(), start.end()}, run_samples,
-                    all_rows, choice.probe_samples);
+  const std::int64_t steps =
+      probe_steps(sample.rows(), sample.rows() == data.rows(), batch, run_samples);
+  const Probe plain(objective, sample, batch, seed, {start.begin(), start.end()}, steps,
+                    choice.probe_samples);
   const double row_norm2 = mean_row_norm2(sample);  // 0 for rows without features
   auto [eta, f] = plain.best(row_norm2 > 0 ? 1.0 / row_norm2 : 1.0);
   int probes = plain.probes();
@@ -196,8 +200,8 @@ DefaultStep choose_default_step(const Objective& objective, const DataView& data
         std::clamp(1e8 / std::max(1.0, nnz_per_row * nnz_per_row), 1e3, 2e4));
     auto whitening = std::make_unique<Whitening>(data, *layout, lambda, max_rows, offer->diagonal);
     auto whitened = whitened_objective(objective, *whitening);
-    const Probe probe(*whitened, sample, batch, seed, whitening->to_whitened(start), run_samples,
-                      all_rows, choice.probe_samples);
+    const Probe probe(*whitened, sample, batch, seed, whitening->to_whitened(start), steps,
+                      choice.probe_samples);
     const auto [w_eta, w_f] = probe.best(1.0 / static_cast<double>(layout->features));
     probes += probe.probes();
     if (w_f < f) {

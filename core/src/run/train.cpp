@@ -254,6 +254,7 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   agree_on(communicator, [&] { init = initial_model(options.init, problem); });
   // The default rule probes the problem and may whiten it: the engine then runs on
   // u with x = P u, and everything it reports is mapped back to x.
+  const std::int64_t steps = resolve_steps(options, data.rows());  // refuses a budget first
   DefaultStep automatic;
   std::unique_ptr<StepSize> step_size;
   if (options.step_rule() == StepRule::automatic) {
@@ -263,8 +264,8 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
         start.resize(static_cast<std::size_t>(objective.dimension()));
         objective.initial_point(options.seed, start);
       }
-      const double run_samples = static_cast<double>(resolve_steps(options, data.rows())) *
-                                 static_cast<double>(options.workers * options.batch);
+      const double run_samples =
+          static_cast<double>(steps) * static_cast<double>(options.workers * options.batch);
       return choose_default_step(objective, data, options.batch * multiplier, options.seed, start,
                                  static_cast<std::int64_t>(std::min(run_samples, 0x1p62)));
     });
@@ -285,7 +286,6 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   const Whitening* whitening = automatic.whitening.get();
   const Objective& run_objective = automatic.whitened ? *automatic.whitened : objective;
 
-  const std::int64_t steps = resolve_steps(options, data.rows());  // refuses a budget first
   std::optional<double> fstar = options.fstar;
   if (options.targeted() && !fstar) fstar = problem.fstar("--target", std::cerr);
 

@@ -41,7 +41,7 @@ bool converged(double gap_bound, double f, double f0, double relative_tolerance)
 // A line search that cannot decrease f any more is at the limit of double precision; the
 // result counts as converged when the method's own model puts f* that close.
 bool stalled_at_precision(double gap_estimate, double f, double f0) {
-  return gap_estimate <= kStallTolerance * gap_scale(f, f0);
+  return converged(gap_estimate, f, f0, kStallTolerance);
 }
 
 // ------------------------------------------------------------------ generalised-linear

@@ -1,4 +1,4 @@
-// Files the core reads itself (models, configs, f* cache entries): refused up front when
+// Files the core reads itself (models, configs): refused up front when
 // they are not something that ends, so that /dev/zero or a directory is a one-line error
 // rather than a read without bound.
 #pragma once
