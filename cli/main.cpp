@@ -15,17 +15,10 @@
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/io/atomic_file.hpp"
 #include "localsgd/core/io/input_file.hpp"
+#include "localsgd/core/run/interrupt.hpp"
 #include "localsgd/errors.hpp"
 
 namespace {
-
-// DESIGN.md §2: 130 on SIGINT, 143 on SIGTERM. Output files are written under a temporary
-// name and renamed when complete; the handler removes a temporary file in progress (by
-// unlink, which is async-signal-safe) so an interrupted run leaves no partial file.
-extern "C" void exit_on_signal(int signal) {
-  localsgd::core::remove_partial_output();
-  ::_Exit(signal == SIGINT ? 130 : 143);
-}
 
 std::string one_line(std::string text) {
   for (char& c : text)
@@ -37,8 +30,7 @@ std::string one_line(std::string text) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::signal(SIGINT, exit_on_signal);
-  std::signal(SIGTERM, exit_on_signal);
+  localsgd::core::install_signal_handlers();  // exit 130/143, no partial output file
 
   CLI::App app{
       "localsgd: Local SGD (Stich, ICLR 2019) with plugin objectives, readers and schedules",

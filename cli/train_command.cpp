@@ -11,6 +11,7 @@
 #include "common.hpp"
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/io/report.hpp"
+#include "localsgd/core/run/interrupt.hpp"
 #include "localsgd/core/run/train.hpp"
 
 namespace localsgd::cli {
@@ -60,11 +61,24 @@ void run_train(TrainFlags& flags) {
   const ThreadCap cap(o.threads);
   core::EventPrinter printer(std::cout, format);
   bool print = !flags.quiet || format == core::OutputFormat::json;
+  // The first SIGINT/SIGTERM stops the run at a step boundary, with its model, checkpoint
+  // and summary written (core/run/interrupt.hpp); under MPI a signal ends every rank.
+  std::optional<core::GracefulInterrupts> graceful;
+  if (o.backend == core::Backend::threads) graceful.emplace();
   const core::TrainOutcome outcome = core::train(o, [&](const nlohmann::ordered_json& event) {
     if (print && (core::process_rank() == 0 || flags.verbose)) printer.print(event);
   });
   print = print && (core::process_rank() == 0 || flags.verbose);
   if (print) printer.print(outcome.json());
+  if (outcome.interrupted != 0) {
+    std::string message = "interrupted by " + outcome.summary.interrupted + " after step " +
+                          std::to_string(outcome.summary.steps) + "; ";
+    if (!o.out.empty()) message += "the model in " + o.out + " is that step's x_hat; ";
+    message += o.checkpoint.empty()
+                   ? "no checkpoint was asked for (--checkpoint FILE)"
+                   : "continue with --resume " + o.checkpoint + " and the same options";
+    throw Interrupted(core::exit_code_of_signal(outcome.interrupted), message);
+  }
 }
 
 }  // namespace
@@ -143,6 +157,15 @@ void set_train_command(CLI::App& app) {
   output->add_option("--out", o.out, "write the model x_hat to this file (atomically)");
   output->add_option("--plot", o.plot,
                      "draw f(x_hat) - f* (or f) against epochs, log scale, to .svg or .png");
+  auto* saving = train->add_option_group("Checkpoints");
+  saving->add_option("--checkpoint", o.checkpoint,
+                     "write the run's whole state to this file (atomically) every "
+                     "--checkpoint-every steps and when SIGINT/SIGTERM stops the run");
+  saving->add_option("--checkpoint-every", o.checkpoint_every,
+                     "steps between checkpoints (default: one pass over the data)");
+  saving->add_option("--resume", o.resume,
+                     "continue from this checkpoint with the same options: the model and "
+                     "summary are those of the uninterrupted run, bit for bit");
   output->add_flag("--quiet,-q", flags->quiet, "print nothing on success (json still prints)");
   output->add_flag("--verbose", flags->verbose,
                    "with --backend mpi: every rank prints (default: rank 0 only)");

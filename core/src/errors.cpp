@@ -12,6 +12,8 @@ ErrorReport describe_current_exception() {
     throw;
   } catch (const RankFailure& e) {
     return {e.exit_code(), e.what()};
+  } catch (const Interrupted& e) {
+    return {e.exit_code(), e.what()};
   } catch (const DataError& e) {
     return {kExitData, e.located_message()};
   } catch (const ParamError& e) {

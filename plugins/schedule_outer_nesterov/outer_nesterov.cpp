@@ -8,6 +8,7 @@
 // Filtering" (block momentum), ICASSP 2016.
 #include <localsgd/sdk.hpp>
 
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -33,6 +34,11 @@ class OuterNesterov final : public localsgd::Schedule {
   std::int64_t nominal_period() const override { return period_; }
   localsgd::ScheduleNeeds needs() const override { return {.custom_combine = true}; }
 
+  // The momentum is all the state combine() keeps (empty before the first average).
+  std::optional<std::vector<double>> combine_state() const override { return buffer_; }
+  void restore_combine_state(std::span<const double> state) override {
+    buffer_.assign(state.begin(), state.end());
+  }
   bool combine(std::span<const double> previous, std::span<double> mean) override {
     if (buffer_.empty()) buffer_.assign(mean.size(), 0.0);
     if (previous.size() != mean.size() || buffer_.size() != mean.size())

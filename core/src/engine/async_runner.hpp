@@ -24,6 +24,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <stdexcept>
 #include <vector>
 
 #include <tbb/parallel_for.h>
@@ -58,11 +59,17 @@ class AsyncRunner {
   // Runs to T (or the monitor's stop); returns the steps of the run (T, or the mean step
   // count at the stop).
   std::int64_t execute(tbb::task_arena& arena) {
-    for (std::size_t k = 0; k < K_; ++k) start_phase(k, 0.0);
-    std::int64_t staleness_sum = 0, staleness_count = 0;
-    std::int64_t next_evaluation = monitor_ != nullptr ? monitor_->next_evaluation(0)
-                                                       : std::numeric_limits<std::int64_t>::max();
-    if (next_evaluation <= 0) throw RuntimeFailure("evaluation schedule does not advance");
+    std::int64_t next_evaluation = std::numeric_limits<std::int64_t>::max();
+    if (const EngineState* resume = config_.checkpoints.resume; resume != nullptr) {
+      restore(*resume);
+      if (monitor_ != nullptr) next_evaluation = resume->next_evaluation;
+    } else {
+      for (std::size_t k = 0; k < K_; ++k) start_phase(k, 0.0);
+      if (monitor_ != nullptr) next_evaluation = monitor_->next_evaluation(0);
+    }
+    if (next_evaluation <= mean_step())
+      throw RuntimeFailure("evaluation schedule does not advance");
+    std::int64_t next_checkpoint = next_multiple(mean_step(), config_.checkpoints.every);
     std::vector<double> mean(d_);
     std::int64_t steps = config_.steps;
     while (true) {
@@ -97,8 +104,8 @@ class AsyncRunner {
       for (std::size_t k : batch) {
         const std::int64_t staleness = state_[k].round - slowest;
         max_staleness_ = std::max(max_staleness_, staleness);
-        staleness_sum += staleness;
-        ++staleness_count;
+        staleness_sum_ += staleness;
+        ++staleness_count_;
       }
       // Receivers adopt the mean when they start their next phase, perhaps after a wait.
       const auto shared_mean = std::make_shared<const std::vector<double>>(mean);
@@ -136,10 +143,26 @@ class AsyncRunner {
         s.waiting = false;
         start_phase(k, std::max(s.ready_time, now));
       }
+      // Checkpoints and interruption, on the clock of the mean step count.
+      const int interrupt = config_.checkpoints.interrupt != nullptr
+                                ? config_.checkpoints.interrupt->load(std::memory_order_relaxed)
+                                : 0;
+      if (mean_step() >= next_checkpoint || interrupt != 0) {
+        if (config_.checkpoints.save) config_.checkpoints.save(save_state(next_evaluation));
+        next_checkpoint = next_multiple(mean_step(), config_.checkpoints.every);
+      }
+      if (interrupt != 0) {
+        interrupted_ = interrupt;
+        steps = mean_step();
+        break;
+      }
     }
-    mean_staleness_ = staleness_count ? static_cast<double>(staleness_sum) / staleness_count : 0.0;
+    mean_staleness_ =
+        staleness_count_ ? static_cast<double>(staleness_sum_) / staleness_count_ : 0.0;
     return steps;
   }
+
+  int interrupted() const { return interrupted_; }
 
   std::int64_t rounds() const { return rounds_; }
   std::int64_t max_staleness() const { return max_staleness_; }
@@ -176,6 +199,50 @@ class AsyncRunner {
     const std::vector<std::int64_t> steps = worker_steps();
     const std::vector<double> x_hat = pool_.weighted_average(env_.shift, steps);
     return monitor_->evaluate({step, rounds_, x_hat, pool_.global()});
+  }
+
+  static std::int64_t next_multiple(std::int64_t t, std::int64_t every) {
+    return every > 0 ? (t / every + 1) * every : std::numeric_limits<std::int64_t>::max();
+  }
+
+  // The state between two batches: clocks, the server's models, the workers.
+  EngineState save_state(std::int64_t next_evaluation) const {
+    EngineState state;
+    state.async = true;
+    state.step = mean_step();
+    state.rounds = rounds_;
+    state.next_evaluation = next_evaluation;
+    pool_.save(state);
+    state.schedule_calls = schedule_.calls();
+    state.combine_state = schedule_.combine_state();
+    for (const State& s : state_)
+      state.clocks.push_back({s.step, s.phase_end, s.round, s.phase_end_time, s.ready_time,
+                              s.running, s.waiting, s.finished});
+    state.latest = latest_;
+    state.max_staleness = max_staleness_;
+    state.staleness_sum = staleness_sum_;
+    state.staleness_count = staleness_count_;
+    return state;
+  }
+
+  void restore(const EngineState& state) {
+    if (!state.async || state.clocks.size() != K_ || state.latest.size() != K_)
+      throw std::invalid_argument("the saved asynchronous state does not fit this run");
+    schedule_.restore(state.schedule_calls, state.combine_state, static_cast<std::int64_t>(K_),
+                      config_.steps);
+    pool_.restore(state);
+    for (std::size_t k = 0; k < K_; ++k) {
+      const AsyncClock& c = state.clocks[k];
+      state_[k] = {c.step,       c.phase_end, c.round,   c.phase_end_time,
+                   c.ready_time, c.running,   c.waiting, c.finished};
+      if (state.latest[k].size() != d_)
+        throw std::invalid_argument("a saved server model does not fit this run");
+    }
+    latest_ = state.latest;
+    rounds_ = state.rounds;
+    max_staleness_ = state.max_staleness;
+    staleness_sum_ = state.staleness_sum;
+    staleness_count_ = state.staleness_count;
   }
 
   // The phases of one batch, each from the model its worker adopted when it started.
@@ -218,7 +285,9 @@ class AsyncRunner {
   std::vector<State> state_;
   std::vector<std::shared_ptr<const std::vector<double>>> held_;
   std::int64_t rounds_ = 0, max_staleness_ = 0;
+  std::int64_t staleness_sum_ = 0, staleness_count_ = 0;
   double mean_staleness_ = 0;
+  int interrupted_ = 0;
   RunTimes times_;
 };
 

@@ -76,6 +76,11 @@ EngineResult run(const Objective& objective, const WorkerObjective& worker_objec
   const std::function<double(const std::vector<double>&)> objective_at =
       [&](const std::vector<double>& x) { return evaluate_objective(objective, data, x); };
   const int budget = thread_budget(config.threads);
+  const EngineConfig::Checkpoints& checkpoints = config.checkpoints;
+  if (checkpoints.save || checkpoints.resume != nullptr) {
+    driver.require_checkpointable();
+    driver.record();
+  }
 
   EngineResult result;
   std::vector<std::int64_t> worker_steps;
@@ -91,6 +96,7 @@ EngineResult run(const Objective& objective, const WorkerObjective& worker_objec
     result.rounds = runner.rounds();
     result.max_staleness = runner.max_staleness();
     result.mean_staleness = runner.mean_staleness();
+    result.interrupted = runner.interrupted();
     worker_steps = runner.worker_steps();
     times = runner.times();
     result.threads = std::min<int>(budget, static_cast<int>(config.workers));
@@ -103,6 +109,7 @@ EngineResult run(const Objective& objective, const WorkerObjective& worker_objec
       return useful_threads(data, objective, config, first_phase, budget);
     });
     result.rounds = runner.rounds();
+    result.interrupted = runner.interrupted();
     worker_steps.assign(static_cast<std::size_t>(config.workers), result.steps);
     times = runner.times();
     result.threads = runner.threads();
@@ -143,6 +150,17 @@ void check_preconditions(const Objective& objective, const DataView& data,
     require(config.async.max_staleness >= 1, "max_staleness must be >= 1");
   }
   if (objective.dimension() < 1) throw PluginError("the objective reports dimension 0");
+  const EngineConfig::Checkpoints& checkpoints = config.checkpoints;
+  require(checkpoints.every >= 0, "checkpoints.every must be >= 0");
+  if (checkpoints.save || checkpoints.resume != nullptr || checkpoints.interrupt != nullptr)
+    require(config.communicator == nullptr || config.communicator->ranks() == 1,
+            "checkpoints and interruption take one process");
+  if (const EngineState* resume = checkpoints.resume; resume != nullptr) {
+    require(resume->async == config.async.enabled, "the saved state is of another kind of run");
+    require(resume->step >= 0 && resume->step < config.steps, "the saved step is out of range");
+    require(static_cast<std::int64_t>(resume->global.size()) == objective.dimension(),
+            "the saved model's size is not the objective's dimension");
+  }
 }
 
 }  // namespace

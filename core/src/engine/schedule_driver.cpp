@@ -19,11 +19,18 @@ class LazyObjective final : public LazyValue {
     if (!value_) value_ = compute_();
     return *value_;
   }
+  const std::optional<double>& value() const { return value_; }
 
  private:
   const std::function<double()>& compute_;
   mutable std::optional<double> value_;
 };
+
+std::string describe(const ScheduleCall& call) {
+  std::string where = "step " + std::to_string(call.step) + ", round " + std::to_string(call.round);
+  if (call.worker >= 0) where += ", worker " + std::to_string(call.worker);
+  return where;
+}
 
 }  // namespace
 
@@ -63,7 +70,46 @@ SyncEvent ScheduleDriver::next(std::int64_t step, std::int64_t round, double ste
   if (event.group_size > 0 && !needs_.group_syncs)
     throw PluginError("schedule '" + name_ + "' returned a group sync but does not declare " +
                       "group_syncs in needs()");
+  if (recording_)
+    calls_.push_back({step, round, worker, step_size, value.value(), event.step, event.group_size});
   return event;
+}
+
+void ScheduleDriver::require_checkpointable() const {
+  if (needs_.custom_combine && !combine_state())
+    throw UsageError("schedule '" + name_ + "' combines averages its own way and cannot save " +
+                     "that state (Schedule::combine_state): --checkpoint and --resume are " +
+                     "refused with it");
+}
+
+std::optional<std::vector<double>> ScheduleDriver::combine_state() const {
+  if (!needs_.custom_combine) return std::vector<double>{};
+  return call_plugin(PluginKind::schedule, name_, "combine_state",
+                     [&] { return schedule_.combine_state(); });
+}
+
+void ScheduleDriver::restore(const std::vector<ScheduleCall>& calls,
+                             const std::optional<std::vector<double>>& combine_state,
+                             std::int64_t workers, std::int64_t total_steps) {
+  for (const ScheduleCall& call : calls) {
+    const std::function<double()> recorded = [&]() -> double {
+      if (!call.objective_at_average)
+        throw PluginError("schedule '" + name_ + "' read F at the average on resume (at " +
+                          describe(call) + ") where the checkpointed run did not: its " +
+                          "answers depend on more than their context, so it cannot resume");
+      return *call.objective_at_average;
+    };
+    const SyncEvent event =
+        next(call.step, call.round, call.step_size, workers, total_steps, recorded, call.worker);
+    if (event.step != call.answer_step || event.group_size != call.answer_group)
+      throw PluginError("schedule '" + name_ + "' answered differently on resume (at " +
+                        describe(call) + ": sync at " + std::to_string(event.step) +
+                        " instead of " + std::to_string(call.answer_step) +
+                        "); its answers depend on more than their context, so it cannot resume");
+  }
+  if (needs_.custom_combine && combine_state)
+    call_plugin(PluginKind::schedule, name_, "restore_combine_state",
+                [&] { schedule_.restore_combine_state(*combine_state); });
 }
 
 void ScheduleDriver::combine(std::span<const double> previous, std::span<double> mean) {

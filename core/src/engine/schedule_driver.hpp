@@ -6,7 +6,9 @@
 //  * each question builds the SyncContext, with F at the average offered lazily, and
 //    each answer is checked (a step that does not advance, an undeclared group sync);
 //  * the schedule's own combination of the mean (e.g. an outer Nesterov step) is applied
-//    here and checked for divergence.
+//    here and checked for divergence;
+//  * for checkpoints it records every question and answer, and on resume replays them
+//    to a fresh schedule (schedule.hpp: state built by next() needs no saving).
 // Exceptions thrown by the plugin become PluginErrors that name it.
 #pragma once
 
@@ -14,7 +16,9 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <vector>
 
+#include "localsgd/core/engine/engine_state.hpp"
 #include "localsgd/sdk.hpp"
 
 namespace localsgd::core {
@@ -50,10 +54,24 @@ class ScheduleDriver {
   const std::string& name() const { return name_; }
   const ScheduleNeeds& needs() const { return needs_; }
 
+  // Checkpoints. record() keeps every next() question from now on; state() is what a
+  // checkpoint stores; restore() replays a checkpoint's questions after start() and
+  // gives combine() its state back. A schedule whose answers differ on replay, or whose
+  // combination state cannot be saved, is refused with a message naming it.
+  void record() { recording_ = true; }
+  void require_checkpointable() const;
+  const std::vector<ScheduleCall>& calls() const { return calls_; }
+  std::optional<std::vector<double>> combine_state() const;
+  void restore(const std::vector<ScheduleCall>& calls,
+               const std::optional<std::vector<double>>& combine_state, std::int64_t workers,
+               std::int64_t total_steps);
+
  private:
   Schedule& schedule_;
   const std::string name_;
   ScheduleNeeds needs_;
+  bool recording_ = false;
+  std::vector<ScheduleCall> calls_;
 };
 
 }  // namespace localsgd::core

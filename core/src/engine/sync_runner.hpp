@@ -20,6 +20,7 @@
 #include <functional>
 #include <limits>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <type_traits>
 #include <vector>
@@ -88,11 +89,27 @@ class SyncRunner {
   // says how many threads serve the run, given the length of its first phase.
   template <class ChooseThreads>
   std::int64_t execute(ChooseThreads&& choose_threads) {
-    next_sync_ = ask_schedule(0);
-    next_evaluation_ = monitor_ != nullptr ? monitor_->next_evaluation(0) : config_.steps + 1;
-    if (next_evaluation_ <= 0) throw RuntimeFailure("evaluation schedule does not advance");
-    const std::int64_t first_phase = std::min({next_sync_.step, next_evaluation_, config_.steps});
-    threads_ = static_cast<int>(std::clamp<std::int64_t>(choose_threads(first_phase), 1,
+    const EngineState* resume = config_.checkpoints.resume;
+    const std::int64_t start = resume != nullptr ? resume->step : 0;
+    if (resume != nullptr) {
+      schedule_.restore(resume->schedule_calls, resume->combine_state, pool_.size(), config_.steps);
+      if (resume->schedule_calls.empty()) throw std::invalid_argument("no schedule calls saved");
+      const ScheduleCall& last = resume->schedule_calls.back();
+      next_sync_ = {last.answer_step, last.answer_group};
+      next_evaluation_ = monitor_ != nullptr ? resume->next_evaluation : config_.steps + 1;
+      rounds_ = resume->rounds;
+      last_sync_was_global_ = resume->last_sync_was_global;
+      global_stale_ = resume->global_stale;
+    } else {
+      next_sync_ = ask_schedule(0);
+      next_evaluation_ = monitor_ != nullptr ? monitor_->next_evaluation(0) : config_.steps + 1;
+    }
+    if (next_evaluation_ <= start) throw RuntimeFailure("evaluation schedule does not advance");
+    next_checkpoint_ = next_multiple(start, config_.checkpoints.every);
+    // A resumed run serves its workers with as many threads as the run it continues.
+    first_phase_ = resume != nullptr ? resume->first_phase
+                                     : std::min({next_sync_.step, next_evaluation_, config_.steps});
+    threads_ = static_cast<int>(std::clamp<std::int64_t>(choose_threads(first_phase_), 1,
                                                          std::max<std::int64_t>(1, workers_)));
     claimed_ = std::vector<Claim>(static_cast<std::size_t>(workers_));
     if constexpr (std::is_same_v<Worker, MarginWorker>) {
@@ -103,7 +120,8 @@ class SyncRunner {
         union_mark_.assign(d_, 0);
       }
     }
-    open_phase(0);
+    if (resume != nullptr) pool_.restore(*resume);  // after enable_tracking
+    open_phase(start);
     std::vector<std::thread> helpers;
     helpers.reserve(static_cast<std::size_t>(threads_ - 1));
     try {
@@ -119,6 +137,7 @@ class SyncRunner {
   }
 
   std::int64_t rounds() const { return rounds_; }
+  int interrupted() const { return interrupted_; }
   int threads() const { return started_threads_; }
   const RunTimes& times() const { return times_; }
 
@@ -364,16 +383,7 @@ class SyncRunner {
       next_evaluation_ = monitor_->next_evaluation(t);
       if (next_evaluation_ <= t) throw RuntimeFailure("evaluation schedule does not advance");
       if (stop && !last) {
-        // The run always ends with an average of all workers: add one unless this
-        // phase ended with one (a group sync is not).
-        if (!sync_due_ || !last_sync_was_global_) {
-          prepare_average(0);
-          sum_range(0, d_);
-          finish_average();
-        } else if (global_stale_) {  // it was a sparse one: the agreed model, in full
-          pool_.global() = pool_.models_mean();
-          global_stale_ = false;
-        }
+        end_early();
         last = true;
       }
       times_.eval_seconds += seconds(evaluation_start, Clock::now());
@@ -388,13 +398,64 @@ class SyncRunner {
       next_sync_ = ask_schedule(t);
       times_.sync_seconds += seconds(ask_start, Clock::now());
     }
+    const int interrupt = config_.checkpoints.interrupt != nullptr
+                              ? config_.checkpoints.interrupt->load(std::memory_order_relaxed)
+                              : 0;
+    if (t == next_checkpoint_ || interrupt != 0) {
+      if (config_.checkpoints.save) config_.checkpoints.save(save_state(t));
+      next_checkpoint_ = next_multiple(t, config_.checkpoints.every);
+    }
+    if (interrupt != 0) {
+      interrupted_ = interrupt;
+      end_early();
+      steps_done_ = t;
+      finished_.store(true, std::memory_order_release);
+      return;
+    }
     open_phase(t);
   }
 
+  // Ends the run before T: it always ends with an average of all workers, so add one
+  // unless this phase ended with one (a group sync is not).
+  void end_early() {
+    if (!sync_due_ || !last_sync_was_global_) {
+      prepare_average(0);
+      sum_range(0, d_);
+      finish_average();
+    } else if (global_stale_) {  // it was a sparse one: the agreed model, in full
+      pool_.global() = pool_.models_mean();
+      global_stale_ = false;
+    }
+  }
+
+  // The state at the boundary after step t, once its sync and schedule question are done.
+  EngineState save_state(std::int64_t t) const {
+    EngineState state;
+    state.step = t;
+    state.rounds = rounds_;
+    state.next_evaluation = next_evaluation_;
+    state.first_phase = first_phase_;
+    pool_.save(state);
+    state.schedule_calls = schedule_.calls();
+    state.combine_state = schedule_.combine_state();
+    state.last_sync_was_global = last_sync_was_global_;
+    state.global_stale = global_stale_;
+    return state;
+  }
+
+  // The first multiple of `every` after t (never when every is 0).
+  static std::int64_t next_multiple(std::int64_t t, std::int64_t every) {
+    return every > 0 ? (t / every + 1) * every : std::numeric_limits<std::int64_t>::max();
+  }
+
   // A phase ends at the next sync, the next evaluation or T, whichever comes first.
+  // With an interrupt to watch, phases also end every kInterruptPoll steps; and at the
+  // checkpoints. Neither changes the run (workers continue where they stopped).
   void open_phase(std::int64_t begin) {
     phase_begin_ = begin;
-    phase_end_ = std::min({next_sync_.step, next_evaluation_, config_.steps});
+    phase_end_ = std::min({next_sync_.step, next_evaluation_, config_.steps, next_checkpoint_});
+    if (config_.checkpoints.interrupt != nullptr)
+      phase_end_ = std::min(phase_end_, begin + kInterruptPoll);
     const bool last = phase_end_ >= config_.steps;
     sync_due_ = phase_end_ == next_sync_.step || last;  // the run always ends with x̄_T
     if (sync_due_) prepare_average(last ? 0 : next_sync_.group_size);
@@ -437,7 +498,9 @@ class SyncRunner {
   // The current phase and sync: written by the thread that ends a round, published to the
   // others by the gate (and read by them only while the round is open).
   std::int64_t phase_begin_ = 0, phase_end_ = 0, rounds_ = 0, steps_done_ = 0;
-  std::int64_t next_evaluation_ = 0, group_ = 0;
+  std::int64_t next_evaluation_ = 0, group_ = 0, first_phase_ = 0;
+  std::int64_t next_checkpoint_ = std::numeric_limits<std::int64_t>::max();
+  int interrupted_ = 0;
   SyncEvent next_sync_{0, 0};
   bool sync_due_ = false;
   bool last_sync_was_global_ = true;      // at the start, every worker holds x_0

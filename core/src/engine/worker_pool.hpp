@@ -4,14 +4,17 @@
 // what.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <span>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "communicator.hpp"
 #include "localsgd/core/engine/engine.hpp"
+#include "localsgd/core/engine/engine_state.hpp"
 #include "localsgd/core/errors.hpp"
 #include "workers.hpp"
 
@@ -59,6 +62,42 @@ class WorkerPool {
   std::vector<double>& global() { return global_; }
   const std::vector<double>& global() const { return global_; }
   Communicator& communicator() const { return communicator_; }
+
+  // Checkpoints: every worker's state and the distinct models they have yet to adopt.
+  // Only with one process (the checkpoint of a multi-process run is refused up front).
+  void save(EngineState& state) const {
+    state.global = global_;
+    state.margin = std::is_same_v<Worker, MarginWorker>;
+    state.workers.assign(workers_.size(), {});
+    state.pending.clear();
+    std::vector<const double*> seen;
+    for (std::size_t k = 0; k < workers_.size(); ++k) {
+      workers_[k].save(state.workers[k]);
+      const double* pending = workers_[k].pending();
+      if (pending == nullptr) continue;
+      const auto found = std::find(seen.begin(), seen.end(), pending);
+      state.workers[k].pending = found - seen.begin();
+      if (found == seen.end()) {
+        seen.push_back(pending);
+        state.pending.emplace_back(pending, pending + dimension());
+      }
+    }
+  }
+  // `state.pending` must stay alive until every worker has started a phase.
+  void restore(const EngineState& state) {
+    if (state.margin != std::is_same_v<Worker, MarginWorker> ||
+        state.workers.size() != workers_.size() || state.global.size() != dimension())
+      throw std::invalid_argument("the saved workers do not fit this run");
+    global_ = state.global;
+    for (std::size_t k = 0; k < workers_.size(); ++k) {
+      const std::int64_t p = state.workers[k].pending;
+      if (p >= static_cast<std::int64_t>(state.pending.size()) ||
+          (p >= 0 && state.pending[static_cast<std::size_t>(p)].size() != dimension()))
+        throw std::invalid_argument("a saved pending model does not fit this run");
+      workers_[k].restore(state.workers[k],
+                          p < 0 ? nullptr : state.pending[static_cast<std::size_t>(p)].data());
+    }
+  }
 
   // x̄: the plain mean of all workers' current models.
   std::vector<double> models_mean() const {

@@ -10,11 +10,13 @@
 #include <cmath>
 #include <cstdint>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include <tbb/cache_aligned_allocator.h>
 
+#include "localsgd/core/engine/engine_state.hpp"
 #include "localsgd/core/engine/rng.hpp"
 #include "localsgd/core/engine/sampling.hpp"
 #include "localsgd/core/engine/step_size.hpp"
@@ -167,6 +169,39 @@ class alignas(64) MarginWorker {
     clear_touched();
   }
 
+  // Checkpoints: the representation itself (s, c, the intercept and its weighted sum,
+  // v, u), not x = s·v, so a resumed run rounds exactly as the uninterrupted one. The
+  // pending model is the pool's business (pending()).
+  const double* pending() const { return pending_; }
+  void save(WorkerState& state) const {
+    state.reals = {s_, c_, bias_, bias_sum_};
+    state.reals.insert(state.reals.end(), v_.begin(), v_.end());
+    state.reals.insert(state.reals.end(), u_.begin(), u_.end());
+    state.touched.assign(touched_.begin(), touched_.end());
+  }
+  void restore(const WorkerState& state, const double* pending) {
+    if (state.reals.size() != 4 + 2 * v_.size())
+      throw std::invalid_argument("a worker's saved state does not fit the model");
+    s_ = state.reals[0];
+    c_ = state.reals[1];
+    bias_ = state.reals[2];
+    bias_sum_ = state.reals[3];
+    const auto v_begin = state.reals.begin() + 4;
+    const auto u_begin = v_begin + static_cast<std::ptrdiff_t>(v_.size());
+    std::copy(v_begin, u_begin, v_.begin());
+    std::copy(u_begin, state.reals.end(), u_.begin());
+    clear_touched();
+    for (std::int64_t j : state.touched) {
+      if (j < 0 || static_cast<std::size_t>(j) >= v_.size())
+        throw std::invalid_argument("a worker's saved coordinates are out of range");
+      if (tracking_ && !marked_[static_cast<std::size_t>(j)]) {
+        marked_[static_cast<std::size_t>(j)] = 1;
+        touched_.push_back(static_cast<std::int32_t>(j));
+      }
+    }
+    pending_ = pending;
+  }
+
  private:
   void track(const SparseRow& row) {
     for (std::int64_t j = 0; j < row.size; ++j) {
@@ -253,6 +288,21 @@ class alignas(64) DenseWorker {
     for (std::size_t j = 0; j < out.size(); ++j) out[j] += sum_[j];
   }
   void reset_later(const double* x) { pending_ = x; }
+
+  // Checkpoints: x and the weighted sum; the pending model is the pool's.
+  const double* pending() const { return pending_; }
+  void save(WorkerState& state) const {
+    state.reals.assign(x_.begin(), x_.end());
+    state.reals.insert(state.reals.end(), sum_.begin(), sum_.end());
+  }
+  void restore(const WorkerState& state, const double* pending) {
+    if (state.reals.size() != 2 * x_.size())
+      throw std::invalid_argument("a worker's saved state does not fit the model");
+    const auto middle = state.reals.begin() + static_cast<std::ptrdiff_t>(x_.size());
+    std::copy(state.reals.begin(), middle, x_.begin());
+    std::copy(middle, state.reals.end(), sum_.begin());
+    pending_ = pending;
+  }
 
  private:
   const Objective& objective_;

@@ -23,6 +23,23 @@ void TargetStop::on_end(const TrainSummary& summary) {
   if (!reached_at_ && reached(summary.quality)) reached_at_ = summary.steps;
 }
 
+nlohmann::ordered_json TargetStop::save_state() const {
+  return reached_at_ ? nlohmann::ordered_json(*reached_at_) : nlohmann::ordered_json(nullptr);
+}
+
+void TargetStop::restore_state(const nlohmann::ordered_json& state) {
+  if (state.is_number_integer()) reached_at_ = state.get<std::int64_t>();
+}
+
+nlohmann::ordered_json PlotCurve::save_state() const {
+  return {{"suboptimality", suboptimality_}, {"curve", curve_}};
+}
+
+void PlotCurve::restore_state(const nlohmann::ordered_json& state) {
+  suboptimality_ = state.at("suboptimality").get<bool>();
+  curve_ = state.at("curve").get<std::vector<std::pair<double, double>>>();
+}
+
 void PlotCurve::on_progress(const Progress& p) {
   suboptimality_ = p.quality.suboptimality.has_value();
   curve_.emplace_back(p.epochs, suboptimality_ ? *p.quality.suboptimality : p.quality.objective);

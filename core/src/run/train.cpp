@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <iostream>
 #include <numeric>
 #include <thread>
@@ -14,12 +15,15 @@
 #include "localsgd/core/engine/rng.hpp"
 #include "localsgd/core/engine/step_size.hpp"
 #include "localsgd/core/errors.hpp"
+#include "localsgd/core/io/checkpoint_file.hpp"
 #include "localsgd/core/io/make_model.hpp"
 #include "localsgd/core/io/model_io.hpp"
 #include "localsgd/core/plugins/plugins.hpp"
 #include "localsgd/core/run/default_step.hpp"
+#include "localsgd/core/run/interrupt.hpp"
 #include "localsgd/core/solve/evaluate.hpp"
 #include "memory_budget.hpp"
+#include "run_identity.hpp"
 
 namespace localsgd::core {
 namespace {
@@ -341,12 +345,52 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
                               whitening != nullptr);
   CallbackMonitor monitor(std::max<std::int64_t>(1, every), samples_per_step, data.rows(), assessor,
                           guard, callbacks, whitening);
+  const bool monitored = every > 0 && !callbacks.empty();
+
+  // Checkpoints: what this run is, and the state of the callbacks that gather results.
+  std::optional<Checkpoint> resumed;
+  nlohmann::ordered_json identity;
+  auto callbacks_state = [&] {
+    return nlohmann::ordered_json{
+        {"target", target_stop ? target_stop->save_state() : nlohmann::ordered_json()},
+        {"plot", plot ? plot->save_state() : nlohmann::ordered_json()}};
+  };
+  if (!options.checkpoint.empty() || !options.resume.empty()) {
+    ParamMap all_schedule_params = problem.spec().schedule.params;
+    for (const auto& [key, value] : schedule_params.all()) all_schedule_params.set(key, value);
+    identity = run_identity(
+        problem, options,
+        {config, all_schedule_params, step_size->describe(), automatic.preconditioner(),
+         partition.description, monitored ? std::max<std::int64_t>(1, every) : 0});
+  }
+  if (!options.resume.empty()) {
+    resumed = load_checkpoint(options.resume);
+    if (const auto difference = identity_difference(resumed->identity, identity))
+      throw DataError(options.resume, 0, 0, "this checkpoint is of another run: " + *difference);
+    if (resumed->state.step >= config.steps)
+      throw DataError(options.resume, 0, 0, "the checkpoint is at the end of its run");
+    if (target_stop && resumed->callbacks.contains("target"))
+      target_stop->restore_state(resumed->callbacks["target"]);
+    if (plot && resumed->callbacks.contains("plot") && resumed->callbacks["plot"].is_object())
+      plot->restore_state(resumed->callbacks["plot"]);
+    config.checkpoints.resume = &resumed->state;
+    if (lead)
+      std::cerr << "localsgd: resuming from " << options.resume << " at step "
+                << resumed->state.step << " of " << config.steps << '\n';
+  }
+  if (!options.checkpoint.empty()) {
+    config.checkpoints.every = options.checkpoint_every.value_or(steps_per_epoch);
+    config.checkpoints.save = [&](const EngineState& state) {
+      save_checkpoint(options.checkpoint, {identity, callbacks_state(), state});
+    };
+  }
+  if (communicator == nullptr) config.checkpoints.interrupt = GracefulInterrupts::flag();
   const double setup_seconds = seconds_since(setup_start);
 
   TrainOutcome outcome;
   try {
     outcome.result = run_local_sgd(run_objective, data, *schedule, *step_size, config,
-                                   every > 0 && !callbacks.empty() ? &monitor : nullptr);
+                                   monitored ? &monitor : nullptr);
   } catch (const Diverged& e) {
     guard.rethrow(e);
   }
@@ -385,6 +429,9 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
     guard.check_end(r.steps, s.quality);
   });
   s.model = options.out;
+  s.checkpoint = options.checkpoint;
+  outcome.interrupted = r.interrupted;
+  if (r.interrupted != 0) s.interrupted = r.interrupted == SIGINT ? "SIGINT" : "SIGTERM";
   s.threads = r.threads;
   s.load_seconds = problem.load_seconds() + setup_seconds;
   s.seconds = r.seconds;
@@ -398,7 +445,7 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   if (target_stop) {
     s.target = TrainSummary::Target{options.target ? *options.target : *options.target_rel,
                                     !options.target.has_value(), target_stop->reached_at()};
-    if (!s.target_reached()) {
+    if (!s.target_reached() && r.interrupted == 0) {
       const std::string message = unmet_target(s, options);
       if (options.require_target)
         throw RuntimeFailure(message + " (--require-target; no model written)");

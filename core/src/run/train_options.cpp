@@ -110,6 +110,12 @@ std::optional<std::string> TrainOptions::validate() const {
     // at least one round when it does.
     if (async.max_staleness && *async.max_staleness < 1) return "--max-staleness must be >= 1";
   }
+  if (checkpoint_every) {
+    if (checkpoint.empty()) return "--checkpoint-every needs --checkpoint FILE";
+    if (*checkpoint_every < 1) return "--checkpoint-every must be at least 1";
+  }
+  if (backend == Backend::mpi && (!checkpoint.empty() || !resume.empty()))
+    return "--checkpoint and --resume run in one process for now: drop --backend mpi";
   return std::nullopt;
 }
 

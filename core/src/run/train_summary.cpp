@@ -79,6 +79,8 @@ ordered_json TrainSummary::to_json() const {
     s["steps_to_target"] = target->reached_at ? ordered_json(*target->reached_at) : ordered_json();
   }
   s["model"] = model.empty() ? ordered_json(nullptr) : ordered_json(model);
+  if (!checkpoint.empty()) s["checkpoint"] = checkpoint;
+  if (!interrupted.empty()) s["interrupted"] = interrupted;
   s["threads"] = threads;
   s["load_seconds"] = load_seconds;
   s["seconds"] = seconds;

@@ -14,6 +14,6 @@
 
 namespace localsgd {
 
-inline constexpr std::uint32_t kAbiVersion = 3;  // 3: Schedule::needs()
+inline constexpr std::uint32_t kAbiVersion = 4;  // 4: Schedule::combine_state()
 
 }  // namespace localsgd

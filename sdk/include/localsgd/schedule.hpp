@@ -8,7 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <vector>
 
 #include "localsgd/abi.hpp"
 #include "localsgd/params.hpp"
@@ -90,6 +92,17 @@ class LOCALSGD_API Schedule {
     (void)mean;
     return false;
   }
+
+  // Checkpoints (--checkpoint, --resume). On resume the engine calls start() and replays
+  // every next() of the run so far with the same contexts (and the same F at the average
+  // where it was read), so state that start() and next() build needs nothing here. What
+  // combine() keeps from one call to the next (e.g. an outer momentum) cannot be
+  // replayed: a schedule that declares custom_combine returns that state here (an empty
+  // vector if it keeps none) and gets it back through restore_combine_state() before the
+  // run goes on. The default, nullopt, means "cannot be saved": checkpoints of runs with
+  // such a schedule are refused before the run starts.
+  virtual std::optional<std::vector<double>> combine_state() const { return std::nullopt; }
+  virtual void restore_combine_state(std::span<const double> state) { (void)state; }
 };
 
 }  // namespace localsgd

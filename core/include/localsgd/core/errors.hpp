@@ -65,6 +65,18 @@ class RankFailure : public std::runtime_error {
   int exit_code_;
 };
 
+// A signal (SIGINT, SIGTERM) ended the run early, after its model, checkpoint and summary
+// were written: exit 130 or 143 with a message saying where the run stopped.
+class Interrupted : public std::runtime_error {
+ public:
+  Interrupted(int exit_code, const std::string& message)
+      : std::runtime_error(message), exit_code_(exit_code) {}
+  int exit_code() const { return exit_code_; }
+
+ private:
+  int exit_code_;
+};
+
 // Maps any exception to its exit code and the one-line message to print after
 // "localsgd: error: ". Call from a catch (...) block.
 struct ErrorReport {

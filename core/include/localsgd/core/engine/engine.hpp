@@ -15,12 +15,15 @@
 // (seed, worker, step), and averages are summed over workers in a fixed order.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
+#include <functional>
 #include <limits>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "localsgd/core/engine/engine_state.hpp"
 #include "localsgd/core/engine/evaluation.hpp"
 #include "localsgd/core/engine/sampling.hpp"
 #include "localsgd/core/engine/step_size.hpp"
@@ -53,7 +56,21 @@ struct EngineConfig {
   } async;
   // The processes that share the K workers (MPI ranks); null: this process runs them all.
   Communicator* communicator = nullptr;
+  // Checkpoints and interruption (--checkpoint, --resume, SIGINT/SIGTERM). One process
+  // only: a multi-process run is refused before it gets here.
+  struct Checkpoints {
+    std::int64_t every = 0;                        // save every this many steps (0: never)
+    std::function<void(const EngineState&)> save;  // at those steps and when interrupted
+    const EngineState* resume = nullptr;           // start from this state, not from x_0
+    // Polled at step boundaries, at least every kInterruptPoll steps: a non-zero value
+    // ends the run there, after a save, as a monitor's stop would.
+    const std::atomic<int>* interrupt = nullptr;
+  } checkpoints;
 };
+
+// Steps between two looks at EngineConfig::Checkpoints::interrupt (a phase boundary
+// costs the threads a hand-over; a run is the same with or without them).
+inline constexpr std::int64_t kInterruptPoll = 1024;
 
 // What a monitor sees at an evaluation step (after that step's sync, if any).
 struct Snapshot {
@@ -86,6 +103,7 @@ struct EngineResult {
   int threads = 1;                 // threads that ran the workers' phases
   std::int64_t max_staleness = 0;  // async: largest lead over the slowest worker at an average
   double mean_staleness = 0;
+  int interrupted = 0;  // the value of Checkpoints::interrupt that ended the run, or 0
 };
 
 // Throws RuntimeFailure if the iterates diverge or the step size makes the lazy

@@ -45,6 +45,9 @@ class TargetStop final : public TrainCallback {
   void on_end(const TrainSummary& summary) override;
   std::optional<std::int64_t> reached_at() const { return reached_at_; }
   bool reached(const Quality& q) const;
+  // Checkpoints: what it has seen so far, and its return on resume.
+  nlohmann::ordered_json save_state() const;
+  void restore_state(const nlohmann::ordered_json& state);
 
  private:
   double eps_;
@@ -72,6 +75,9 @@ class PlotCurve final : public TrainCallback {
       : path_(std::move(path)), title_(std::move(title)) {}
   void on_progress(const Progress& p) override;
   void on_end(const TrainSummary& summary) override;
+  // Checkpoints: the curve so far, and its return on resume.
+  nlohmann::ordered_json save_state() const;
+  void restore_state(const nlohmann::ordered_json& state);
 
  private:
   std::filesystem::path path_;

@@ -19,6 +19,7 @@ namespace localsgd::core {
 struct TrainOutcome {
   TrainSummary summary;
   EngineResult result;  // the models x̂ and x̄ and the engine's counts
+  int interrupted = 0;  // the signal that ended the run early (result.interrupted), or 0
   nlohmann::ordered_json json() const { return summary.to_json(); }
 };
 

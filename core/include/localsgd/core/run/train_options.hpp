@@ -83,6 +83,12 @@ struct TrainOptions {
   std::string out;                   // model file for x̂, written atomically
   std::string plot;                  // .svg/.png of the progress curve
 
+  // Checkpoints (docs/RELIABILITY.md): the whole state, every `checkpoint_every` steps
+  // (default: once per pass over the data) and when a signal stops the run.
+  std::string checkpoint;
+  std::optional<std::int64_t> checkpoint_every;
+  std::string resume;  // continue from this checkpoint, bit for bit
+
   // The first problem with these options as a one-line message, or nothing. The only
   // place where train's options are checked; train() throws it as a UsageError.
   std::optional<std::string> validate() const;

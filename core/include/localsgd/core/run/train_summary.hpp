@@ -62,7 +62,9 @@ struct TrainSummary {
     std::optional<std::int64_t> reached_at;  // the step of the evaluation that reached it
   };
   std::optional<Target> target;
-  std::string model;  // the --out file, or ""
+  std::string model;        // the --out file, or ""
+  std::string checkpoint;   // the --checkpoint file, or ""
+  std::string interrupted;  // "SIGINT" or "SIGTERM" when a signal ended the run early
   int threads = 1;
   double load_seconds = 0, seconds = 0, sync_seconds = 0, eval_seconds = 0;
   // --backend mpi: the ranks and this rank's time in MPI exchanges (part of sync_seconds).

@@ -1,0 +1,36 @@
+// What a run is, for checkpoints: everything that decides its trajectory (data, plugins
+// and their files, parameters, the resolved step size and preconditioner, the evaluation
+// cadence and target, which may stop it), and nothing that does not (threads, output
+// paths). A resume is refused when any of it differs.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "localsgd/core/engine/engine.hpp"
+#include "localsgd/core/run/problem.hpp"
+#include "localsgd/core/run/train_options.hpp"
+
+namespace localsgd::core {
+
+struct RunFacts {
+  const EngineConfig& config;
+  const ParamMap& schedule_params;
+  std::string step_size;        // StepSize::describe()
+  std::string preconditioner;   // DefaultStep::preconditioner()
+  std::string partition;        // Partition::description
+  std::int64_t evaluate_every;  // the monitor's cadence; 0 without a monitor
+};
+
+nlohmann::ordered_json run_identity(const Problem& problem, const TrainOptions& options,
+                                    const RunFacts& facts);
+
+// The first entry that differs, as "workers is 4 in the checkpoint and 8 in this run";
+// nothing when they agree.
+std::optional<std::string> identity_difference(const nlohmann::ordered_json& saved,
+                                               const nlohmann::ordered_json& now);
+
+}  // namespace localsgd::core
