@@ -162,7 +162,7 @@ void set_train_command(CLI::App& app) {
                      "write the run's whole state to this file (atomically) every "
                      "--checkpoint-every steps and when SIGINT/SIGTERM stops the run");
   saving->add_option("--checkpoint-every", o.checkpoint_every,
-                     "steps between checkpoints (default: one pass over the data)");
+                     "steps between checkpoints (default: one a minute)");
   saving->add_option("--resume", o.resume,
                      "continue from this checkpoint with the same options: the model and "
                      "summary are those of the uninterrupted run, bit for bit");

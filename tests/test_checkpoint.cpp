@@ -123,6 +123,15 @@ INSTANTIATE_TEST_SUITE_P(
                    {"train", "--plugin", "softmax", "-K", "2", "--lr", "invtime", "--eval-every",
                     "25", "--target-rel", "1e-9", "--steps", "400"},
                    {201, 275}},
+        // Runs that never sync before T: checkpoints fall inside a phase, which for
+        // asynchronous workers runs in chunks.
+        ResumeCase{"one_shot",
+                   {"train", "--plugin", "logreg", "-K", "2", "-H", "5000", "--steps", "3000"},
+                   {1501}},
+        ResumeCase{"async_one_shot",
+                   {"train", "--plugin", "logreg", "-K", "2", "--async", "--worker-speeds", "1,0.5",
+                    "-H", "5000", "--steps", "3000"},
+                   {1500, 2500}},
         ResumeCase{"shard_iid",
                    {"train", "--plugin", "ridge", "-K", "5", "--partition", "shard", "--sampling",
                     "iid", "-b", "3", "--steps", "120"},

@@ -24,12 +24,14 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
 #include <tbb/parallel_for.h>
 #include <tbb/task_arena.h>
 
+#include "checkpoint_clock.hpp"
 #include "localsgd/core/engine/engine.hpp"
 #include "localsgd/core/errors.hpp"
 #include "schedule_driver.hpp"
@@ -69,7 +71,7 @@ class AsyncRunner {
     }
     if (next_evaluation <= mean_step())
       throw RuntimeFailure("evaluation schedule does not advance");
-    std::int64_t next_checkpoint = next_multiple(mean_step(), config_.checkpoints.every);
+    checkpoint_clock_.emplace(config_.checkpoints, mean_step());
     std::vector<double> mean(d_);
     std::int64_t steps = config_.steps;
     while (true) {
@@ -81,7 +83,10 @@ class AsyncRunner {
       std::vector<std::size_t> batch;
       for (std::size_t k = 0; k < K_; ++k)
         if (state_[k].running && state_[k].phase_end_time == now) batch.push_back(k);
-      run_phases(arena, batch);
+      if (!run_phases(arena, batch, next_evaluation)) {
+        steps = mean_step();
+        break;
+      }
       const auto sync_start = Clock::now();
       for (std::size_t k : batch) {  // deliver
         std::fill(latest_[k].begin(), latest_[k].end(), 0.0);
@@ -143,13 +148,13 @@ class AsyncRunner {
         s.waiting = false;
         start_phase(k, std::max(s.ready_time, now));
       }
-      // Checkpoints and interruption, on the clock of the mean step count.
-      const int interrupt = config_.checkpoints.interrupt != nullptr
-                                ? config_.checkpoints.interrupt->load(std::memory_order_relaxed)
-                                : 0;
-      if (mean_step() >= next_checkpoint || interrupt != 0) {
-        if (config_.checkpoints.save) config_.checkpoints.save(save_state(next_evaluation));
-        next_checkpoint = next_multiple(mean_step(), config_.checkpoints.every);
+      // Checkpoints and interruption, on the clock of the mean step count; a finished run
+      // neither saves nor stops early.
+      if (mean_step() >= config_.steps) continue;
+      const int interrupt = checkpoint_clock_->interrupt();
+      if (checkpoint_clock_->due(mean_step())) {
+        config_.checkpoints.save(save_state(next_evaluation));
+        checkpoint_clock_->saved(mean_step());
       }
       if (interrupt != 0) {
         interrupted_ = interrupt;
@@ -168,10 +173,10 @@ class AsyncRunner {
   std::int64_t max_staleness() const { return max_staleness_; }
   double mean_staleness() const { return mean_staleness_; }
   const RunTimes& times() const { return times_; }
-  // Steps taken by each worker (up to its last delivery).
+  // Steps run by each worker: up to its last delivery, or to where a signal stopped it.
   std::vector<std::int64_t> worker_steps() const {
     std::vector<std::int64_t> steps;
-    for (const State& s : state_) steps.push_back(s.step);
+    for (const State& s : state_) steps.push_back(s.executed);
     return steps;
   }
 
@@ -179,7 +184,9 @@ class AsyncRunner {
   using Clock = std::chrono::steady_clock;
 
   struct State {
-    std::int64_t step = 0, phase_end = 0, round = 0;
+    // Delivered steps; steps run of the current phase (a long phase runs in chunks, so a
+    // checkpoint or a signal may fall inside it); the phase's last step.
+    std::int64_t step = 0, executed = 0, phase_end = 0, round = 0;
     double phase_end_time = 0, ready_time = 0;
     bool running = false, waiting = false, finished = false;
   };
@@ -201,10 +208,6 @@ class AsyncRunner {
     return monitor_->evaluate({step, rounds_, x_hat, pool_.global()});
   }
 
-  static std::int64_t next_multiple(std::int64_t t, std::int64_t every) {
-    return every > 0 ? (t / every + 1) * every : std::numeric_limits<std::int64_t>::max();
-  }
-
   // The state between two batches: clocks, the server's models, the workers.
   EngineState save_state(std::int64_t next_evaluation) const {
     EngineState state;
@@ -216,8 +219,8 @@ class AsyncRunner {
     state.schedule_calls = schedule_.calls();
     state.combine_state = schedule_.combine_state();
     for (const State& s : state_)
-      state.clocks.push_back({s.step, s.phase_end, s.round, s.phase_end_time, s.ready_time,
-                              s.running, s.waiting, s.finished});
+      state.clocks.push_back({s.step, s.executed, s.phase_end, s.round, s.phase_end_time,
+                              s.ready_time, s.running, s.waiting, s.finished});
     state.latest = latest_;
     state.max_staleness = max_staleness_;
     state.staleness_sum = staleness_sum_;
@@ -233,8 +236,10 @@ class AsyncRunner {
     pool_.restore(state);
     for (std::size_t k = 0; k < K_; ++k) {
       const AsyncClock& c = state.clocks[k];
-      state_[k] = {c.step,       c.phase_end, c.round,   c.phase_end_time,
-                   c.ready_time, c.running,   c.waiting, c.finished};
+      state_[k] = {c.step,       c.executed, c.phase_end, c.round,   c.phase_end_time,
+                   c.ready_time, c.running,  c.waiting,   c.finished};
+      if (c.executed < c.step || c.executed > c.phase_end)
+        throw std::invalid_argument("a saved worker clock is inconsistent");
       if (state.latest[k].size() != d_)
         throw std::invalid_argument("a saved server model does not fit this run");
     }
@@ -246,17 +251,44 @@ class AsyncRunner {
   }
 
   // The phases of one batch, each from the model its worker adopted when it started.
-  void run_phases(tbb::task_arena& arena, const std::vector<std::size_t>& batch) {
-    auto run = [&](std::size_t i) {
-      const std::size_t k = batch[i];
-      pool_.workers()[k].run(env_, state_[k].step, state_[k].phase_end);
-    };
-    if (batch.size() == 1) {
-      run(0);
-    } else {
-      arena.execute([&] { tbb::parallel_for(std::size_t{0}, batch.size(), run); });
+  // Runs the batch's phases, in chunks that end where the checkpoint clock polls (a worker
+  // continues where it stopped, so chunks do not change the run). Returns false when a
+  // signal stopped the run between two chunks, after the checkpoint.
+  bool run_phases(tbb::task_arena& arena, const std::vector<std::size_t>& batch,
+                  std::int64_t next_evaluation) {
+    while (true) {
+      auto run = [&](std::size_t i) {
+        State& s = state_[batch[i]];
+        const std::int64_t end = std::min(s.phase_end, checkpoint_clock_->next_poll(s.executed));
+        pool_.workers()[batch[i]].run(env_, s.executed, end);
+        s.executed = end;
+      };
+      if (batch.size() == 1) {
+        run(0);
+      } else {
+        arena.execute([&] { tbb::parallel_for(std::size_t{0}, batch.size(), run); });
+      }
+      for (std::size_t k : batch) held_[k].reset();  // adopted: the mean may go
+      bool done = true;
+      for (std::size_t k : batch) done = done && state_[k].executed == state_[k].phase_end;
+      if (done) return true;
+      const int interrupt = checkpoint_clock_->interrupt();
+      if (checkpoint_clock_->due(mean_executed())) {
+        config_.checkpoints.save(save_state(next_evaluation));
+        checkpoint_clock_->saved(mean_executed());
+      }
+      if (interrupt != 0) {
+        interrupted_ = interrupt;
+        return false;
+      }
     }
-    for (std::size_t k : batch) held_[k].reset();  // adopted: the mean may go
+  }
+
+  // The workers' mean count of steps run, delivered or not.
+  std::int64_t mean_executed() const {
+    std::int64_t total = 0;
+    for (const State& s : state_) total += s.executed;
+    return total / static_cast<std::int64_t>(K_);
   }
 
   void start_phase(std::size_t k, double start_time) {
@@ -268,6 +300,7 @@ class AsyncRunner {
     if (next.group_size != 0)  // the driver already refused schedules that declare them
       throw PluginError("schedule '" + schedule_.name() +
                         "' returned a group sync in an --async run");
+    s.executed = s.step;
     s.phase_end = std::min(next.step, config_.steps);
     s.phase_end_time =
         start_time + static_cast<double>(s.phase_end - s.step) / config_.async.speeds[k];
@@ -284,6 +317,7 @@ class AsyncRunner {
   std::vector<std::vector<double>> latest_;
   std::vector<State> state_;
   std::vector<std::shared_ptr<const std::vector<double>>> held_;
+  std::optional<CheckpointClock> checkpoint_clock_;  // set when the run starts
   std::int64_t rounds_ = 0, max_staleness_ = 0;
   std::int64_t staleness_sum_ = 0, staleness_count_ = 0;
   double mean_staleness_ = 0;

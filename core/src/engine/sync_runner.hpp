@@ -20,12 +20,14 @@
 #include <functional>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <thread>
 #include <type_traits>
 #include <vector>
 
 #include "block_job.hpp"
+#include "checkpoint_clock.hpp"
 #include "localsgd/core/engine/engine.hpp"
 #include "localsgd/core/errors.hpp"
 #include "round_gate.hpp"
@@ -105,7 +107,7 @@ class SyncRunner {
       next_evaluation_ = monitor_ != nullptr ? monitor_->next_evaluation(0) : config_.steps + 1;
     }
     if (next_evaluation_ <= start) throw RuntimeFailure("evaluation schedule does not advance");
-    next_checkpoint_ = next_multiple(start, config_.checkpoints.every);
+    checkpoint_clock_.emplace(config_.checkpoints, start);
     // A resumed run serves its workers with as many threads as the run it continues.
     first_phase_ = resume != nullptr ? resume->first_phase
                                      : std::min({next_sync_.step, next_evaluation_, config_.steps});
@@ -398,12 +400,10 @@ class SyncRunner {
       next_sync_ = ask_schedule(t);
       times_.sync_seconds += seconds(ask_start, Clock::now());
     }
-    const int interrupt = config_.checkpoints.interrupt != nullptr
-                              ? config_.checkpoints.interrupt->load(std::memory_order_relaxed)
-                              : 0;
-    if (t == next_checkpoint_ || interrupt != 0) {
-      if (config_.checkpoints.save) config_.checkpoints.save(save_state(t));
-      next_checkpoint_ = next_multiple(t, config_.checkpoints.every);
+    const int interrupt = checkpoint_clock_->interrupt();
+    if (checkpoint_clock_->due(t)) {
+      config_.checkpoints.save(save_state(t));
+      checkpoint_clock_->saved(t);
     }
     if (interrupt != 0) {
       interrupted_ = interrupt;
@@ -443,19 +443,13 @@ class SyncRunner {
     return state;
   }
 
-  // The first multiple of `every` after t (never when every is 0).
-  static std::int64_t next_multiple(std::int64_t t, std::int64_t every) {
-    return every > 0 ? (t / every + 1) * every : std::numeric_limits<std::int64_t>::max();
-  }
-
-  // A phase ends at the next sync, the next evaluation or T, whichever comes first.
-  // With an interrupt to watch, phases also end every kInterruptPoll steps; and at the
-  // checkpoints. Neither changes the run (workers continue where they stopped).
+  // A phase ends at the next sync, the next evaluation or T, whichever comes first, and
+  // where the checkpoint clock polls. That does not change the run (workers continue where
+  // they stopped).
   void open_phase(std::int64_t begin) {
     phase_begin_ = begin;
-    phase_end_ = std::min({next_sync_.step, next_evaluation_, config_.steps, next_checkpoint_});
-    if (config_.checkpoints.interrupt != nullptr)
-      phase_end_ = std::min(phase_end_, begin + kInterruptPoll);
+    phase_end_ = std::min(
+        {next_sync_.step, next_evaluation_, config_.steps, checkpoint_clock_->next_poll(begin)});
     const bool last = phase_end_ >= config_.steps;
     sync_due_ = phase_end_ == next_sync_.step || last;  // the run always ends with x̄_T
     if (sync_due_) prepare_average(last ? 0 : next_sync_.group_size);
@@ -499,7 +493,7 @@ class SyncRunner {
   // others by the gate (and read by them only while the round is open).
   std::int64_t phase_begin_ = 0, phase_end_ = 0, rounds_ = 0, steps_done_ = 0;
   std::int64_t next_evaluation_ = 0, group_ = 0, first_phase_ = 0;
-  std::int64_t next_checkpoint_ = std::numeric_limits<std::int64_t>::max();
+  std::optional<CheckpointClock> checkpoint_clock_;  // set when the run starts
   int interrupted_ = 0;
   SyncEvent next_sync_{0, 0};
   bool sync_due_ = false;

@@ -76,6 +76,12 @@ T get(std::string_view bytes, std::size_t offset) {
   return value;
 }
 
+// memcpy from an empty view is undefined (its data() may be null), and empty arrays are common.
+template <class T>
+void copy_bytes(T* destination, std::string_view bytes) {
+  if (!bytes.empty()) std::memcpy(destination, bytes.data(), bytes.size());
+}
+
 std::string encode(const Checkpoint& c) {
   const EngineState& s = c.state;
   ArrayList arrays;
@@ -102,8 +108,8 @@ std::string encode(const Checkpoint& c) {
   std::vector<std::int64_t> clock_ints;
   std::vector<double> clock_reals;
   for (const AsyncClock& clock : s.clocks) {
-    clock_ints.insert(clock_ints.end(), {clock.step, clock.phase_end, clock.round, clock.running,
-                                         clock.waiting, clock.finished});
+    clock_ints.insert(clock_ints.end(), {clock.step, clock.executed, clock.phase_end, clock.round,
+                                         clock.running, clock.waiting, clock.finished});
     clock_reals.insert(clock_reals.end(), {clock.phase_end_time, clock.ready_time});
   }
   arrays.add("clocks", clock_ints);
@@ -164,11 +170,11 @@ class ArrayReader {
       Array array;
       if (type == "f64") {
         std::vector<double> values(count);
-        std::memcpy(values.data(), bytes.data(), bytes.size());
+        copy_bytes(values.data(), bytes);
         array = std::move(values);
       } else if (type == "i64") {
         std::vector<std::int64_t> values(count);
-        std::memcpy(values.data(), bytes.data(), bytes.size());
+        copy_bytes(values.data(), bytes);
         array = std::move(values);
       } else {
         fail("unknown array type '" + type + "'");
@@ -267,13 +273,13 @@ EngineState decode_state(const nlohmann::ordered_json& h, ArrayReader& arrays) {
   }
   if (h.at("combine_state").get<bool>()) s.combine_state = arrays.reals("combine_state");
   const std::vector<std::int64_t> clock_ints = arrays.integers("clocks");
-  const std::size_t clocks = clock_ints.size() / 6;
-  if (clock_ints.size() % 6 != 0) arrays.fail("worker clocks are incomplete");
+  const std::size_t clocks = clock_ints.size() / 7;
+  if (clock_ints.size() % 7 != 0) arrays.fail("worker clocks are incomplete");
   const std::vector<double> clock_reals = arrays.reals("clock_times", 2 * clocks);
   for (std::size_t k = 0; k < clocks; ++k) {
-    const std::int64_t* c = clock_ints.data() + 6 * k;
-    s.clocks.push_back({c[0], c[1], c[2], clock_reals[2 * k], clock_reals[2 * k + 1],
-                        flag(c[3], arrays), flag(c[4], arrays), flag(c[5], arrays)});
+    const std::int64_t* c = clock_ints.data() + 7 * k;
+    s.clocks.push_back({c[0], c[1], c[2], c[3], clock_reals[2 * k], clock_reals[2 * k + 1],
+                        flag(c[4], arrays), flag(c[5], arrays), flag(c[6], arrays)});
   }
   for (std::size_t k = 0; k < latest; ++k)
     s.latest.push_back(arrays.reals("latest/" + std::to_string(k), d));

@@ -379,7 +379,12 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
                 << resumed->state.step << " of " << config.steps << '\n';
   }
   if (!options.checkpoint.empty()) {
-    config.checkpoints.every = options.checkpoint_every.value_or(steps_per_epoch);
+    // By default a checkpoint a minute: a fast run's epochs would spend more time writing
+    // than computing, a slow run's would lose hours.
+    if (options.checkpoint_every)
+      config.checkpoints.every = *options.checkpoint_every;
+    else
+      config.checkpoints.every_seconds = kDefaultCheckpointSeconds;
     config.checkpoints.save = [&](const EngineState& state) {
       save_checkpoint(options.checkpoint, {identity, callbacks_state(), state});
     };

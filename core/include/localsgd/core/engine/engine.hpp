@@ -59,7 +59,8 @@ struct EngineConfig {
   // Checkpoints and interruption (--checkpoint, --resume, SIGINT/SIGTERM). One process
   // only: a multi-process run is refused before it gets here.
   struct Checkpoints {
-    std::int64_t every = 0;                        // save every this many steps (0: never)
+    std::int64_t every = 0;    // save every this many steps (0: never)
+    double every_seconds = 0;  // and at the first boundary this long after a save (0: never)
     std::function<void(const EngineState&)> save;  // at those steps and when interrupted
     const EngineState* resume = nullptr;           // start from this state, not from x_0
     // Polled at step boundaries, at least every kInterruptPoll steps: a non-zero value

@@ -30,7 +30,7 @@ struct WorkerState {
 
 // The asynchronous runner's clock of one worker.
 struct AsyncClock {
-  std::int64_t step = 0, phase_end = 0, round = 0;
+  std::int64_t step = 0, executed = 0, phase_end = 0, round = 0;
   double phase_end_time = 0, ready_time = 0;
   bool running = false, waiting = false, finished = false;
 };

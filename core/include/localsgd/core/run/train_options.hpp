@@ -84,7 +84,7 @@ struct TrainOptions {
   std::string plot;                  // .svg/.png of the progress curve
 
   // Checkpoints (docs/RELIABILITY.md): the whole state, every `checkpoint_every` steps
-  // (default: once per pass over the data) and when a signal stops the run.
+  // (default: kDefaultCheckpointSeconds apart) and when a signal stops the run.
   std::string checkpoint;
   std::optional<std::int64_t> checkpoint_every;
   std::string resume;  // continue from this checkpoint, bit for bit
@@ -109,6 +109,10 @@ inline constexpr double kDefaultEpochs = 10;
 inline constexpr double kDefaultMinSamples = 1e6;
 inline constexpr double kDefaultMaxEpochs = 100;
 inline constexpr double kDefaultMaxSamples = 1e7;
+
+// Without --checkpoint-every, a checkpoint at the first step boundary a minute after the
+// last one (and one when a signal stops the run).
+inline constexpr double kDefaultCheckpointSeconds = 60;
 
 // The steps per worker: `steps`, or ceil(epochs·n/(K·b)) with the epochs given, or the
 // target's budget (--max-epochs) for a targeted run, or kDefaultEpochs.
