@@ -216,7 +216,7 @@ class AsyncRunner {
     state.rounds = rounds_;
     state.next_evaluation = next_evaluation;
     pool_.save(state);
-    state.schedule_calls = schedule_.calls();
+    state.schedule_record = schedule_.recorded();
     state.combine_state = schedule_.combine_state();
     for (const State& s : state_)
       state.clocks.push_back({s.step, s.executed, s.phase_end, s.round, s.phase_end_time,
@@ -231,7 +231,7 @@ class AsyncRunner {
   void restore(const EngineState& state) {
     if (!state.async || state.clocks.size() != K_ || state.latest.size() != K_)
       throw std::invalid_argument("the saved asynchronous state does not fit this run");
-    schedule_.restore(state.schedule_calls, state.combine_state, static_cast<std::int64_t>(K_),
+    schedule_.restore(state.schedule_record, state.combine_state, static_cast<std::int64_t>(K_),
                       config_.steps);
     pool_.restore(state);
     for (std::size_t k = 0; k < K_; ++k) {

@@ -71,7 +71,7 @@ SyncEvent ScheduleDriver::next(std::int64_t step, std::int64_t round, double ste
     throw PluginError("schedule '" + name_ + "' returned a group sync but does not declare " +
                       "group_syncs in needs()");
   if (recording_)
-    calls_.push_back({step, round, worker, step_size, value.value(), event.step, event.group_size});
+    record_.append({step, round, worker, step_size, value.value(), event.step, event.group_size});
   return event;
 }
 
@@ -88,10 +88,10 @@ std::optional<std::vector<double>> ScheduleDriver::combine_state() const {
                      [&] { return schedule_.combine_state(); });
 }
 
-void ScheduleDriver::restore(const std::vector<ScheduleCall>& calls,
+void ScheduleDriver::restore(const ScheduleRecord& calls,
                              const std::optional<std::vector<double>>& combine_state,
                              std::int64_t workers, std::int64_t total_steps) {
-  for (const ScheduleCall& call : calls) {
+  calls.for_each([&](const ScheduleCall& call) {
     const std::function<double()> recorded = [&]() -> double {
       if (!call.objective_at_average)
         throw PluginError("schedule '" + name_ + "' read F at the average on resume (at " +
@@ -106,7 +106,7 @@ void ScheduleDriver::restore(const std::vector<ScheduleCall>& calls,
                         describe(call) + ": sync at " + std::to_string(event.step) +
                         " instead of " + std::to_string(call.answer_step) +
                         "); its answers depend on more than their context, so it cannot resume");
-  }
+  });
   if (needs_.custom_combine && combine_state)
     call_plugin(PluginKind::schedule, name_, "restore_combine_state",
                 [&] { schedule_.restore_combine_state(*combine_state); });

@@ -60,18 +60,17 @@ class ScheduleDriver {
   // combination state cannot be saved, is refused with a message naming it.
   void record() { recording_ = true; }
   void require_checkpointable() const;
-  const std::vector<ScheduleCall>& calls() const { return calls_; }
+  const ScheduleRecord& recorded() const { return record_; }
   std::optional<std::vector<double>> combine_state() const;
-  void restore(const std::vector<ScheduleCall>& calls,
-               const std::optional<std::vector<double>>& combine_state, std::int64_t workers,
-               std::int64_t total_steps);
+  void restore(const ScheduleRecord& calls, const std::optional<std::vector<double>>& combine_state,
+               std::int64_t workers, std::int64_t total_steps);
 
  private:
   Schedule& schedule_;
   const std::string name_;
   ScheduleNeeds needs_;
   bool recording_ = false;
-  std::vector<ScheduleCall> calls_;
+  ScheduleRecord record_;
 };
 
 }  // namespace localsgd::core

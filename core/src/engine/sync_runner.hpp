@@ -94,9 +94,10 @@ class SyncRunner {
     const EngineState* resume = config_.checkpoints.resume;
     const std::int64_t start = resume != nullptr ? resume->step : 0;
     if (resume != nullptr) {
-      schedule_.restore(resume->schedule_calls, resume->combine_state, pool_.size(), config_.steps);
-      if (resume->schedule_calls.empty()) throw std::invalid_argument("no schedule calls saved");
-      const ScheduleCall& last = resume->schedule_calls.back();
+      schedule_.restore(resume->schedule_record, resume->combine_state, pool_.size(),
+                        config_.steps);
+      if (resume->schedule_record.empty()) throw std::invalid_argument("no schedule calls saved");
+      const ScheduleCall& last = resume->schedule_record.back();
       next_sync_ = {last.answer_step, last.answer_group};
       next_evaluation_ = monitor_ != nullptr ? resume->next_evaluation : config_.steps + 1;
       rounds_ = resume->rounds;
@@ -436,7 +437,7 @@ class SyncRunner {
     state.next_evaluation = next_evaluation_;
     state.first_phase = first_phase_;
     pool_.save(state);
-    state.schedule_calls = schedule_.calls();
+    state.schedule_record = schedule_.recorded();
     state.combine_state = schedule_.combine_state();
     state.last_sync_was_global = last_sync_was_global_;
     state.global_stale = global_stale_;

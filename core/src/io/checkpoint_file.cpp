@@ -95,15 +95,11 @@ std::string encode(const Checkpoint& c) {
     pending_of.push_back(s.workers[k].pending);
   }
   arrays.add("pending_of", pending_of);
-  std::vector<std::int64_t> call_ints;
-  std::vector<double> call_reals;
-  for (const ScheduleCall& call : s.schedule_calls) {
-    call_ints.insert(call_ints.end(), {call.step, call.round, call.worker, call.answer_step,
-                                       call.answer_group, call.objective_at_average ? 1 : 0});
-    call_reals.insert(call_reals.end(), {call.step_size, call.objective_at_average.value_or(0.0)});
-  }
-  arrays.add("schedule_calls", call_ints);
-  arrays.add("schedule_values", call_reals);
+  // The record's bytes, in 8-byte words (the last one zero-padded).
+  const std::string& record = s.schedule_record.bytes();
+  std::vector<std::int64_t> record_words((record.size() + 7) / 8);
+  copy_bytes(record_words.data(), record);
+  arrays.add("schedule_record", std::move(record_words));
   if (s.combine_state) arrays.add("combine_state", *s.combine_state);
   std::vector<std::int64_t> clock_ints;
   std::vector<double> clock_reals;
@@ -134,7 +130,9 @@ std::string encode(const Checkpoint& c) {
                      {"global_stale", s.global_stale},
                      {"max_staleness", s.max_staleness},
                      {"staleness_sum", s.staleness_sum},
-                     {"staleness_count", s.staleness_count}};
+                     {"staleness_count", s.staleness_count},
+                     {"schedule_calls", s.schedule_record.size()},
+                     {"schedule_record_bytes", record.size()}};
   header["arrays"] = arrays.describe();
   const std::string json = header.dump();
 
@@ -261,15 +259,18 @@ EngineState decode_state(const nlohmann::ordered_json& h, ArrayReader& arrays) {
       arrays.fail("a worker's pending model does not exist");
     s.workers.push_back(std::move(w));
   }
-  const std::vector<std::int64_t> call_ints = arrays.integers("schedule_calls");
-  const std::size_t calls = call_ints.size() / 6;
-  if (call_ints.size() % 6 != 0) arrays.fail("schedule calls are incomplete");
-  const std::vector<double> call_reals = arrays.reals("schedule_values", 2 * calls);
-  for (std::size_t i = 0; i < calls; ++i) {
-    const std::int64_t* c = call_ints.data() + 6 * i;
-    ScheduleCall call{c[0], c[1], c[2], call_reals[2 * i], std::nullopt, c[3], c[4]};
-    if (flag(c[5], arrays)) call.objective_at_average = call_reals[2 * i + 1];
-    s.schedule_calls.push_back(call);
+  const auto record_bytes =
+      static_cast<std::size_t>(integer(h, "schedule_record_bytes", arrays, 0));
+  const std::vector<std::int64_t> record_words = arrays.integers("schedule_record");
+  if (record_words.size() != (record_bytes + 7) / 8)
+    arrays.fail("the schedule record's length disagrees with its size");
+  std::string record(record_bytes, '\0');
+  if (record_bytes != 0) std::memcpy(record.data(), record_words.data(), record_bytes);
+  try {
+    s.schedule_record =
+        ScheduleRecord::from_bytes(std::move(record), integer(h, "schedule_calls", arrays, 0));
+  } catch (const std::invalid_argument& e) {
+    arrays.fail(e.what());
   }
   if (h.at("combine_state").get<bool>()) s.combine_state = arrays.reals("combine_state");
   const std::vector<std::int64_t> clock_ints = arrays.integers("clocks");

@@ -4,7 +4,7 @@
 // have: every worker's internal representation is kept as is (for the sparse path the
 // scale s, the lazy weighted sum u + c·v, the coordinates touched since the last sync),
 // sample streams are functions of (seed, worker, step) and need nothing, and the
-// schedule is brought back by replaying its calls (ScheduleCall) plus the state its
+// schedule is brought back by replaying its calls (ScheduleRecord) plus the state its
 // combine() keeps.
 #pragma once
 
@@ -12,15 +12,9 @@
 #include <optional>
 #include <vector>
 
-namespace localsgd::core {
+#include "localsgd/core/engine/schedule_record.hpp"
 
-// One next() question to the schedule and its answer, replayed on resume.
-struct ScheduleCall {
-  std::int64_t step = 0, round = 0, worker = -1;
-  double step_size = 0;
-  std::optional<double> objective_at_average;  // F at the average, if the schedule read it
-  std::int64_t answer_step = 0, answer_group = 0;
-};
+namespace localsgd::core {
 
 struct WorkerState {
   std::vector<double> reals;          // the worker's arrays and scalars, in its own layout
@@ -45,7 +39,7 @@ struct EngineState {
   std::vector<double> global;                // the last model all workers agreed on
   std::vector<std::vector<double>> pending;  // models handed out at the last sync
   std::vector<WorkerState> workers;
-  std::vector<ScheduleCall> schedule_calls;
+  ScheduleRecord schedule_record;
   std::optional<std::vector<double>> combine_state;
   // Synchronous runs.
   bool last_sync_was_global = true;
