@@ -171,7 +171,9 @@ std::int64_t first_bad_row(const Arrays& a) {
 }  // namespace
 
 std::uint64_t xxh3_64(const void* data, std::size_t bytes) {
-  return XXH3_64bits(data, bytes);
+  const std::uint64_t hash = XXH3_64bits(data, bytes);
+  binary_cache::clear_vector_state();
+  return hash;
 }
 
 DataView validate_binary(const void* image, std::size_t size, const std::string& file) {

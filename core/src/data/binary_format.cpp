@@ -17,6 +17,8 @@
 namespace localsgd::core::binary {
 namespace {
 
+using binary_cache::clear_vector_state;
+
 using binary_cache::kBlockBytes;
 using binary_cache::kHeaderBytes;
 
@@ -34,6 +36,7 @@ class BlockHasher {
     while (bytes > 0) {
       const std::size_t take = std::min(bytes, kBlockBytes - in_block_);
       XXH3_64bits_update(state_.get(), p, take);
+      clear_vector_state();
       p += take;
       bytes -= take;
       in_block_ += take;
@@ -61,7 +64,9 @@ class BlockHasher {
 }  // namespace
 
 std::uint64_t hash64(const void* data, std::size_t bytes) {
-  return XXH3_64bits(data, bytes);
+  const std::uint64_t hash = XXH3_64bits(data, bytes);
+  clear_vector_state();
+  return hash;
 }
 
 void write_binary(std::ostream& out, const DataView& data) {
