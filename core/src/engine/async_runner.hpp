@@ -151,13 +151,7 @@ class AsyncRunner {
       // Checkpoints and interruption, on the clock of the mean step count; a finished run
       // neither saves nor stops early.
       if (mean_step() >= config_.steps) continue;
-      const int interrupt = checkpoint_clock_->interrupt();
-      if (checkpoint_clock_->due(mean_step())) {
-        config_.checkpoints.save(save_state(next_evaluation));
-        checkpoint_clock_->saved(mean_step());
-      }
-      if (interrupt != 0) {
-        interrupted_ = interrupt;
+      if (checkpoint_or_stop(mean_step(), next_evaluation)) {
         steps = mean_step();
         break;
       }
@@ -272,16 +266,20 @@ class AsyncRunner {
       bool done = true;
       for (std::size_t k : batch) done = done && state_[k].executed == state_[k].phase_end;
       if (done) return true;
-      const int interrupt = checkpoint_clock_->interrupt();
-      if (checkpoint_clock_->due(mean_executed())) {
-        config_.checkpoints.save(save_state(next_evaluation));
-        checkpoint_clock_->saved(mean_executed());
-      }
-      if (interrupt != 0) {
-        interrupted_ = interrupt;
-        return false;
-      }
+      if (checkpoint_or_stop(mean_executed(), next_evaluation)) return false;
     }
+  }
+
+  // At a boundary after `step` (mean) steps: saves a checkpoint if one is due; returns true
+  // when a signal stops the run (after that checkpoint).
+  bool checkpoint_or_stop(std::int64_t step, std::int64_t next_evaluation) {
+    const int interrupt = checkpoint_clock_->interrupt();
+    if (checkpoint_clock_->due(step)) {
+      config_.checkpoints.save(save_state(next_evaluation));
+      checkpoint_clock_->saved(step);
+    }
+    if (interrupt != 0) interrupted_ = interrupt;
+    return interrupt != 0;
   }
 
   // The workers' mean count of steps run, delivered or not.
