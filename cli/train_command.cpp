@@ -62,9 +62,9 @@ void run_train(TrainFlags& flags) {
   core::EventPrinter printer(std::cout, format);
   bool print = !flags.quiet || format == core::OutputFormat::json;
   // The first SIGINT/SIGTERM stops the run at a step boundary, with its model, checkpoint
-  // and summary written (core/run/interrupt.hpp); under MPI a signal ends every rank.
-  std::optional<core::GracefulInterrupts> graceful;
-  if (o.backend == core::Backend::threads) graceful.emplace();
+  // and summary written (core/run/interrupt.hpp); under MPI, a signal to any rank stops
+  // all of them so.
+  const core::GracefulInterrupts graceful;
   const core::TrainOutcome outcome = core::train(o, [&](const nlohmann::ordered_json& event) {
     if (print && (core::process_rank() == 0 || flags.verbose)) printer.print(event);
   });

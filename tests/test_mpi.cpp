@@ -1,8 +1,10 @@
 // --backend mpi under mpirun (Open MPI): the same model as the threads backend, for
 // every rank count and schedule; failures that stop every rank together; a killed rank
-// that ends the job. Each test starts mpirun (about a second per run).
+// that ends the job; checkpoints that resume on any number of ranks, and a signal to one
+// rank that stops all. Each test starts mpirun (about a second per run).
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -259,6 +261,149 @@ TEST(Mpi, AKilledRankEndsTheJobWithinSeconds) {
   const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start);
   EXPECT_NE(m.exit_code, 0);
   EXPECT_LT(seconds.count(), 20.0) << m.err;
+}
+
+// A sparse LIBSVM problem of d = 6000 (above the sparse-sync threshold), 3 entries a row:
+// the threads backend syncs only touched coordinates, the mpi backend in full.
+fs::path write_sparse_problem(const TempDir& dir) {
+  std::string text;
+  std::uint64_t state = 12345;
+  auto next = [&] { return state = state * 6364136223846793005ULL + 1442695040888963407ULL; };
+  for (int row = 0; row < 400; ++row) {
+    text += (next() >> 63) ? "+1" : "-1";
+    const std::uint64_t first = 1 + (next() >> 33) % 1990;
+    for (std::uint64_t j = 0; j < 3; ++j)
+      text += " " + std::to_string(first + j * 2000) + ":" +
+              std::to_string(static_cast<double>(next() >> 40) / 16777216.0);
+    text += "\n";
+  }
+  return dir.write("sparse.svm", text);
+}
+
+struct CheckpointCase {
+  const char* name;
+  std::vector<std::string> args;  // the run, without --out, --checkpoint and --resume
+  bool sparse_data = false;
+};
+
+class CheckpointsCrossRankLayouts : public ::testing::TestWithParam<CheckpointCase> {};
+
+// One checkpoint (rank 0 writes all workers' state) resumes on any layout: the model is
+// the uninterrupted run's to 1e-12, as between backends. The checkpoint falls between two
+// syncs (step 1001 with H = 4), so workers' local progress must travel in it.
+TEST_P(CheckpointsCrossRankLayouts, ResumedOnOtherRankCountsAndOnThreads) {
+  REQUIRE_MPIRUN();
+  TempDir dir;
+  std::vector<std::string> run = {"train", "-K",   "4",        "--steps",    "1500",
+                                  "-q",    "--lr", "constant", "--lr-param", "eta=0.5"};
+  if (GetParam().sparse_data)
+    run.insert(run.end(), {"--plugin", "logreg", "--data", write_sparse_problem(dir).string()});
+  else
+    run.insert(run.end(),
+               {"--plugin", "logreg", "--reader-param", "n=3000", "--reader-param", "d=50"});
+  run.insert(run.end(), GetParam().args.begin(), GetParam().args.end());
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> all = run;
+    all.insert(all.end(), extra.begin(), extra.end());
+    return all;
+  };
+  const fs::path full = dir.path() / "full.model";
+  const CliResult t = run_cli(with({"--out", full.string()}));
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const std::vector<double> reference = model(full);
+
+  const std::string on_two = (dir.path() / "two.ckpt").string();
+  const CliResult saving = mpirun(2, with({"--checkpoint", on_two, "--checkpoint-every", "1001",
+                                           "--out", (dir.path() / "saving.model").string()}));
+  ASSERT_EQ(saving.exit_code, 0) << saving.err;
+  EXPECT_LE(max_relative_difference(model(dir.path() / "saving.model"), reference), 1e-12);
+  const std::string on_threads = (dir.path() / "threads.ckpt").string();
+  ASSERT_EQ(run_cli(with({"--checkpoint", on_threads, "--checkpoint-every", "1001"})).exit_code, 0);
+
+  struct Resume {
+    std::string checkpoint;
+    int ranks;  // 0: the threads backend
+  };
+  for (const Resume& r :
+       {Resume{on_two, 3}, Resume{on_two, 1}, Resume{on_two, 0}, Resume{on_threads, 2}}) {
+    SCOPED_TRACE(r.checkpoint + " on " + std::to_string(r.ranks) + " ranks");
+    const fs::path out = dir.path() / ("resumed" + std::to_string(r.ranks) + ".model");
+    const auto args = with({"--resume", r.checkpoint, "--out", out.string()});
+    const CliResult resumed = r.ranks == 0 ? run_cli(args) : mpirun(r.ranks, args);
+    ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+    EXPECT_NE(resumed.err.find("resuming from " + r.checkpoint + " at step 1001 of 1500"),
+              std::string::npos)
+        << resumed.err;
+    EXPECT_LE(max_relative_difference(model(out), reference), 1e-12);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Mpi, CheckpointsCrossRankLayouts,
+    ::testing::Values(CheckpointCase{"constant", {"-H", "4"}},
+                      CheckpointCase{"hierarchical",
+                                     {"--schedule", "hierarchical", "--schedule-param", "group=2",
+                                      "--schedule-param", "H1=2", "--schedule-param", "H2=8"}},
+                      CheckpointCase{"outer_nesterov",
+                                     {"--schedule", "outer-nesterov", "--schedule-param", "H=4"}},
+                      CheckpointCase{"sparse_syncs", {"-H", "4"}, true}),
+    [](const auto& info) { return std::string(info.param.name); });
+
+// SIGTERM to one rank only (as a scheduler might deliver it): the ranks vote on it at the
+// next round end, so all stop at the same step, rank 0 writes the checkpoint and the model,
+// every rank exits 143, and the run resumed (here on threads) ends with the model of the
+// run never interrupted.
+TEST(Mpi, ASignalToOneRankStopsAllWithACheckpointThatResumes) {
+  REQUIRE_MPIRUN();
+  TempDir dir;
+  const std::vector<std::string> run = {
+      "train", "--plugin", "logreg",  "--reader-param", "n=2000",   "-K",         "4",       "-H",
+      "8",     "--steps",  "3000000", "--lr",           "constant", "--lr-param", "eta=0.5", "-q"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> all = run;
+    all.insert(all.end(), extra.begin(), extra.end());
+    return all;
+  };
+  const fs::path checkpoint = dir.path() / "run.ckpt";
+  // Rank 1 signals its own localsgd once the first checkpoint exists (the run is then
+  // past its set-up, where a signal ends a process at once).
+  const fs::path script =
+      dir.write("rank.sh",
+                "#!/bin/sh\n"
+                "\"$@\" &\n"
+                "child=$!\n"
+                "if [ \"$OMPI_COMM_WORLD_RANK\" = 1 ]; then\n"
+                "  while [ ! -f " +
+                    shell_quote(checkpoint.string()) +
+                    " ]; do sleep 0.05; done\n"
+                    "  kill -TERM $child\n"
+                    "fi\n"
+                    "wait $child\n"
+                    "echo $? > " +
+                    shell_quote(dir.path().string()) + "/exit$OMPI_COMM_WORLD_RANK\n");
+  fs::permissions(script, fs::perms::owner_all);
+  std::vector<std::string> job = {
+      "-np", "2", "--oversubscribe", "--bind-to", "none", script.string(), LOCALSGD_CLI};
+  for (const std::string& a :
+       with({"--checkpoint", checkpoint.string(), "--checkpoint-every", "20000", "--out",
+             (dir.path() / "stopped.model").string(), "--backend", "mpi"}))
+    job.push_back(a);
+  const CliResult stopped = run_cli(job, kMpiEnv, "mpirun");
+  EXPECT_EQ(read_text(dir.path() / "exit0"), "143\n") << stopped.err;
+  EXPECT_EQ(read_text(dir.path() / "exit1"), "143\n") << stopped.err;
+  EXPECT_NE(stopped.err.find("localsgd: error: interrupted by SIGTERM after step "),
+            std::string::npos)
+      << stopped.err;
+  EXPECT_EQ(stopped.err.find("localsgd: error:"), stopped.err.rfind("localsgd: error:"))
+      << "printed twice";
+  EXPECT_TRUE(fs::exists(dir.path() / "stopped.model"));
+
+  const fs::path full = dir.path() / "full.model";
+  ASSERT_EQ(run_cli(with({"--out", full.string()})).exit_code, 0);
+  const fs::path resumed = dir.path() / "resumed.model";
+  const CliResult r = run_cli(with({"--resume", checkpoint.string(), "--out", resumed.string()}));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_LE(max_relative_difference(model(resumed), model(full)), 1e-12);
 }
 
 // A rank without workers would never end a round (it hung): refused on every rank.

@@ -7,11 +7,21 @@
 // all-reduce) plugs in without touching the engine.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <span>
+#include <vector>
 
 namespace localsgd::core {
+
+// What each process brings to a round's agreement besides its errors: a signal it
+// received (SIGINT, SIGTERM) and whether its clock says a checkpoint is due. Every process
+// leaves with the largest of each, so all stop, or save, at the same step.
+struct RoundVotes {
+  int interrupt = 0;
+  bool checkpoint = false;
+};
 
 struct WorkerRange {
   std::int64_t begin, end;  // global worker ids [begin, end)
@@ -56,7 +66,11 @@ class Communicator {
   // Collective: returns when no process has an error. Otherwise every process throws: the
   // first failing one (lowest rank) its own error, the others a RankFailure with its exit
   // code and message, so that all stop together and exit alike.
-  virtual void agree(std::exception_ptr error) = 0;
+  void agree(std::exception_ptr error) { agree_and_vote(error, {}); }
+  // agree(), and in the same exchange the largest of every process's votes.
+  virtual RoundVotes agree_and_vote(std::exception_ptr error, RoundVotes votes) = 0;
+  // Collective: every process's `bytes`, in rank order, on process 0; nothing elsewhere.
+  virtual std::vector<std::vector<std::byte>> gather(std::span<const std::byte> bytes) = 0;
   // Seconds spent in the exchanges (all-reduce and agreement) so far.
   virtual double exchange_seconds() const { return 0; }
 };
@@ -69,8 +83,12 @@ class InProcessCommunicator final : public Communicator {
   void sum(std::span<double>) override {}
   bool all_ok(bool ok) override { return ok; }
   void barrier() override {}
-  void agree(std::exception_ptr error) override {
+  RoundVotes agree_and_vote(std::exception_ptr error, RoundVotes votes) override {
     if (error) std::rethrow_exception(error);
+    return votes;
+  }
+  std::vector<std::vector<std::byte>> gather(std::span<const std::byte> bytes) override {
+    return {std::vector<std::byte>(bytes.begin(), bytes.end())};
   }
 };
 

@@ -152,9 +152,6 @@ void check_preconditions(const Objective& objective, const DataView& data,
   if (objective.dimension() < 1) throw PluginError("the objective reports dimension 0");
   const EngineConfig::Checkpoints& checkpoints = config.checkpoints;
   require(checkpoints.every >= 0, "checkpoints.every must be >= 0");
-  if (checkpoints.save || checkpoints.resume != nullptr || checkpoints.interrupt != nullptr)
-    require(config.communicator == nullptr || config.communicator->ranks() == 1,
-            "checkpoints and interruption take one process");
   if (const EngineState* resume = checkpoints.resume; resume != nullptr) {
     require(resume->async == config.async.enabled, "the saved state is of another kind of run");
     require(resume->step >= 0 && resume->step < config.steps, "the saved step is out of range");

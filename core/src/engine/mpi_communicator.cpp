@@ -155,15 +155,17 @@ void MpiCommunicator::barrier() {
   check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
 }
 
-void MpiCommunicator::agree(std::exception_ptr error) {
-  int first = 0;
+RoundVotes MpiCommunicator::agree_and_vote(std::exception_ptr error, RoundVotes votes) {
+  // One all-reduce for all three: the lowest failing rank (MIN), and the largest votes as
+  // the MIN of their negatives.
+  int values[3] = {error ? rank_ : ranks_, -votes.interrupt, votes.checkpoint ? -1 : 0};
   {
     const Stopwatch watch(seconds_);
-    first = error ? rank_ : ranks_;
-    check(MPI_Allreduce(MPI_IN_PLACE, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD),
+    check(MPI_Allreduce(MPI_IN_PLACE, values, 3, MPI_INT, MPI_MIN, MPI_COMM_WORLD),
           "MPI_Allreduce");
   }
-  if (first == ranks_) return;
+  const int first = values[0];
+  if (first == ranks_) return {-values[1], values[2] != 0};
   // The first failing rank tells the others its exit code and message.
   ErrorReport report{0, ""};
   if (rank_ == first) {
@@ -181,6 +183,39 @@ void MpiCommunicator::agree(std::exception_ptr error) {
   if (rank_ == first) std::rethrow_exception(error);
   throw RankFailure(header[0], "rank " + std::to_string(first) + " of " + std::to_string(ranks_) +
                                    ": " + std::string(text.begin(), text.end()));
+}
+
+std::vector<std::vector<std::byte>> MpiCommunicator::gather(std::span<const std::byte> bytes) {
+  // Point to point, rank by rank, in chunks: a rank's share of a checkpoint may pass the
+  // 2 GB that one MPI count can describe.
+  constexpr std::size_t kChunk = std::size_t{1} << 30;
+  const Stopwatch watch(seconds_);
+  auto transfer = [&](std::byte* data, std::size_t size, int peer, bool send) {
+    for (std::size_t first = 0; first < size; first += kChunk) {
+      const int count = static_cast<int>(std::min(kChunk, size - first));
+      if (send)
+        check(MPI_Send(data + first, count, MPI_BYTE, peer, 0, MPI_COMM_WORLD), "MPI_Send");
+      else
+        check(MPI_Recv(data + first, count, MPI_BYTE, peer, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+              "MPI_Recv");
+    }
+  };
+  if (rank_ != 0) {
+    std::uint64_t size = bytes.size();
+    check(MPI_Send(&size, 1, MPI_UINT64_T, 0, 0, MPI_COMM_WORLD), "MPI_Send");
+    transfer(const_cast<std::byte*>(bytes.data()), bytes.size(), 0, true);
+    return {};
+  }
+  std::vector<std::vector<std::byte>> all(static_cast<std::size_t>(ranks_));
+  all[0].assign(bytes.begin(), bytes.end());
+  for (int r = 1; r < ranks_; ++r) {
+    std::uint64_t size = 0;
+    check(MPI_Recv(&size, 1, MPI_UINT64_T, r, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE), "MPI_Recv");
+    std::vector<std::byte>& part = all[static_cast<std::size_t>(r)];
+    part.resize(size);
+    transfer(part.data(), part.size(), r, false);
+  }
+  return all;
 }
 
 int process_rank() {

@@ -31,7 +31,8 @@ class MpiCommunicator final : public Communicator {
   std::int64_t exchanges() const override { return exchanges_; }
   bool all_ok(bool ok) override;
   void barrier() override;
-  void agree(std::exception_ptr error) override;
+  RoundVotes agree_and_vote(std::exception_ptr error, RoundVotes votes) override;
+  std::vector<std::vector<std::byte>> gather(std::span<const std::byte> bytes) override;
   double exchange_seconds() const override { return seconds_; }
   // Ranks on this node (MPI_Comm_split_type, shared memory): they share its cores.
   int node_ranks() const { return node_ranks_; }

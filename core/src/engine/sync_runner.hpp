@@ -200,9 +200,12 @@ class SyncRunner {
   void end_round(std::int64_t round) {
     // With several processes, all learn of any failure at every round end, before the
     // exchanges of the sync: none is left waiting in an all-reduce.
+    // Signals and the checkpoint clock are voted on in the same exchange, so that all
+    // stop or save at the same step.
     if (pool_.communicator().ranks() > 1) {
       try {
-        pool_.communicator().agree(errors_.failed() ? as_run_error(errors_.error()) : nullptr);
+        votes_ = pool_.communicator().agree_and_vote(
+            errors_.failed() ? as_run_error(errors_.error()) : nullptr, local_votes());
       } catch (...) {
         errors_.replace(std::current_exception());
       }
@@ -401,13 +404,13 @@ class SyncRunner {
       next_sync_ = ask_schedule(t);
       times_.sync_seconds += seconds(ask_start, Clock::now());
     }
-    const int interrupt = checkpoint_clock_->interrupt();
-    if (checkpoint_clock_->due(t)) {
-      config_.checkpoints.save(save_state(t));
+    const RoundVotes votes = pool_.communicator().ranks() > 1 ? votes_ : local_votes();
+    if (votes.checkpoint) {
+      save_checkpoint(t);
       checkpoint_clock_->saved(t);
     }
-    if (interrupt != 0) {
-      interrupted_ = interrupt;
+    if (votes.interrupt != 0) {
+      interrupted_ = votes.interrupt;
       end_early();
       steps_done_ = t;
       finished_.store(true, std::memory_order_release);
@@ -429,9 +432,30 @@ class SyncRunner {
     }
   }
 
+  // This process's view at the end of the phase: a signal received, a checkpoint due.
+  RoundVotes local_votes() const {
+    return {checkpoint_clock_->interrupt(), checkpoint_clock_->due(phase_end_)};
+  }
+
+  // With several processes every one takes part (its workers' state goes to process 0),
+  // process 0 writes, and all learn whether that worked.
+  void save_checkpoint(std::int64_t t) {
+    Communicator& communicator = pool_.communicator();
+    const EngineState state = save_state(t);
+    if (communicator.ranks() == 1) return config_.checkpoints.save(state);
+    std::exception_ptr error;
+    try {
+      if (communicator.rank() == 0) config_.checkpoints.save(state);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    communicator.agree(error);
+  }
+
   // The state at the boundary after step t, once its sync and schedule question are done.
   EngineState save_state(std::int64_t t) const {
     EngineState state;
+    state.tracked = sparse_;
     state.step = t;
     state.rounds = rounds_;
     state.next_evaluation = next_evaluation_;
@@ -496,6 +520,7 @@ class SyncRunner {
   std::int64_t next_evaluation_ = 0, group_ = 0, first_phase_ = 0;
   std::optional<CheckpointClock> checkpoint_clock_;  // set when the run starts
   int interrupted_ = 0;
+  RoundVotes votes_;  // agreed at the end of the current round (several processes)
   SyncEvent next_sync_{0, 0};
   bool sync_due_ = false;
   bool last_sync_was_global_ = true;      // at the start, every worker holds x_0

@@ -16,6 +16,7 @@
 #include "localsgd/core/engine/engine.hpp"
 #include "localsgd/core/engine/engine_state.hpp"
 #include "localsgd/core/errors.hpp"
+#include "worker_state_exchange.hpp"
 #include "workers.hpp"
 
 namespace localsgd::core {
@@ -64,7 +65,8 @@ class WorkerPool {
   Communicator& communicator() const { return communicator_; }
 
   // Checkpoints: every worker's state and the distinct models they have yet to adopt.
-  // Only with one process (the checkpoint of a multi-process run is refused up front).
+  // Collective with several processes: process 0 receives all workers', in global order
+  // (worker_state_exchange.hpp); the others keep none.
   void save(EngineState& state) const {
     state.global = global_;
     state.margin = std::is_same_v<Worker, MarginWorker>;
@@ -82,20 +84,25 @@ class WorkerPool {
         state.pending.emplace_back(pending, pending + dimension());
       }
     }
+    if (communicator_.ranks() > 1) gather_worker_states(communicator_, state);
   }
-  // `state.pending` must stay alive until every worker has started a phase.
+  // Every process reads all K workers' state and takes its own: the layout of processes
+  // may differ from the saved run's. `state.pending` must stay alive until every worker
+  // has started a phase.
   void restore(const EngineState& state) {
     if (state.margin != std::is_same_v<Worker, MarginWorker> ||
-        state.workers.size() != workers_.size() || state.global.size() != dimension())
+        static_cast<std::int64_t>(state.workers.size()) != K_ || state.global.size() != dimension())
       throw std::invalid_argument("the saved workers do not fit this run");
     global_ = state.global;
     for (std::size_t k = 0; k < workers_.size(); ++k) {
-      const std::int64_t p = state.workers[k].pending;
+      const WorkerState& saved = state.workers[static_cast<std::size_t>(range_.begin) + k];
+      const std::int64_t p = saved.pending;
       if (p >= static_cast<std::int64_t>(state.pending.size()) ||
           (p >= 0 && state.pending[static_cast<std::size_t>(p)].size() != dimension()))
         throw std::invalid_argument("a saved pending model does not fit this run");
-      workers_[k].restore(state.workers[k],
-                          p < 0 ? nullptr : state.pending[static_cast<std::size_t>(p)].data());
+      workers_[k].restore(saved,
+                          p < 0 ? nullptr : state.pending[static_cast<std::size_t>(p)].data(),
+                          state.tracked);
     }
   }
 

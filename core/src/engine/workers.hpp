@@ -179,7 +179,10 @@ class alignas(64) MarginWorker {
     state.reals.insert(state.reals.end(), u_.begin(), u_.end());
     state.touched.assign(touched_.begin(), touched_.end());
   }
-  void restore(const WorkerState& state, const double* pending) {
+  // `tracked`: whether the saved run listed touched coordinates. If it did not (a run over
+  // several processes, or one without sparse syncs) and this one does, every coordinate
+  // counts as touched, so the next sync is a full one.
+  void restore(const WorkerState& state, const double* pending, bool tracked) {
     if (state.reals.size() != 4 + 2 * v_.size())
       throw std::invalid_argument("a worker's saved state does not fit the model");
     s_ = state.reals[0];
@@ -199,6 +202,12 @@ class alignas(64) MarginWorker {
         touched_.push_back(static_cast<std::int32_t>(j));
       }
     }
+    if (tracking_ && !tracked)
+      for (std::size_t j = 0; j < v_.size(); ++j)
+        if (!marked_[j]) {
+          marked_[j] = 1;
+          touched_.push_back(static_cast<std::int32_t>(j));
+        }
     pending_ = pending;
   }
 
@@ -295,7 +304,7 @@ class alignas(64) DenseWorker {
     state.reals.assign(x_.begin(), x_.end());
     state.reals.insert(state.reals.end(), sum_.begin(), sum_.end());
   }
-  void restore(const WorkerState& state, const double* pending) {
+  void restore(const WorkerState& state, const double* pending, bool /*tracked*/) {
     if (state.reals.size() != 2 * x_.size())
       throw std::invalid_argument("a worker's saved state does not fit the model");
     const auto middle = state.reals.begin() + static_cast<std::ptrdiff_t>(x_.size());

@@ -118,6 +118,7 @@ std::string encode(const Checkpoint& c) {
   header["callbacks"] = c.callbacks;
   header["state"] = {{"async", s.async},
                      {"margin", s.margin},
+                     {"tracked", s.tracked},
                      {"step", s.step},
                      {"rounds", s.rounds},
                      {"next_evaluation", s.next_evaluation},
@@ -232,6 +233,9 @@ EngineState decode_state(const nlohmann::ordered_json& h, ArrayReader& arrays) {
   EngineState s;
   s.async = h.at("async").get<bool>();
   s.margin = h.at("margin").get<bool>();
+  // Absent from the first checkpoints, all of one process, which tracked whenever the
+  // resumed run can.
+  s.tracked = h.contains("tracked") ? h.at("tracked").get<bool>() : true;
   s.step = integer(h, "step", arrays, 0);
   s.rounds = integer(h, "rounds", arrays, 0);
   s.next_evaluation = integer(h, "next_evaluation", arrays);

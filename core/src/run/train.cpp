@@ -364,11 +364,14 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
          partition.description, monitored ? std::max<std::int64_t>(1, every) : 0});
   }
   if (!options.resume.empty()) {
-    resumed = load_checkpoint(options.resume);
-    if (const auto difference = identity_difference(resumed->identity, identity))
-      throw DataError(options.resume, 0, 0, "this checkpoint is of another run: " + *difference);
-    if (resumed->state.step >= config.steps)
-      throw DataError(options.resume, 0, 0, "the checkpoint is at the end of its run");
+    // Every process reads the checkpoint (all workers' state) and takes its own workers.
+    agree_on(communicator, [&] {
+      resumed = load_checkpoint(options.resume);
+      if (const auto difference = identity_difference(resumed->identity, identity))
+        throw DataError(options.resume, 0, 0, "this checkpoint is of another run: " + *difference);
+      if (resumed->state.step >= config.steps)
+        throw DataError(options.resume, 0, 0, "the checkpoint is at the end of its run");
+    });
     if (target_stop && resumed->callbacks.contains("target"))
       target_stop->restore_state(resumed->callbacks["target"]);
     if (plot && resumed->callbacks.contains("plot") && resumed->callbacks["plot"].is_object())
@@ -389,16 +392,22 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
       save_checkpoint(options.checkpoint, {identity, callbacks_state(), state});
     };
   }
-  if (communicator == nullptr) config.checkpoints.interrupt = GracefulInterrupts::flag();
+  // Under MPI a signal to any rank stops all at the same step (the runner votes on it).
+  config.checkpoints.interrupt = GracefulInterrupts::flag();
   const double setup_seconds = seconds_since(setup_start);
 
   TrainOutcome outcome;
+  // The summary's exchange time is the run's: set-up agreements (and a resumed run's wait
+  // for the slowest reader of its checkpoint) are not part of it.
+  const double exchange_before = communicator != nullptr ? communicator->exchange_seconds() : 0;
   try {
     outcome.result = run_local_sgd(run_objective, data, *schedule, *step_size, config,
                                    monitored ? &monitor : nullptr);
   } catch (const Diverged& e) {
     guard.rethrow(e);
   }
+  const double run_exchange_seconds =
+      communicator != nullptr ? communicator->exchange_seconds() - exchange_before : 0;
   if (whitening != nullptr) {
     outcome.result.x_hat = whitening->to_model(outcome.result.x_hat);
     outcome.result.x_last = whitening->to_model(outcome.result.x_last);
@@ -443,8 +452,8 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   s.sync_seconds = r.sync_seconds;
   s.eval_seconds = r.eval_seconds;
   if (communicator != nullptr)
-    s.mpi = TrainSummary::Mpi{communicator->ranks(), communicator->exchange_seconds(),
-                              communicator->exchanges()};
+    s.mpi =
+        TrainSummary::Mpi{communicator->ranks(), run_exchange_seconds, communicator->exchanges()};
 
   for (TrainCallback* c : callbacks) c->on_end(s);
   if (target_stop) {

@@ -114,8 +114,6 @@ std::optional<std::string> TrainOptions::validate() const {
     if (checkpoint.empty()) return "--checkpoint-every needs --checkpoint FILE";
     if (*checkpoint_every < 1) return "--checkpoint-every must be at least 1";
   }
-  if (backend == Backend::mpi && (!checkpoint.empty() || !resume.empty()))
-    return "--checkpoint and --resume run in one process for now: drop --backend mpi";
   return std::nullopt;
 }
 

@@ -32,6 +32,7 @@ struct AsyncClock {
 struct EngineState {
   bool async = false;
   bool margin = false;                       // which worker kind wrote `workers`
+  bool tracked = true;                       // workers list touched coordinates (sparse syncs)
   std::int64_t step = 0;                     // steps taken (async: the workers' mean step count)
   std::int64_t rounds = 0;                   // syncs so far
   std::int64_t next_evaluation = 0;          // the monitor's next step

@@ -2,7 +2,7 @@
 //
 // By default a signal ends the process at once, after removing the temporary file of an
 // output being written (no partial file is ever left). While a GracefulInterrupts object
-// lives (a train run in one process), the first signal only raises a flag that the engine
+// lives (a train run; under MPI on every rank), the first signal only raises a flag that the engine
 // polls between steps: the run stops at the next step boundary, writes its checkpoint (with
 // --checkpoint), its model and summary, and the process exits 130 or 143. A second signal
 // ends the process at once, as by default.
