@@ -57,9 +57,16 @@ class Communicator {
     (void)workers, (void)group_size;
     sum(values);
   }
+  // The sorted union of every process's sorted `indices` (the same on every process).
+  virtual std::vector<std::int32_t> union_of(std::span<const std::int32_t> indices) {
+    return {indices.begin(), indices.end()};
+  }
   // Calls of sum_groups whose model data crossed processes so far (the same count on
   // every process): the inter-process rounds.
   virtual std::int64_t exchanges() const { return 0; }
+  // Values this process has summed with the others so far (model data; indices and
+  // status words aside).
+  virtual std::int64_t values_exchanged() const { return 0; }
   // True when every process passes true: a process that failed says so, and all stop.
   virtual bool all_ok(bool ok) = 0;
   virtual void barrier() = 0;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <limits>
 #include <map>
 #include <string>
 #include <utility>
@@ -100,6 +101,7 @@ MpiCommunicator::~MpiCommunicator() = default;  // MPI_Finalize frees the commun
 void MpiCommunicator::sum(std::span<double> values) {
   const Stopwatch watch(seconds_);
   sum_over(values, MPI_COMM_WORLD);
+  values_ += static_cast<std::int64_t>(values.size());
 }
 
 void MpiCommunicator::sum_groups(std::span<double> values, std::int64_t workers,
@@ -139,8 +141,31 @@ void MpiCommunicator::sum_groups(std::span<double> values, std::int64_t workers,
     if (rank_ < first || rank_ > last) continue;
     sum_over(values.subspan(static_cast<std::size_t>(g) * block, block),
              sub_->by_interval.at({first, last}));
+    values_ += static_cast<std::int64_t>(block);
   }
   if (crossed) ++exchanges_;
+}
+
+std::vector<std::int32_t> MpiCommunicator::union_of(std::span<const std::int32_t> indices) {
+  const Stopwatch watch(seconds_);
+  const int count = static_cast<int>(indices.size());
+  std::vector<int> counts(static_cast<std::size_t>(ranks_)), offsets(counts.size());
+  check(MPI_Allgather(&count, 1, MPI_INT, counts.data(), 1, MPI_INT, MPI_COMM_WORLD),
+        "MPI_Allgather");
+  std::int64_t total = 0;
+  for (std::size_t r = 0; r < counts.size(); ++r) {
+    offsets[r] = static_cast<int>(total);
+    total += counts[r];
+    if (total > std::numeric_limits<int>::max())
+      throw RuntimeFailure("MPI: more than 2^31 touched coordinates in one sync");
+  }
+  std::vector<std::int32_t> all(static_cast<std::size_t>(total));
+  check(MPI_Allgatherv(indices.data(), count, MPI_INT32_T, all.data(), counts.data(),
+                       offsets.data(), MPI_INT32_T, MPI_COMM_WORLD),
+        "MPI_Allgatherv");
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  return all;
 }
 
 bool MpiCommunicator::all_ok(bool ok) {

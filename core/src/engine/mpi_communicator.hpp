@@ -28,7 +28,9 @@ class MpiCommunicator final : public Communicator {
   // sub-communicator of just those ranks (made once per rank interval, collectively);
   // groups within one rank exchange nothing.
   void sum_groups(std::span<double> values, std::int64_t workers, std::int64_t group_size) override;
+  std::vector<std::int32_t> union_of(std::span<const std::int32_t> indices) override;
   std::int64_t exchanges() const override { return exchanges_; }
+  std::int64_t values_exchanged() const override { return values_; }
   bool all_ok(bool ok) override;
   void barrier() override;
   RoundVotes agree_and_vote(std::exception_ptr error, RoundVotes votes) override;
@@ -44,7 +46,7 @@ class MpiCommunicator final : public Communicator {
 
   int rank_ = 0, ranks_ = 1, node_ranks_ = 1;
   double seconds_ = 0;
-  std::int64_t exchanges_ = 0;
+  std::int64_t exchanges_ = 0, values_ = 0;
   std::unique_ptr<SubCommunicators> sub_;
 };
 

@@ -116,8 +116,8 @@ class SyncRunner {
                                                          std::max<std::int64_t>(1, workers_)));
     claimed_ = std::vector<Claim>(static_cast<std::size_t>(workers_));
     if constexpr (std::is_same_v<Worker, MarginWorker>) {
-      sparse_ = d_ >= kSparseMinDimension && pool_.communicator().ranks() == 1 &&
-                !schedule_.needs().group_syncs && !schedule_.needs().custom_combine;
+      sparse_ = d_ >= kSparseMinDimension && !schedule_.needs().group_syncs &&
+                !schedule_.needs().custom_combine;
       if (sparse_) {
         for (Worker& w : pool_.workers()) w.enable_tracking();
         union_mark_.assign(d_, 0);
@@ -328,7 +328,13 @@ class SyncRunner {
             touched_.push_back(j);
           }
       for (std::int32_t j : touched_) union_mark_[static_cast<std::size_t>(j)] = 0;
+      Communicator& communicator = pool_.communicator();
+      if (communicator.ranks() > 1) {  // all processes' union: the same path on every one
+        std::sort(touched_.begin(), touched_.end());
+        touched_ = communicator.union_of(touched_);
+      }
       if (touched_.size() * kSparseShare > d_) return false;
+      if (communicator.ranks() > 1) return exchange_sparse_average();
       // Per touched coordinate: the mean of the v over the workers, in worker order, then
       // every worker adopts it, while the coordinate's lines are in cache (a second pass
       // would miss on every worker's v again). Blocks of coordinates are shared with the
@@ -361,6 +367,48 @@ class SyncRunner {
       ++rounds_;
       return true;
     }
+  }
+
+  // The sparse sync over several processes: each sums its own workers' values of the
+  // touched coordinates (and intercepts), one all-reduce of those sums, then each worker
+  // adopts the means. Instead of d values a sync exchanges the union's indices and one
+  // value each.
+  bool exchange_sparse_average() {
+    const double K = static_cast<double>(pool_.size());
+    std::vector<double> sums(touched_.size() + 1, 0.0);
+    auto sum_block = [&](std::size_t block) {
+      const std::size_t first = block * kSparseBlock;
+      const std::size_t end = std::min(touched_.size(), first + kSparseBlock);
+      for (std::size_t i = first; i < end; ++i) {
+        const auto j = static_cast<std::size_t>(touched_[i]);
+        double sum = 0.0;
+        for (const Worker& w : pool_.workers()) sum += w.weights()[j];
+        sums[i] = sum;
+      }
+    };
+    const std::size_t blocks = (touched_.size() + kSparseBlock - 1) / kSparseBlock;
+    run_shared(blocks, sum_block);
+    for (const Worker& w : pool_.workers()) sums.back() += w.bias();
+    pool_.communicator().sum_groups(sums, pool_.size(), pool_.size());
+    bool finite = true;
+    for (double& sum : sums) {
+      sum /= K;
+      finite = finite && std::isfinite(sum);
+    }
+    if (!finite) throw_diverged("the average");
+    auto adopt_block = [&](std::size_t block) {
+      const std::size_t first = block * kSparseBlock;
+      const std::size_t end = std::min(touched_.size(), first + kSparseBlock);
+      for (std::size_t i = first; i < end; ++i)
+        for (Worker& w : pool_.workers())
+          w.adopt_coordinate(static_cast<std::size_t>(touched_[i]), sums[i]);
+    };
+    run_shared(blocks, adopt_block);
+    for (Worker& w : pool_.workers()) w.end_sparse_adoption(sums.back());
+    global_stale_ = true;
+    last_sync_was_global_ = true;
+    ++rounds_;
+    return true;
   }
 
   // Ends a phase: sync if due, evaluate if due, then set up the next phase or end the

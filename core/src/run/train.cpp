@@ -400,6 +400,7 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   // The summary's exchange time is the run's: set-up agreements (and a resumed run's wait
   // for the slowest reader of its checkpoint) are not part of it.
   const double exchange_before = communicator != nullptr ? communicator->exchange_seconds() : 0;
+  const std::int64_t values_before = communicator != nullptr ? communicator->values_exchanged() : 0;
   try {
     outcome.result = run_local_sgd(run_objective, data, *schedule, *step_size, config,
                                    monitored ? &monitor : nullptr);
@@ -408,6 +409,8 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   }
   const double run_exchange_seconds =
       communicator != nullptr ? communicator->exchange_seconds() - exchange_before : 0;
+  const std::int64_t run_values_exchanged =
+      communicator != nullptr ? communicator->values_exchanged() - values_before : 0;
   if (whitening != nullptr) {
     outcome.result.x_hat = whitening->to_model(outcome.result.x_hat);
     outcome.result.x_last = whitening->to_model(outcome.result.x_last);
@@ -452,8 +455,8 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   s.sync_seconds = r.sync_seconds;
   s.eval_seconds = r.eval_seconds;
   if (communicator != nullptr)
-    s.mpi =
-        TrainSummary::Mpi{communicator->ranks(), run_exchange_seconds, communicator->exchanges()};
+    s.mpi = TrainSummary::Mpi{communicator->ranks(), run_exchange_seconds,
+                              communicator->exchanges(), run_values_exchanged};
 
   for (TrainCallback* c : callbacks) c->on_end(s);
   if (target_stop) {

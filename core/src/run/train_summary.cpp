@@ -93,6 +93,7 @@ ordered_json TrainSummary::to_json() const {
     s["ranks"] = mpi->ranks;
     s["exchange_seconds"] = mpi->exchange_seconds;
     s["inter_rank_rounds"] = mpi->inter_rank_rounds;
+    s["exchanged_values"] = mpi->exchanged_values;
     s["compute_seconds"] = seconds - eval_seconds - mpi->exchange_seconds;
   }
   s["samples_per_second"] =

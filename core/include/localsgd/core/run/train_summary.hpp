@@ -72,6 +72,7 @@ struct TrainSummary {
     int ranks = 1;
     double exchange_seconds = 0;
     std::int64_t inter_rank_rounds = 0;  // syncs whose model data crossed ranks
+    std::int64_t exchanged_values = 0;   // values rank 0 summed with other ranks in the run
   };
   std::optional<Mpi> mpi;
 
