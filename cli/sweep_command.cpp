@@ -1,5 +1,6 @@
 // `localsgd sweep`: a grid over K, H and b, each point run to a target from several
 // seeds, with speedups, optional step-size tuning, and a plot.
+#include <csignal>
 #include <iostream>
 #include <memory>
 #include <sstream>
@@ -9,6 +10,7 @@
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/io/atomic_file.hpp"
 #include "localsgd/core/io/report.hpp"
+#include "localsgd/core/run/interrupt.hpp"
 #include "localsgd/core/run/sweep.hpp"
 
 namespace localsgd::cli {
@@ -54,6 +56,9 @@ void run_sweep_command(SweepFlags& flags) {
   for (const std::string& axis : flags.lr_grid) r.lr_grid.push_back(parse_lr_axis(axis));
 
   const ThreadCap cap(r.base.threads);
+  // The first SIGINT/SIGTERM stops the sweep: runs stop at their next step boundary, the
+  // finished points are printed and written, and the exit code is 130 or 143.
+  const core::GracefulInterrupts graceful;
   const core::SweepResult result = core::run_sweep(r);
 
   std::ostringstream text;
@@ -68,6 +73,10 @@ void run_sweep_command(SweepFlags& flags) {
   summary["repeats"] = r.repeats;
   summary["rho"] = r.rho;
   summary["points"] = result.points.size();
+  if (result.interrupted != 0) {
+    summary["planned_points"] = result.planned_points;
+    summary["interrupted"] = result.interrupted == SIGINT ? "SIGINT" : "SIGTERM";
+  }
   if (result.theory) {  // the estimates behind theory_steps, stated as the issue asks
     summary["L"] = result.theory->L;
     summary["mu"] = result.theory->mu;
@@ -83,7 +92,15 @@ void run_sweep_command(SweepFlags& flags) {
   std::cout << text.str();
   if (!flags.out.empty())
     core::write_file_atomically(flags.out, [&](std::ostream& out) { out << text.str(); });
-  if (!flags.plot.empty()) core::plot_sweep(result, flags.plot);
+  if (!flags.plot.empty() && !result.points.empty()) core::plot_sweep(result, flags.plot);
+  if (result.interrupted != 0)
+    throw Interrupted(
+        core::exit_code_of_signal(result.interrupted),
+        "sweep interrupted by " + std::string(result.interrupted == SIGINT ? "SIGINT" : "SIGTERM") +
+            ": " + std::to_string(result.points.size()) + " of " +
+            std::to_string(result.planned_points) + " points finished (those are shown" +
+            (flags.out.empty() ? std::string() : " and written to " + flags.out) +
+            "); the others need a new sweep");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "localsgd/core/run/sweep.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <iostream>
 #include <limits>
@@ -12,6 +13,7 @@
 
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/io/plot.hpp"
+#include "localsgd/core/run/interrupt.hpp"
 #include "localsgd/core/run/problem.hpp"
 #include "localsgd/core/run/train.hpp"
 #include "localsgd/core/solve/solve.hpp"
@@ -32,7 +34,14 @@ struct Run {
   std::size_t lr;  // index into lr_values (0 when not tuning)
   std::int64_t repeat;
   double steps = kNever, rounds = kNever;
+  bool finished = false;  // not stopped, nor skipped, by a signal
 };
+
+// The signal that interrupts the sweep (0: none, or not running gracefully).
+int interrupt_signal() {
+  const std::atomic<int>* flag = GracefulInterrupts::flag();
+  return flag != nullptr ? flag->load(std::memory_order_relaxed) : 0;
+}
 
 void validate(const SweepRequest& r) {
   if (r.workers.empty() || r.local_steps.empty() || r.batches.empty())
@@ -179,8 +188,10 @@ SweepResult run_sweep(const SweepRequest& request) {
     const std::vector<double> setting = request.lr_setting(run.lr);
     for (std::size_t a = 0; a < setting.size(); ++a)
       o.lr_params.set(request.lr_grid[a].key, format_number(setting[a]));
+    if (interrupt_signal() != 0) return;
     try {
       const TrainOutcome outcome = train(problem, o);
+      if (outcome.interrupted != 0) return;
       if (outcome.summary.target_reached()) {
         run.steps = static_cast<double>(outcome.summary.steps);
         run.rounds = static_cast<double>(outcome.summary.rounds);
@@ -188,7 +199,28 @@ SweepResult run_sweep(const SweepRequest& request) {
     } catch (const RuntimeFailure&) {
       // A step size that diverges simply never reaches the target.
     }
+    run.finished = true;
   });
+
+  // Interrupted: keep the points whose every run finished.
+  result.planned_points = result.points.size();
+  result.interrupted = interrupt_signal();
+  if (result.interrupted != 0) {
+    std::vector<bool> whole(result.points.size(), true);
+    for (const Run& run : runs) whole[run.point] = whole[run.point] && run.finished;
+    std::vector<SweepPoint> finished;
+    std::vector<std::size_t> index(result.points.size(), 0);
+    for (std::size_t p = 0; p < result.points.size(); ++p)
+      if (whole[p]) {
+        index[p] = finished.size();
+        finished.push_back(result.points[p]);
+      }
+    std::vector<Run> kept;
+    for (const Run& run : runs)
+      if (whole[run.point]) kept.push_back(run), kept.back().point = index[run.point];
+    result.points = std::move(finished);
+    runs = std::move(kept);
+  }
 
   // Per point: the step-size value with the fewest median steps wins.
   for (std::size_t p = 0; p < result.points.size(); ++p) {
@@ -211,7 +243,7 @@ SweepResult run_sweep(const SweepRequest& request) {
       }
     }
   }
-  if (request.theory) {
+  if (request.theory && result.interrupted == 0) {
     const TheoryConstants c = estimate_constants(request, problem, result.fstar);
     result.theory = c;
     const double eps = target_gap(request, result.fstar);

@@ -75,7 +75,12 @@ struct SweepPoint {
 struct SweepResult {
   double fstar = 0;
   std::optional<TheoryConstants> theory;  // the estimates behind the theoretical columns
-  std::vector<SweepPoint> points;
+  std::vector<SweepPoint> points;         // the finished ones when interrupted
+  // A SIGINT/SIGTERM that stopped the sweep (run under GracefulInterrupts), else 0: runs
+  // in progress stop at their next step boundary, none starts after it, and only the
+  // points all of whose runs had finished are reported.
+  int interrupted = 0;
+  std::size_t planned_points = 0;
 };
 
 // Grid points run in parallel (one thread each); each run is deterministic.
