@@ -15,7 +15,7 @@ column charges each step ceil(K / cores) gradient times.
 
     bash .ci/setup && /usr/bin/python3 bench/speedup.py [--data ../shared/data/w8a]
         [--plugin logreg] [-K 1,2,4] [-H 8] [-b 4] [--target-rel 1e-2] [--repeats 3]
-        [--backends threads,mpi] [--fstar F]
+        [--backends threads,mpi] [--fstar F] [--lr constant] [--lr-param eta=0.5]
 """
 import argparse
 import json
@@ -56,6 +56,9 @@ def main():
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--backends", default="threads,mpi")
     p.add_argument("--fstar", type=float)
+    p.add_argument("--lr", default="constant", help="step size rule of every run")
+    p.add_argument("--lr-param", default="eta=0.5",
+                   help="its parameter (a fixed rule: --lr auto probes per seed and K)")
     p.add_argument("--cores", type=int, default=os.cpu_count())
     a = p.parse_args()
     workers = [int(k) for k in a.K.split(",")]
@@ -63,6 +66,7 @@ def main():
         raise SystemExit("-K must start with 1 (the baseline)")
     backends = a.backends.split(",")
     problem = ["--plugin", a.plugin, "--data", a.data]
+    rule = ["--lr", a.lr] + (["--lr-param", a.lr_param] if a.lr_param else [])
     if a.fstar is None:  # solved once by localsgd (and cached)
         a.fstar = run([CLI, "solve", *problem, "--format", "json"])[0]["fstar"]
 
@@ -80,7 +84,7 @@ def main():
     sweep = subprocess.run(
         [CLI, "sweep", *problem, "-K", a.K, "-H", str(a.H), "-b", str(a.b), "--target-rel",
          str(a.target_rel), "--fstar", repr(a.fstar), "--repeats", str(a.repeats), "--rho",
-         repr(rho), "--format", "json"], capture_output=True, text=True, check=True).stdout
+         repr(rho), *rule, "--format", "json"], capture_output=True, text=True, check=True).stdout
     modelled = {}
     for line in sweep.strip().splitlines():
         e = json.loads(line)
@@ -97,7 +101,8 @@ def main():
             per_epoch = math.ceil(rows / (k * a.b))
             args = ["train", *problem, "-K", str(k), "-H", str(a.H), "-b", str(a.b),
                     "--target-rel", str(a.target_rel), "--fstar", repr(a.fstar), "--seed",
-                    str(seed), "--eval-every", str(max(1, per_epoch // 8)), "--format", "json"]
+                    str(seed), "--eval-every", str(max(1, per_epoch // 8)), *rule,
+                    "--format", "json"]
             for be in backends:
                 if be == "threads":
                     summary, wall = run([CLI, *args, "--threads", str(cores)])
@@ -105,19 +110,19 @@ def main():
                     summary, wall = run([*MPIRUN, "-np", str(cores), CLI, *args, "--backend",
                                          "mpi", "--threads", "1"], env=MPI_ENV)
                 if not summary.get("target_reached"):
-                    raise SystemExit(f"K = {k} ({be}) did not reach the target")
+                    raise SystemExit(f"K = {k} ({be}) did not reach the target: {summary}")
                 times[(k, be)].append(summary["train_seconds"])
                 walls[(k, be)].append(wall)
                 steps[(k, be)].append(summary["steps_to_target"])
 
     head = "| K | cores | steps to target | step speedup | modelled (a core per worker) | " \
            "modelled (this machine) |"
-    rule = "|---|---|---|---|---|---|"
+    line = "|---|---|---|---|---|---|"
     for be in backends:
         head += f" {be}: train s | {be}: speedup | {be}: process s |"
-        rule += "---|---|---|"
+        line += "---|---|---|"
     print(head)
-    print(rule)
+    print(line)
     base = {be: statistics.median(times[(1, be)]) for be in backends}
     base_steps = modelled[1]["steps_to_target"]
     for k in workers:
