@@ -270,8 +270,10 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
       }
       const double run_samples =
           static_cast<double>(steps) * static_cast<double>(options.workers * options.batch);
-      return choose_default_step(objective, data, options.batch * multiplier, options.seed, start,
-                                 static_cast<std::int64_t>(std::min(run_samples, 0x1p62)));
+      return choose_default_step(
+          objective, data, options.batch * multiplier, options.seed, start,
+          {(steps + multiplier - 1) / multiplier,  // the engine's T (config.steps below)
+           static_cast<std::int64_t>(std::min(run_samples, 0x1p62))});
     });
     step_size = std::move(automatic.step_size);
   } else {

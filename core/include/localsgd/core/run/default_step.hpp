@@ -23,11 +23,18 @@ struct DefaultStep {
   std::string preconditioner() const { return whitening ? whitening->describe() : "none"; }
 };
 
-// `start` is x_0 in the model's coordinates (the objective's initial point or --init);
-// `run_samples` the stochastic gradients the run will take (K T b), which sets how long
-// each probe runs (see kProbeShareOfRun).
+// The run the step is for: T steps per worker, K T b stochastic gradients in all (which
+// sets how long each probe runs, see kProbeShareOfRun).
+struct RunSize {
+  std::int64_t steps = 0;
+  std::int64_t samples = 0;
+};
+
+// `start` is x_0 in the model's coordinates (the objective's initial point or --init).
+// The step is the best probe's η for the first half of the run, then decays linearly
+// toward 0 over the second half (see README "Defaults").
 DefaultStep choose_default_step(const Objective& objective, const DataView& data,
                                 std::int64_t batch, std::uint64_t seed,
-                                std::span<const double> start, std::int64_t run_samples);
+                                std::span<const double> start, RunSize run);
 
 }  // namespace localsgd::core
