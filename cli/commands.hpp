@@ -6,6 +6,10 @@
 
 namespace localsgd::cli {
 
+// The whole command line: localsgd's own options (--config, --version) and every
+// subcommand. main() and the config fuzzer (tests/fuzz/fuzz_config.cpp) build it alike.
+void build_app(CLI::App& app);
+
 void set_train_command(CLI::App& app);
 void set_solve_command(CLI::App& app);
 void set_sweep_command(CLI::App& app);

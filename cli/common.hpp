@@ -65,26 +65,31 @@ class ThreadCap {
   std::optional<tbb::global_control> cap_;
 };
 
-// A CLI11 transformer from the names in `names` to their enum values (as CLI11 then
-// reads them); an unknown name is refused with "unknown WHAT 'x'; available: a, b or c".
-template <class Enum>
-CLI::Validator enum_names(const std::vector<std::pair<std::string, Enum>>& names,
-                          const std::string& what) {
-  return CLI::Validator(
-      [names, what](std::string& value) -> std::string {
-        std::vector<std::string> listed;
-        for (const auto& [name, code] : names) {
-          if (name == value) {
-            value = std::to_string(static_cast<int>(code));
-            return {};
-          }
-          listed.push_back(name);
-        }
-        std::string list;
-        for (std::size_t i = 0; i < listed.size(); ++i) list += (i ? ", " : "") + listed[i];
-        return "unknown " + what + " '" + value + "'; available: " + list;
-      },
-      "", "");
+// An option whose value is one of `names`, stored in `target` as its enum value. The
+// option keeps the name as given (so --print-config writes names, not numbers); an
+// unknown name is a usage error listing the choices.
+template <class Target, class Enum>
+CLI::Option* add_enum_option(CLI::App* app, const std::string& flag, Target& target,
+                             const std::vector<std::pair<std::string, Enum>>& names,
+                             const std::string& what, const std::string& help) {
+  return app
+      ->add_option_function<std::string>(
+          flag,
+          [&target, names](const std::string& value) {
+            for (const auto& [name, code] : names)
+              if (name == value) target = code;
+          },
+          help)
+      ->check(CLI::Validator(
+          [names, what](std::string& value) -> std::string {
+            std::string list;
+            for (const auto& [name, code] : names) {
+              if (name == value) return {};
+              list += (list.empty() ? "" : ", ") + name;
+            }
+            return "unknown " + what + " '" + value + "'; available: " + list;
+          },
+          "", ""));
 }
 
 // "a, b or c", as help texts list choices.

@@ -14,7 +14,6 @@
 #include "localsgd/core/engine/backend.hpp"
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/io/atomic_file.hpp"
-#include "localsgd/core/io/input_file.hpp"
 #include "localsgd/core/run/interrupt.hpp"
 #include "localsgd/errors.hpp"
 
@@ -32,25 +31,8 @@ std::string one_line(std::string text) {
 int main(int argc, char** argv) {
   localsgd::core::install_signal_handlers();  // exit 130/143, no partial output file
 
-  CLI::App app{
-      "localsgd: Local SGD (Stich, ICLR 2019) with plugin objectives, readers and schedules",
-      "localsgd"};
-  app.require_subcommand(1);
-  app.set_version_flag("--version", "localsgd 0.1.0");
-  app.set_config("--config", "", "TOML/INI file of options; a [train] section sets train's")
-      ->check(
-          [](const std::string& path) {
-            // A config is small: refuse a device or a huge file rather than read it whole.
-            const auto problem = localsgd::core::input_file_problem(path, 16u << 20);
-            return problem ? path + " " + *problem + ", expected a config file" : std::string();
-          },
-          "FILE");
-  localsgd::cli::set_train_command(app);
-  localsgd::cli::set_solve_command(app);
-  localsgd::cli::set_sweep_command(app);
-  localsgd::cli::set_eval_commands(app);
-  localsgd::cli::set_plugins_command(app);
-  localsgd::cli::set_data_command(app);
+  CLI::App app;
+  localsgd::cli::build_app(app);
 
   try {
     // CLI11 would say only "A subcommand is required" for a mistyped command.

@@ -124,8 +124,8 @@ void set_sweep_command(CLI::App& app) {
   add_fstar_option(sweep, flags->targets, "known f* (default: solved once and cached)");
   sweep->add_option("--repeats", r.repeats, "seeds per point (median reported)")
       ->capture_default_str();
-  sweep->add_option("--lr", r.base.lr, "step size rule")
-      ->transform(enum_names(core::step_rule_names(), "step size rule"))
+  add_enum_option(sweep, "--lr", r.base.lr, core::step_rule_names(), "step size rule",
+                  "step size rule")
       ->default_str("auto");
   sweep->add_option("--lr-param", flags->lr_params, "step size parameter key=value");
   sweep
@@ -140,8 +140,8 @@ void set_sweep_command(CLI::App& app) {
       ->capture_default_str();
   sweep->add_option("--evals-per-epoch", r.evals_per_epoch, "resolution of steps to the target")
       ->capture_default_str();
-  sweep->add_option("--sampling", r.base.sampling, "shuffle or iid (as in the paper)")
-      ->transform(enum_names(core::sampling_names(), "sampling"))
+  add_enum_option(sweep, "--sampling", r.base.sampling, core::sampling_names(), "sampling",
+                  "shuffle or iid (as in the paper)")
       ->default_str("shuffle");
   sweep->add_option("--seed", r.base.seed, "first seed")->capture_default_str();
   add_threads_option(sweep, r.base.threads);

@@ -26,6 +26,7 @@ struct TrainFlags {
   OutputFlags output;
   bool quiet = false;
   bool verbose = false;
+  bool print_config = false;
 };
 
 // "1,1,0.5,0.25" or "random" (seeded).
@@ -48,7 +49,7 @@ void parse_worker_speeds(const std::string& text, core::AsyncOptions& async) {
   }
 }
 
-void run_train(TrainFlags& flags) {
+void run_train(TrainFlags& flags, const CLI::App& command) {
   core::TrainOptions& o = flags.options;
   const core::OutputFormat format = core::parse_output_format(flags.output.format);
   apply(flags.source, o);
@@ -58,6 +59,13 @@ void run_train(TrainFlags& flags) {
   parse_worker_speeds(flags.worker_speeds, o.async);
   apply(flags.targets, o);
 
+  if (flags.print_config) {
+    // The options as given (command line and --config), once they pass the checks every
+    // run passes; `localsgd --config FILE train` reads this back.
+    if (const auto error = o.validate()) throw UsageError(*error);
+    std::cout << "[train]\n" << command.config_to_str(false, false);
+    return;
+  }
   const ThreadCap cap(o.threads);
   core::EventPrinter printer(std::cout, format);
   bool print = !flags.quiet || format == core::OutputFormat::json;
@@ -111,23 +119,21 @@ void set_train_command(CLI::App& app) {
                    "passes over the data in total, T = ceil(E n / (K b)) (default 10; with a "
                    "target, up to --max-epochs)")
       ->excludes(steps);
-  algo->add_option("--lr", o.lr, "step size rule: " + or_list(core::step_size_names()))
-      ->transform(enum_names(core::step_rule_names(), "step size rule"))
+  add_enum_option(algo, "--lr", o.lr, core::step_rule_names(), "step size rule",
+                  "step size rule: " + or_list(core::step_size_names()))
       ->default_str("auto");
   algo->add_option(
       "--lr-param", flags->lr_params,
       "step size parameter key=value (eta0, c, eta, gamma, every, warmup; see README)");
   algo->add_option("--avg-shift", o.avg_shift,
                    "shift a of the output weights (a+t)^2 (default: the rule's, else H)");
-  algo->add_option("--partition", o.partition,
-                   "rows per worker: shared, shard, contiguous or label-skew")
-      ->transform(enum_names(core::partition_kind_names(), "partition"))
+  add_enum_option(algo, "--partition", o.partition, core::partition_kind_names(), "partition",
+                  "rows per worker: shared, shard, contiguous or label-skew")
       ->default_str("shared");
   algo->add_option("--partition-param", flags->partition_params,
                    "partition parameter key=value (label-skew: alpha, default 0.5)");
-  algo->add_option("--sampling", o.sampling,
-                   "iid (with replacement, as in the paper) or shuffle (shuffled passes)")
-      ->transform(enum_names(core::sampling_names(), "sampling"))
+  add_enum_option(algo, "--sampling", o.sampling, core::sampling_names(), "sampling",
+                  "iid (with replacement, as in the paper) or shuffle (shuffled passes)")
       ->default_str("shuffle");
   algo->add_flag("--async", o.async.enabled,
                  "asynchronous Local SGD, simulated: workers average on their own clocks");
@@ -137,9 +143,8 @@ void set_train_command(CLI::App& app) {
                    "with --async: rounds a worker may lead the slowest (default unbounded)");
   algo->add_option("--seed", o.seed, "random seed")->capture_default_str();
   add_threads_option(algo, o.threads);
-  algo->add_option("--backend", o.backend,
-                   "threads, or mpi: the workers spread over the ranks of mpirun/srun")
-      ->transform(enum_names(core::backend_names(), "backend"))
+  add_enum_option(algo, "--backend", o.backend, core::backend_names(), "backend",
+                  "threads, or mpi: the workers spread over the ranks of mpirun/srun")
       ->default_str("threads");
 
   auto* output = train->add_option_group("Output");
@@ -170,7 +175,12 @@ void set_train_command(CLI::App& app) {
   output->add_flag("--verbose", flags->verbose,
                    "with --backend mpi: every rank prints (default: rank 0 only)");
 
-  train->callback([flags] { run_train(*flags); });
+  train
+      ->add_flag("--print-config", flags->print_config,
+                 "print these options as a config file (localsgd --config FILE train reads it) "
+                 "and exit without running")
+      ->configurable(false);
+  train->callback([flags, train] { run_train(*flags, *train); });
 }
 
 }  // namespace localsgd::cli

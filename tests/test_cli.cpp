@@ -139,6 +139,55 @@ TEST(Cli, ConfigFileSectionsSetSubcommandOptions) {
   EXPECT_EQ(s["steps"], 40);
 }
 
+// --print-config writes the options as a [train] section that --config reads back: the
+// printed run and the run from the printed file are the same run.
+TEST(Cli, PrintConfigRoundTripsThroughConfig) {
+  TempDir dir;
+  const std::vector<std::string> options = {"--plugin",   "logreg",   "-K",         "3",
+                                            "-H",         "2",        "-b",         "5",
+                                            "--steps",    "60",       "--lr",       "constant",
+                                            "--lr-param", "eta=0.25", "--sampling", "iid",
+                                            "--seed",     "9",        "--param",    "lambda=0.001",
+                                            "--format",   "json"};
+  std::vector<std::string> print = {"train"};
+  print.insert(print.end(), options.begin(), options.end());
+  print.push_back("--print-config");
+  const auto printed = run_cli(print);
+  ASSERT_EQ(printed.exit_code, 0) << printed.err;
+  EXPECT_EQ(printed.out.rfind("[train]\n", 0), 0u) << printed.out;
+  EXPECT_NE(printed.out.find("workers=3"), std::string::npos) << printed.out;
+  EXPECT_NE(printed.out.find("lr-param=\"eta=0.25\""), std::string::npos) << printed.out;
+  const auto config = dir.write("run.toml", printed.out);
+
+  // Read back, it prints itself.
+  const auto again = run_cli({"--config", config.string(), "train", "--print-config"});
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out, printed.out);
+  // And runs the same run.
+  std::vector<std::string> direct = {"train"};
+  direct.insert(direct.end(), options.begin(), options.end());
+  const auto a = run_cli(direct);
+  const auto b = run_cli({"--config", config.string(), "train"});
+  ASSERT_EQ(a.exit_code, 0) << a.err;
+  ASSERT_EQ(b.exit_code, 0) << b.err;
+  auto summary = [](const auto& r) {
+    auto s = nlohmann::json::parse(last_line(r.out));
+    for (const char* key : {"load_seconds", "seconds", "train_seconds", "sync_seconds",
+                            "eval_seconds", "samples_per_second"})
+      s.erase(key);
+    return s;
+  };
+  EXPECT_EQ(summary(a), summary(b));
+}
+
+TEST(Cli, PrintConfigChecksTheOptionsFirst) {
+  const auto r =
+      run_cli({"train", "--plugin", "logreg", "--checkpoint-every", "5", "--print-config"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "localsgd: error: --checkpoint-every needs --checkpoint FILE\n");
+  EXPECT_EQ(r.out, "");
+}
+
 TEST(Cli, PaperStepSizeUsesItsShiftForTheOutputWeights) {
   const auto r = run_cli(
       {"train", "--plugin", "logreg", "--lr", "paper", "--format", "json", "--steps", "200"});

@@ -7,8 +7,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=${1:-10}
 cmake --preset fuzz >/dev/null
-cmake --build --preset fuzz --target fuzz_libsvm fuzz_csv fuzz_bin fuzz_model fuzz_checkpoint >&2
-for name in libsvm csv bin model checkpoint; do
+cmake --build --preset fuzz --target fuzz_libsvm fuzz_csv fuzz_bin fuzz_model fuzz_checkpoint fuzz_config >&2
+for name in libsvm csv bin model checkpoint config; do
   scratch=$(mktemp -d)
   log=build-fuzz/fuzz_${name}.log
   if ! (cd build-fuzz && ASAN_OPTIONS=detect_leaks=0 "./bin/fuzz_${name}" \
