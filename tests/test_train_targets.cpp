@@ -192,6 +192,24 @@ TEST(TrainTargets, ABudgetBeyondWhatARunCanCountIsRefused) {
   }
 }
 
+TEST(TrainTargets, StepsWhoseSampleCountOverflowsAreRefused) {
+  core::TrainOptions o;
+  o.objective.name = "logreg";
+  o.steps = std::int64_t{1} << 60;
+  o.workers = 1000;
+  o.batch = 1000;
+  try {
+    core::resolve_steps(o, 100);
+    FAIL() << "no error";
+  } catch (const localsgd::UsageError& e) {
+    EXPECT_STREQ(e.what(),
+                 "--steps 1152921504606846976 with K = 1000 and b = 1000 is 1.153e+24 sampled "
+                 "gradients, more than a run can count (2^62)");
+  }
+  o.steps = std::int64_t{1} << 40;  // 1.1e18 samples: countable
+  EXPECT_EQ(core::resolve_steps(o, 100), std::int64_t{1} << 40);
+}
+
 // The guard's verdict must not depend on how often the run is checked: an early spike
 // that the run recovers from (softmax on dna.scale with a constant step of 10 reaches
 // f = 12 at step 1 and ends near 2.5) stops nothing, checked every step or never.

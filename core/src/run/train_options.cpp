@@ -117,8 +117,10 @@ std::optional<std::string> TrainOptions::validate() const {
   return std::nullopt;
 }
 
-std::int64_t resolve_steps(const TrainOptions& options, std::int64_t rows) {
-  if (options.steps) return *options.steps;
+namespace {
+
+// T from --epochs or a default budget.
+std::int64_t budget_steps(const TrainOptions& options, std::int64_t rows) {
   // The default budgets give small data sets more passes: a floor in sampled gradients.
   const auto floor_epochs = [&](double samples) {
     return samples / static_cast<double>(std::max<std::int64_t>(1, rows));
@@ -134,6 +136,22 @@ std::int64_t resolve_steps(const TrainOptions& options, std::int64_t rows) {
     throw UsageError("--epochs/--max-epochs " + format_number(epochs) + " gives " +
                      brief_number(steps) + " steps, more than a run can count (2^62)");
   return std::max<std::int64_t>(1, static_cast<std::int64_t>(steps));
+}
+
+}  // namespace
+
+std::int64_t resolve_steps(const TrainOptions& options, std::int64_t rows) {
+  const std::int64_t steps = options.steps ? *options.steps : budget_steps(options, rows);
+  // Counters of sampled gradients (K T b) are 64-bit: refuse what they cannot hold.
+  const double samples = static_cast<double>(steps) * static_cast<double>(options.workers) *
+                         static_cast<double>(options.batch);
+  if (!(samples < 0x1p62))
+    throw UsageError(std::string(options.steps ? "--steps " : "the budget's ") +
+                     std::to_string(steps) + (options.steps ? "" : " steps") +
+                     " with K = " + std::to_string(options.workers) +
+                     " and b = " + std::to_string(options.batch) + " is " + brief_number(samples) +
+                     " sampled gradients, more than a run can count (2^62)");
+  return steps;
 }
 
 }  // namespace localsgd::core
