@@ -19,6 +19,9 @@ void build_app(CLI::App& app) {
             return problem ? path + " " + *problem + ", expected a config file" : std::string();
           },
           "FILE");
+  // A key or section of a config file that names no option is an error, not ignored:
+  // `worker = 3` for `workers` silently ran with K = 4.
+  app.allow_config_extras(CLI::config_extras_mode::error);
   set_train_command(app);
   set_solve_command(app);
   set_sweep_command(app);

@@ -26,6 +26,21 @@ std::string one_line(std::string text) {
   return text;
 }
 
+// CLI11 says "INI was not able to parse train.worker" for a config key that names no
+// option ("trian.++" for a section without keys): say which file, and what to check.
+std::string config_message(const CLI::App& app, std::string message) {
+  const std::string prefix = "INI was not able to parse ";
+  if (!message.starts_with(prefix)) return message;
+  std::string key = message.substr(prefix.size());
+  if (key.ends_with(".++")) key.resize(key.size() - 3);
+  const CLI::Option* config = app.get_config_ptr();
+  const std::string file = config != nullptr && config->count() > 0 ? config->as<std::string>()
+                                                                    : std::string("the config");
+  return file + ": '" + key +
+         "' is no option of localsgd (a misspelled key, or a section other than a "
+         "subcommand's, e.g. [train])";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -55,7 +70,8 @@ int main(int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return app.exit(e);  // --help, --version (CallForHelp is a Success)
   } catch (const CLI::ParseError& e) {
-    std::cerr << "localsgd: error: " << one_line(e.what()) << " (see localsgd --help)\n";
+    std::cerr << "localsgd: error: " << one_line(config_message(app, e.what()))
+              << " (see localsgd --help)\n";
     return localsgd::kExitUsage;
   } catch (...) {
     const localsgd::ErrorReport report = localsgd::describe_current_exception();

@@ -188,6 +188,26 @@ TEST(Cli, PrintConfigChecksTheOptionsFirst) {
   EXPECT_EQ(r.out, "");
 }
 
+// A key or section that names no option is an error naming the file and the key (a
+// misspelled `worker = 3` silently ran with K = 4).
+TEST(Cli, ConfigKeysThatNameNoOptionAreRefused) {
+  TempDir dir;
+  const auto key = dir.write("key.toml", "[train]\nworker = 3\n");
+  const auto r = run_cli({"--config", key.string(), "train", "--plugin", "logreg"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err, "localsgd: error: " + key.string() +
+                       ": 'train.worker' is no option of localsgd (a misspelled key, or a "
+                       "section other than a subcommand's, e.g. [train]) (see localsgd --help)\n");
+  const auto section = dir.write("section.toml", "[trian]\nworkers = 3\n");
+  const auto s = run_cli({"--config", section.string(), "train", "--plugin", "logreg"});
+  EXPECT_EQ(s.exit_code, 2);
+  EXPECT_NE(s.err.find("'trian"), std::string::npos) << s.err;
+  // Sections of other subcommands are fine: one file may serve train and sweep.
+  const auto both = dir.write("both.toml", "[train]\nsteps = 20\n[sweep]\nrepeats = 2\n");
+  const auto b = run_cli({"--config", both.string(), "train", "--plugin", "logreg", "-q"});
+  EXPECT_EQ(b.exit_code, 0) << b.err;
+}
+
 TEST(Cli, PaperStepSizeUsesItsShiftForTheOutputWeights) {
   const auto r = run_cli(
       {"train", "--plugin", "logreg", "--lr", "paper", "--format", "json", "--steps", "200"});

@@ -2,6 +2,8 @@
 // both through the core API and through the executable.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/plugins/plugins.hpp"
 #include "test_support.hpp"
@@ -94,6 +96,34 @@ TEST(PluginLoading, SearchPathEnvironmentVariableComesFirst) {
                           std::string("LOCALSGD_PLUGIN_PATH=") + LOCALSGD_FIXTURE_DIR);
   const auto dirs = core::plugin_search_path();
   ASSERT_FALSE(dirs.empty());
+}
+
+// CMake's default rules name a plugin libNAME.so: `--plugin NAME` loads it, the name
+// `plugins list` shows.
+TEST(PluginLoading, ALibPrefixedFileLoadsByTheNameItShows) {
+  localsgd::testing::TempDir dir;
+  // The fixture's manifest says 'throwing_factory'.
+  std::filesystem::copy_file(fixture("fixture_throwing_factory"),
+                             dir.path() / "libthrowing_factory.so");
+  expect_cli_plugin_error({"train", "--plugin", "throwing_factory"},
+                          "fixture factory refuses", "LOCALSGD_PLUGIN_PATH=" + dir.path().string());
+}
+
+// A file named like a plugin that is another one (logreg.so that shows 'ridge') does not
+// stand in for it: `--plugin logreg` still loads the plugin that says logreg, and the
+// impostor is listed under its own name.
+TEST(PluginLoading, AFileNamedLikeAPluginDoesNotReplaceIt) {
+  localsgd::testing::TempDir dir;
+  const auto plugins = core::plugin_search_path().back();  // the build tree's
+  std::filesystem::copy_file(plugins / "ridge.so", dir.path() / "logreg.so");
+  const std::string env = "LOCALSGD_PLUGIN_PATH=" + dir.path().string();
+  const auto r = run_cli({"train", "--plugin", "logreg", "--steps", "10", "--format", "json"}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\"plugin\":\"logreg\""), std::string::npos) << r.out;
+  const auto list = run_cli({"plugins", "list"}, env);
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  EXPECT_NE(list.out.find("logreg"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("ridge"), std::string::npos) << list.out;
 }
 
 TEST(PluginLoading, ListShowsEveryInTreePluginAndNoFixture) {

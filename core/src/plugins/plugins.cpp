@@ -112,14 +112,20 @@ std::vector<PluginListing> discover_plugins() {
     for (const auto& entry : fs::directory_iterator(dir, ec))
       if (entry.path().extension() == ".so") files.push_back(entry.path());
     std::sort(files.begin(), files.end());
+    // The first library in path order that shows a (kind, name) is the one that name
+    // loads; a later one with the same manifest is shadowed and not listed.
     for (const fs::path& file : files) {
-      if (!seen_names.insert(file.stem().string()).second) continue;
       PluginListing listing{file, nullptr, ""};
       try {
         listing.manifest = open_library(file);
       } catch (const PluginError& e) {
         listing.problem = e.what();
       }
+      const std::string key =
+          listing.manifest != nullptr
+              ? std::string(to_string(listing.manifest->kind)) + "/" + listing.manifest->name
+              : "file/" + file.filename().string();
+      if (!seen_names.insert(key).second) continue;
       found.push_back(std::move(listing));
     }
   }
@@ -136,14 +142,39 @@ const Manifest& load_plugin(const std::string& name_or_path, PluginKind kind) {
   if (looks_like_path(name_or_path)) {
     manifest = open_library(name_or_path);
   } else {
+    // A name is the name a plugin shows (its manifest's), as `plugins list` prints it:
+    // NAME.so or libNAME.so (CMake's default) in the first directory of the search path
+    // that has one whose manifest says NAME, else any library in the path that says NAME;
+    // only when no plugin shows NAME does a file of that name load whatever it is. So a
+    // file named like a plugin that is another one (a logreg.so that shows 'ridge') does
+    // not stand in for it.
+    const Manifest* named_file = nullptr;  // the first NAME.so or libNAME.so, any manifest
     for (const fs::path& dir : plugin_search_path()) {
-      const fs::path candidate = dir / (name_or_path + ".so");
-      std::error_code ec;
-      if (fs::exists(candidate, ec)) {
-        manifest = open_library(candidate);
-        break;
+      for (const std::string& file : {name_or_path + ".so", "lib" + name_or_path + ".so"}) {
+        std::error_code ec;
+        if (!fs::exists(dir / file, ec)) continue;
+        const Manifest* candidate = nullptr;
+        try {
+          candidate = open_library(dir / file);
+        } catch (const PluginError&) {
+          if (named_file == nullptr) throw;  // the file of that name is broken: say how
+          continue;
+        }
+        if (named_file == nullptr) named_file = candidate;
+        if (name_or_path == candidate->name) {
+          manifest = candidate;
+          break;
+        }
       }
+      if (manifest != nullptr) break;
     }
+    if (manifest == nullptr)
+      for (const PluginListing& p : discover_plugins())
+        if (p.manifest != nullptr && name_or_path == p.manifest->name) {
+          manifest = p.manifest;
+          break;
+        }
+    if (manifest == nullptr) manifest = named_file;
     if (manifest == nullptr) {
       std::string available;
       for (const PluginListing& p : discover_plugins())
