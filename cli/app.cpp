@@ -2,6 +2,7 @@
 
 #include "commands.hpp"
 #include "localsgd/core/io/input_file.hpp"
+#include "localsgd/core/version.hpp"
 
 namespace localsgd::cli {
 
@@ -10,7 +11,7 @@ void build_app(CLI::App& app) {
       "localsgd: Local SGD (Stich, ICLR 2019) with plugin objectives, readers and schedules");
   app.name("localsgd");
   app.require_subcommand(1);
-  app.set_version_flag("--version", "localsgd 0.1.0");
+  app.set_version_flag("--version", std::string("localsgd ") + core::version());
   app.set_config("--config", "", "TOML/INI file of options; a [train] section sets train's")
       ->check(
           [](const std::string& path) {

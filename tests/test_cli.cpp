@@ -208,6 +208,17 @@ TEST(Cli, ConfigKeysThatNameNoOptionAreRefused) {
   EXPECT_EQ(b.exit_code, 0) << b.err;
 }
 
+// The summary says which build produced it: the version --version prints, CMake's.
+TEST(Cli, TheSummaryNamesTheVersion) {
+  const auto v = run_cli({"--version"});
+  ASSERT_EQ(v.exit_code, 0);
+  const auto r = run_cli({"train", "--plugin", "logreg", "--steps", "10", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto s = nlohmann::json::parse(last_line(r.out));
+  EXPECT_EQ(v.out, "localsgd " + s["version"].get<std::string>() + "\n");
+  EXPECT_EQ(s["version"], LOCALSGD_PROJECT_VERSION);
+}
+
 TEST(Cli, PaperStepSizeUsesItsShiftForTheOutputWeights) {
   const auto r = run_cli(
       {"train", "--plugin", "logreg", "--lr", "paper", "--format", "json", "--steps", "200"});

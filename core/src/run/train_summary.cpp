@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "localsgd/core/version.hpp"
+
 namespace localsgd::core {
 namespace {
 
@@ -98,6 +100,8 @@ ordered_json TrainSummary::to_json() const {
   }
   s["samples_per_second"] =
       train_seconds > 0 ? static_cast<double>(grad_evals) / train_seconds : 0.0;
+  // Which build produced these numbers; last, so that CSV columns keep their places.
+  s["version"] = version();
   return s;
 }
 
