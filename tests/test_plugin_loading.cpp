@@ -105,8 +105,8 @@ TEST(PluginLoading, ALibPrefixedFileLoadsByTheNameItShows) {
   // The fixture's manifest says 'throwing_factory'.
   std::filesystem::copy_file(fixture("fixture_throwing_factory"),
                              dir.path() / "libthrowing_factory.so");
-  expect_cli_plugin_error({"train", "--plugin", "throwing_factory"},
-                          "fixture factory refuses", "LOCALSGD_PLUGIN_PATH=" + dir.path().string());
+  expect_cli_plugin_error({"train", "--plugin", "throwing_factory"}, "fixture factory refuses",
+                          "LOCALSGD_PLUGIN_PATH=" + dir.path().string());
 }
 
 // A file named like a plugin that is another one (logreg.so that shows 'ridge') does not
