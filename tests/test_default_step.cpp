@@ -11,6 +11,7 @@
 
 #include "localsgd/core/data/loading.hpp"
 #include "localsgd/core/engine/preconditioner.hpp"
+#include "localsgd/core/run/default_step.hpp"
 #include "objective_test_support.hpp"
 
 namespace localsgd::testing {
@@ -249,6 +250,29 @@ TEST(DefaultStep, IsTheSameForAnyThreadCountAndSaysWhatItChose) {
     EXPECT_EQ(ja[key], jb[key]) << key;
   // 400 rows: the budget is 10^6 gradients, not 10 passes.
   EXPECT_EQ(ja["grad_evals"].get<std::int64_t>(), 1'000'000);
+}
+
+// A probe tunes η for its own horizon and never runs longer than the run it is for:
+// `--steps 1` on one row of 842,592 features (LibsvmCli.TrainsOnATenMegabyteLine) spent
+// 55 s in 16 probes of 256 steps before a run of one step.
+TEST(DefaultStep, ProbesNeverRunLongerThanTheRun) {
+  const Dataset data = random_binary_dataset(50, 40, 0.5, 3);
+  const auto objective = load_objective("logreg", data);
+  const std::vector<double> start(static_cast<std::size_t>(objective->dimension()), 0.0);
+  const std::int64_t batch = 4;
+  const auto probe_steps = [&](core::RunSize run) {
+    const core::DefaultStep choice =
+        core::choose_default_step(*objective, data.view(), batch, 1, start, run);
+    const std::string name = choice.step_size->describe();
+    const auto at = name.find("probes=");
+    EXPECT_NE(at, std::string::npos) << name;
+    const int probes = std::stoi(name.substr(at + 7));
+    EXPECT_EQ(choice.probe_samples % (probes * batch), 0) << name;
+    return choice.probe_samples / (probes * batch);
+  };
+  EXPECT_EQ(probe_steps({1, 4 * batch}), 1);
+  EXPECT_EQ(probe_steps({100, 100 * 4 * batch}), 100);
+  EXPECT_EQ(probe_steps({1'000'000, 1'000'000 * 4 * batch}), 256 * 16);  // the usual cap
 }
 
 TEST(DefaultStep, RowsWithoutFeaturesTrainWithAFiniteStep) {

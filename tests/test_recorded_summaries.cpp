@@ -80,10 +80,11 @@ const std::vector<Configuration>& configurations() {
   return list;
 }
 
-// Timings, thread counts and paths differ from run to run and machine to machine.
+// Timings, thread counts and paths differ from run to run and machine to machine, and the
+// version from release to release.
 bool ignored(const std::string& key) {
   return key == "seconds" || key.ends_with("_seconds") || key == "threads" ||
-         key == "samples_per_second" || key == "data" || key == "model";
+         key == "samples_per_second" || key == "data" || key == "model" || key == "version";
 }
 
 json recordable(const json& event) {

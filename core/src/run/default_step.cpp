@@ -129,13 +129,16 @@ class Probe {
   mutable int probes_ = 0;
 };
 
-// How long each probe runs (see kProbeShareOfRun).
-std::int64_t probe_steps(std::int64_t sample_rows, bool all_rows, std::int64_t batch,
-                         std::int64_t run_samples) {
+// How long each probe runs (see kProbeShareOfRun), and never longer than the run itself:
+// a probe tunes η for its own horizon, and a run of a few steps (`--steps 1` on one row of
+// a million features) must not wait for probes hundreds of times its length.
+std::int64_t probe_steps(std::int64_t sample_rows, bool all_rows, std::int64_t batch, RunSize run) {
   const std::int64_t minimum =
       std::max<std::int64_t>(kMinProbeSteps, (sample_rows + batch - 1) / batch);
   const std::int64_t stretch = all_rows ? kMaxProbeStretch : kMaxProbeStretchOnSample;
-  return std::clamp(run_samples / kProbeShareOfRun / batch, minimum, stretch * minimum);
+  const std::int64_t steps =
+      std::clamp(run.samples / kProbeShareOfRun / batch, minimum, stretch * minimum);
+  return std::clamp<std::int64_t>(run.steps, 1, steps);
 }
 
 // The probes' rows: all of a small data set, else a seeded sample, copied so that the
@@ -205,8 +208,7 @@ DefaultStep choose_default_step(const Objective& objective, const DataView& data
   const Dataset sample_set = probe_sample(data, seed);
   const DataView sample = sample_set.view();
 
-  const std::int64_t steps =
-      probe_steps(sample.rows(), sample.rows() == data.rows(), batch, run.samples);
+  const std::int64_t steps = probe_steps(sample.rows(), sample.rows() == data.rows(), batch, run);
   const Probe plain(objective, sample, batch, seed, {start.begin(), start.end()}, steps,
                     choice.probe_samples);
   const double row_norm2 = mean_row_norm2(sample);  // 0 for rows without features
