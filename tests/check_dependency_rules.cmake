@@ -1,4 +1,4 @@
-# ctest `dependency_rules` (DESIGN.md §4): plugins/ include only the SDK, never core/ (no
+# ctest `dependency_rules`: plugins/ include only the SDK, never core/ (no
 # localsgd/core/ header, no core library in a plugin's CMakeLists.txt), and sdk/ includes
 # nothing from core/, cli/ or plugins/. The out-of-tree build (tests/out_of_tree) proves it
 # for the plugins it builds; this covers every file.
@@ -41,6 +41,6 @@ check(sdk "a core, cli or plugin path in the SDK" "${include}[^>\"]*(core|cli|pl
 if(problems)
   list(LENGTH problems count)
   string(REPLACE ";" "\n" text "${problems}")
-  message(FATAL_ERROR "${count} dependency rule violation(s) (DESIGN.md §4):\n${text}")
+  message(FATAL_ERROR "${count} dependency rule violation(s):\n${text}")
 endif()
 message(STATUS "dependency rules hold: plugins/ and sdk/ include nothing from core/")

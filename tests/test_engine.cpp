@@ -1,6 +1,6 @@
 // The engine against independent truth: iterates computed by hand on a one-row problem,
-// and a plain, dense transcription of Algorithm 1 (DESIGN.md §3) on a small one, for
-// arbitrary sync sets, groups, both update paths and the output weights.
+// and a plain, dense transcription of Algorithm 1 (README "What a run computes") on a small one,
+// for arbitrary sync sets, groups, both update paths and the output weights.
 #include <gtest/gtest.h>
 
 #include <atomic>

@@ -1,5 +1,5 @@
 // The logreg plugin: gradients against finite differences, numerical stability, label
-// handling, parameters, and the curvature constants of w8a (DESIGN.md §6).
+// handling, parameters, and the curvature constants of w8a.
 #include <gtest/gtest.h>
 
 #include <cmath>

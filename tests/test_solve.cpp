@@ -1,4 +1,4 @@
-// The exact solver against independent truth: the known w8a optimum (DESIGN.md §6),
+// The exact solver against independent truth: the known w8a optimum,
 // LIBLINEAR on a9a, and its own paths (Newton-Cholesky, Newton-CG, L-BFGS) against each other.
 #include <gtest/gtest.h>
 

@@ -1,4 +1,4 @@
-// Real data (DESIGN.md §6): Local SGD on w8a with lambda = 1/n, K = 4, b = 4, H = 8
+// Real data: Local SGD on w8a with lambda = 1/n, K = 4, b = 4, H = 8
 // reaches relative suboptimality 1e-2 within 20 passes over the data.
 #include <gtest/gtest.h>
 

@@ -5,6 +5,8 @@
 // those types bumps kAbiVersion; the loader refuses a plugin built against another one.
 #pragma once
 
+#include "localsgd/language.hpp"  // first: C++20 or one clear error
+
 #include <cstdint>
 
 // Exceptions and polymorphic interfaces thrown or passed across shared-library

@@ -6,6 +6,8 @@
 // synthetic reader's truth=FILE, through model_file.hpp). Not part of sdk.hpp.
 #pragma once
 
+#include "localsgd/language.hpp"  // first: C++20 or one clear error
+
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>

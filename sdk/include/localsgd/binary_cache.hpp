@@ -40,6 +40,8 @@
 // the hash, XXH3_64bits of <xxhash.h> (seed 0), as a parameter. Not part of sdk.hpp.
 #pragma once
 
+#include "localsgd/language.hpp"  // first: C++20 or one clear error
+
 #include <algorithm>
 #include <array>
 #include <bit>

@@ -5,6 +5,8 @@
 // indices are 0-based and strictly ascending within a row; rows may be empty.
 #pragma once
 
+#include "localsgd/language.hpp"  // first: C++20 or one clear error
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>

@@ -1,8 +1,10 @@
 // Exception types a plugin may throw to report a user's mistake precisely.
 //
-// The core maps them to exit codes (DESIGN.md §2): DataError -> 3, ParamError -> 2.
-// Any other exception escaping a plugin is reported as a plugin error (exit 4).
+// The core maps them to exit codes (README "Output and exit codes"): DataError -> 3, ParamError
+// -> 2. Any other exception escaping a plugin is reported as a plugin error (exit 4).
 #pragma once
+
+#include "localsgd/language.hpp"  // first: C++20 or one clear error
 
 #include <cstdint>
 #include <stdexcept>

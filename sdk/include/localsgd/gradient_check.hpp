@@ -7,6 +7,8 @@
 // |analytic - numeric| / max(1, |numeric|) over all coordinates.
 #pragma once
 
+#include "localsgd/language.hpp"  // first: C++20 or one clear error
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>

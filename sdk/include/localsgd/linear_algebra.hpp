@@ -10,6 +10,8 @@
 // along it, so mu is unknown). margin_curvature() puts these together.
 #pragma once
 
+#include "localsgd/language.hpp"  // first: C++20 or one clear error
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>

@@ -10,6 +10,8 @@
 // own parameters to resolved_params().
 #pragma once
 
+#include "localsgd/language.hpp"  // first: C++20 or one clear error
+
 #include <algorithm>
 #include <cstdint>
 #include <mutex>

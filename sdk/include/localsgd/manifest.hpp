@@ -14,6 +14,8 @@
 // The core reads abi_version first and refuses a mismatch before touching anything else.
 #pragma once
 
+#include "localsgd/language.hpp"  // first: C++20 or one clear error
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>

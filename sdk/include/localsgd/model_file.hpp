@@ -15,6 +15,8 @@
 // Not part of sdk.hpp: include this header where needed.
 #pragma once
 
+#include "localsgd/language.hpp"  // first: C++20 or one clear error
+
 #include <charconv>
 #include <cstdint>
 #include <filesystem>

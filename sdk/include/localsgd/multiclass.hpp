@@ -9,6 +9,8 @@
 // on test data, which may lack some of the classes.
 #pragma once
 
+#include "localsgd/language.hpp"  // first: C++20 or one clear error
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>

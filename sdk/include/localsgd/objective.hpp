@@ -13,6 +13,8 @@
 //    a batch of rows; the engine takes dense steps.
 #pragma once
 
+#include "localsgd/language.hpp"  // first: C++20 or one clear error
+
 #include <algorithm>
 #include <cmath>
 #include <cstdint>

@@ -5,6 +5,8 @@
 // not 1e-3, and the error names the parameter.
 #pragma once
 
+#include "localsgd/language.hpp"  // first: C++20 or one clear error
+
 #include <charconv>
 #include <cmath>
 #include <cstdint>

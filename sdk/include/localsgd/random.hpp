@@ -9,6 +9,8 @@
 // target localsgd::sdk adds it. Not part of sdk.hpp: include this header where needed.
 #pragma once
 
+#include "localsgd/language.hpp"  // first: C++20 or one clear error
+
 #include <array>
 #include <cmath>
 #include <cstddef>

@@ -4,6 +4,8 @@
 // first problem; the core prints it as "file:line:col: message" and exits with 3.
 #pragma once
 
+#include "localsgd/language.hpp"  // first: C++20 or one clear error
+
 #include <string>
 
 #include "localsgd/abi.hpp"

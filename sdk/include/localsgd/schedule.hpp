@@ -4,8 +4,11 @@
 // The engine asks for the next sync event at the start of a run and after every sync,
 // so workers can run their local steps without consulting the schedule each step.
 // A sync "at step s" happens after the s-th step: x_s^k is replaced by the average of
-// the workers' v^k (DESIGN.md §3). Example: every H steps is next(ctx) = ctx.step + H.
+// the workers' v^k (README "What a run computes"). Example: every H steps is next(ctx) = ctx.step +
+// H.
 #pragma once
+
+#include "localsgd/language.hpp"  // first: C++20 or one clear error
 
 #include <cstdint>
 #include <optional>

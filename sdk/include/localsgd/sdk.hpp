@@ -1,6 +1,8 @@
 // Everything a plugin author needs: include this one header.
 #pragma once
 
+#include "localsgd/language.hpp"  // first: C++20 or one clear error
+
 #include "localsgd/abi.hpp"
 #include "localsgd/data.hpp"
 #include "localsgd/errors.hpp"

@@ -1,4 +1,4 @@
-// Errors the core raises, and the process exit codes they map to (DESIGN.md §2).
+// Errors the core raises, and the process exit codes they map to (README "Output and exit codes").
 //
 // Data errors come from the SDK (localsgd::DataError, thrown by readers) and parameter
 // errors too (localsgd::ParamError); these are the core's own.

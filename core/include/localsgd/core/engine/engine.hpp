@@ -1,4 +1,4 @@
-// The Local SGD engine: Algorithm 1 of Stich (2019), exactly (DESIGN.md §3).
+// The Local SGD engine: Algorithm 1 of Stich (2019), exactly (README "What a run computes").
 //
 // K logical workers start from x_0 (the objective's initial point). At each step
 // t = 0..T-1 every worker draws b indices i.i.d. from the data and takes an SGD step;

@@ -1,4 +1,4 @@
-// Printing events (progress, summary, ...) in the formats of DESIGN.md §2:
+// Printing events (progress, summary, ...) in the formats of README "Output and exit codes":
 //   table  human-readable "key  value" lines (the default)
 //   json   one JSON object per line, each with "event" and "schema"
 //   csv    a header line and a value line per event

@@ -55,7 +55,7 @@ class TargetStop final : public TrainCallback {
   std::optional<std::int64_t> reached_at_;
 };
 
-// Hands every progress event to `sink` as JSON (DESIGN.md §2), e.g. to print it.
+// Hands every progress event to `sink` as JSON (README "Output and exit codes"), e.g. to print it.
 class ProgressEvents final : public TrainCallback {
  public:
   explicit ProgressEvents(std::function<void(const nlohmann::ordered_json&)> sink)

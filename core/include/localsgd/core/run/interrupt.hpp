@@ -1,4 +1,4 @@
-// SIGINT and SIGTERM (DESIGN.md §2: exit 130 and 143).
+// SIGINT and SIGTERM (README "Output and exit codes": 130 and 143).
 //
 // By default a signal ends the process at once, after removing the temporary file of an
 // output being written (no partial file is ever left). While a GracefulInterrupts object

@@ -2,7 +2,7 @@
 // (K, H, b) and step-size value, run Local SGD from several seeds until f(x̂) - f* <= EPS
 // (or a budget runs out), then report per point the median steps to EPS, rounds, the
 // speedup in steps over K = 1 (same H and b), and the speedup in modelled wall time under
-// the paper's communication model: time ∝ T_K·b + 2(K-1)·rho·R_K (DESIGN.md §3).
+// the paper's communication model: time ∝ T_K·b + 2(K-1)·rho·R_K (README "The speedup experiment").
 #pragma once
 
 #include <cstdint>

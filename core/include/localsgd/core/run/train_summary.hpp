@@ -1,6 +1,6 @@
 // What a training run reports: a plain struct, in the style of Ceres' Solver::Summary.
-// The table, JSON and CSV outputs are all views of to_json() (DESIGN.md §2 names the
-// keys scripts depend on).
+// The table, JSON and CSV outputs are all views of to_json() (README "Output and exit codes" names
+// the keys scripts depend on).
 #pragma once
 
 #include <cstdint>
