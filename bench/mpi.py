@@ -3,7 +3,7 @@
 doubles at R ranks, for d = 1e3 ... 1e7 (build/bin/mpi_allreduce under mpirun). Prints a
 markdown table of the median round time, rounds/s and 8·d bytes / time.
 
-    bash .ci/setup && /usr/bin/python3 bench/mpi.py [--ranks 2,4]
+    bash .ci/setup --bench && /usr/bin/python3 bench/mpi.py [--ranks 2,4]
 """
 import argparse
 import json

@@ -16,7 +16,7 @@ Figures (every one printed as a markdown table; docs/BENCHMARKS.md quotes them):
   5 scaling      localsgd samples/s as K goes 1, 2, 4, 16 (w8a, b = 4, H = 16) and as d
                  goes 1e2 ... 1e6 (synthetic, 1e5 rows, 20 entries per row, K = 4)
 
-  bash bench/setup && bash .ci/setup     # the peers, then localsgd's Release build
+  bash bench/setup && bash .ci/setup --bench   # the peers, then localsgd's Release build
   /usr/bin/python3 bench/peers.py [--repeats 5] [--data w8a,a9a,ijcnn1] [--only 1,2,3,4,5]
 
 Before timing, check that nothing else uses a core (uptime; top -bn1). Each repetition
@@ -246,7 +246,7 @@ def main():
     a = p.parse_args()
     for tool in (CLI, os.path.join(BIN, "bare_loop")):
         if not os.path.exists(tool):
-            sys.exit(f"peers.py: {tool} is missing; build first (bash .ci/setup)")
+            sys.exit(f"peers.py: {tool} is missing; build first (bash .ci/setup --bench)")
     if shutil.which("liblinear-train") is None:
         sys.exit("peers.py: liblinear-train is missing; run bash bench/setup")
     with tempfile.TemporaryDirectory() as tmp:
