@@ -1,4 +1,6 @@
+#include <cstddef>
 #include <string>
+#include <vector>
 
 #include "commands.hpp"
 #include "localsgd/core/io/input_file.hpp"
@@ -29,6 +31,34 @@ void build_app(CLI::App& app) {
   set_eval_commands(app);
   set_plugins_command(app);
   set_data_command(app);
+}
+
+std::vector<std::string> config_before_subcommand(std::vector<std::string> args) {
+  std::size_t subcommand = 1;  // the first word that is neither an option nor --config's value
+  while (subcommand < args.size() && args[subcommand].starts_with("-"))
+    subcommand += args[subcommand] == "--config" ? 2 : 1;
+  if (subcommand >= args.size()) return args;
+  std::vector<std::string> config, rest;
+  for (std::size_t i = subcommand + 1; i < args.size(); ++i) {
+    if (args[i] == "--") {  // what follows is not an option
+      rest.insert(rest.end(), args.begin() + static_cast<std::ptrdiff_t>(i), args.end());
+      break;
+    }
+    if (args[i] == "--config" && i + 1 < args.size()) {
+      config.insert(config.end(), {args[i], args[i + 1]});
+      ++i;
+    } else if (args[i].starts_with("--config=")) {
+      config.push_back(args[i]);
+    } else {
+      rest.push_back(args[i]);
+    }
+  }
+  std::vector<std::string> out(args.begin(),
+                               args.begin() + static_cast<std::ptrdiff_t>(subcommand));
+  out.insert(out.end(), config.begin(), config.end());
+  out.push_back(args[subcommand]);
+  out.insert(out.end(), rest.begin(), rest.end());
+  return out;
 }
 
 }  // namespace localsgd::cli

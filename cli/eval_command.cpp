@@ -1,10 +1,11 @@
 // `localsgd eval` (objective, accuracy or RMSE of a saved model) and `localsgd predict`
-// (one prediction per line).
+// (one prediction per row, as a table, CSV or JSON lines).
 #include <iostream>
 #include <memory>
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "localsgd/core/io/atomic_file.hpp"
 #include "localsgd/core/io/report.hpp"
 #include "localsgd/core/solve/evaluate.hpp"
 
@@ -15,6 +16,7 @@ struct EvalFlags {
   core::EvalRequest request;
   std::vector<std::string> reader_params;
   OutputFlags output;
+  std::string out;  // predict --out
 };
 
 void add_model_and_data(CLI::App* command, EvalFlags& flags) {
@@ -41,13 +43,23 @@ void set_eval_commands(CLI::App& app) {
   });
 
   auto predict_flags = std::make_shared<EvalFlags>();
-  CLI::App* predict =
-      app.add_subcommand("predict", "One prediction per row: P(+1), class label or value");
+  CLI::App* predict = app.add_subcommand(
+      "predict", "One prediction per row: label (and P(+1) for logreg) or value");
   add_model_and_data(predict, *predict_flags);
+  add_format_option(predict, predict_flags->output);
+  predict->add_option("--out", predict_flags->out,
+                      "write the predictions to FILE (complete or not at all) instead of stdout");
   predict->callback([predict_flags] {
+    const core::OutputFormat format = core::parse_output_format(predict_flags->output.format);
     predict_flags->request.reader_params =
         collect_params("--reader-param", predict_flags->reader_params);
-    core::predict_model(predict_flags->request, std::cout);
+    if (predict_flags->out.empty()) {
+      core::predict_model(predict_flags->request, format, std::cout);
+    } else {
+      core::write_file_atomically(predict_flags->out, [&](std::ostream& out) {
+        core::predict_model(predict_flags->request, format, out);
+      });
+    }
   });
 }
 

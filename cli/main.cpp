@@ -7,6 +7,7 @@
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -58,7 +59,11 @@ int main(int argc, char** argv) {
       throw localsgd::UsageError(
           std::string("unknown command '") + argv[1] +
           "'; commands: train, solve, sweep, eval, predict, plugins, data (see localsgd --help)");
-    app.parse(argc, argv);
+    const std::vector<std::string> args =
+        localsgd::cli::config_before_subcommand({argv, argv + argc});
+    std::vector<char*> pointers;
+    for (const std::string& a : args) pointers.push_back(const_cast<char*>(a.c_str()));
+    app.parse(static_cast<int>(pointers.size()), pointers.data());
     // Output that did not reach its destination (a full disk, a closed stdout) is a
     // failure, never exit 0: the stream's state says whether any write failed. (A pipe
     // closed by its reader ends the process by SIGPIPE first, as for any Unix filter.)

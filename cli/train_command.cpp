@@ -61,7 +61,7 @@ void run_train(TrainFlags& flags, const CLI::App& command) {
 
   if (flags.print_config) {
     // The options as given (command line and --config), once they pass the checks every
-    // run passes; `localsgd --config FILE train` reads this back.
+    // run passes; `localsgd train --config FILE` reads this back.
     if (const auto error = o.validate()) throw UsageError(*error);
     std::cout << "[train]\n" << command.config_to_str(false, false);
     return;
@@ -177,7 +177,7 @@ void set_train_command(CLI::App& app) {
 
   train
       ->add_flag("--print-config", flags->print_config,
-                 "print these options as a config file (localsgd --config FILE train reads it) "
+                 "print these options as a config file (localsgd train --config FILE reads it) "
                  "and exit without running")
       ->configurable(false);
   train->callback([flags, train] { run_train(*flags, *train); });

@@ -1,4 +1,4 @@
-// The command-line contract (DESIGN.md §2): outputs, exit codes, one-line errors.
+// The command-line contract (README "Output and exit codes"): outputs, exit codes, one-line errors.
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -178,6 +178,18 @@ TEST(Cli, PrintConfigRoundTripsThroughConfig) {
     return s;
   };
   EXPECT_EQ(summary(a), summary(b));
+  // --config may follow the subcommand too, in either spelling.
+  const auto after = run_cli({"train", "--config", config.string()});
+  ASSERT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_EQ(summary(after), summary(a));
+  const auto joined = run_cli({"train", "--config=" + config.string(), "--print-config"});
+  ASSERT_EQ(joined.exit_code, 0) << joined.err;
+  EXPECT_EQ(joined.out, printed.out);
+  // The command line still overrides the file, wherever --config stands.
+  const auto override =
+      run_cli({"train", "--seed", "10", "--config", config.string(), "--print-config"});
+  ASSERT_EQ(override.exit_code, 0) << override.err;
+  EXPECT_NE(override.out.find("seed=10"), std::string::npos) << override.out;
 }
 
 TEST(Cli, PrintConfigChecksTheOptionsFirst) {

@@ -2,7 +2,10 @@
 // can fail to match.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -72,16 +75,103 @@ TEST_F(Eval, RoundTripReproducesTheTrainingSummary) {
   ASSERT_EQ(p.exit_code, 0) << p.err;
   std::istringstream lines(p.out);
   std::string line;
+  ASSERT_TRUE(std::getline(lines, line));
+  EXPECT_EQ(line, "label probability");
   int n = 0, hits = 0;
   while (std::getline(lines, line)) {
-    const double prob = std::stod(line);
+    std::istringstream fields(line);
+    double label = 0, prob = -1;
+    ASSERT_TRUE(fields >> label >> prob) << line;
     ASSERT_GE(prob, 0.0);
     ASSERT_LE(prob, 1.0);
-    hits += (prob >= 0.5) == (n % 3 == 0);
+    EXPECT_EQ(label, prob >= 0.5 ? 1.0 : -1.0) << line;
+    hits += (label > 0) == (n % 3 == 0);
     ++n;
   }
   EXPECT_EQ(n, 200);
   EXPECT_DOUBLE_EQ(hits / 200.0, e["accuracy"].get<double>());
+}
+
+// The three formats carry the same numbers; --out writes exactly what stdout would.
+TEST_F(Eval, PredictFormatsAgreeAndOutWritesTheSame) {
+  const Trained* t = trained();
+  ASSERT_NE(t, nullptr);
+  const std::vector<std::string> base = {"predict", "--model", t->model.string(), "--data",
+                                         t->data.string()};
+  auto with = [&](std::vector<std::string> extra) {
+    auto args = base;
+    args.insert(args.end(), extra.begin(), extra.end());
+    const auto r = run_cli(args);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return r.out;
+  };
+  const std::string table = with({}), csv = with({"--format", "csv"}),
+                    json = with({"--format", "json"});
+  std::istringstream t_lines(table), c_lines(csv), j_lines(json);
+  std::string t_line, c_line, j_line;
+  std::getline(t_lines, t_line);
+  std::getline(c_lines, c_line);
+  EXPECT_EQ(c_line, "label,probability");
+  int n = 0;
+  while (std::getline(t_lines, t_line)) {
+    ASSERT_TRUE(std::getline(c_lines, c_line));
+    ASSERT_TRUE(std::getline(j_lines, j_line));
+    std::string c_copy = c_line;
+    std::replace(c_copy.begin(), c_copy.end(), ',', ' ');
+    EXPECT_EQ(c_copy, t_line);
+    const auto j = nlohmann::json::parse(j_line);
+    std::istringstream fields(t_line);
+    double label = 0, prob = 0;
+    fields >> label >> prob;
+    EXPECT_EQ(j["label"].get<double>(), label);
+    EXPECT_EQ(j["probability"].get<double>(), prob);  // shortest round-trip text: exact
+    ++n;
+  }
+  EXPECT_EQ(n, 200);
+  EXPECT_FALSE(std::getline(j_lines, j_line));
+
+  const auto out = t->dir.path() / "p.csv";
+  EXPECT_EQ(with({"--format", "csv", "--out", out.string()}), "");
+  std::ifstream file(out);
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(file), {}), csv);
+  const auto bad = run_cli(
+      {"predict", "--model", t->model.string(), "--data", t->data.string(), "--format", "xml"});
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_NE(bad.err.find("xml"), std::string::npos) << bad.err;
+}
+
+// Regression models predict a value, multiclass ones a label: the header says which.
+TEST(Predict, ColumnsFollowThePredictionKind) {
+  TempDir dir;
+  const auto data = dir.write("r.svm", "1.5 1:1\n-0.5 2:1\n1 1:1 2:0.5\n").string();
+  const auto classes = dir.write("c.svm", "1 1:1\n2 2:1\n3 1:1 2:1\n1 1:0.9\n").string();
+  const auto model = dir.path() / "r.model", multi = dir.path() / "c.model";
+  ASSERT_EQ(run_cli({"train", "--plugin", "ridge", "--data", data, "--steps", "20", "--out",
+                     model.string(), "-q"})
+                .exit_code,
+            0);
+  ASSERT_EQ(run_cli({"train", "--plugin", "softmax", "--data", classes, "--steps", "20", "--out",
+                     multi.string(), "-q"})
+                .exit_code,
+            0);
+  const auto r = run_cli({"predict", "--model", model.string(), "--data", data});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out.substr(0, r.out.find('\n')), "value");
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 4);
+  const auto c =
+      run_cli({"predict", "--model", multi.string(), "--data", classes, "--format", "json"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  std::istringstream lines(c.out);
+  std::string line;
+  int n = 0;
+  while (std::getline(lines, line)) {
+    const auto j = nlohmann::json::parse(line);
+    const double label = j["label"].get<double>();
+    EXPECT_TRUE(label == 1 || label == 2 || label == 3) << line;
+    EXPECT_EQ(j.size(), 1u) << line;
+    ++n;
+  }
+  EXPECT_EQ(n, 4);
 }
 
 TEST_F(Eval, FewerColumnsAreZerosMoreAreAnErrorUnlessAllowed) {

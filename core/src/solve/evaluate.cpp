@@ -3,9 +3,9 @@
 #include <charconv>
 #include <cmath>
 
+#include "localsgd/core/data/loading.hpp"
 #include "localsgd/core/engine/engine.hpp"
 #include "localsgd/core/errors.hpp"
-#include "localsgd/core/data/loading.hpp"
 #include "localsgd/core/io/model_io.hpp"
 #include "localsgd/core/plugins/plugins.hpp"
 
@@ -98,13 +98,39 @@ nlohmann::ordered_json evaluate_model(const EvalRequest& request) {
   return e;
 }
 
-void predict_model(const EvalRequest& request, std::ostream& out) {
+void predict_model(const EvalRequest& request, OutputFormat format, std::ostream& out) {
   const LoadedModel m = load(request);
   const DataView data = m.data.view();
+  const auto kind = m.objective->prediction_kind();
+  // Only a probability adds a column to the label: a sign is the label itself.
+  const bool binary = kind == Objective::Prediction::probability;
+  const char* second = "probability";
+  const char* first = kind == Objective::Prediction::value ? "value" : "label";
+  const char separator = format == OutputFormat::csv ? ',' : ' ';
+  if (format != OutputFormat::json) {
+    out << first;
+    if (binary) out << separator << second;
+    out << '\n';
+  }
   char buffer[32];
+  const auto number = [&](double v) {
+    out.write(buffer, std::to_chars(buffer, buffer + sizeof buffer, v).ptr - buffer);
+  };
   for (std::int64_t i = 0; i < data.rows(); ++i) {
     const double p = m.objective->predict(data.row(i), m.model.coefficients);
-    out.write(buffer, std::to_chars(buffer, buffer + sizeof buffer, p).ptr - buffer).put('\n');
+    const double label = binary                                ? (p >= 0.5 ? 1.0 : -1.0)
+                         : kind == Objective::Prediction::sign ? (p > 0 ? 1.0 : -1.0)
+                                                               : p;
+    if (format == OutputFormat::json) {
+      out << "{\"" << first << "\":";
+      number(label);
+      if (binary) out << ",\"" << second << "\":", number(p);
+      out << "}\n";
+    } else {
+      number(label);
+      if (binary) out.put(separator), number(p);
+      out.put('\n');
+    }
   }
   out.flush();
 }

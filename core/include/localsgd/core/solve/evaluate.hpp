@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "localsgd/core/io/report.hpp"
 #include "localsgd/sdk.hpp"
 
 namespace localsgd::core {
@@ -34,8 +35,11 @@ Score score_predictions(const Objective& objective, const DataView& data,
 // or rmse (regression), rows, plus the model's objective name and dimension.
 nlohmann::ordered_json evaluate_model(const EvalRequest& request);
 
-// One prediction per line: probability of +1 for binary classifiers, class label for
-// multiclass ones, value for regression.
-void predict_model(const EvalRequest& request, std::ostream& out);
+// One prediction per row of the data, in its order, as a table (a header line, then
+// space-separated columns), CSV (a header line) or JSON lines. The columns follow the
+// objective's prediction kind: `label probability` (binary classifiers with
+// probabilities: the label is 1 or -1, the probability is P(y = +1)), `label` (a sign, 1
+// or -1, or a class), `value` (regression).
+void predict_model(const EvalRequest& request, OutputFormat format, std::ostream& out);
 
 }  // namespace localsgd::core
