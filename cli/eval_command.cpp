@@ -23,6 +23,8 @@ void add_model_and_data(CLI::App* command, EvalFlags& flags) {
   command->add_option("--model", flags.request.model, "model file (train --out, solve --out)")
       ->required();
   command->add_option("--data", flags.request.data, "data file")->required();
+  command->add_option("--plugin", flags.request.plugin,
+                      "objective plugin, name or path (default: the one the model records)");
   command->add_option("--reader", flags.request.reader, "reader plugin (default: libsvm)");
   command->add_option("--reader-param", flags.reader_params, "reader parameter key=value");
   command->add_flag("--allow-extra-features", flags.request.allow_extra_features,

@@ -263,3 +263,70 @@ TEST_F(Eval, SignPredictionsAreScoredAgainstZeroOneLabels) {
 }
 
 }  // namespace
+
+namespace {
+
+// A model trained with an objective given by path (a user's plugin outside the search
+// path) records that path and version: eval and predict find it without --plugin, take
+// --plugin to override, and refuse a plugin of another objective.
+TEST(EvalPluginByPath, TheModelRecordsThePluginFile) {
+  TempDir dir;
+  const std::string plugin = std::string(LOCALSGD_FIXTURE_DIR) + "/fixture_poisson.so";
+  std::string rows;
+  for (int i = 0; i < 300; ++i)
+    rows += std::to_string(i % 4) + " 1:" + std::to_string((i % 4) / 4.0) + " 2:0.5\n";
+  const auto data = dir.write("counts.svm", rows).string();
+  const auto model = dir.path() / "p.model";
+  const auto trained = run_cli({"train", "--plugin", plugin, "--data", data, "--epochs", "5",
+                                "--out", model.string(), "--format", "json"});
+  ASSERT_EQ(trained.exit_code, 0) << trained.err;
+  const core::Model m = core::load_model(model);
+  EXPECT_EQ(m.objective, "fixture_poisson");
+  EXPECT_EQ(m.plugin_path, std::filesystem::canonical(plugin).string());
+  EXPECT_EQ(m.plugin_version, "0.3.0");
+
+  // Not in the search path, yet found: eval reproduces the training objective.
+  const auto e = run_cli({"eval", "--model", model.string(), "--data", data, "--format", "json"});
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_EQ(e.err, "");
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(e.out)["objective"].get<double>(),
+                   nlohmann::json::parse(last_line(trained.out))["objective"].get<double>());
+  const auto p = run_cli({"predict", "--model", model.string(), "--data", data});
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_EQ(p.out.substr(0, p.out.find('\n')), "value");
+
+  // Moved: the message says which file the model wants and how to give it.
+  const auto moved = dir.path() / "moved.so";
+  std::filesystem::copy_file(plugin, moved);
+  std::string text;
+  {
+    std::ifstream in(model);
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const std::string recorded = "\"plugin_path\":\"" + m.plugin_path + "\"";
+  ASSERT_NE(text.find(recorded), std::string::npos) << text.substr(0, 300);
+  text.replace(text.find(recorded), recorded.size(), "\"plugin_path\":\"/nonexistent/p.so\"");
+  const auto stale = dir.write("stale.model", text);
+  const auto lost = run_cli({"eval", "--model", stale.string(), "--data", data});
+  EXPECT_EQ(lost.exit_code, 4);
+  EXPECT_NE(lost.err.find("unknown objective plugin 'fixture_poisson'"), std::string::npos)
+      << lost.err;
+  EXPECT_NE(lost.err.find("was trained with /nonexistent/p.so, which is gone or holds another "
+                          "objective: give it with --plugin"),
+            std::string::npos)
+      << lost.err;
+  const auto given = run_cli({"eval", "--model", stale.string(), "--data", data, "--plugin",
+                              moved.string(), "--format", "json"});
+  ASSERT_EQ(given.exit_code, 0) << given.err;
+  EXPECT_EQ(nlohmann::json::parse(given.out)["objective"],
+            nlohmann::json::parse(e.out)["objective"]);
+
+  // Another objective is refused, naming both.
+  const auto other =
+      run_cli({"eval", "--model", model.string(), "--data", data, "--plugin", "ridge"});
+  EXPECT_EQ(other.exit_code, 2);
+  EXPECT_EQ(other.err, "localsgd: error: --plugin ridge is objective 'ridge', but " +
+                           model.string() + " is a 'fixture_poisson' model\n");
+}
+
+}  // namespace

@@ -25,7 +25,9 @@ core::Model sample_model() {
   return {"logreg",
           {{"lambda", "2.0100504531751391e-05"}},
           3,
-          {0.1, -1.0 / 3.0, std::numeric_limits<double>::denorm_min()}};
+          {0.1, -1.0 / 3.0, std::numeric_limits<double>::denorm_min()},
+          "/opt/x/lib/localsgd/plugins/logreg.so",
+          "1.0.0"};
 }
 
 TEST(ModelIo, RoundTripIsBitExact) {
@@ -80,19 +82,33 @@ TEST(ModelIo, TheFormatIsPinned) {
   std::ostringstream out;
   localsgd::write_model(out, sample_model());
   EXPECT_EQ(out.str(), R"({"cols":3,"dimension":3,"format":"localsgd-model","objective":"logreg",)"
-                       R"("params":{"lambda":"2.0100504531751391e-05"},"version":1})"
+                       R"("params":{"lambda":"2.0100504531751391e-05"},)"
+                       R"("plugin_path":"/opt/x/lib/localsgd/plugins/logreg.so",)"
+                       R"("plugin_version":"1.0.0","version":1})"
                        "\n0.1\n-0.3333333333333333\n5e-324\n");
+  // Without a recorded plugin (older files, models plugins write) the keys are absent.
+  core::Model bare = sample_model();
+  bare.plugin_path.clear();
+  bare.plugin_version.clear();
+  std::ostringstream plain;
+  localsgd::write_model(plain, bare);
+  EXPECT_EQ(plain.str(),
+            R"({"cols":3,"dimension":3,"format":"localsgd-model","objective":"logreg",)"
+            R"("params":{"lambda":"2.0100504531751391e-05"},"version":1})"
+            "\n0.1\n-0.3333333333333333\n5e-324\n");
 }
 
 // The header as nlohmann::json dumps the same object (what save_model wrote before the
 // writer moved to the SDK, and what load_model parses).
 std::string json_header(const core::Model& model) {
-  const nlohmann::json header = {{"format", "localsgd-model"},
-                                 {"version", core::kModelFormatVersion},
-                                 {"objective", model.objective},
-                                 {"params", model.params},
-                                 {"dimension", model.coefficients.size()},
-                                 {"cols", model.cols}};
+  nlohmann::json header = {{"format", "localsgd-model"},
+                           {"version", core::kModelFormatVersion},
+                           {"objective", model.objective},
+                           {"params", model.params},
+                           {"dimension", model.coefficients.size()},
+                           {"cols", model.cols}};
+  if (!model.plugin_path.empty()) header["plugin_path"] = model.plugin_path;
+  if (!model.plugin_version.empty()) header["plugin_version"] = model.plugin_version;
   return header.dump();
 }
 
@@ -101,13 +117,15 @@ TEST(ModelIo, TheHeaderIsWhatTheJsonLibraryWrites) {
   for (char c = 1; c < 0x20; ++c) controls += c;
   const std::vector<core::Model> models = {
       sample_model(),
-      {"mlp", {}, 0, {}},
-      {"q\"uote\\back/slash", {{"b", "2"}, {"a", "1"}, {"B", "3"}, {"", ""}}, -1, {1.0}},
-      {"ctl" + controls + "\x7f", {{controls, "\t\n"}}, 7, {}},
+      {"mlp", {}, 0, {}, "", ""},
+      {"q\"uote\\back/slash", {{"b", "2"}, {"a", "1"}, {"B", "3"}, {"", ""}}, -1, {1.0}, "", ""},
+      {"ctl" + controls + "\x7f", {{controls, "\t\n"}}, 7, {}, "/a\"b/" + controls + ".so", ""},
       {"utf8 \xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xed\x9f\xbf \xf4\x8f\xbf\xbf",
        {{"\xc3\xa9", "\xe2\x82\xac"}},
        1,
-       {}},
+       {},
+       "",
+       "2.0 \xc3\xa9"},
   };
   for (const core::Model& m : models) EXPECT_EQ(localsgd::model_header(m), json_header(m));
   // Not UTF-8 (a lone continuation byte, an overlong form, a surrogate, above U+10FFFF,

@@ -63,6 +63,10 @@ Model load_model(const std::filesystem::path& path) {
     model.objective = header.at("objective").get<std::string>();
     model.params = header.at("params").get<std::map<std::string, std::string>>();
     model.cols = integer_field(header, "cols", file);
+    if (header.contains("plugin_path"))
+      model.plugin_path = header.at("plugin_path").get<std::string>();
+    if (header.contains("plugin_version"))
+      model.plugin_version = header.at("plugin_version").get<std::string>();
     const auto declared = integer_field(header, "dimension", file);
     if (declared < 0) throw DataError(file, 1, 1, "negative dimension");
     dimension = static_cast<std::size_t>(declared);

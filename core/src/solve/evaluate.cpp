@@ -2,11 +2,13 @@
 
 #include <charconv>
 #include <cmath>
+#include <iostream>
 
 #include "localsgd/core/data/loading.hpp"
 #include "localsgd/core/engine/engine.hpp"
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/io/model_io.hpp"
+#include "localsgd/core/plugins/plugin_file.hpp"
 #include "localsgd/core/plugins/plugins.hpp"
 
 namespace localsgd::core {
@@ -18,12 +20,49 @@ struct LoadedModel {
   std::unique_ptr<Objective> objective;
 };
 
+// The model's objective plugin: --plugin when given (it must be the model's objective),
+// else the file the model was trained with while it still holds that objective (a plugin
+// given by path is not in the search path), else the plugin of that name in the search
+// path. A version other than the recorded one is a warning, not an error: the model's
+// parameters decide whether the objective can be rebuilt.
+const Manifest& objective_plugin(const EvalRequest& request, const Model& model) {
+  const Manifest* manifest = nullptr;
+  if (!request.plugin.empty()) {
+    manifest = &load_plugin(request.plugin, PluginKind::objective);
+    if (manifest->name != model.objective)
+      throw UsageError("--plugin " + request.plugin + " is objective '" + manifest->name +
+                       "', but " + request.model + " is a '" + model.objective + "' model");
+  } else if (!model.plugin_path.empty()) {
+    try {
+      const Manifest& recorded = load_plugin(model.plugin_path, PluginKind::objective);
+      if (recorded.name == model.objective) manifest = &recorded;
+    } catch (const PluginError&) {  // moved, removed or rebuilt badly: look it up by name
+    }
+  }
+  if (manifest == nullptr) {
+    try {
+      manifest = &load_plugin(model.objective, PluginKind::objective);
+    } catch (const PluginError& e) {
+      if (model.plugin_path.empty()) throw;
+      throw PluginError(std::string(e.what()) + "; " + request.model + " was trained with " +
+                        model.plugin_path +
+                        ", which is gone or holds another objective: give it with --plugin");
+    }
+  }
+  if (!model.plugin_version.empty() && manifest->version != nullptr &&
+      model.plugin_version != manifest->version)
+    std::cerr << "localsgd: warning: " << request.model << " was trained with " << model.objective
+              << " " << model.plugin_version << "; evaluating with version " << manifest->version
+              << " (" << plugin_file(*manifest).string() << ")\n";
+  return *manifest;
+}
+
 // The model, the data trimmed or checked against the model's columns, and the objective
 // rebuilt from the parameters the model records.
 LoadedModel load(const EvalRequest& request) {
   LoadedModel m;
   m.model = load_model(request.model);
-  const Manifest& manifest = load_plugin(m.model.objective, PluginKind::objective);
+  const Manifest& manifest = objective_plugin(request, m.model);
   m.data = load_dataset(request.data, request.reader, request.reader_params);
   if (m.data.cols > m.model.cols) {
     if (!request.allow_extra_features) {

@@ -5,9 +5,11 @@
 // Format (text, version 1): a one-line JSON header, then one coefficient per line in
 // shortest round-trip decimal form (std::to_chars):
 //   {"cols":300,"dimension":300,"format":"localsgd-model","objective":"logreg",
-//    "params":{"lambda":"2e-05"},"version":1}
+//    "params":{"lambda":"2e-05"},"plugin_path":"/usr/lib/localsgd/plugins/logreg.so",
+//    "plugin_version":"1.0.0","version":1}
 //   0.12345
 //   ...
+// plugin_path and plugin_version are optional (readers take their absence as unknown).
 // The header is compact JSON with its keys, and those of "params", in byte order, strings
 // escaped as JSON requires (", \ and control characters; other UTF-8 as is): exactly
 // nlohmann::json's dump() of the same object, which the core parses it with.
@@ -38,6 +40,10 @@ struct Model {
   std::map<std::string, std::string> params;  // the objective's parameters, resolved
   std::int64_t cols = 0;                      // feature columns of the training data
   std::vector<double> coefficients;
+  // Where the objective plugin was loaded from (canonical path) and its version, so that
+  // eval and predict find a plugin given by path; empty when not recorded (optional keys).
+  std::string plugin_path;
+  std::string plugin_version;
 };
 
 namespace model_file_detail {
@@ -117,7 +123,16 @@ inline std::string model_header(const Model& model) {
     out += ':';
     append_json_string(out, value);
   }
-  out += "},\"version\":" + std::to_string(kModelFormatVersion) + "}";
+  out += '}';
+  if (!model.plugin_path.empty()) {
+    out += ",\"plugin_path\":";
+    append_json_string(out, model.plugin_path);
+  }
+  if (!model.plugin_version.empty()) {
+    out += ",\"plugin_version\":";
+    append_json_string(out, model.plugin_version);
+  }
+  out += ",\"version\":" + std::to_string(kModelFormatVersion) + "}";
   return out;
 }
 

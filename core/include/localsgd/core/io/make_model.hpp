@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "localsgd/core/io/model_io.hpp"
+#include "localsgd/core/plugins/plugin_file.hpp"
 #include "localsgd/sdk.hpp"
 
 namespace localsgd::core {
@@ -14,7 +15,12 @@ namespace localsgd::core {
 // 1/n of the data), so that eval and --init rebuild the same objective on other data.
 inline Model make_model(const Manifest& manifest, const ParamMap& given, const Objective& objective,
                         std::int64_t cols, std::vector<double> coefficients) {
-  Model model{manifest.name, given.all(), cols, std::move(coefficients)};
+  Model model{manifest.name,
+              given.all(),
+              cols,
+              std::move(coefficients),
+              plugin_file(manifest).string(),
+              manifest.version ? manifest.version : ""};
   const ParamMap resolved = objective.resolved_params();
   for (const auto& [key, value] : resolved.all()) model.params[key] = value;
   return model;

@@ -14,7 +14,10 @@
 namespace localsgd::core {
 
 struct EvalRequest {
-  std::string model;   // model file written by train --out or solve --out
+  std::string model;  // model file written by train --out or solve --out
+  // The objective plugin (name or path); "" = the one the model records (README "f*,
+  // solve, eval and predict": its file if it still holds that objective, else by name).
+  std::string plugin;
   std::string data;    // data file
   std::string reader;  // "" = libsvm
   ParamMap reader_params;
