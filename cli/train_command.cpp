@@ -1,5 +1,7 @@
 // `localsgd train`: Local SGD on one objective, data set and schedule. Flags map onto
 // core::TrainOptions (checked there, in one place); core::train runs; the summary prints.
+#include <unistd.h>
+
 #include <iostream>
 #include <memory>
 #include <optional>
@@ -13,6 +15,7 @@
 #include "localsgd/core/io/report.hpp"
 #include "localsgd/core/run/interrupt.hpp"
 #include "localsgd/core/run/train.hpp"
+#include "progress_bar.hpp"
 
 namespace localsgd::cli {
 namespace {
@@ -27,6 +30,7 @@ struct TrainFlags {
   bool quiet = false;
   bool verbose = false;
   bool print_config = false;
+  std::string progress = "auto";
 };
 
 // "1,1,0.5,0.25" or "random" (seeded).
@@ -47,6 +51,17 @@ void parse_worker_speeds(const std::string& text, core::AsyncOptions& async) {
       throw UsageError("--worker-speeds " + text + ": '" + item + "' is not a positive number");
     }
   }
+}
+
+// --progress auto: a bar on stderr when it is a terminal, unless progress events print
+// on the same terminal (the bar and the table would break each other's lines).
+bool wants_progress_bar(const TrainFlags& flags, core::OutputFormat format) {
+  if (flags.progress == "never") return false;
+  if (flags.progress == "always") return true;
+  const core::TrainOptions& o = flags.options;
+  const bool events = (!flags.quiet || format == core::OutputFormat::json) &&
+                      (o.eval_every > 0 || o.targeted() || !o.plot.empty());
+  return isatty(STDERR_FILENO) == 1 && !flags.quiet && !(events && isatty(STDOUT_FILENO) == 1);
 }
 
 void run_train(TrainFlags& flags, const CLI::App& command) {
@@ -73,9 +88,16 @@ void run_train(TrainFlags& flags, const CLI::App& command) {
   // and summary written (core/run/interrupt.hpp); under MPI, a signal to any rank stops
   // all of them so.
   const core::GracefulInterrupts graceful;
-  const core::TrainOutcome outcome = core::train(o, [&](const nlohmann::ordered_json& event) {
-    if (print && (core::process_rank() == 0 || flags.verbose)) printer.print(event);
-  });
+  std::optional<ProgressBar> bar;
+  if (core::process_rank() == 0 && wants_progress_bar(flags, format)) bar.emplace(std::cerr);
+  std::vector<core::TrainCallback*> callbacks;
+  if (bar) callbacks.push_back(&*bar);
+  const core::TrainOutcome outcome = core::train(
+      o,
+      [&](const nlohmann::ordered_json& event) {
+        if (print && (core::process_rank() == 0 || flags.verbose)) printer.print(event);
+      },
+      callbacks);
   print = print && (core::process_rank() == 0 || flags.verbose);
   if (print) printer.print(outcome.json());
   if (outcome.interrupted != 0) {
@@ -172,6 +194,11 @@ void set_train_command(CLI::App& app) {
                      "continue from this checkpoint with the same options: the model and "
                      "summary are those of the uninterrupted run, bit for bit");
   output->add_flag("--quiet,-q", flags->quiet, "print nothing on success (json still prints)");
+  output
+      ->add_option("--progress", flags->progress,
+                   "a progress bar on stderr: auto (when it is a terminal), always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
   output->add_flag("--verbose", flags->verbose,
                    "with --backend mpi: every rank prints (default: rank 0 only)");
 

@@ -1,5 +1,7 @@
 // The command-line contract (README "Output and exit codes"): outputs, exit codes, one-line errors.
 #include <fcntl.h>
+#include <cstdio>
+
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -190,6 +192,52 @@ TEST(Cli, PrintConfigRoundTripsThroughConfig) {
       run_cli({"train", "--seed", "10", "--config", config.string(), "--print-config"});
   ASSERT_EQ(override.exit_code, 0) << override.err;
   EXPECT_NE(override.out.find("seed=10"), std::string::npos) << override.out;
+}
+
+// The progress bar goes to stderr only (stdout is the same with or without it), ends on
+// the run's last step, and shows f - f* when the run evaluates with f* known. Off the
+// terminal (as here) it appears only when asked for.
+TEST(Cli, TheProgressBarIsOnStderrOnly) {
+  const std::vector<std::string> run = {
+      "train", "--plugin",     "logreg", "--reader-param", "n=400", "--steps", "3000", "--fstar",
+      "0.31",  "--eval-every", "500",    "--format",       "json"};
+  auto with = [&](std::vector<std::string> extra) {
+    auto args = run;
+    args.insert(args.end(), extra.begin(), extra.end());
+    return run_cli(args);
+  };
+  const auto plain = with({}), never = with({"--progress", "never"}),
+             always = with({"--progress", "always"});
+  ASSERT_EQ(plain.exit_code, 0) << plain.err;
+  ASSERT_EQ(always.exit_code, 0) << always.err;
+  EXPECT_EQ(plain.err, "");  // auto: stderr is no terminal here
+  EXPECT_EQ(never.err, "");
+  auto without_timings = [](const std::string& out) {
+    std::string kept;
+    std::istringstream lines(out);
+    for (std::string line; std::getline(lines, line);) {
+      auto j = nlohmann::json::parse(line);
+      for (const char* key : {"load_seconds", "seconds", "train_seconds", "sync_seconds",
+                              "eval_seconds", "samples_per_second"})
+        j.erase(key);
+      kept += j.dump() + "\n";
+    }
+    return kept;
+  };
+  EXPECT_EQ(without_timings(always.out), without_timings(plain.out));
+  // The last drawing stays: the whole run, and the last evaluation's gap.
+  const std::string last = always.err.substr(always.err.rfind('\r') + 1);
+  EXPECT_EQ(last.rfind("train [########################] 100%  3,000/3,000 steps  ", 0), 0u)
+      << last;
+  const double gap = nlohmann::json::parse(last_line(plain.out))["suboptimality"].get<double>();
+  char expected[32];
+  std::snprintf(expected, sizeof expected, "  f-f* %.3g\x1b[K\n", gap);
+  EXPECT_TRUE(last.ends_with(expected)) << last;
+
+  const auto wrong = with({"--progress", "sometimes"});
+  EXPECT_EQ(wrong.exit_code, 2);
+  EXPECT_NE(wrong.err.find("--progress: sometimes not in {auto,always,never}"), std::string::npos)
+      << wrong.err;
 }
 
 TEST(Cli, PrintConfigChecksTheOptionsFirst) {

@@ -150,6 +150,8 @@ class AsyncRunner {
       }
       // Checkpoints and interruption, on the clock of the mean step count; a finished run
       // neither saves nor stops early.
+      if (config_.steps_done != nullptr)
+        config_.steps_done->store(mean_step(), std::memory_order_relaxed);
       if (mean_step() >= config_.steps) continue;
       if (checkpoint_or_stop(mean_step(), next_evaluation)) {
         steps = mean_step();

@@ -415,6 +415,7 @@ class SyncRunner {
   // run (at T, or when the monitor asks to stop).
   void end_of_phase() {
     const std::int64_t t = phase_end_;
+    if (config_.steps_done != nullptr) config_.steps_done->store(t, std::memory_order_relaxed);
     bool last = t >= config_.steps;
     const auto sync_start = Clock::now();
     if (sync_due_ && !try_sparse_average(last)) {

@@ -5,6 +5,7 @@
 #include <csignal>
 #include <iostream>
 #include <numeric>
+#include <optional>
 #include <thread>
 #include <tuple>
 #include <vector>
@@ -398,6 +399,10 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   config.checkpoints.interrupt = GracefulInterrupts::flag();
   const double setup_seconds = seconds_since(setup_start);
 
+  std::atomic<std::int64_t> steps_done{resumed ? resumed->state.step : 0};
+  config.steps_done = &steps_done;
+  for (TrainCallback* c : callbacks) c->on_start(config.steps, samples_per_step, steps_done);
+
   TrainOutcome outcome;
   // The summary's exchange time is the run's: set-up agreements (and a resumed run's wait
   // for the slowest reader of its checkpoint) are not part of it.
@@ -480,15 +485,16 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
 }
 
 TrainOutcome train(const TrainOptions& options,
-                   const std::function<void(const nlohmann::ordered_json&)>& on_progress) {
+                   const std::function<void(const nlohmann::ordered_json&)>& on_progress,
+                   std::span<TrainCallback* const> more_callbacks) {
   if (const auto error = options.validate()) throw UsageError(*error);
   std::unique_ptr<const Problem> loaded;
   agree_on(options.backend == Backend::mpi ? &MpiCommunicator::world() : nullptr,
            [&] { loaded = std::make_unique<const Problem>(ProblemSpec::of(options)); });
   const Problem& problem = *loaded;
-  if (!on_progress) return train(problem, options);
-  ProgressEvents events(on_progress);
-  TrainCallback* const callbacks[] = {&events};
+  std::vector<TrainCallback*> callbacks(more_callbacks.begin(), more_callbacks.end());
+  std::optional<ProgressEvents> events;
+  if (on_progress) callbacks.push_back(&events.emplace(on_progress));
   return train(problem, options, callbacks);
 }
 

@@ -67,6 +67,10 @@ struct EngineConfig {
     // ends the run there, after a save, as a monitor's stop would.
     const std::atomic<int>* interrupt = nullptr;
   } checkpoints;
+  // When set, the steps taken so far (the mean over workers in an asynchronous run), stored
+  // at every phase boundary (at least every kInterruptPoll steps while `interrupt` is
+  // watched) and at the end: what a progress bar reads from another thread.
+  std::atomic<std::int64_t>* steps_done = nullptr;
 };
 
 // Steps between two looks at EngineConfig::Checkpoints::interrupt (a phase boundary

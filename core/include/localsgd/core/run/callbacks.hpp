@@ -5,6 +5,7 @@
 // Evaluation only reads the workers' state: a run is bitwise the same with or without it.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -22,6 +23,13 @@ namespace localsgd::core {
 class TrainCallback {
  public:
   virtual ~TrainCallback() = default;
+  // Before the first step: the run's T, the samples a step takes over all workers (K b),
+  // and the engine's count of the steps taken so far (EngineConfig::steps_done), which any
+  // thread may read until on_end.
+  virtual void on_start(std::int64_t steps, std::int64_t samples_per_step,
+                        const std::atomic<std::int64_t>& steps_done) {
+    (void)steps, (void)samples_per_step, (void)steps_done;
+  }
   // Whether on_progress needs f(x̄), the gradient norm and the test score too (each a pass
   // over the data), or f(x̂) and the suboptimality are enough.
   virtual bool needs_full_assessment() const { return false; }

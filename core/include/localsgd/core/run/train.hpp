@@ -31,8 +31,9 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
                    std::span<TrainCallback* const> callbacks = {});
 
 // Loads the problem from the options, then trains; `on_progress` gets every progress
-// event as JSON.
+// event as JSON, and `callbacks` every hook.
 TrainOutcome train(const TrainOptions& options,
-                   const std::function<void(const nlohmann::ordered_json&)>& on_progress = {});
+                   const std::function<void(const nlohmann::ordered_json&)>& on_progress = {},
+                   std::span<TrainCallback* const> callbacks = {});
 
 }  // namespace localsgd::core

@@ -1,0 +1,142 @@
+#include "progress_bar.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace localsgd::cli {
+namespace {
+
+constexpr int kWidth = 24;  // characters of the bar itself
+constexpr auto kRedraw = std::chrono::milliseconds(200);
+
+// 12,345,678
+std::string grouped(std::int64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string duration(double seconds) {
+  char text[32];
+  if (seconds < 10)
+    std::snprintf(text, sizeof text, "%.1f s", seconds);
+  else if (seconds < 60)
+    std::snprintf(text, sizeof text, "%.0f s", seconds);
+  else if (seconds < 3600)
+    std::snprintf(text, sizeof text, "%d min %02d s", static_cast<int>(seconds / 60),
+                  static_cast<int>(seconds) % 60);
+  else
+    std::snprintf(text, sizeof text, "%d h %02d min", static_cast<int>(seconds / 3600),
+                  static_cast<int>(seconds / 60) % 60);
+  return text;
+}
+
+std::string rate(double per_second) {
+  char text[32];
+  if (per_second >= 1e6)
+    std::snprintf(text, sizeof text, "%.1fM", per_second / 1e6);
+  else if (per_second >= 1e3)
+    std::snprintf(text, sizeof text, "%.1fk", per_second / 1e3);
+  else
+    std::snprintf(text, sizeof text, "%.0f", per_second);
+  return text;
+}
+
+}  // namespace
+
+ProgressBar::ProgressBar(std::ostream& out) : out_(out) {}
+
+ProgressBar::~ProgressBar() {
+  stop(false);
+}
+
+void ProgressBar::on_start(std::int64_t steps, std::int64_t samples_per_step,
+                           const std::atomic<std::int64_t>& steps_done) {
+  steps_ = steps;
+  samples_per_step_ = samples_per_step;
+  done_ = &steps_done;
+  start_ = steps_done.load(std::memory_order_relaxed);  // a resumed run starts there
+  started_ = std::chrono::steady_clock::now();
+  thread_ = std::thread([this] { run(); });
+}
+
+void ProgressBar::on_progress(const core::Progress& progress) {
+  std::lock_guard lock(mutex_);
+  suboptimality_ = progress.quality.suboptimality;
+}
+
+void ProgressBar::on_end(const core::TrainSummary&) {
+  stop(true);
+}
+
+std::string ProgressBar::line(std::int64_t done, std::int64_t steps, std::int64_t start,
+                              double seconds, std::int64_t samples_per_step,
+                              std::optional<double> suboptimality) {
+  const double fraction =
+      steps > 0 ? std::clamp(static_cast<double>(done) / static_cast<double>(steps), 0.0, 1.0)
+                : 1.0;
+  const int filled = static_cast<int>(fraction * kWidth);
+  std::string text = "train [" + std::string(static_cast<std::size_t>(filled), '#') +
+                     std::string(static_cast<std::size_t>(kWidth - filled), '-') + "] ";
+  char percent[8];
+  std::snprintf(percent, sizeof percent, "%3.0f%%", 100 * fraction);
+  text += percent;
+  text += "  " + grouped(done) + "/" + grouped(steps) + " steps";
+  const double new_steps = static_cast<double>(done - start);
+  if (seconds > 0 && new_steps > 0) {
+    text += "  " + rate(new_steps * static_cast<double>(samples_per_step) / seconds) + " samples/s";
+    if (done < steps)
+      text += "  ETA " + duration(static_cast<double>(steps - done) * seconds / new_steps);
+    else
+      text += "  " + duration(seconds);
+  }
+  if (suboptimality) {
+    char gap[32];
+    std::snprintf(gap, sizeof gap, "  f-f* %.3g", *suboptimality);
+    text += gap;
+  }
+  return text;
+}
+
+void ProgressBar::draw(bool last) {  // last: the final state, kept on its line
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  std::optional<double> gap;
+  {
+    std::lock_guard lock(mutex_);
+    gap = suboptimality_;
+  }
+  const std::int64_t done = done_->load(std::memory_order_relaxed);
+  // \r and "erase to the end of the line" redraw in place; the last one stays.
+  out_ << '\r' << line(done, steps_, start_, seconds, samples_per_step_, gap) << "\x1b[K"
+       << (last ? "\n" : "") << std::flush;
+}
+
+void ProgressBar::run() {
+  std::unique_lock lock(mutex_);
+  while (!wake_.wait_for(lock, kRedraw, [this] { return stopping_; })) {
+    lock.unlock();
+    draw(false);
+    lock.lock();
+  }
+}
+
+void ProgressBar::stop(bool finished) {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_ || !thread_.joinable()) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+  if (finished)
+    draw(true);
+  else
+    out_ << "\r\x1b[K" << std::flush;  // a failed run: its message follows, not a bar
+}
+
+}  // namespace localsgd::cli

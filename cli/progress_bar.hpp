@@ -1,0 +1,53 @@
+// A progress bar on a terminal (stderr) for `train`: steps, samples/s, ETA and, when the
+// run evaluates with f* known, the current f(x̂) − f*. A thread redraws it five times a
+// second from the engine's step count; it never touches the run, and stdout keeps only
+// data.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <thread>
+
+#include "localsgd/core/run/callbacks.hpp"
+
+namespace localsgd::cli {
+
+class ProgressBar final : public core::TrainCallback {
+ public:
+  explicit ProgressBar(std::ostream& out);
+  ~ProgressBar() override;
+  ProgressBar(const ProgressBar&) = delete;
+  ProgressBar& operator=(const ProgressBar&) = delete;
+
+  void on_start(std::int64_t steps, std::int64_t samples_per_step,
+                const std::atomic<std::int64_t>& steps_done) override;
+  void on_progress(const core::Progress& progress) override;
+  void on_end(const core::TrainSummary& summary) override;
+
+  // The bar for `done` of `steps` after `seconds`, without control characters (tests).
+  static std::string line(std::int64_t done, std::int64_t steps, std::int64_t start, double seconds,
+                          std::int64_t samples_per_step, std::optional<double> suboptimality);
+
+ private:
+  void run();
+  void draw(bool last);
+  void stop(bool finished);
+
+  std::ostream& out_;
+  std::int64_t steps_ = 0, samples_per_step_ = 0, start_ = 0;
+  const std::atomic<std::int64_t>* done_ = nullptr;
+  std::chrono::steady_clock::time_point started_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::optional<double> suboptimality_;
+  std::thread thread_;
+};
+
+}  // namespace localsgd::cli
