@@ -1,4 +1,4 @@
-// `localsgd plugins list` and `localsgd plugins info NAME`.
+// `localsgd plugins list`, `localsgd plugins info NAME` and `localsgd plugins new NAME`.
 #include <algorithm>
 #include <iomanip>
 #include <iostream>
@@ -8,6 +8,7 @@
 #include "commands.hpp"
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/plugins/plugins.hpp"
+#include "plugin_scaffold.hpp"
 
 namespace localsgd::cli {
 namespace {
@@ -56,7 +57,8 @@ void show_plugin(const std::string& name) {
 }  // namespace
 
 void set_plugins_command(CLI::App& app) {
-  CLI::App* plugins = app.add_subcommand("plugins", "List plugins or show one's parameters");
+  CLI::App* plugins =
+      app.add_subcommand("plugins", "List plugins, show one's parameters, or start a new one");
   plugins->require_subcommand(1);
   plugins->add_subcommand("list", "Kind, name, version and description of every plugin found")
       ->callback(list_plugins);
@@ -64,6 +66,32 @@ void set_plugins_command(CLI::App& app) {
   auto name = std::make_shared<std::string>();
   info->add_option("name", *name, "plugin name or path to a .so")->required();
   info->callback([name] { show_plugin(*name); });
+
+  struct NewFlags {
+    std::string name, kind, dir = ".";
+  };
+  auto flags = std::make_shared<NewFlags>();
+  CLI::App* create = plugins->add_subcommand(
+      "new", "Write an out-of-tree plugin project (CMake, a working example, its test)");
+  create->add_option("name", flags->name, "the plugin's name (its .so and --plugin NAME)")
+      ->required();
+  create->add_option("--kind", flags->kind, "objective, reader or schedule")
+      ->required()
+      ->check(CLI::IsMember({"objective", "reader", "schedule"}));
+  create->add_option("--dir", flags->dir, "where to create NAME/")->capture_default_str();
+  create->callback([flags] {
+    const PluginKind kind = flags->kind == "objective" ? PluginKind::objective
+                            : flags->kind == "reader"  ? PluginKind::reader
+                                                       : PluginKind::schedule;
+    const auto dir = write_plugin_project(flags->name, kind, flags->dir);
+    std::cout << "wrote " << (dir / "CMakeLists.txt").string() << ", "
+              << (dir / (flags->name + ".cpp")).string() << " and "
+              << (dir / (flags->name + "_test.cpp")).string() << "\nbuild and test it:\n"
+              << "  cmake -S " << dir.string() << " -B " << (dir / "build").string()
+              << " -DCMAKE_PREFIX_PATH=<localsgd's install prefix>\n"
+              << "  cmake --build " << (dir / "build").string() << " && ctest --test-dir "
+              << (dir / "build").string() << "\n";
+  });
 }
 
 }  // namespace localsgd::cli

@@ -14,9 +14,6 @@
 #include "localsgd/core/errors.hpp"
 #include "plugins/param_keys.hpp"
 
-#ifndef LOCALSGD_BUILD_PLUGIN_DIR
-#define LOCALSGD_BUILD_PLUGIN_DIR ""
-#endif
 
 namespace localsgd::core {
 namespace fs = std::filesystem;
@@ -99,7 +96,6 @@ std::vector<fs::path> plugin_search_path() {
   }
   if (fs::path exe_dir = executable_directory(); !exe_dir.empty())
     dirs.push_back((exe_dir / ".." / "lib" / "localsgd" / "plugins").lexically_normal());
-  if (*LOCALSGD_BUILD_PLUGIN_DIR) dirs.emplace_back(LOCALSGD_BUILD_PLUGIN_DIR);
   return dirs;
 }
 

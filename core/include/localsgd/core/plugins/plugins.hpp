@@ -3,8 +3,9 @@
 // A plugin is named either by a path to a .so or by its name, resolved as <name>.so in
 // each directory of the search path, in order:
 //   1. $LOCALSGD_PLUGIN_PATH (colon-separated directories),
-//   2. <directory of the executable>/../lib/localsgd/plugins (the installed layout),
-//   3. the build tree's plugin directory (so tests and a fresh build work uninstalled).
+//   2. <directory of the executable>/../lib/localsgd/plugins: the installed layout, and the
+//      build tree's too (bin/ and lib/localsgd/plugins/ side by side), so an installed
+//      executable never falls back to the build tree it came from.
 //
 // Loaded libraries stay loaded for the life of the process, so no object created by a
 // plugin can outlive the code of its virtual functions.
