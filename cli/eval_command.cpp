@@ -36,6 +36,7 @@ void add_model_and_data(CLI::App* command, EvalFlags& flags) {
 void set_eval_commands(CLI::App& app) {
   auto eval_flags = std::make_shared<EvalFlags>();
   CLI::App* eval = app.add_subcommand("eval", "Score a saved model on a data set");
+  eval->footer("Example:\n  localsgd eval --model w8a.model --data w8a.t --format json");
   add_model_and_data(eval, *eval_flags);
   add_format_option(eval, eval_flags->output);
   eval->callback([eval_flags] {
@@ -48,6 +49,10 @@ void set_eval_commands(CLI::App& app) {
   CLI::App* predict = app.add_subcommand(
       "predict", "One prediction per row: label (and P(+1) for logreg) or value");
   add_model_and_data(predict, *predict_flags);
+  predict->footer(
+      "Examples:\n"
+      "  localsgd predict --model w8a.model --data w8a.t             # label probability\n"
+      "  localsgd predict --model w8a.model --data w8a.t --format csv --out p.csv");
   add_format_option(predict, predict_flags->output);
   predict->add_option("--out", predict_flags->out,
                       "write the predictions to FILE (complete or not at all) instead of stdout");

@@ -15,6 +15,7 @@
 #include "localsgd/core/engine/backend.hpp"
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/io/atomic_file.hpp"
+#include "localsgd/core/io/suggest.hpp"
 #include "localsgd/core/run/interrupt.hpp"
 #include "localsgd/errors.hpp"
 
@@ -42,6 +43,47 @@ std::string config_message(const CLI::App& app, std::string message) {
          "subcommand's, e.g. [train])";
 }
 
+// The options of the deepest subcommand on the command line, its option groups and
+// localsgd's own, as written on a command line ("--workers", "-K").
+std::vector<std::string> option_names(const CLI::App& app) {
+  const CLI::App* command = &app;
+  for (bool deeper = true; deeper;) {
+    deeper = false;
+    for (const CLI::App* sub : command->get_subcommands())
+      if (!sub->get_name().empty() && dynamic_cast<const CLI::Option_group*>(sub) == nullptr) {
+        command = sub, deeper = true;
+        break;
+      }
+  }
+  std::vector<std::string> names;
+  const auto add = [&](const CLI::App& from) {
+    for (const CLI::Option* o : from.get_options()) {
+      for (const std::string& n : o->get_lnames()) names.push_back("--" + n);
+      for (const std::string& n : o->get_snames()) names.push_back("-" + n);
+    }
+  };
+  add(app);
+  add(*command);
+  for (const CLI::App* group : command->get_subcommands({}))
+    if (dynamic_cast<const CLI::Option_group*>(group) != nullptr) add(*group);
+  return names;
+}
+
+// " (did you mean --workers?)" for the first unexpected argument that looks like a
+// misspelled option.
+std::string option_suggestion(const CLI::App& app, const CLI::ParseError& error) {
+  const auto* extras = dynamic_cast<const CLI::ExtrasError*>(&error);
+  if (extras == nullptr) return "";
+  const std::vector<std::string> names = option_names(app);
+  for (const std::string& arg : app.remaining(true)) {
+    if (!arg.starts_with("-")) continue;
+    const std::string option = arg.substr(0, arg.find('='));
+    if (const auto guess = localsgd::core::closest_match(option, names))
+      return " (did you mean " + *guess + "?)";
+  }
+  return "";
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -55,10 +97,15 @@ int main(int argc, char** argv) {
     const auto commands = app.get_subcommands([](CLI::App*) { return true; });
     if (argc > 1 && argv[1][0] != '-' &&
         std::none_of(commands.begin(), commands.end(),
-                     [&](const CLI::App* c) { return c->get_name() == argv[1]; }))
+                     [&](const CLI::App* c) { return c->get_name() == argv[1]; })) {
+      std::vector<std::string> names;
+      for (const CLI::App* c : commands) names.push_back(c->get_name());
+      const auto guess = localsgd::core::closest_match(argv[1], names);
       throw localsgd::UsageError(
-          std::string("unknown command '") + argv[1] +
-          "'; commands: train, solve, sweep, eval, predict, plugins, data (see localsgd --help)");
+          std::string("unknown command '") + argv[1] + "'" +
+          (guess ? " (did you mean '" + *guess + "'?)" : "") +
+          "; commands: train, solve, sweep, eval, predict, plugins, data (see localsgd --help)");
+    }
     const std::vector<std::string> args =
         localsgd::cli::config_before_subcommand({argv, argv + argc});
     std::vector<char*> pointers;
@@ -76,7 +123,7 @@ int main(int argc, char** argv) {
     return app.exit(e);  // --help, --version (CallForHelp is a Success)
   } catch (const CLI::ParseError& e) {
     std::cerr << "localsgd: error: " << one_line(config_message(app, e.what()))
-              << " (see localsgd --help)\n";
+              << option_suggestion(app, e) << " (see localsgd --help)\n";
     return localsgd::kExitUsage;
   } catch (...) {
     const localsgd::ErrorReport report = localsgd::describe_current_exception();

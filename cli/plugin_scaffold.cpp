@@ -32,7 +32,8 @@ target_compile_definitions(@NAME@_test PRIVATE LOCALSGD_PLUGIN_TEST)
 add_test(NAME @NAME@_test COMMAND @NAME@_test)
 )TEMPLATE";
 
-constexpr std::string_view kObjective = R"TEMPLATE(// @NAME@: log-cosh regression, an example objective plugin for localsgd.
+constexpr std::string_view kObjective =
+    R"TEMPLATE(// @NAME@: log-cosh regression, an example objective plugin for localsgd.
 //
 //   f(x) = (1/n) sum_i log(cosh(a_i.w - y_i)) + (lambda/2) |w|^2
 //
@@ -101,7 +102,8 @@ LOCALSGD_PLUGIN(kManifest)
 #endif
 )TEMPLATE";
 
-constexpr std::string_view kObjectiveTest = R"TEMPLATE(// Tests of @NAME@: its gradient against finite differences (the SDK's gradient_check) and
+constexpr std::string_view kObjectiveTest =
+    R"TEMPLATE(// Tests of @NAME@: its gradient against finite differences (the SDK's gradient_check) and
 // its value at a known point, on a tiny data set built in memory.
 #include <cmath>
 #include <cstdio>

@@ -29,6 +29,10 @@ void run_solve(const SolveFlags& flags) {
 void set_solve_command(CLI::App& app) {
   auto flags = std::make_shared<SolveFlags>();
   CLI::App* solve = app.add_subcommand("solve", "Compute f* and x* of the full objective exactly");
+  solve->footer(
+      "Examples:\n"
+      "  localsgd solve --plugin logreg --data w8a                  # prints f*\n"
+      "  localsgd solve --plugin ridge --data abalone_scale --out xstar.model --format json");
   add_objective_data_options(
       solve, flags->source,
       {"objective plugin: name or path", "objective parameter key=value (repeatable)",

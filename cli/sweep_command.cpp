@@ -109,6 +109,10 @@ void set_sweep_command(CLI::App& app) {
   auto flags = std::make_shared<SweepFlags>();
   core::SweepRequest& r = flags->request;
   CLI::App* sweep = app.add_subcommand("sweep", "Speedup of Local SGD over a grid of K, H and b");
+  sweep->footer(
+      "Example (the paper's experiment, README):\n"
+      "  localsgd sweep --plugin logreg --data w8a -K 1,2,4,8,16 -H 1,16,256 -b 4 \\\n"
+      "      --target 1e-3 --repeats 3 --lr invtime --lr-grid c=0.5,1,2,4 --plot speedup.svg");
   add_objective_data_options(sweep, flags->source,
                              {"objective plugin", "objective parameter key=value",
                               "training data (default: embedded synthetic data)", "reader plugin"});

@@ -117,6 +117,14 @@ void set_train_command(CLI::App& app) {
   auto flags = std::make_shared<TrainFlags>();
   core::TrainOptions& o = flags->options;
   CLI::App* train = app.add_subcommand("train", "Run Local SGD");
+  train->footer(
+      "Examples:\n"
+      "  localsgd train --plugin logreg                  # embedded synthetic data, defaults\n"
+      "  localsgd train --plugin logreg --data w8a -K 8 -H 16 --epochs 20 --out w8a.model\n"
+      "  localsgd train --plugin softmax --data dna.scale --test dna.scale.t --target-rel 1e-3\n"
+      "  localsgd train --plugin logreg --data a9a --lr constant --lr-param eta=0.5 --format json\n"
+      "  mpirun -np 2 --bind-to none localsgd train --plugin logreg --data w8a --backend mpi\n"
+      "Exit codes: 0 ok, 1 failure, 2 usage, 3 data, 4 plugin, 130/143 interrupted (README).");
 
   auto* model = train->add_option_group("Model and data");
   add_objective_data_options(

@@ -240,6 +240,28 @@ TEST(Cli, TheProgressBarIsOnStderrOnly) {
       << wrong.err;
 }
 
+// A misspelled command or option gets the closest real one; a word that is no near miss
+// gets none.
+TEST(Cli, MisspellingsGetASuggestion) {
+  const auto command = run_cli({"trian", "--plugin", "logreg"});
+  EXPECT_EQ(command.exit_code, 2);
+  EXPECT_EQ(command.err,
+            "localsgd: error: unknown command 'trian' (did you mean 'train'?); commands: train, "
+            "solve, sweep, eval, predict, plugins, data (see localsgd --help)\n");
+  const auto option = run_cli({"train", "--plugin", "logreg", "--wokers", "3"});
+  EXPECT_EQ(option.exit_code, 2);
+  EXPECT_EQ(option.err,
+            "localsgd: error: The following arguments were not expected: 3 --wokers (did you "
+            "mean --workers?) (see localsgd --help)\n");
+  const auto joined = run_cli({"train", "--plugin", "logreg", "--epoch=3"});
+  EXPECT_NE(joined.err.find("(did you mean --epochs?)"), std::string::npos) << joined.err;
+  const auto nested = run_cli({"plugins", "new", "x", "--kind", "reader", "--dri", "/tmp"});
+  EXPECT_NE(nested.err.find("(did you mean --dir?)"), std::string::npos) << nested.err;
+  const auto far = run_cli({"train", "--plugin", "logreg", "--completely-different"});
+  EXPECT_EQ(far.exit_code, 2);
+  EXPECT_EQ(far.err.find("did you mean"), std::string::npos) << far.err;
+}
+
 TEST(Cli, PrintConfigChecksTheOptionsFirst) {
   const auto r =
       run_cli({"train", "--plugin", "logreg", "--checkpoint-every", "5", "--print-config"});

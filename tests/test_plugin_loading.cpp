@@ -74,8 +74,9 @@ TEST(PluginLoading, NonLibraryFileIsRefused) {
 }
 
 TEST(PluginLoading, UnknownNameListsTheAvailablePlugins) {
-  const auto r = expect_cli_plugin_error({"train", "--plugin", "logreggg"},
-                                         "unknown objective plugin 'logreggg'; available: ");
+  const auto r = expect_cli_plugin_error(
+      {"train", "--plugin", "logreggg"},
+      "unknown objective plugin 'logreggg' (did you mean 'logreg'?); available: ");
   EXPECT_NE(r.err.find(", logreg, "), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("libsvm"), std::string::npos) << "only objectives: " << r.err;
   const auto schedule =

@@ -12,8 +12,8 @@
 #include <boost/dll/shared_library.hpp>
 
 #include "localsgd/core/errors.hpp"
+#include "localsgd/core/io/suggest.hpp"
 #include "plugins/param_keys.hpp"
-
 
 namespace localsgd::core {
 namespace fs = std::filesystem;
@@ -173,11 +173,16 @@ const Manifest& load_plugin(const std::string& name_or_path, PluginKind kind) {
     if (manifest == nullptr) manifest = named_file;
     if (manifest == nullptr) {
       std::string available;
+      std::vector<std::string> names;
       for (const PluginListing& p : discover_plugins())
-        if (p.manifest && p.manifest->kind == kind)
+        if (p.manifest && p.manifest->kind == kind) {
           available += (available.empty() ? "" : ", ") + std::string(p.manifest->name);
+          names.emplace_back(p.manifest->name);
+        }
+      const auto guess = closest_match(name_or_path, names);
       throw PluginError("unknown " + std::string(to_string(kind)) + " plugin '" + name_or_path +
-                        "'; available: " + (available.empty() ? "none found" : available) +
+                        "'" + (guess ? " (did you mean '" + *guess + "'?)" : "") +
+                        "; available: " + (available.empty() ? "none found" : available) +
                         " (search path: $LOCALSGD_PLUGIN_PATH, <exe>/../lib/localsgd/plugins)");
     }
   }
