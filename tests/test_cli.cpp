@@ -262,6 +262,21 @@ TEST(Cli, MisspellingsGetASuggestion) {
   EXPECT_EQ(far.err.find("did you mean"), std::string::npos) << far.err;
 }
 
+// The summary names every plugin's effective parameters: those given, the objective's
+// resolved ones (lambda = 1/n) and the documented defaults of the rest.
+TEST(Cli, TheSummaryRecordsEveryPluginsParameters) {
+  const auto r =
+      run_cli({"train", "--plugin", "logreg", "--reader-param", "n=250", "--schedule", "post-local",
+               "--schedule-param", "H=4", "--steps", "100", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto s = nlohmann::json::parse(last_line(r.out));
+  EXPECT_EQ(s["objective_params"], (nlohmann::json{{"bias", "false"}, {"lambda", "0.004"}}));
+  EXPECT_EQ(s["schedule_params"], (nlohmann::json{{"H", "4"}, {"t0", "T/2"}}));
+  EXPECT_EQ(s["reader"], "synthetic");
+  EXPECT_EQ(s["reader_params"]["n"], "250");
+  EXPECT_EQ(s["reader_params"]["seed"], "1");  // a default, documented by the manifest
+}
+
 TEST(Cli, PrintConfigChecksTheOptionsFirst) {
   const auto r =
       run_cli({"train", "--plugin", "logreg", "--checkpoint-every", "5", "--print-config"});

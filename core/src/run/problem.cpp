@@ -40,6 +40,10 @@ Problem::Problem(const ProblemSpec& spec)
 
 Problem::~Problem() = default;
 
+std::string Problem::reader_name() const {
+  return !spec_.reader.name.empty() ? spec_.reader.name : default_reader_for(spec_.data);
+}
+
 std::unique_ptr<Schedule> Problem::make_schedule(const ParamMap& params) const {
   ParamMap merged = spec_.schedule.params;
   for (const auto& [key, value] : params.all()) merged.set(key, value);

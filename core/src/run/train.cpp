@@ -4,6 +4,7 @@
 #include <cmath>
 #include <csignal>
 #include <iostream>
+#include <map>
 #include <numeric>
 #include <optional>
 #include <thread>
@@ -202,6 +203,16 @@ void agree_on(Communicator* communicator, Step&& step) {
     error = std::current_exception();
   }
   communicator->agree(error);
+}
+
+// The parameters given, and the documented default of every other one the manifest
+// declares (a default may be a description, such as "T/2").
+std::map<std::string, std::string> effective_params(const Manifest& manifest,
+                                                    const ParamMap& given) {
+  std::map<std::string, std::string> all = given.all();
+  for (std::size_t i = 0; i < manifest.param_count; ++i)
+    all.emplace(manifest.params[i].name, manifest.params[i].default_value);
+  return all;
 }
 
 }  // namespace
@@ -432,6 +443,16 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   s.nnz = data.nnz();
   s.dimension = static_cast<std::int64_t>(r.x_hat.size());
   s.schedule = schedule_manifest.name;
+  ParamMap objective_params = problem.spec().objective.params;
+  const ParamMap resolved = objective.resolved_params();  // kept: all() refers into it
+  for (const auto& [key, value] : resolved.all()) objective_params.set(key, value);
+  s.objective_params = effective_params(objective_manifest, objective_params);
+  ParamMap all_schedule_params = problem.spec().schedule.params;
+  for (const auto& [key, value] : schedule_params.all()) all_schedule_params.set(key, value);
+  s.schedule_params = effective_params(schedule_manifest, all_schedule_params);
+  const Manifest& reader_manifest = load_plugin(problem.reader_name(), PluginKind::reader);
+  s.reader = reader_manifest.name;  // the name it shows, also when given by path
+  s.reader_params = effective_params(reader_manifest, problem.spec().reader.params);
   s.lr = step_size->describe();
   s.preconditioner = automatic.preconditioner();
   s.workers = config.workers;

@@ -102,6 +102,10 @@ ordered_json TrainSummary::to_json() const {
       train_seconds > 0 ? static_cast<double>(grad_evals) / train_seconds : 0.0;
   // Which build produced these numbers; last, so that CSV columns keep their places.
   s["version"] = version();
+  s["objective_params"] = objective_params;
+  s["schedule_params"] = schedule_params;
+  s["reader"] = reader;
+  s["reader_params"] = reader_params;
   return s;
 }
 

@@ -35,6 +35,8 @@ class Problem {
   Problem& operator=(const Problem&) = delete;
 
   const ProblemSpec& spec() const { return spec_; }
+  // The reader that read the data: --reader, else the one the file's name chose.
+  std::string reader_name() const;
   const Manifest& objective_manifest() const { return objective_manifest_; }
   const Manifest& schedule_manifest() const { return schedule_manifest_; }
   const Dataset& dataset() const { return *dataset_; }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <span>
 #include <string>
@@ -40,6 +41,11 @@ struct TrainSummary {
   std::string plugin, data;
   std::int64_t rows = 0, cols = 0, nnz = 0, dimension = 0;
   std::string schedule, lr;
+  // The effective parameters (after the ranks' and plugins' defaults where they report
+  // them): with the names above, enough to say which run this was. Printed after
+  // "version" so that older CSV columns keep their places.
+  std::map<std::string, std::string> objective_params, schedule_params, reader_params;
+  std::string reader;
   std::string preconditioner = "none";  // the default rule's change of variables, if any
   std::int64_t workers = 0, local_steps = 0;
   std::string partition, sampling;
