@@ -31,6 +31,7 @@ void build_app(CLI::App& app) {
   set_eval_commands(app);
   set_plugins_command(app);
   set_data_command(app);
+  set_model_command(app);
 }
 
 std::vector<std::string> config_before_subcommand(std::vector<std::string> args) {

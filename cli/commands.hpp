@@ -24,6 +24,7 @@ void set_solve_command(CLI::App& app);
 void set_sweep_command(CLI::App& app);
 void set_eval_commands(CLI::App& app);  // eval and predict
 void set_plugins_command(CLI::App& app);
-void set_data_command(CLI::App& app);  // data inspect and data convert
+void set_data_command(CLI::App& app);   // data inspect and data convert
+void set_model_command(CLI::App& app);  // model export and model import (LIBLINEAR)
 
 }  // namespace localsgd::cli

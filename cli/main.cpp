@@ -104,7 +104,8 @@ int main(int argc, char** argv) {
       throw localsgd::UsageError(
           std::string("unknown command '") + argv[1] + "'" +
           (guess ? " (did you mean '" + *guess + "'?)" : "") +
-          "; commands: train, solve, sweep, eval, predict, plugins, data (see localsgd --help)");
+          "; commands: train, solve, sweep, eval, predict, plugins, data, model (see "
+          "localsgd --help)");
     }
     const std::vector<std::string> args =
         localsgd::cli::config_before_subcommand({argv, argv + argc});

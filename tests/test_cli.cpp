@@ -247,7 +247,7 @@ TEST(Cli, MisspellingsGetASuggestion) {
   EXPECT_EQ(command.exit_code, 2);
   EXPECT_EQ(command.err,
             "localsgd: error: unknown command 'trian' (did you mean 'train'?); commands: train, "
-            "solve, sweep, eval, predict, plugins, data (see localsgd --help)\n");
+            "solve, sweep, eval, predict, plugins, data, model (see localsgd --help)\n");
   const auto option = run_cli({"train", "--plugin", "logreg", "--wokers", "3"});
   EXPECT_EQ(option.exit_code, 2);
   EXPECT_EQ(option.err,

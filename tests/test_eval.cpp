@@ -84,7 +84,7 @@ TEST_F(Eval, RoundTripReproducesTheTrainingSummary) {
     ASSERT_TRUE(fields >> label >> prob) << line;
     ASSERT_GE(prob, 0.0);
     ASSERT_LE(prob, 1.0);
-    EXPECT_EQ(label, prob >= 0.5 ? 1.0 : -1.0) << line;
+    EXPECT_EQ(label, prob > 0.5 ? 1.0 : -1.0) << line;
     hits += (label > 0) == (n % 3 == 0);
     ++n;
   }

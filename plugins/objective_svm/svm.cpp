@@ -97,7 +97,7 @@ class SmoothSvm final : public localsgd::RegularisedLinear {
 
   Prediction prediction_kind() const override { return Prediction::sign; }
   double predict(const localsgd::SparseRow& row, std::span<const double> x) const override {
-    return margin(row, x) >= 0.0 ? 1.0 : -1.0;
+    return margin(row, x) > 0.0 ? 1.0 : -1.0;  // a tie is -1, as in LIBLINEAR
   }
 
  private:

@@ -101,7 +101,7 @@ Score score_predictions(const Objective& objective, const DataView& data,
     const double y = data.label[static_cast<std::size_t>(i)];
     switch (kind) {
       case Objective::Prediction::probability:
-        hits += (prediction >= 0.5) == (y > 0) ? 1.0 : 0.0;
+        hits += (prediction > 0.5) == (y > 0) ? 1.0 : 0.0;
         break;
       case Objective::Prediction::sign: hits += (prediction > 0) == (y > 0) ? 1.0 : 0.0; break;
       case Objective::Prediction::label: hits += prediction == y ? 1.0 : 0.0; break;
@@ -157,7 +157,7 @@ void predict_model(const EvalRequest& request, OutputFormat format, std::ostream
   };
   for (std::int64_t i = 0; i < data.rows(); ++i) {
     const double p = m.objective->predict(data.row(i), m.model.coefficients);
-    const double label = binary                                ? (p >= 0.5 ? 1.0 : -1.0)
+    const double label = binary                                ? (p > 0.5 ? 1.0 : -1.0)
                          : kind == Objective::Prediction::sign ? (p > 0 ? 1.0 : -1.0)
                                                                : p;
     if (format == OutputFormat::json) {

@@ -83,7 +83,7 @@ class LOCALSGD_API Objective {
 
   // What predict() returns, which decides how eval scores a model.
   enum class Prediction : std::uint32_t {
-    probability,  // P(y = +1) of a binary classifier: accuracy at threshold 1/2
+    probability,  // P(y = +1) of a binary classifier: +1 above 1/2, -1 at or below
     label,        // a class label, compared with the row's label: accuracy
     value,        // a real value: RMSE
     sign,         // a binary decision +1 / -1: accuracy against labels +-1 or 0/1
