@@ -209,7 +209,7 @@ TEST(Svm, PredictsPlusOrMinusOne) {
   EXPECT_EQ(f->predict(v.row(0), x), 1.0);
   EXPECT_EQ(f->predict(v.row(1), x), -1.0);
   EXPECT_EQ(f->predict(v.row(2), x), -1.0);
-  EXPECT_EQ(f->predict(v.row(3), x), 1.0);  // margin 0: ties go to +1
+  EXPECT_EQ(f->predict(v.row(3), x), -1.0);  // margin 0: ties go to -1, as in LIBLINEAR
   auto g = make_svm(data, make_params({{"bias", "true"}}));
   const std::vector<double> xb{0.5, -0.5, -0.25};
   EXPECT_EQ(g->predict(v.row(0), xb), 1.0);
