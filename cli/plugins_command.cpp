@@ -13,22 +13,29 @@
 namespace localsgd::cli {
 namespace {
 
+// One line per plugin: kind, name, version, the file it loads from, description.
 void list_plugins() {
   const auto plugins = core::discover_plugins();
-  std::size_t name_width = 4;
-  for (const core::PluginListing& p : plugins)
-    if (p.manifest) name_width = std::max(name_width, std::string_view(p.manifest->name).size());
-  const int name_column = static_cast<int>(name_width) + 2;
-  std::cout << std::left << std::setw(11) << "KIND" << std::setw(name_column) << "NAME"
-            << std::setw(9) << "VERSION"
+  std::size_t name_width = 4, version_width = 7, file_width = 4;
+  for (const core::PluginListing& p : plugins) {
+    if (!p.manifest) continue;
+    name_width = std::max(name_width, std::string_view(p.manifest->name).size());
+    version_width = std::max(version_width, std::string_view(p.manifest->version).size());
+    file_width = std::max(file_width, p.path.string().size());
+  }
+  const auto column = [](std::size_t width) { return static_cast<int>(width) + 2; };
+  std::cout << std::left << std::setw(11) << "KIND" << std::setw(column(name_width)) << "NAME"
+            << std::setw(column(version_width)) << "VERSION" << std::setw(column(file_width))
+            << "FILE"
             << "DESCRIPTION\n";
   for (const core::PluginListing& p : plugins) {
     if (p.manifest == nullptr) {
       std::cerr << "localsgd: warning: skipped " << p.path.string() << ": " << p.problem << '\n';
       continue;
     }
-    std::cout << std::setw(11) << to_string(p.manifest->kind) << std::setw(name_column)
-              << p.manifest->name << std::setw(9) << p.manifest->version << p.manifest->description
+    std::cout << std::setw(11) << to_string(p.manifest->kind) << std::setw(column(name_width))
+              << p.manifest->name << std::setw(column(version_width)) << p.manifest->version
+              << std::setw(column(file_width)) << p.path.string() << p.manifest->description
               << '\n';
   }
 }

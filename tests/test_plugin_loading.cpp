@@ -2,6 +2,8 @@
 // both through the core API and through the executable.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include <filesystem>
 
 #include "localsgd/core/errors.hpp"
@@ -125,6 +127,34 @@ TEST(PluginLoading, AFileNamedLikeAPluginDoesNotReplaceIt) {
   ASSERT_EQ(list.exit_code, 0) << list.err;
   EXPECT_NE(list.out.find("logreg"), std::string::npos) << list.out;
   EXPECT_NE(list.out.find("ridge"), std::string::npos) << list.out;
+}
+
+// A second library of one kind showing one name: the first in the search path loads,
+// with one warning naming both files, and `plugins list` says which file each name is.
+TEST(PluginLoading, AShadowedPluginIsNamedInAWarning) {
+  localsgd::testing::TempDir dir;
+  const auto plugins = core::plugin_search_path().back();  // the build tree's
+  const auto copy = dir.path() / "logreg.so";
+  std::filesystem::copy_file(plugins / "logreg.so", copy);
+  const std::string env = "LOCALSGD_PLUGIN_PATH=" + dir.path().string();
+  const auto r = run_cli({"train", "--plugin", "logreg", "--steps", "10", "-q"}, env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto canonical = std::filesystem::canonical(plugins / "logreg.so").string();
+  EXPECT_EQ(r.err, "localsgd: warning: objective plugin 'logreg' loads from " + copy.string() +
+                       ", which shadows " + (plugins / "logreg.so").string() +
+                       " (the first in the search path wins; give a path to choose)\n")
+      << canonical;
+  const auto list = run_cli({"plugins", "list"}, env);
+  ASSERT_EQ(list.exit_code, 0) << list.err;
+  std::istringstream lines(list.out);
+  bool listed = false;
+  for (std::string line; std::getline(lines, line);)
+    if (line.starts_with("objective  logreg"))
+      listed = line.find(" " + copy.string() + " ") != std::string::npos;
+  EXPECT_TRUE(listed) << list.out;
+  // No second library, no warning.
+  const auto plain = run_cli({"train", "--plugin", "logreg", "--steps", "10", "-q"});
+  EXPECT_EQ(plain.err, "");
 }
 
 TEST(PluginLoading, ListShowsEveryInTreePluginAndNoFixture) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <iostream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -133,6 +134,24 @@ std::vector<PluginListing> discover_plugins() {
   return found;
 }
 
+namespace {
+
+// Two libraries of one kind showing one name: the first in the search path loads, and the
+// user hears of the other once per process (a plugin in $LOCALSGD_PLUGIN_PATH replacing a
+// built-in one should be a choice, not a surprise).
+void warn_shadowed(const std::string& name, PluginKind kind, const fs::path& used,
+                   const fs::path& other) {
+  static std::mutex mutex;
+  static std::set<std::string> warned;
+  std::lock_guard lock(mutex);
+  if (!warned.insert(std::string(to_string(kind)) + "/" + name).second) return;
+  std::cerr << "localsgd: warning: " << to_string(kind) << " plugin '" << name << "' loads from "
+            << used.string() << ", which shadows " << other.string()
+            << " (the first in the search path wins; give a path to choose)\n";
+}
+
+}  // namespace
+
 const Manifest& load_plugin(const std::string& name_or_path, PluginKind kind) {
   const Manifest* manifest = nullptr;
   if (looks_like_path(name_or_path)) {
@@ -145,6 +164,7 @@ const Manifest& load_plugin(const std::string& name_or_path, PluginKind kind) {
     // file named like a plugin that is another one (a logreg.so that shows 'ridge') does
     // not stand in for it.
     const Manifest* named_file = nullptr;  // the first NAME.so or libNAME.so, any manifest
+    fs::path found_at;
     for (const fs::path& dir : plugin_search_path()) {
       for (const std::string& file : {name_or_path + ".so", "lib" + name_or_path + ".so"}) {
         std::error_code ec;
@@ -157,12 +177,14 @@ const Manifest& load_plugin(const std::string& name_or_path, PluginKind kind) {
           continue;
         }
         if (named_file == nullptr) named_file = candidate;
-        if (name_or_path == candidate->name) {
+        if (manifest == nullptr && name_or_path == candidate->name && candidate->kind == kind) {
           manifest = candidate;
-          break;
+          found_at = dir / file;
+        } else if (manifest != nullptr && name_or_path == candidate->name &&
+                   candidate->kind == kind && candidate != manifest) {
+          warn_shadowed(name_or_path, kind, found_at, dir / file);
         }
       }
-      if (manifest != nullptr) break;
     }
     if (manifest == nullptr)
       for (const PluginListing& p : discover_plugins())
