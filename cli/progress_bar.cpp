@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <utility>
 
 namespace localsgd::cli {
 namespace {
@@ -55,11 +56,11 @@ ProgressBar::~ProgressBar() {
 }
 
 void ProgressBar::on_start(std::int64_t steps, std::int64_t samples_per_step,
-                           const std::atomic<std::int64_t>& steps_done) {
+                           std::shared_ptr<const std::atomic<std::int64_t>> steps_done) {
   steps_ = steps;
   samples_per_step_ = samples_per_step;
-  done_ = &steps_done;
-  start_ = steps_done.load(std::memory_order_relaxed);  // a resumed run starts there
+  done_ = std::move(steps_done);
+  start_ = done_->load(std::memory_order_relaxed);  // a resumed run starts there
   started_ = std::chrono::steady_clock::now();
   thread_ = std::thread([this] { run(); });
 }

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <ostream>
@@ -26,7 +27,7 @@ class ProgressBar final : public core::TrainCallback {
   ProgressBar& operator=(const ProgressBar&) = delete;
 
   void on_start(std::int64_t steps, std::int64_t samples_per_step,
-                const std::atomic<std::int64_t>& steps_done) override;
+                std::shared_ptr<const std::atomic<std::int64_t>> steps_done) override;
   void on_progress(const core::Progress& progress) override;
   void on_end(const core::TrainSummary& summary) override;
 
@@ -41,7 +42,7 @@ class ProgressBar final : public core::TrainCallback {
 
   std::ostream& out_;
   std::int64_t steps_ = 0, samples_per_step_ = 0, start_ = 0;
-  const std::atomic<std::int64_t>* done_ = nullptr;
+  std::shared_ptr<const std::atomic<std::int64_t>> done_;
   std::chrono::steady_clock::time_point started_;
   std::mutex mutex_;
   std::condition_variable wake_;

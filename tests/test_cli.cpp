@@ -234,6 +234,14 @@ TEST(Cli, TheProgressBarIsOnStderrOnly) {
   std::snprintf(expected, sizeof expected, "  f-f* %.3g\x1b[K\n", gap);
   EXPECT_TRUE(last.ends_with(expected)) << last;
 
+  // A run that fails erases the bar: its message is the last line, alone.
+  const auto diverged =
+      run_cli({"train", "--plugin", "logreg", "--reader-param", "n=400", "--lr", "constant",
+               "--lr-param", "eta=1e6", "--progress", "always", "--steps", "100000"});
+  EXPECT_EQ(diverged.exit_code, 1);
+  const std::string tail = diverged.err.substr(diverged.err.rfind('\r') + 1);
+  EXPECT_EQ(tail.rfind("\x1b[Klocalsgd: error: ", 0), 0u) << diverged.err;
+
   const auto wrong = with({"--progress", "sometimes"});
   EXPECT_EQ(wrong.exit_code, 2);
   EXPECT_NE(wrong.err.find("--progress: sometimes not in {auto,always,never}"), std::string::npos)

@@ -410,8 +410,9 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   config.checkpoints.interrupt = GracefulInterrupts::flag();
   const double setup_seconds = seconds_since(setup_start);
 
-  std::atomic<std::int64_t> steps_done{resumed ? resumed->state.step : 0};
-  config.steps_done = &steps_done;
+  const auto steps_done =
+      std::make_shared<std::atomic<std::int64_t>>(resumed ? resumed->state.step : 0);
+  config.steps_done = steps_done.get();
   for (TrainCallback* c : callbacks) c->on_start(config.steps, samples_per_step, steps_done);
 
   TrainOutcome outcome;

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -25,9 +26,9 @@ class TrainCallback {
   virtual ~TrainCallback() = default;
   // Before the first step: the run's T, the samples a step takes over all workers (K b),
   // and the engine's count of the steps taken so far (EngineConfig::steps_done), which any
-  // thread may read until on_end.
+  // thread may read; shared, so that a reader that outlives a failed run reads valid memory.
   virtual void on_start(std::int64_t steps, std::int64_t samples_per_step,
-                        const std::atomic<std::int64_t>& steps_done) {
+                        std::shared_ptr<const std::atomic<std::int64_t>> steps_done) {
     (void)steps, (void)samples_per_step, (void)steps_done;
   }
   // Whether on_progress needs f(x̄), the gradient norm and the test score too (each a pass
