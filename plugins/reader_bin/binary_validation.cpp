@@ -28,8 +28,10 @@ using binary_cache::kBlockBytes;
 using binary_cache::kHeaderBytes;
 
 // The checks below are simple loops over whole arrays that the compiler vectorises;
-// like the hash, they get an AVX2 clone, picked at load time where the CPU has it.
-#if defined(__x86_64__)
+// like the hash, they get an AVX2 clone, picked at load time where the CPU has it. Not
+// under ThreadSanitizer: the clone's resolver runs while the dynamic loader relocates,
+// before TSan's runtime is up, and its instrumented code crashes the process at start.
+#if defined(__x86_64__) && !defined(__SANITIZE_THREAD__)
 #define LOCALSGD_VECTOR_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define LOCALSGD_VECTOR_CLONES
