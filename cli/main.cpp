@@ -99,13 +99,15 @@ int main(int argc, char** argv) {
         std::none_of(commands.begin(), commands.end(),
                      [&](const CLI::App* c) { return c->get_name() == argv[1]; })) {
       std::vector<std::string> names;
-      for (const CLI::App* c : commands) names.push_back(c->get_name());
+      std::string list;
+      for (const CLI::App* c : commands) {
+        names.push_back(c->get_name());
+        list += (list.empty() ? "" : ", ") + c->get_name();
+      }
       const auto guess = localsgd::core::closest_match(argv[1], names);
-      throw localsgd::UsageError(
-          std::string("unknown command '") + argv[1] + "'" +
-          (guess ? " (did you mean '" + *guess + "'?)" : "") +
-          "; commands: train, solve, sweep, eval, predict, plugins, data, model (see "
-          "localsgd --help)");
+      throw localsgd::UsageError(std::string("unknown command '") + argv[1] + "'" +
+                                 (guess ? " (did you mean '" + *guess + "'?)" : "") +
+                                 "; commands: " + list + " (see localsgd --help)");
     }
     const std::vector<std::string> args =
         localsgd::cli::config_before_subcommand({argv, argv + argc});

@@ -21,8 +21,12 @@ std::string default_reader_for(const std::string& path) {
   return format_for_suffix(name);
 }
 
+std::string reader_for(const std::string& path, const std::string& reader) {
+  return !reader.empty() ? reader : default_reader_for(path);
+}
+
 Dataset load_dataset(const std::string& path, const std::string& reader, const ParamMap& params) {
-  const std::string reader_name = !reader.empty() ? reader : default_reader_for(path);
+  const std::string reader_name = reader_for(path, reader);
   const Manifest& manifest = load_plugin(reader_name, PluginKind::reader);
   auto instance = make_reader(manifest, params);
   Dataset data = call_plugin(manifest, "read", [&] { return instance->read({path}); });

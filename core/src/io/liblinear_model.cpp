@@ -8,14 +8,10 @@
 
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/io/input_file.hpp"
+#include "localsgd/params.hpp"
 
 namespace localsgd::core {
 namespace {
-
-std::string number(double v) {
-  char buffer[32];
-  return {buffer, std::to_chars(buffer, buffer + sizeof buffer, v).ptr};
-}
 
 bool has_bias(const Model& model) {
   const auto it = model.params.find("bias");
@@ -53,7 +49,7 @@ void write_liblinear_model(std::ostream& out, const Model& model) {
     // liblinear-predict answers label[0] when w.x > 0: +1, as our P(y = +1) > 1/2.
     if (name != "ridge") out << "label 1 -1\n";
     out << "nr_feature " << model.cols << "\nbias " << (bias ? "1" : "-1") << "\nw\n";
-    for (double w : model.coefficients) out << number(w) << " \n";
+    for (double w : model.coefficients) out << format_number(w) << " \n";
     return;
   }
   if (name == "softmax") {
@@ -76,7 +72,8 @@ void write_liblinear_model(std::ostream& out, const Model& model) {
     // LIBLINEAR: feature-major, w[j * C + c]; ours: class-major, x[c * cols + j].
     for (std::int64_t j = 0; j < model.cols; ++j) {
       for (std::int64_t c = 0; c < C; ++c)
-        out << number(model.coefficients[static_cast<std::size_t>(c * model.cols + j)]) << ' ';
+        out << format_number(model.coefficients[static_cast<std::size_t>(c * model.cols + j)])
+            << ' ';
       out << '\n';
     }
     return;

@@ -186,17 +186,20 @@ const Manifest& load_plugin(const std::string& name_or_path, PluginKind kind) {
         }
       }
     }
-    if (manifest == nullptr)
-      for (const PluginListing& p : discover_plugins())
+    std::vector<PluginListing> listings;  // every library in the path, only when needed
+    if (manifest == nullptr) {
+      listings = discover_plugins();
+      for (const PluginListing& p : listings)
         if (p.manifest != nullptr && name_or_path == p.manifest->name) {
           manifest = p.manifest;
           break;
         }
+    }
     if (manifest == nullptr) manifest = named_file;
     if (manifest == nullptr) {
       std::string available;
       std::vector<std::string> names;
-      for (const PluginListing& p : discover_plugins())
+      for (const PluginListing& p : listings)
         if (p.manifest && p.manifest->kind == kind) {
           available += (available.empty() ? "" : ", ") + std::string(p.manifest->name);
           names.emplace_back(p.manifest->name);

@@ -41,13 +41,17 @@ Problem::Problem(const ProblemSpec& spec)
 Problem::~Problem() = default;
 
 std::string Problem::reader_name() const {
-  return !spec_.reader.name.empty() ? spec_.reader.name : default_reader_for(spec_.data);
+  return reader_for(spec_.data, spec_.reader.name);
+}
+
+ParamMap Problem::schedule_params(const ParamMap& params) const {
+  ParamMap merged = spec_.schedule.params;
+  for (const auto& [key, value] : params.all()) merged.set(key, value);
+  return merged;
 }
 
 std::unique_ptr<Schedule> Problem::make_schedule(const ParamMap& params) const {
-  ParamMap merged = spec_.schedule.params;
-  for (const auto& [key, value] : params.all()) merged.set(key, value);
-  return core::make_schedule(schedule_manifest_, merged);
+  return core::make_schedule(schedule_manifest_, schedule_params(params));
 }
 
 double Problem::fstar(const char* why, std::ostream& log) const {

@@ -226,9 +226,10 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   const DataView data = problem.data();
   const Objective& objective = problem.objective();
 
-  ParamMap schedule_params;
-  if (options.local_steps) schedule_params.set("H", std::to_string(*options.local_steps));
-  auto schedule = problem.make_schedule(schedule_params);
+  ParamMap given_schedule_params;
+  if (options.local_steps) given_schedule_params.set("H", std::to_string(*options.local_steps));
+  const ParamMap schedule_params = problem.schedule_params(given_schedule_params);
+  auto schedule = make_schedule(schedule_manifest, schedule_params);
   const std::int64_t period =
       call_plugin(schedule_manifest, "nominal_period", [&] { return schedule->nominal_period(); });
   // A mini-batch baseline schedule trades steps for batch size at equal samples.
@@ -370,12 +371,10 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
         {"plot", plot ? plot->save_state() : nlohmann::ordered_json()}};
   };
   if (!options.checkpoint.empty() || !options.resume.empty()) {
-    ParamMap all_schedule_params = problem.spec().schedule.params;
-    for (const auto& [key, value] : schedule_params.all()) all_schedule_params.set(key, value);
-    identity = run_identity(
-        problem, options,
-        {config, all_schedule_params, step_size->describe(), automatic.preconditioner(),
-         partition.description, monitored ? std::max<std::int64_t>(1, every) : 0});
+    identity =
+        run_identity(problem, options,
+                     {config, schedule_params, step_size->describe(), automatic.preconditioner(),
+                      partition.description, monitored ? std::max<std::int64_t>(1, every) : 0});
   }
   if (!options.resume.empty()) {
     // Every process reads the checkpoint (all workers' state) and takes its own workers.
@@ -444,13 +443,9 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   s.nnz = data.nnz();
   s.dimension = static_cast<std::int64_t>(r.x_hat.size());
   s.schedule = schedule_manifest.name;
-  ParamMap objective_params = problem.spec().objective.params;
-  const ParamMap resolved = objective.resolved_params();  // kept: all() refers into it
-  for (const auto& [key, value] : resolved.all()) objective_params.set(key, value);
-  s.objective_params = effective_params(objective_manifest, objective_params);
-  ParamMap all_schedule_params = problem.spec().schedule.params;
-  for (const auto& [key, value] : schedule_params.all()) all_schedule_params.set(key, value);
-  s.schedule_params = effective_params(schedule_manifest, all_schedule_params);
+  s.objective_params = effective_params(
+      objective_manifest, ParamMap(recorded_params(problem.spec().objective.params, objective)));
+  s.schedule_params = effective_params(schedule_manifest, schedule_params);
   const Manifest& reader_manifest = load_plugin(problem.reader_name(), PluginKind::reader);
   s.reader = reader_manifest.name;  // the name it shows, also when given by path
   s.reader_params = effective_params(reader_manifest, problem.spec().reader.params);

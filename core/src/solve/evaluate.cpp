@@ -57,6 +57,16 @@ const Manifest& objective_plugin(const EvalRequest& request, const Model& model)
   return *manifest;
 }
 
+// The label a binary prediction stands for: +1 above P = 1/2 or above a margin of 0, -1
+// at or below (ties are -1, as in LIBLINEAR); other kinds are their own label or value.
+double predicted_label(Objective::Prediction kind, double prediction) {
+  switch (kind) {
+    case Objective::Prediction::probability: return prediction > 0.5 ? 1.0 : -1.0;
+    case Objective::Prediction::sign: return prediction > 0 ? 1.0 : -1.0;
+    default: return prediction;
+  }
+}
+
 // The model, the data trimmed or checked against the model's columns, and the objective
 // rebuilt from the parameters the model records.
 LoadedModel load(const EvalRequest& request) {
@@ -101,9 +111,9 @@ Score score_predictions(const Objective& objective, const DataView& data,
     const double y = data.label[static_cast<std::size_t>(i)];
     switch (kind) {
       case Objective::Prediction::probability:
-        hits += (prediction > 0.5) == (y > 0) ? 1.0 : 0.0;
+      case Objective::Prediction::sign:
+        hits += (predicted_label(kind, prediction) > 0) == (y > 0) ? 1.0 : 0.0;
         break;
-      case Objective::Prediction::sign: hits += (prediction > 0) == (y > 0) ? 1.0 : 0.0; break;
       case Objective::Prediction::label: hits += prediction == y ? 1.0 : 0.0; break;
       case Objective::Prediction::value:
         squared_error += (prediction - y) * (prediction - y);
@@ -157,9 +167,7 @@ void predict_model(const EvalRequest& request, OutputFormat format, std::ostream
   };
   for (std::int64_t i = 0; i < data.rows(); ++i) {
     const double p = m.objective->predict(data.row(i), m.model.coefficients);
-    const double label = binary                                ? (p > 0.5 ? 1.0 : -1.0)
-                         : kind == Objective::Prediction::sign ? (p > 0 ? 1.0 : -1.0)
-                                                               : p;
+    const double label = predicted_label(kind, p);
     if (format == OutputFormat::json) {
       out << "{\"" << first << "\":";
       number(label);

@@ -24,6 +24,9 @@ std::string format_for_suffix(std::string_view name);
 // synthetic.
 std::string default_reader_for(const std::string& path);
 
+// The reader that reads `path`: `reader` when given, else default_reader_for(path).
+std::string reader_for(const std::string& path, const std::string& reader);
+
 // `reader` "" picks default_reader_for(path). Checks the CSR the reader returned (a
 // broken reader is a plugin error, an empty data set a data error).
 Dataset load_dataset(const std::string& path, const std::string& reader, const ParamMap& params);

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -12,18 +14,24 @@
 namespace localsgd::core {
 
 // The parameters as given, overridden by the objective's resolved ones (e.g. lambda =
-// 1/n of the data), so that eval and --init rebuild the same objective on other data.
+// 1/n of the data), so that eval and --init rebuild the same objective on other data
+// (and the train summary names them).
+inline std::map<std::string, std::string> recorded_params(const ParamMap& given,
+                                                          const Objective& objective) {
+  std::map<std::string, std::string> params = given.all();
+  const ParamMap resolved = objective.resolved_params();  // kept: all() refers into it
+  for (const auto& [key, value] : resolved.all()) params[key] = value;
+  return params;
+}
+
 inline Model make_model(const Manifest& manifest, const ParamMap& given, const Objective& objective,
                         std::int64_t cols, std::vector<double> coefficients) {
-  Model model{manifest.name,
-              given.all(),
-              cols,
-              std::move(coefficients),
-              plugin_file(manifest).string(),
-              manifest.version ? manifest.version : ""};
-  const ParamMap resolved = objective.resolved_params();
-  for (const auto& [key, value] : resolved.all()) model.params[key] = value;
-  return model;
+  return {manifest.name,
+          recorded_params(given, objective),
+          cols,
+          std::move(coefficients),
+          plugin_file(manifest).string(),
+          manifest.version ? manifest.version : ""};
 }
 
 }  // namespace localsgd::core

@@ -47,7 +47,9 @@ class Problem {
   const Dataset* test() const { return test_.get(); }
   const Objective* test_objective() const { return test_objective_.get(); }
 
-  // A fresh schedule for one run, with the spec's parameters overridden by `params`.
+  // The spec's schedule parameters overridden by `params`, and a fresh schedule for one
+  // run made with them.
+  ParamMap schedule_params(const ParamMap& params) const;
   std::unique_ptr<Schedule> make_schedule(const ParamMap& params = {}) const;
 
   // f* of the objective on the data: solved once (and cached on disk, see
