@@ -20,7 +20,7 @@ struct SweepFlags {
   core::SweepRequest request;
   ObjectiveDataFlags source;
   TargetFlags targets;
-  std::vector<std::string> lr_params;
+  std::vector<std::string> lr_params, partition_params;
   std::vector<std::string> lr_grid;  // one axis per --lr-grid
   std::string out, plot;
   OutputFlags output;
@@ -52,6 +52,7 @@ void run_sweep_command(SweepFlags& flags) {
   const core::OutputFormat format = core::parse_output_format(flags.output.format);
   apply(flags.source, r.base);
   r.base.lr_params = collect_params("--lr-param", flags.lr_params);
+  r.base.partition_params = collect_params("--partition-param", flags.partition_params);
   apply(flags.targets, r.base);
   for (const std::string& axis : flags.lr_grid) r.lr_grid.push_back(parse_lr_axis(axis));
 
@@ -72,7 +73,10 @@ void run_sweep_command(SweepFlags& flags) {
   summary["target_kind"] = r.base.target ? "absolute" : "relative";
   summary["repeats"] = r.repeats;
   summary["rho"] = r.rho;
+  summary["measure"] = r.measure == core::SweepRequest::Measured::x_bar ? "x-bar" : "x-hat";
   summary["points"] = result.points.size();
+  summary["runs"] = result.runs;
+  summary["abandoned_runs"] = result.abandoned_runs;
   if (result.interrupted != 0) {
     summary["planned_points"] = result.planned_points;
     summary["interrupted"] = result.interrupted == SIGINT ? "SIGINT" : "SIGTERM";
@@ -147,6 +151,20 @@ void set_sweep_command(CLI::App& app) {
   add_enum_option(sweep, "--sampling", r.base.sampling, core::sampling_names(), "sampling",
                   "shuffle or iid (as in the paper)")
       ->default_str("shuffle");
+  add_enum_option(sweep, "--partition", r.base.partition, core::partition_kind_names(), "partition",
+                  "rows per worker: shared, shard, contiguous or label-skew")
+      ->default_str("shared");
+  sweep->add_option("--partition-param", flags->partition_params,
+                    "partition parameter key=value (label-skew: alpha, default 0.5)");
+  sweep->add_option("--avg-shift", r.base.avg_shift,
+                    "shift a of the output weights (a+t)^2 (default: the rule's, else H)");
+  add_enum_option(sweep, "--measure", r.measure,
+                  std::vector<std::pair<std::string, core::SweepRequest::Measured>>{
+                      {"x-hat", core::SweepRequest::Measured::x_hat},
+                      {"x-bar", core::SweepRequest::Measured::x_bar}},
+                  "model",
+                  "model that must reach EPS: x-hat (weighted average) or x-bar (last average)")
+      ->default_str("x-hat");
   sweep->add_option("--seed", r.base.seed, "first seed")->capture_default_str();
   add_threads_option(sweep, r.base.threads);
   sweep->add_flag("--theory", r.theory,

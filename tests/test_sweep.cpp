@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <optional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -102,10 +104,13 @@ TEST(Sweep, JsonPointsAreConsistentAndTheSummaryComesLast) {
 TEST(Sweep, RepeatedLrGridsTuneTheirProductAndNameTheWinningPair) {
   const std::vector<std::string> base = {
       "sweep",   "--plugin", "logreg", "--reader-param", "n=1000", "--reader-param", "d=20", "-K",
-      "1,2",     "-H",       "2",      "--target-rel",   "2e-2",   "--repeats",      "1",    "--lr",
+      "1,2",     "-H",       "2",      "--target-rel",   "2e-2",   "--repeats",      "3",    "--lr",
       "invtime", "--format", "json"};
   auto grid = base;
-  for (const char* a : {"--lr-grid", "eta0=0.25,1,4", "--lr-grid", "c=0.25,1"}) grid.push_back(a);
+  // c = 0.001 never gets there in the budget: its runs are abandoned (SweepRace) once the
+  // point has a finished setting, which must not change any number of the table.
+  for (const char* a : {"--lr-grid", "eta0=0.25,1,4", "--lr-grid", "c=0.001,0.25,1"})
+    grid.push_back(a);
   const CliResult r = run_cli(grid);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::vector<json> points;
@@ -115,13 +120,17 @@ TEST(Sweep, RepeatedLrGridsTuneTheirProductAndNameTheWinningPair) {
     if (e["event"] == "sweep_point") points.push_back(e);
   }
   ASSERT_EQ(points.size(), 2u);
+  const json summary = json::parse(r.out.substr(r.out.rfind("{\"event\":\"sweep\"")));
+  EXPECT_EQ(summary["runs"], 2 * 9 * 3);
+  EXPECT_GT(summary["abandoned_runs"].get<int>(), 0) << summary;
   for (const json& point : points) {
     ASSERT_TRUE(point.contains("lr_eta0") && point.contains("lr_c")) << point;
-    // Each setting alone, at this point.
+    // Each setting alone, at this point: nothing abandoned there.
     double best = std::numeric_limits<double>::infinity();
     std::pair<double, double> winner{0, 0};
+    json winning;
     for (const double eta0 : {0.25, 1.0, 4.0})
-      for (const double c : {0.25, 1.0}) {
+      for (const double c : {0.001, 0.25, 1.0}) {
         auto one = base;
         one[8] = std::to_string(point["workers"].get<int>());
         one.insert(one.end(), {"--lr-param", "eta0=" + format_number(eta0), "--lr-param",
@@ -135,17 +144,20 @@ TEST(Sweep, RepeatedLrGridsTuneTheirProductAndNameTheWinningPair) {
         const double steps = e["steps_to_target"].is_null()
                                  ? std::numeric_limits<double>::infinity()
                                  : e["steps_to_target"].get<double>();
-        if (steps < best) best = steps, winner = {eta0, c};
+        if (steps < best) best = steps, winner = {eta0, c}, winning = e;
       }
     ASSERT_TRUE(std::isfinite(best));
     EXPECT_EQ(point["steps_to_target"].get<double>(), best) << point;
+    EXPECT_EQ(point["rounds"], winning["rounds"]) << point;
+    EXPECT_EQ(point["reached"], winning["reached"]) << point;
     EXPECT_EQ(point["lr_eta0"].get<double>(), winner.first) << point;
     EXPECT_EQ(point["lr_c"].get<double>(), winner.second) << point;
   }
   // The table names both winning values in their own columns.
   auto table = grid;
   table.resize(table.size() - 6);  // drop --format json and the grids, then put the grids back
-  for (const char* a : {"--lr-grid", "eta0=0.25,1,4", "--lr-grid", "c=0.25,1"}) table.push_back(a);
+  for (const char* a : {"--lr-grid", "eta0=0.25,1,4", "--lr-grid", "c=0.001,0.25,1"})
+    table.push_back(a);
   const CliResult t = run_cli(table);
   ASSERT_EQ(t.exit_code, 0) << t.err;
   EXPECT_NE(t.out.find("lr_eta0"), std::string::npos) << t.out;
@@ -156,6 +168,88 @@ TEST(Sweep, RepeatedLrGridsTuneTheirProductAndNameTheWinningPair) {
   const CliResult dup = run_cli(twice);
   EXPECT_EQ(dup.exit_code, kExitUsage);
   EXPECT_NE(dup.err.find("--lr-grid c is given twice"), std::string::npos) << dup.err;
+}
+
+// Each line of a JSON stream.
+std::vector<json> events_of(const std::string& out) {
+  std::vector<json> events;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) events.push_back(json::parse(line));
+  return events;
+}
+
+// A point of the sweep is the run `train` makes with the same options: the partition and
+// the averaging shift reach every run; with --measure x-bar, the steps are those of the
+// first evaluation where the last average f(x̄) is within EPS.
+TEST(Sweep, APointIsTheTrainRunWithTheSameOptions) {
+  const std::vector<std::string> common = {"--plugin",
+                                           "logreg",
+                                           "--reader-param",
+                                           "n=2000",
+                                           "--reader-param",
+                                           "d=20",
+                                           "-K",
+                                           "2",
+                                           "-H",
+                                           "4",
+                                           "--lr",
+                                           "constant",
+                                           "--lr-param",
+                                           "eta=0.5",
+                                           "--partition",
+                                           "label-skew",
+                                           "--partition-param",
+                                           "alpha=0.1",
+                                           "--avg-shift",
+                                           "0",
+                                           "--target-rel",
+                                           "2e-2",
+                                           "--format",
+                                           "json"};
+  auto train = std::vector<std::string>{"train", "--epochs", "50", "--eval-every",
+                                        "31"};  // the sweep's cadence: 2000 / (2 * 4 * 8)
+  train.insert(train.end(), common.begin(), common.end());
+  const CliResult t = run_cli(train);
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const std::vector<json> progress = events_of(t.out);
+  const json& summary = progress.back();
+  ASSERT_EQ(summary["partition"], "label-skew(alpha=0.1)");
+  ASSERT_EQ(summary["avg_shift"], 0.0);
+  ASSERT_TRUE(summary["target_reached"].get<bool>());
+
+  auto sweep = std::vector<std::string>{"sweep", "--repeats", "1"};
+  sweep.insert(sweep.end(), common.begin(), common.end());
+  const CliResult s = run_cli(sweep);
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  const json point = events_of(s.out).front();
+  EXPECT_EQ(point["steps_to_target"], summary["steps_to_target"]) << point;
+  EXPECT_EQ(point["rounds"], summary["rounds"]) << point;
+  EXPECT_EQ(events_of(s.out).back()["measure"], "x-hat");
+
+  // x̄: the first progress event of a run without a target whose f(x̄) is within 2e-2.
+  train.erase(train.end() - 4, train.end() - 2);  // --target-rel 2e-2
+  const CliResult all = run_cli(train);
+  ASSERT_EQ(all.exit_code, 0) << all.err;
+  const double fstar = summary["fstar"].get<double>();
+  std::optional<std::int64_t> first;
+  for (const json& e : events_of(all.out))
+    if (e["event"] == "progress" && !first &&
+        (e["objective_last"].get<double>() - fstar) / std::abs(fstar) <= 2e-2)
+      first = e["step"].get<std::int64_t>();
+  ASSERT_TRUE(first.has_value());
+  EXPECT_LT(*first, summary["steps_to_target"].get<std::int64_t>());  // x̄ is ahead here
+  sweep.insert(sweep.end(), {"--measure", "x-bar"});
+  const CliResult last = run_cli(sweep);
+  ASSERT_EQ(last.exit_code, 0) << last.err;
+  EXPECT_EQ(events_of(last.out).front()["steps_to_target"].get<double>(),
+            static_cast<double>(*first))
+      << last.out;
+  EXPECT_EQ(events_of(last.out).back()["measure"], "x-bar");
+  sweep.back() = "x-tilde";
+  const CliResult wrong = run_cli(sweep);
+  EXPECT_EQ(wrong.exit_code, kExitUsage);
+  EXPECT_NE(wrong.err.find("unknown model 'x-tilde'; available: x-hat, x-bar"), std::string::npos)
+      << wrong.err;
 }
 
 TEST(Sweep, NeedsATargetAndValidGridValues) {
@@ -201,9 +295,17 @@ TEST(Theory, StepsAreTheFirstTWhereTheBoundMeetsEps) {
 }
 
 TEST(Sweep, TheoryColumnsAndTheirEstimates) {
-  const auto r = run_cli({"sweep", "--plugin", "logreg", "--reader-param", "n=2000",
-                          "--reader-param", "d=20", "-K", "1,4", "-H", "1", "--target-rel", "2e-2",
-                          "--repeats", "1", "--theory", "--format", "json"});
+  TempDir dir;
+  const auto r = run_cli({"sweep",    "--plugin",
+                          "logreg",   "--reader-param",
+                          "n=2000",   "--reader-param",
+                          "d=20",     "-K",
+                          "1,4",      "-H",
+                          "1",        "--target-rel",
+                          "2e-2",     "--repeats",
+                          "1",        "--theory",
+                          "--format", "json",
+                          "--plot",   (dir.path() / "theory.svg").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   std::istringstream lines(r.out);
   std::string line;
@@ -215,6 +317,9 @@ TEST(Sweep, TheoryColumnsAndTheirEstimates) {
   for (const char* key : {"L", "mu", "sigma2", "G2", "distance2"})
     EXPECT_GT(events[2][key].get<double>(), 0.0) << key;
   EXPECT_GE(events[2]["G2"].get<double>(), events[2]["sigma2"].get<double>());
+  // The plot draws the theorem's speedup next to the measured one.
+  const std::string svg = localsgd::testing::read_text(dir.path() / "theory.svg");
+  EXPECT_NE(svg.find("H = 1, Theorem 2.2"), std::string::npos);
 }
 
 }  // namespace

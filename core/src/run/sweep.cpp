@@ -17,6 +17,7 @@
 #include "localsgd/core/run/problem.hpp"
 #include "localsgd/core/run/train.hpp"
 #include "localsgd/core/solve/solve.hpp"
+#include "sweep_race.hpp"
 
 namespace localsgd::core {
 namespace {
@@ -34,7 +35,52 @@ struct Run {
   std::size_t lr;  // index into lr_values (0 when not tuning)
   std::int64_t repeat;
   double steps = kNever, rounds = kNever;
-  bool finished = false;  // not stopped, nor skipped, by a signal
+  bool finished = false;   // not stopped, nor skipped, by a signal
+  bool abandoned = false;  // stopped because its setting had lost (SweepRace)
+};
+
+// One run's watch over the measured model and the race of its point's settings: stops
+// at the first evaluation where the measured model is within EPS of f*, or when the
+// run's setting has lost its point.
+class RunWatch final : public TrainCallback {
+ public:
+  RunWatch(SweepRace& race, const Run& run, SweepRequest::Measured measure, double fstar,
+           double eps)
+      : race_(race), run_(run), measure_(measure), fstar_(fstar), eps_(eps) {}
+
+  // f(x̄) is computed only in a full assessment.
+  bool needs_full_assessment() const override { return measure_ == SweepRequest::Measured::x_bar; }
+
+  bool should_stop(const Progress& p) override {
+    if (measure_ == SweepRequest::Measured::x_bar && !reached_at_ &&
+        p.quality.objective_last - fstar_ <= eps_) {
+      reached_at_ = p.step;
+      rounds_ = p.rounds;
+      return true;
+    }
+    if (!behind_ && static_cast<double>(p.step) > race_.bound(run_.point)) note_behind();
+    abandoned_ = race_.lost(run_.point, run_.lr);
+    return abandoned_;
+  }
+
+  void note_behind() {
+    behind_ = true;
+    race_.behind(run_.point, run_.lr);
+  }
+  bool behind() const { return behind_; }
+  bool abandoned() const { return abandoned_; }
+  // With Measured::x_bar: the first evaluation where f(x̄) - f* <= EPS, and its rounds.
+  std::optional<std::int64_t> reached_at() const { return reached_at_; }
+  std::int64_t rounds() const { return rounds_; }
+
+ private:
+  SweepRace& race_;
+  const Run& run_;
+  const SweepRequest::Measured measure_;
+  const double fstar_, eps_;
+  bool behind_ = false, abandoned_ = false;
+  std::optional<std::int64_t> reached_at_;
+  std::int64_t rounds_ = 0;
 };
 
 // The signal that interrupts the sweep (0: none, or not running gracefully).
@@ -178,6 +224,9 @@ SweepResult run_sweep(const SweepRequest& request) {
     for (std::size_t l = 0; l < lr_count; ++l)
       for (std::int64_t rep = 0; rep < request.repeats; ++rep) runs.push_back({p, l, rep});
 
+  SweepRace race(result.points.size(), lr_count, request.repeats);
+  const double eps = target_gap(request, result.fstar);
+  std::atomic<std::size_t> abandoned{0};
   tbb::parallel_for(std::size_t{0}, runs.size(), [&](std::size_t i) {
     Run& run = runs[i];
     const SweepPoint& point = result.points[run.point];
@@ -188,19 +237,32 @@ SweepResult run_sweep(const SweepRequest& request) {
     const std::vector<double> setting = request.lr_setting(run.lr);
     for (std::size_t a = 0; a < setting.size(); ++a)
       o.lr_params.set(request.lr_grid[a].key, format_number(setting[a]));
+    const bool last = request.measure == SweepRequest::Measured::x_bar;
+    if (last) o.target.reset(), o.target_rel.reset();  // RunWatch measures x̄ instead
+    RunWatch watch(race, run, request.measure, result.fstar, eps);
+    TrainCallback* const callbacks[] = {&watch};
     if (interrupt_signal() != 0) return;
     try {
-      const TrainOutcome outcome = train(problem, o);
+      const TrainOutcome outcome = train(problem, o, callbacks);
       if (outcome.interrupted != 0) return;
-      if (outcome.summary.target_reached()) {
+      if (last && watch.reached_at()) {
+        run.steps = static_cast<double>(*watch.reached_at());
+        run.rounds = static_cast<double>(watch.rounds());
+      } else if (!last && outcome.summary.target_reached()) {
         run.steps = static_cast<double>(outcome.summary.steps);
         run.rounds = static_cast<double>(outcome.summary.rounds);
       }
     } catch (const RuntimeFailure&) {
       // A step size that diverges simply never reaches the target.
     }
+    run.abandoned = watch.abandoned() && std::isinf(run.steps);
+    if (run.abandoned) abandoned.fetch_add(1, std::memory_order_relaxed);
+    if (std::isinf(run.steps) && !watch.behind()) watch.note_behind();
+    race.finished(run.point, run.lr, run.steps, request.repeats);
     run.finished = true;
   });
+  result.abandoned_runs = abandoned.load();
+  result.runs = runs.size();
 
   // Interrupted: keep the points whose every run finished.
   result.planned_points = result.points.size();
@@ -246,7 +308,6 @@ SweepResult run_sweep(const SweepRequest& request) {
   if (request.theory && result.interrupted == 0) {
     const TheoryConstants c = estimate_constants(request, problem, result.fstar);
     result.theory = c;
-    const double eps = target_gap(request, result.fstar);
     for (SweepPoint& point : result.points) {
       const std::int64_t T =
           theoretical_steps(c, point.workers, point.local_steps, point.batch, eps);
@@ -299,14 +360,19 @@ nlohmann::ordered_json to_json(const SweepPoint& p, const SweepRequest& request)
 }
 
 void plot_sweep(const SweepResult& result, const std::filesystem::path& path) {
-  // One curve per (H, b): "K speedup" lines as gnuplot inline data.
-  std::map<std::pair<std::int64_t, std::int64_t>, std::vector<const SweepPoint*>> curves;
+  // One curve per (H, b): "K speedup" lines as gnuplot inline data; with --theory, Theorem
+  // 2.2's speedup for the same (H, b) dashed in the same colour, so the gap between the
+  // bound's constants and practice is visible.
+  using Curve = std::vector<std::pair<std::int64_t, double>>;
+  std::map<std::pair<std::int64_t, std::int64_t>, Curve> measured, theory;
   std::set<std::int64_t> batches;
   for (const SweepPoint& p : result.points) {
     batches.insert(p.batch);
-    if (p.speedup) curves[{p.local_steps, p.batch}].push_back(&p);
+    if (p.speedup) measured[{p.local_steps, p.batch}].emplace_back(p.workers, *p.speedup);
+    if (p.theory_speedup)
+      theory[{p.local_steps, p.batch}].emplace_back(p.workers, *p.theory_speedup);
   }
-  if (curves.empty())
+  if (measured.empty())
     throw RuntimeFailure(
         "nothing to plot: no grid point has a speedup (is K = 1 in the grid, "
         "and was the target reached?)");
@@ -319,10 +385,21 @@ void plot_sweep(const SweepResult& result, const std::filesystem::path& path) {
            << "set logscale xy 2\nset key top left\nset grid\n"
            << "set xrange [0.9:" << static_cast<double>(max_k) * 1.1 << "]\n"
            << "plot x title 'linear' with lines dashtype 2 lc rgb 'gray'";
-  for (const auto& [key, points] : curves) {
-    commands << ", '-' using 1:2 with linespoints title 'H = " << key.first
-             << (batches.size() > 1 ? ", b = " + std::to_string(key.second) : "") << "'";
-    for (const SweepPoint* p : points) data << p->workers << ' ' << *p->speedup << '\n';
+  auto label = [&](const std::pair<std::int64_t, std::int64_t>& key) {
+    return "H = " + std::to_string(key.first) +
+           (batches.size() > 1 ? ", b = " + std::to_string(key.second) : "");
+  };
+  int colour = 0;
+  for (const auto& [key, curve] : measured) {
+    ++colour;
+    commands << ", '-' using 1:2 with linespoints lc " << colour << " title '" << label(key) << "'";
+    for (const auto& [K, speedup] : curve) data << K << ' ' << speedup << '\n';
+    data << "e\n";
+    const auto bound = theory.find(key);
+    if (bound == theory.end()) continue;
+    commands << ", '-' using 1:2 with lines dashtype 3 lc " << colour << " title '" << label(key)
+             << ", Theorem 2.2'";
+    for (const auto& [K, speedup] : bound->second) data << K << ' ' << speedup << '\n';
     data << "e\n";
   }
   commands << '\n' << data.str();

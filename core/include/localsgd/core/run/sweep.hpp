@@ -58,6 +58,10 @@ struct SweepRequest {
   // mu from the objective, sigma^2 at x*, and G^2 the largest mean squared stochastic
   // gradient seen along one K = 1, H = 1 run from x_0 (evaluated once per pass).
   bool theory = false;
+  // Which model must come within EPS of f*: x̂, the theorem's weighted average (the model
+  // a run writes), or x̄, the workers' last average (costs a gradient pass per evaluation).
+  enum class Measured { x_hat, x_bar };
+  Measured measure = Measured::x_hat;
 };
 
 struct SweepPoint {
@@ -81,6 +85,9 @@ struct SweepResult {
   // points all of whose runs had finished are reported.
   int interrupted = 0;
   std::size_t planned_points = 0;
+  // Runs started, and those stopped early because their step-size setting had certainly
+  // lost its point (sweep_race.hpp; the table is the same as without).
+  std::size_t runs = 0, abandoned_runs = 0;
 };
 
 // Grid points run in parallel (one thread each); each run is deterministic.
