@@ -16,6 +16,8 @@ column charges each step ceil(K / cores) gradient times.
     bash .ci/setup && /usr/bin/python3 bench/speedup.py [--data ../shared/data/w8a]
         [--plugin logreg] [-K 1,2,4] [-H 8] [-b 4] [--target-rel 1e-2] [--repeats 3]
         [--backends threads,mpi] [--fstar F] [--lr constant] [--lr-param eta=0.5]
+        [--target EPS (absolute, instead of --target-rel)] [--sampling iid]
+    --lr-param may be repeated (--lr invtime --lr-param eta0=16 --lr-param c=0.25).
 """
 import argparse
 import json
@@ -53,12 +55,15 @@ def main():
     p.add_argument("-H", type=int, default=8)
     p.add_argument("-b", type=int, default=4)
     p.add_argument("--target-rel", type=float, default=1e-2)
+    p.add_argument("--target", type=float, help="absolute target f - f* <= EPS instead")
+    p.add_argument("--sampling", default="shuffle")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--backends", default="threads,mpi")
     p.add_argument("--fstar", type=float)
     p.add_argument("--lr", default="constant", help="step size rule of every run")
-    p.add_argument("--lr-param", default="eta=0.5",
-                   help="its parameter (a fixed rule: --lr auto probes per seed and K)")
+    p.add_argument("--lr-param", action="append",
+                   help="its parameters, repeatable [eta=0.5] (a fixed rule: --lr auto "
+                        "probes per seed and K)")
     p.add_argument("--cores", type=int, default=os.cpu_count())
     a = p.parse_args()
     workers = [int(k) for k in a.K.split(",")]
@@ -66,7 +71,11 @@ def main():
         raise SystemExit("-K must start with 1 (the baseline)")
     backends = a.backends.split(",")
     problem = ["--plugin", a.plugin, "--data", a.data]
-    rule = ["--lr", a.lr] + (["--lr-param", a.lr_param] if a.lr_param else [])
+    params = a.lr_param if a.lr_param is not None else (["eta=0.5"] if a.lr == "constant" else [])
+    rule = ["--lr", a.lr, "--sampling", a.sampling]
+    for param in params:
+        rule += ["--lr-param", param]
+    target = ["--target", repr(a.target)] if a.target else ["--target-rel", str(a.target_rel)]
     if a.fstar is None:  # solved once by localsgd (and cached)
         a.fstar = run([CLI, "solve", *problem, "--format", "json"])[0]["fstar"]
 
@@ -82,8 +91,8 @@ def main():
 
     # The modelled side: sweep on the same points.
     sweep = subprocess.run(
-        [CLI, "sweep", *problem, "-K", a.K, "-H", str(a.H), "-b", str(a.b), "--target-rel",
-         str(a.target_rel), "--fstar", repr(a.fstar), "--repeats", str(a.repeats), "--rho",
+        [CLI, "sweep", *problem, "-K", a.K, "-H", str(a.H), "-b", str(a.b), *target,
+         "--fstar", repr(a.fstar), "--repeats", str(a.repeats), "--rho",
          repr(rho), *rule, "--format", "json"], capture_output=True, text=True, check=True).stdout
     modelled = {}
     for line in sweep.strip().splitlines():
@@ -100,7 +109,7 @@ def main():
             cores = min(k, a.cores)
             per_epoch = math.ceil(rows / (k * a.b))
             args = ["train", *problem, "-K", str(k), "-H", str(a.H), "-b", str(a.b),
-                    "--target-rel", str(a.target_rel), "--fstar", repr(a.fstar), "--seed",
+                    *target, "--fstar", repr(a.fstar), "--seed",
                     str(seed), "--eval-every", str(max(1, per_epoch // 8)), *rule,
                     "--format", "json"]
             for be in backends:

@@ -60,7 +60,7 @@ bool wants_progress_bar(const TrainFlags& flags, core::OutputFormat format) {
   if (flags.progress == "always") return true;
   const core::TrainOptions& o = flags.options;
   const bool events = (!flags.quiet || format == core::OutputFormat::json) &&
-                      (o.eval_every > 0 || o.targeted() || !o.plot.empty());
+                      (o.eval_every > 0 || o.targeted() || !o.plot.empty() || o.fit_rate);
   return isatty(STDERR_FILENO) == 1 && !flags.quiet && !(events && isatty(STDOUT_FILENO) == 1);
 }
 
@@ -192,6 +192,10 @@ void set_train_command(CLI::App& app) {
   output->add_option("--out", o.out, "write the model x_hat to this file (atomically)");
   output->add_option("--plot", o.plot,
                      "draw f(x_hat) - f* (or f) against epochs, log scale, to .svg or .png");
+  output->add_flag("--fit-rate", o.fit_rate,
+                   "fit f(x_hat) - f* = C T^s over the evaluations of the run's last three "
+                   "octaves of T (8 per epoch unless --eval-every); the summary gives s as "
+                   "rate_slope (-1 is Theorem 2.2's O(1/T))");
   auto* saving = train->add_option_group("Checkpoints");
   saving->add_option("--checkpoint", o.checkpoint,
                      "write the run's whole state to this file (atomically) every "

@@ -124,6 +124,11 @@ INSTANTIATE_TEST_SUITE_P(
                    {"train", "--plugin", "softmax", "-K", "2", "--lr", "invtime", "--eval-every",
                     "25", "--target-rel", "1e-9", "--steps", "400"},
                    {201, 275}},
+        // The rate fit gathers every evaluation's gap: a resumed run fits the same ones.
+        ResumeCase{"fit_rate",
+                   {"train", "--plugin", "logreg", "-K", "2", "--lr", "invtime", "--eval-every",
+                    "10", "--fit-rate", "--steps", "400"},
+                   {201, 333}},
         // Runs that never sync before T: checkpoints fall inside a phase, which for
         // asynchronous workers runs in chunks.
         ResumeCase{"one_shot",

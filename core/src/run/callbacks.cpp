@@ -31,6 +31,30 @@ void TargetStop::restore_state(const nlohmann::ordered_json& state) {
   if (state.is_number_integer()) reached_at_ = state.get<std::int64_t>();
 }
 
+void RateFitter::add(std::int64_t step, const std::optional<double>& gap) {
+  if (!gap || (!steps_.empty() && step <= steps_.back())) return;
+  steps_.push_back(step);
+  gaps_.push_back(*gap);
+}
+
+void RateFitter::on_progress(const Progress& p) {
+  add(p.step, p.quality.suboptimality);
+}
+
+void RateFitter::on_end(const TrainSummary& summary) {
+  add(summary.steps, summary.quality.suboptimality);
+  fit_ = fit_rate(steps_, gaps_);
+}
+
+nlohmann::ordered_json RateFitter::save_state() const {
+  return {{"steps", steps_}, {"gaps", gaps_}};
+}
+
+void RateFitter::restore_state(const nlohmann::ordered_json& state) {
+  steps_ = state.at("steps").get<std::vector<std::int64_t>>();
+  gaps_ = state.at("gaps").get<std::vector<double>>();
+}
+
 nlohmann::ordered_json PlotCurve::save_state() const {
   return {{"suboptimality", suboptimality_}, {"curve", curve_}};
 }

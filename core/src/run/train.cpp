@@ -307,6 +307,7 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
 
   std::optional<double> fstar = options.fstar;
   if (options.targeted() && !fstar) fstar = problem.fstar("--target", std::cerr);
+  if (options.fit_rate && !fstar) fstar = problem.fstar("--fit-rate", std::cerr);
 
   EngineConfig config;
   config.workers = options.workers;
@@ -345,6 +346,8 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   std::optional<PlotCurve> plot;
   if (!options.plot.empty() && lead)
     callbacks.push_back(&plot.emplace(options.plot, objective_manifest.name));
+  std::optional<RateFitter> rate;
+  if (options.fit_rate) callbacks.push_back(&rate.emplace());
 
   // Evaluate every --eval-every steps; else with a target once per epoch, with a plot
   // 8 times per epoch, and with other callbacks never unless asked.
@@ -353,7 +356,7 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
       std::max<std::int64_t>(1, (data.rows() + samples_per_step - 1) / samples_per_step);
   std::int64_t every = options.eval_every;
   if (every == 0 && options.targeted()) every = steps_per_epoch;
-  if (every == 0 && plot) every = std::max<std::int64_t>(1, steps_per_epoch / 8);
+  if (every == 0 && (plot || rate)) every = std::max<std::int64_t>(1, steps_per_epoch / 8);
   Assessor assessor(problem, fstar);
   auto [reference, reference_name] = reference_objective(problem, config);
   const DivergenceGuard guard(reference, std::move(reference_name), options, *step_size,
@@ -368,7 +371,8 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   auto callbacks_state = [&] {
     return nlohmann::ordered_json{
         {"target", target_stop ? target_stop->save_state() : nlohmann::ordered_json()},
-        {"plot", plot ? plot->save_state() : nlohmann::ordered_json()}};
+        {"plot", plot ? plot->save_state() : nlohmann::ordered_json()},
+        {"rate", rate ? rate->save_state() : nlohmann::ordered_json()}};
   };
   if (!options.checkpoint.empty() || !options.resume.empty()) {
     identity =
@@ -389,6 +393,8 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
       target_stop->restore_state(resumed->callbacks["target"]);
     if (plot && resumed->callbacks.contains("plot") && resumed->callbacks["plot"].is_object())
       plot->restore_state(resumed->callbacks["plot"]);
+    if (rate && resumed->callbacks.contains("rate") && resumed->callbacks["rate"].is_object())
+      rate->restore_state(resumed->callbacks["rate"]);
     config.checkpoints.resume = &resumed->state;
     if (lead)
       std::cerr << "localsgd: resuming from " << options.resume << " at step "
@@ -483,6 +489,10 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
                               communicator->exchanges(), run_values_exchanged};
 
   for (TrainCallback* c : callbacks) c->on_end(s);
+  if (rate) {
+    s.rate_requested = true;
+    s.rate = rate->fit();
+  }
   if (target_stop) {
     s.target = TrainSummary::Target{options.target ? *options.target : *options.target_rel,
                                     !options.target.has_value(), target_stop->reached_at()};

@@ -80,6 +80,12 @@ ordered_json TrainSummary::to_json() const {
     s["target_reached"] = target->reached_at.has_value();
     s["steps_to_target"] = target->reached_at ? ordered_json(*target->reached_at) : ordered_json();
   }
+  if (rate_requested) {
+    s["rate_slope"] = rate ? ordered_json(rate->slope) : ordered_json();
+    s["rate_constant"] = rate ? ordered_json(rate->constant) : ordered_json();
+    s["rate_from_step"] = rate ? ordered_json(rate->from_step) : ordered_json();
+    s["rate_points"] = rate ? rate->points : 0;
+  }
   s["model"] = model.empty() ? ordered_json(nullptr) : ordered_json(model);
   if (!checkpoint.empty()) s["checkpoint"] = checkpoint;
   if (!interrupted.empty()) s["interrupted"] = interrupted;

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "localsgd/core/run/train_summary.hpp"
+#include "localsgd/core/solve/rate_fit.hpp"
 
 namespace localsgd::core {
 
@@ -93,6 +94,24 @@ class PlotCurve final : public TrainCallback {
   std::string title_;
   std::vector<std::pair<double, double>> curve_;  // (epochs, suboptimality or f)
   bool suboptimality_ = false;
+};
+
+// --fit-rate: f(x̂) - f* at every evaluation and at the end, and the rate fitted to the
+// tail of the run (solve/rate_fit.hpp) when it ends.
+class RateFitter final : public TrainCallback {
+ public:
+  void on_progress(const Progress& p) override;
+  void on_end(const TrainSummary& summary) override;
+  const std::optional<RateFit>& fit() const { return fit_; }
+  // Checkpoints: the gaps so far, and their return on resume.
+  nlohmann::ordered_json save_state() const;
+  void restore_state(const nlohmann::ordered_json& state);
+
+ private:
+  void add(std::int64_t step, const std::optional<double>& gap);
+  std::vector<std::int64_t> steps_;
+  std::vector<double> gaps_;
+  std::optional<RateFit> fit_;
 };
 
 }  // namespace localsgd::core

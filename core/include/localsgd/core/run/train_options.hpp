@@ -82,6 +82,7 @@ struct TrainOptions {
                                      // a plot, per epoch or per 1/8 epoch)
   std::string out;                   // model file for x̂, written atomically
   std::string plot;                  // .svg/.png of the progress curve
+  bool fit_rate = false;             // fit f(x̂) - f* ≈ C·T^s over the run's tail
 
   // Checkpoints (docs/RELIABILITY.md): the whole state, every `checkpoint_every` steps
   // (default: kDefaultCheckpointSeconds apart) and when a signal stops the run.

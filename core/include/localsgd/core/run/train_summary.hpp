@@ -12,6 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "localsgd/core/solve/rate_fit.hpp"
+
 namespace localsgd::core {
 
 // How good a model is: at x̂ (and x̄ where noted).
@@ -68,6 +70,10 @@ struct TrainSummary {
     std::optional<std::int64_t> reached_at;  // the step of the evaluation that reached it
   };
   std::optional<Target> target;
+  // --fit-rate: f(x̂) - f* ≈ C·T^s over the run's tail (solve/rate_fit.hpp); `requested`
+  // without `fit` when too few evaluations had a positive gap.
+  bool rate_requested = false;
+  std::optional<RateFit> rate;
   std::string model;        // the --out file, or ""
   std::string checkpoint;   // the --checkpoint file, or ""
   std::string interrupted;  // "SIGINT" or "SIGTERM" when a signal ended the run early
