@@ -54,11 +54,14 @@ if [[ $what == skew || $what == all ]]; then
 fi
 if [[ $what == rate || $what == all ]]; then
   # Each K with the (eta0, c) its H = 16 point won at eps = 1e-3 (docs/paper/sweep_1e-3.txt),
-  # 50 passes, 8 evaluations per pass, seed 1; the summary's rate_slope is the fit.
+  # 50 passes, 8 evaluations per pass, seeds 1-3; each summary's rate_slope is its fit.
   for K in 1 4 16; do
     read -r eta0 c < <(awk -v K="$K" '$1 == K && $2 == 16 { print $4, $5 }' "$OUT/sweep_1e-3.txt")
-    timed "rate K=$K" "$LOCALSGD" train --plugin logreg --data "$DATA" -K "$K" -H 16 -b 4 \
-      --fstar "$FSTAR" --lr invtime --lr-param "eta0=$eta0" --lr-param "c=$c" --sampling iid \
-      --epochs 50 --fit-rate --format json > "$OUT/rate_K$K.jsonl"
+    for seed in 1 2 3; do
+      timed "rate K=$K seed=$seed" "$LOCALSGD" train --plugin logreg --data "$DATA" -K "$K" \
+        -H 16 -b 4 --fstar "$FSTAR" --lr invtime --lr-param "eta0=$eta0" --lr-param "c=$c" \
+        --sampling iid --epochs 50 --seed "$seed" --fit-rate --format json \
+        > "$OUT/rate_K${K}_seed$seed.jsonl"
+    done
   done
 fi
