@@ -244,12 +244,26 @@ TEST(Sweep, APointIsTheTrainRunWithTheSameOptions) {
   EXPECT_EQ(events_of(last.out).front()["steps_to_target"].get<double>(),
             static_cast<double>(*first))
       << last.out;
+  // Its rounds are those of train stopped there: the syncs so far and the closing average.
+  EXPECT_EQ(events_of(last.out).front()["rounds"].get<double>(),
+            std::ceil(static_cast<double>(*first) / 4))
+      << last.out;
   EXPECT_EQ(events_of(last.out).back()["measure"], "x-bar");
   sweep.back() = "x-tilde";
   const CliResult wrong = run_cli(sweep);
   EXPECT_EQ(wrong.exit_code, kExitUsage);
   EXPECT_NE(wrong.err.find("unknown model 'x-tilde'; available: x-hat, x-bar"), std::string::npos)
       << wrong.err;
+}
+
+// A partition that cannot serve one of the K values is refused before any run.
+TEST(Sweep, APartitionThatCannotServeSomeKIsRefusedUpFront) {
+  const CliResult r =
+      run_cli({"sweep", "--plugin", "logreg", "--reader-param", "n=50", "--reader-param", "d=5",
+               "-K", "1,64", "-H", "1", "--target-rel", "1e-1", "--partition", "shard"});
+  EXPECT_EQ(r.exit_code, kExitUsage) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("without rows"), std::string::npos) << r.err;
 }
 
 TEST(Sweep, NeedsATargetAndValidGridValues) {

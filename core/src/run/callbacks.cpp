@@ -1,5 +1,7 @@
 #include "localsgd/core/run/callbacks.hpp"
 
+#include <algorithm>
+#include <cstddef>
 #include <iomanip>
 #include <sstream>
 
@@ -35,6 +37,16 @@ void RateFitter::add(std::int64_t step, const std::optional<double>& gap) {
   if (!gap || (!steps_.empty() && step <= steps_.back())) return;
   steps_.push_back(step);
   gaps_.push_back(*gap);
+  // Evaluations before step / kRateTailFactor can never be in the tail again (the last
+  // step only grows): dropped in blocks, so memory and checkpoints stay bounded.
+  const auto first =
+      std::lower_bound(steps_.begin(), steps_.end(), static_cast<double>(step) / kRateTailFactor,
+                       [](std::int64_t s, double from) { return static_cast<double>(s) < from; });
+  const auto dropped = first - steps_.begin();
+  if (dropped >= 64 && 2 * dropped >= static_cast<std::ptrdiff_t>(steps_.size())) {
+    steps_.erase(steps_.begin(), first);
+    gaps_.erase(gaps_.begin(), gaps_.begin() + dropped);
+  }
 }
 
 void RateFitter::on_progress(const Progress& p) {

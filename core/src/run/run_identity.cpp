@@ -52,6 +52,9 @@ nlohmann::ordered_json run_identity(const Problem& problem, const TrainOptions& 
     id["max_staleness"] = c.async.max_staleness;
   }
   id["evaluate_every"] = facts.evaluate_every;
+  // A rate fit needs every evaluation since the start: a checkpoint of a run without one
+  // cannot give the uninterrupted run's fit.
+  if (options.fit_rate) id["fit_rate"] = true;
   id["target"] = options.target       ? nlohmann::ordered_json{{"absolute", *options.target}}
                  : options.target_rel ? nlohmann::ordered_json{{"relative", *options.target_rel}}
                                       : nlohmann::ordered_json(nullptr);

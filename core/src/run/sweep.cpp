@@ -11,6 +11,7 @@
 
 #include <tbb/parallel_for.h>
 
+#include "localsgd/core/engine/partition.hpp"
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/io/plot.hpp"
 #include "localsgd/core/run/interrupt.hpp"
@@ -39,9 +40,9 @@ struct Run {
   bool abandoned = false;  // stopped because its setting had lost (SweepRace)
 };
 
-// One run's watch over the measured model and the race of its point's settings: stops
-// at the first evaluation where the measured model is within EPS of f*, or when the
-// run's setting has lost its point.
+// One run's watch over the race of its point's settings (stops the run when its setting
+// has lost) and, with Measured::x_bar, over f(x̄): stops at the first evaluation where it
+// is within EPS of f* (with x̂, train's own target stop does that).
 class RunWatch final : public TrainCallback {
  public:
   RunWatch(SweepRace& race, const Run& run, SweepRequest::Measured measure, double fstar,
@@ -55,7 +56,6 @@ class RunWatch final : public TrainCallback {
     if (measure_ == SweepRequest::Measured::x_bar && !reached_at_ &&
         p.quality.objective_last - fstar_ <= eps_) {
       reached_at_ = p.step;
-      rounds_ = p.rounds;
       return true;
     }
     if (!behind_ && static_cast<double>(p.step) > race_.bound(run_.point)) note_behind();
@@ -67,11 +67,18 @@ class RunWatch final : public TrainCallback {
     behind_ = true;
     race_.behind(run_.point, run_.lr);
   }
+  // Also counts the run's final assessment, at its last step, which may fall between two
+  // evaluations (as TargetStop does for x̂).
+  void on_end(const TrainSummary& summary) override {
+    if (measure_ == SweepRequest::Measured::x_bar && !reached_at_ &&
+        summary.quality.objective_last - fstar_ <= eps_)
+      reached_at_ = summary.steps;
+  }
+
   bool behind() const { return behind_; }
   bool abandoned() const { return abandoned_; }
-  // With Measured::x_bar: the first evaluation where f(x̄) - f* <= EPS, and its rounds.
+  // With Measured::x_bar: the step where f(x̄) - f* <= EPS first held; the run ended there.
   std::optional<std::int64_t> reached_at() const { return reached_at_; }
-  std::int64_t rounds() const { return rounds_; }
 
  private:
   SweepRace& race_;
@@ -80,7 +87,6 @@ class RunWatch final : public TrainCallback {
   const double fstar_, eps_;
   bool behind_ = false, abandoned_ = false;
   std::optional<std::int64_t> reached_at_;
-  std::int64_t rounds_ = 0;
 };
 
 // The signal that interrupts the sweep (0: none, or not running gracefully).
@@ -211,6 +217,11 @@ SweepResult run_sweep(const SweepRequest& request) {
   spec.schedule = {"constant", {}};
   spec.test.clear();
   const Problem problem(spec);
+  // A partition that cannot serve some K (a worker without rows, a bad parameter) is a
+  // usage error before any run, not an escape from the middle of the sweep.
+  for (const std::int64_t K : request.workers)
+    make_partition(to_string(request.base.partition), request.base.partition_params, problem.data(),
+                   K, request.base.seed);
   SweepResult result;
   result.fstar = request.base.fstar ? *request.base.fstar : problem.fstar("sweep", std::cerr);
 
@@ -226,7 +237,7 @@ SweepResult run_sweep(const SweepRequest& request) {
 
   SweepRace race(result.points.size(), lr_count, request.repeats);
   const double eps = target_gap(request, result.fstar);
-  std::atomic<std::size_t> abandoned{0};
+  std::atomic<std::size_t> started{0}, abandoned{0};
   tbb::parallel_for(std::size_t{0}, runs.size(), [&](std::size_t i) {
     Run& run = runs[i];
     const SweepPoint& point = result.points[run.point];
@@ -237,18 +248,21 @@ SweepResult run_sweep(const SweepRequest& request) {
     const std::vector<double> setting = request.lr_setting(run.lr);
     for (std::size_t a = 0; a < setting.size(); ++a)
       o.lr_params.set(request.lr_grid[a].key, format_number(setting[a]));
-    const bool last = request.measure == SweepRequest::Measured::x_bar;
-    if (last) o.target.reset(), o.target_rel.reset();  // RunWatch measures x̄ instead
+    const bool measure_x_bar = request.measure == SweepRequest::Measured::x_bar;
+    if (measure_x_bar) {  // RunWatch measures x̄ instead
+      o.target.reset();
+      o.target_rel.reset();
+    }
     RunWatch watch(race, run, request.measure, result.fstar, eps);
     TrainCallback* const callbacks[] = {&watch};
     if (interrupt_signal() != 0) return;
+    started.fetch_add(1, std::memory_order_relaxed);
     try {
       const TrainOutcome outcome = train(problem, o, callbacks);
       if (outcome.interrupted != 0) return;
-      if (last && watch.reached_at()) {
-        run.steps = static_cast<double>(*watch.reached_at());
-        run.rounds = static_cast<double>(watch.rounds());
-      } else if (!last && outcome.summary.target_reached()) {
+      // Either way the run ended where its model first met EPS: its steps and rounds
+      // (with the closing average of a run stopped inside a period) are the summary's.
+      if (measure_x_bar ? watch.reached_at().has_value() : outcome.summary.target_reached()) {
         run.steps = static_cast<double>(outcome.summary.steps);
         run.rounds = static_cast<double>(outcome.summary.rounds);
       }
@@ -258,11 +272,11 @@ SweepResult run_sweep(const SweepRequest& request) {
     run.abandoned = watch.abandoned() && std::isinf(run.steps);
     if (run.abandoned) abandoned.fetch_add(1, std::memory_order_relaxed);
     if (std::isinf(run.steps) && !watch.behind()) watch.note_behind();
-    race.finished(run.point, run.lr, run.steps, request.repeats);
+    race.finished(run.point, run.lr, run.steps);
     run.finished = true;
   });
   result.abandoned_runs = abandoned.load();
-  result.runs = runs.size();
+  result.runs = started.load();
 
   // Interrupted: keep the points whose every run finished.
   result.planned_points = result.points.size();

@@ -26,6 +26,7 @@ class SweepRace {
  public:
   SweepRace(std::size_t points, std::size_t settings, std::int64_t repeats)
       : settings_(settings),
+        repeats_(repeats),
         majority_(repeats / 2 + 1),
         bound_(points, std::numeric_limits<double>::infinity()),
         state_(points * settings) {}
@@ -51,11 +52,11 @@ class SweepRace {
 
   // A run finished with `steps` to EPS (infinity if not reached or abandoned); when the
   // setting's last run is in, its median may lower the point's bound.
-  void finished(std::size_t point, std::size_t setting, double steps, std::int64_t repeats) {
+  void finished(std::size_t point, std::size_t setting, double steps) {
     const std::lock_guard lock(mutex_);
     Setting& s = state_[point * settings_ + setting];
     s.steps.push_back(steps);
-    if (static_cast<std::int64_t>(s.steps.size()) < repeats) return;
+    if (static_cast<std::int64_t>(s.steps.size()) < repeats_) return;
     std::sort(s.steps.begin(), s.steps.end());
     const std::size_t m = s.steps.size() / 2;
     const double median = s.steps.size() % 2 ? s.steps[m] : 0.5 * (s.steps[m - 1] + s.steps[m]);
@@ -68,7 +69,7 @@ class SweepRace {
     std::vector<double> steps;
   };
   const std::size_t settings_;
-  const std::int64_t majority_;
+  const std::int64_t repeats_, majority_;
   mutable std::mutex mutex_;
   std::vector<double> bound_;
   std::vector<Setting> state_;

@@ -349,14 +349,16 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   std::optional<RateFitter> rate;
   if (options.fit_rate) callbacks.push_back(&rate.emplace());
 
-  // Evaluate every --eval-every steps; else with a target once per epoch, with a plot
-  // 8 times per epoch, and with other callbacks never unless asked.
+  // Evaluate every --eval-every steps; else 8 times per epoch for a rate fit (its tail
+  // needs points), with a target once per epoch, with a plot 8 times per epoch, and with
+  // other callbacks never unless asked.
   const std::int64_t samples_per_step = config.workers * config.batch;
   const std::int64_t steps_per_epoch =
       std::max<std::int64_t>(1, (data.rows() + samples_per_step - 1) / samples_per_step);
   std::int64_t every = options.eval_every;
+  if (every == 0 && rate) every = std::max<std::int64_t>(1, steps_per_epoch / 8);  // a tail
   if (every == 0 && options.targeted()) every = steps_per_epoch;
-  if (every == 0 && (plot || rate)) every = std::max<std::int64_t>(1, steps_per_epoch / 8);
+  if (every == 0 && plot) every = std::max<std::int64_t>(1, steps_per_epoch / 8);
   Assessor assessor(problem, fstar);
   auto [reference, reference_name] = reference_objective(problem, config);
   const DivergenceGuard guard(reference, std::move(reference_name), options, *step_size,

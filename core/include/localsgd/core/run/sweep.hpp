@@ -85,8 +85,9 @@ struct SweepResult {
   // points all of whose runs had finished are reported.
   int interrupted = 0;
   std::size_t planned_points = 0;
-  // Runs started, and those stopped early because their step-size setting had certainly
-  // lost its point (sweep_race.hpp; the table is the same as without).
+  // Runs started (fewer than planned after a signal), and those stopped early because
+  // their step-size setting had certainly lost its point (sweep_race.hpp; the table is the
+  // same as without), counted over every point, reported or not.
   std::size_t runs = 0, abandoned_runs = 0;
 };
 
