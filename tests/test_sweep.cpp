@@ -256,13 +256,19 @@ TEST(Sweep, APointIsTheTrainRunWithTheSameOptions) {
       << wrong.err;
 }
 
-// A partition that cannot serve one of the K values is refused before any run.
+// A partition that cannot serve one of the K values is refused before any work: f* is
+// not even solved (an empty cache would say so on stderr), let alone the K = 1 runs.
 TEST(Sweep, APartitionThatCannotServeSomeKIsRefusedUpFront) {
+  TempDir cache;
   const CliResult r =
       run_cli({"sweep", "--plugin", "logreg", "--reader-param", "n=50", "--reader-param", "d=5",
-               "-K", "1,64", "-H", "1", "--target-rel", "1e-1", "--partition", "shard"});
+               "-K", "1,64", "-H", "1", "--target-rel", "1e-1", "--partition", "shard"},
+              "XDG_CACHE_HOME=" + cache.path().string());
   EXPECT_EQ(r.exit_code, kExitUsage) << r.err;
   EXPECT_EQ(r.out, "");
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;  // the message alone
+  EXPECT_EQ(r.err.find("computed f*"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("localsgd: error: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("without rows"), std::string::npos) << r.err;
 }
 
