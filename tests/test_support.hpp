@@ -91,22 +91,59 @@ inline std::string shell_quote(const std::string& s) {
   return q + "'";
 }
 
+// The shell command that runs `cli <args...>` with `env` and no standard input, its
+// standard output and error into `out` and `err`.
+inline std::string cli_command(const std::vector<std::string>& args, const std::string& env,
+                               const std::string& cli, const fs::path& out, const fs::path& err) {
+  std::string command = env.empty() ? "" : env + " ";
+  command += shell_quote(cli);
+  for (const std::string& a : args) command += " " + shell_quote(a);
+  return command + " >" + shell_quote(out.string()) + " 2>" + shell_quote(err.string()) +
+         " </dev/null";
+}
+
+inline int exit_code_of(int status) {
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 // Runs `localsgd <args...>` through the shell, capturing stdout, stderr and the exit code.
 // `cli` is the executable (another build's, e.g. to record reference results).
 inline CliResult run_cli(const std::vector<std::string>& args, const std::string& env = "",
                          const std::string& cli = LOCALSGD_CLI) {
   TempDir dir;
-  std::string command = env.empty() ? "" : env + " ";
-  command += shell_quote(cli);
-  for (const std::string& a : args) command += " " + shell_quote(a);
-  command += " >" + shell_quote((dir.path() / "out").string()) + " 2>" +
-             shell_quote((dir.path() / "err").string()) + " </dev/null";
-  const int status = std::system(command.c_str());
+  const int status =
+      std::system(cli_command(args, env, cli, dir.path() / "out", dir.path() / "err").c_str());
   CliResult r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.exit_code = exit_code_of(status);
   r.out = read_text(dir.path() / "out");
   r.err = read_text(dir.path() / "err");
   return r;
+}
+
+// Runs one `localsgd` process per argument list, all at the same time (started together
+// by one shell, which waits for every one), and returns their results in order.
+inline std::vector<CliResult> run_cli_concurrently(
+    const std::vector<std::vector<std::string>>& commands, const std::string& env = "") {
+  TempDir dir;
+  std::string script;
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    const fs::path base = dir.path() / std::to_string(i);
+    script += "( " +
+              cli_command(commands[i], env, LOCALSGD_CLI, base.string() + ".out",
+                          base.string() + ".err") +
+              "; echo $? >" + shell_quote(base.string() + ".rc") + " ) & ";
+  }
+  script += "wait";
+  EXPECT_EQ(std::system(("sh -c " + shell_quote(script)).c_str()), 0);
+  std::vector<CliResult> results(commands.size());
+  for (std::size_t i = 0; i < commands.size(); ++i) {
+    const fs::path base = dir.path() / std::to_string(i);
+    const std::string rc = read_text(base.string() + ".rc");
+    results[i].exit_code = rc.empty() ? -1 : std::stoi(rc);
+    results[i].out = read_text(base.string() + ".out");
+    results[i].err = read_text(base.string() + ".err");
+  }
+  return results;
 }
 
 // Same length and the same bits (not just ==: -0.0 vs 0.0 and NaNs count).
