@@ -379,8 +379,10 @@ std::filesystem::path write_plugin_project(const std::string& name, PluginKind k
                                                             : std::pair{kSchedule, kScheduleTest};
   for (const auto& [file, text] :
        {std::pair{std::string("CMakeLists.txt"), kCMakeLists}, std::pair{name + ".cpp", source},
-        std::pair{name + "_test.cpp", test}})
-    core::write_file_atomically(dir / file, [&](std::ostream& out) { out << filled(text, name); });
+        std::pair{name + "_test.cpp", test}}) {
+    const std::string content = filled(text, name);  // (clang 14 cannot capture a binding)
+    core::write_file_atomically(dir / file, [&](std::ostream& out) { out << content; });
+  }
   return dir;
 }
 
