@@ -1,10 +1,12 @@
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "commands.hpp"
 #include "localsgd/core/io/input_file.hpp"
 #include "localsgd/core/version.hpp"
+#include "toml_config.hpp"
 
 namespace localsgd::cli {
 
@@ -13,6 +15,8 @@ void build_app(CLI::App& app) {
       "localsgd: Local SGD (Stich, ICLR 2019) with plugin objectives, readers and schedules");
   app.name("localsgd");
   app.require_subcommand(1);
+  // Before the subcommands are added: each takes its parent's config reader.
+  app.config_formatter(std::make_shared<TomlConfig>());
   app.set_version_flag("--version", std::string("localsgd ") + core::version());
   app.set_config("--config", "", "TOML/INI file of options; a [train] section sets train's")
       ->check(

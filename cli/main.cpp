@@ -18,6 +18,7 @@
 #include "localsgd/core/io/suggest.hpp"
 #include "localsgd/core/run/interrupt.hpp"
 #include "localsgd/errors.hpp"
+#include "toml_config.hpp"
 
 namespace {
 
@@ -31,13 +32,15 @@ std::string one_line(std::string text) {
 // CLI11 says "INI was not able to parse train.worker" for a config key that names no
 // option ("trian.++" for a section without keys): say which file, and what to check.
 std::string config_message(const CLI::App& app, std::string message) {
+  const CLI::Option* config = app.get_config_ptr();
+  const std::string file = config != nullptr && config->count() > 0 ? config->as<std::string>()
+                                                                    : std::string("the config");
+  if (message.starts_with(localsgd::cli::kTomlErrorPrefix))
+    return file + ":" + message.substr(std::strlen(localsgd::cli::kTomlErrorPrefix));
   const std::string prefix = "INI was not able to parse ";
   if (!message.starts_with(prefix)) return message;
   std::string key = message.substr(prefix.size());
   if (key.ends_with(".++")) key.resize(key.size() - 3);
-  const CLI::Option* config = app.get_config_ptr();
-  const std::string file = config != nullptr && config->count() > 0 ? config->as<std::string>()
-                                                                    : std::string("the config");
   return file + ": '" + key +
          "' is no option of localsgd (a misspelled key, or a section other than a "
          "subcommand's, e.g. [train])";

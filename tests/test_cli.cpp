@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -139,6 +140,65 @@ TEST(Cli, ConfigFileSectionsSetSubcommandOptions) {
   EXPECT_EQ(s["workers"], 2);
   EXPECT_EQ(s["batch"], 3);
   EXPECT_EQ(s["steps"], 40);
+}
+
+// The config file is TOML as the specification has it (toml++ reads it): digit
+// separators, hexadecimal integers, exponents, inline tables for sections, literal and
+// escaped strings, arrays over several lines, comments after values.
+TEST(Cli, ConfigFilesAreRealToml) {
+  TempDir dir;
+  const auto config = dir.write("run.toml",
+                                "# a comment\n"
+                                "train = { workers = 0x2, batch = 3, plugin = 'logreg' }\n");
+  const auto tables = run_cli({"--config", config.string(), "train", "--print-config"});
+  ASSERT_EQ(tables.exit_code, 0) << tables.err;
+  EXPECT_EQ(tables.out, "[train]\nplugin=\"logreg\"\nworkers=2\nbatch=3\n");
+
+  const auto values = dir.write("values.toml",
+                                "[train]\n"
+                                "plugin = \"log\\u0072eg\"  # an escape, then a comment\n"
+                                "steps = 1_200\n"
+                                "target-rel = 5e-1\n"
+                                "reader-param = [\n  \"n=300\",\n  'd=20',  # d\n]\n");
+  const auto r = run_cli({"--config", values.string(), "train", "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto s = nlohmann::json::parse(last_line(r.out));
+  EXPECT_EQ(s["plugin"], "logreg");
+  EXPECT_EQ(s["rows"], 300);
+  EXPECT_EQ(s["cols"], 20);
+  EXPECT_LE(s["steps"].get<int>(), 1200);
+  EXPECT_TRUE(s["target_reached"].get<bool>()) << r.out;
+}
+
+// A syntax error names the file, line and column; a value TOML has but no option can take
+// (a date, a nested array) is refused with its place too.
+TEST(Cli, TomlErrorsNameFileLineAndColumn) {
+  TempDir dir;
+  const auto missing = dir.write("missing.toml", "[train]\nsteps = \n");
+  const auto r = run_cli({"--config", missing.string(), "train", "--plugin", "logreg"});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err.rfind("localsgd: error: " + missing.string() + ":2:9: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("expected value"), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+
+  // Unquoted strings were accepted by the INI-like reader of earlier versions: say so.
+  const auto bare = dir.write("bare.toml", "[train]\nplugin = logreg\n");
+  const auto b = run_cli({"--config", bare.string(), "train"});
+  EXPECT_EQ(b.exit_code, 2);
+  EXPECT_NE(b.err.find(bare.string() + ":2:10: "), std::string::npos) << b.err;
+  EXPECT_NE(b.err.find("a string needs quotes"), std::string::npos) << b.err;
+
+  const auto twice = dir.write("twice.toml", "[train]\nsteps = 1\nsteps = 2\n");
+  const auto t = run_cli({"--config", twice.string(), "train", "--plugin", "logreg"});
+  EXPECT_EQ(t.exit_code, 2);
+  EXPECT_EQ(t.err.rfind("localsgd: error: " + twice.string() + ":3:", 0), 0u) << t.err;
+
+  const auto date = dir.write("date.toml", "[train]\nplugin = \"logreg\"\nsteps = 1979-05-27\n");
+  const auto d = run_cli({"--config", date.string(), "train"});
+  EXPECT_EQ(d.exit_code, 2);
+  EXPECT_EQ(d.err, "localsgd: error: " + date.string() +
+                       ":3:9: 'steps' must be a string, number, boolean or an array of them "
+                       "(see localsgd --help)\n");
 }
 
 // --print-config writes the options as a [train] section that --config reads back: the

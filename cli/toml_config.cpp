@@ -1,0 +1,86 @@
+#include "toml_config.hpp"
+
+#include <array>
+#include <charconv>
+#include <iterator>
+#include <string>
+
+#include <toml++/toml.h>
+
+namespace localsgd::cli {
+namespace {
+
+using Parents = std::vector<std::string>;
+
+std::string position(const toml::source_region& where) {
+  return kTomlErrorPrefix + std::to_string(where.begin.line) + ":" +
+         std::to_string(where.begin.column);
+}
+
+// One scalar as the text an option's conversion reads: integers and floats as written
+// (floats in their shortest round-trip form), booleans as true/false.
+std::string scalar_text(const toml::node& value, const std::string& key) {
+  if (const auto* s = value.as_string()) return s->get();
+  if (const auto* i = value.as_integer()) return std::to_string(i->get());
+  if (const auto* b = value.as_boolean()) return b->get() ? "true" : "false";
+  if (const auto* f = value.as_floating_point()) {
+    std::array<char, 32> text{};
+    const auto end = std::to_chars(text.data(), text.data() + text.size(), f->get()).ptr;
+    return std::string(text.data(), end);
+  }
+  throw CLI::ConfigError(position(value.source()) + ": '" + key +
+                         "' must be a string, number, boolean or an array of them");
+}
+
+void add_table(const toml::table& table, const Parents& parents,
+               std::vector<CLI::ConfigItem>& items) {
+  for (const auto& [name, value] : table) {
+    const std::string key(name.str());
+    if (const auto* section = value.as_table()) {
+      // A section (or inline table) is a subcommand's: CLI11 opens it with "++" and
+      // closes it with "--", as its own reader does.
+      Parents inner = parents;
+      inner.push_back(key);
+      CLI::ConfigItem open;
+      open.parents = inner;
+      open.name = "++";
+      items.push_back(open);
+      add_table(*section, inner, items);
+      CLI::ConfigItem close;
+      close.parents = inner;
+      close.name = "--";
+      items.push_back(close);
+      continue;
+    }
+    CLI::ConfigItem item;
+    item.parents = parents;
+    item.name = key;
+    if (const auto* array = value.as_array()) {
+      for (const toml::node& element : *array) item.inputs.push_back(scalar_text(element, key));
+    } else {
+      item.inputs.push_back(scalar_text(value, key));
+    }
+    items.push_back(std::move(item));
+  }
+}
+
+}  // namespace
+
+std::vector<CLI::ConfigItem> TomlConfig::from_config(std::istream& input) const {
+  const std::string text{std::istreambuf_iterator<char>(input), std::istreambuf_iterator<char>()};
+  toml::table table;
+  try {
+    table = toml::parse(text);
+  } catch (const toml::parse_error& e) {
+    std::string what(e.description());
+    // `plugin = logreg` was accepted by the INI-like reader of earlier versions.
+    if (what.find("could not determine value type") != std::string::npos)
+      what += " (a string needs quotes: key = \"text\")";
+    throw CLI::ConfigError(position(e.source()) + ": " + what);
+  }
+  std::vector<CLI::ConfigItem> items;
+  add_table(table, {}, items);
+  return items;
+}
+
+}  // namespace localsgd::cli

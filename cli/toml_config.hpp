@@ -1,0 +1,22 @@
+// The config file reader behind --config: real TOML (toml++), handed to CLI11 as the
+// key/value items its own reader would produce. CLI11's reader only approximates TOML:
+// `1_000`, inline tables, multi-line strings and escapes were misread or refused.
+#pragma once
+
+#include <istream>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace localsgd::cli {
+
+// A syntax error is a CLI::ConfigError "toml:LINE:COLUMN: what"; config_message()
+// (main.cpp) puts the file's name in place of "toml".
+inline constexpr const char* kTomlErrorPrefix = "toml:";
+
+class TomlConfig : public CLI::ConfigTOML {
+ public:
+  std::vector<CLI::ConfigItem> from_config(std::istream& input) const override;
+};
+
+}  // namespace localsgd::cli
