@@ -18,7 +18,7 @@ void build_app(CLI::App& app) {
   // Before the subcommands are added: each takes its parent's config reader.
   app.config_formatter(std::make_shared<TomlConfig>());
   app.set_version_flag("--version", std::string("localsgd ") + core::version());
-  app.set_config("--config", "", "TOML/INI file of options; a [train] section sets train's")
+  app.set_config("--config", "", "TOML file of options; a [train] section sets train's")
       ->check(
           [](const std::string& path) {
             // A config is small: refuse a device or a huge file rather than read it whole.
