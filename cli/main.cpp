@@ -32,9 +32,11 @@ std::string one_line(std::string text) {
 // CLI11 says "INI was not able to parse train.worker" for a config key that names no
 // option ("trian.++" for a section without keys): say which file, and what to check.
 std::string config_message(const CLI::App& app, std::string message) {
+  // The raw value: as<>() would run --config's check again, and throw, inside main's handler.
   const CLI::Option* config = app.get_config_ptr();
-  const std::string file = config != nullptr && config->count() > 0 ? config->as<std::string>()
-                                                                    : std::string("the config");
+  const std::string file = config != nullptr && !config->results().empty()
+                               ? config->results().front()
+                               : std::string("the config");
   if (message.starts_with(localsgd::cli::kTomlErrorPrefix))
     return file + ":" + message.substr(std::strlen(localsgd::cli::kTomlErrorPrefix));
   const std::string prefix = "INI was not able to parse ";
