@@ -36,6 +36,7 @@ void build_app(CLI::App& app) {
   set_plugins_command(app);
   set_data_command(app);
   set_model_command(app);
+  set_plot_command(app);
 }
 
 std::vector<std::string> config_before_subcommand(std::vector<std::string> args) {

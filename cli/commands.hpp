@@ -26,5 +26,6 @@ void set_eval_commands(CLI::App& app);  // eval and predict
 void set_plugins_command(CLI::App& app);
 void set_data_command(CLI::App& app);   // data inspect and data convert
 void set_model_command(CLI::App& app);  // model export and model import (LIBLINEAR)
+void set_plot_command(CLI::App& app);   // curves of finished runs
 
 }  // namespace localsgd::cli

@@ -2,9 +2,11 @@
 
 #include <unistd.h>
 
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <iomanip>
 #include <sstream>
 #include <system_error>
 
@@ -96,6 +98,62 @@ void draw_with_gnuplot(const std::filesystem::path& path, const std::string& com
     std::filesystem::remove(temp, ec);
     throw DataError(path.string(), 0, 0, "cannot write: " + ec.message());
   }
+}
+
+void draw_curves(const std::filesystem::path& path, const std::string& title,
+                 const std::string& xlabel, const std::string& ylabel,
+                 const std::vector<PlotSeries>& series) {
+  bool legend = false;
+  for (const PlotSeries& line : series) legend = legend || !line.label.empty();
+  std::ostringstream commands, data;
+  commands << "set title " << gnuplot_quoted(title) << " noenhanced\n"
+           << "set xlabel " << gnuplot_quoted(xlabel) << " noenhanced\n"
+           << "set ylabel " << gnuplot_quoted(ylabel) << " noenhanced\n"
+           << "set logscale y\nset grid\n"
+           << (legend ? "set key top right noenhanced\n" : "set key off\n") << "plot ";
+  std::size_t drawn = 0, plotted = 0;
+  for (const PlotSeries& line : series) {
+    std::size_t points = 0;
+    for (const auto& [x, y] : line.points)
+      if (std::isfinite(x) && std::isfinite(y) && y > 0) {
+        data << std::setprecision(17) << x << ' ' << y << '\n';
+        ++points;
+      }
+    if (points == 0) continue;
+    data << "e\n";
+    commands << (plotted > 0 ? ", " : "") << "'-' using 1:2 with linespoints pt 7 ps 0.5 lc "
+             << plotted + 1 << " title " << gnuplot_quoted(line.label);
+    ++plotted;
+    drawn += points;
+  }
+  if (drawn == 0) throw RuntimeFailure("nothing to plot: no positive values for a log scale");
+  commands << '\n' << data.str();
+  draw_with_gnuplot(path, commands.str());
+}
+
+std::string run_label(const nlohmann::ordered_json& summary) {
+  const auto text = [&](const char* key) {
+    const auto it = summary.find(key);
+    if (it == summary.end() || it->is_null()) return std::string("?");
+    return it->is_string() ? it->get<std::string>() : it->dump();
+  };
+  std::string label = "K=" + text("workers");
+  if (text("schedule") == "constant") {
+    label += " H=" + text("local_steps");
+  } else {
+    label += " " + text("schedule");
+    const auto params = summary.find("schedule_params");
+    if (params != summary.end() && params->is_object() && !params->empty()) {
+      std::string list;
+      for (const auto& [key, value] : params->items())
+        list += (list.empty() ? "" : ",") + key + "=" +
+                (value.is_string() ? value.get<std::string>() : value.dump());
+      label += "(" + list + ")";
+    }
+  }
+  label += " b=" + text("batch");
+  if (summary.value("async", false)) label += " async";
+  return label;
 }
 
 }  // namespace localsgd::core

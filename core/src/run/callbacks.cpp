@@ -81,27 +81,14 @@ void PlotCurve::on_progress(const Progress& p) {
   curve_.emplace_back(p.epochs, suboptimality_ ? *p.quality.suboptimality : p.quality.objective);
 }
 
-// Points at or below 0 cannot be drawn on a log scale and are left out.
 void PlotCurve::on_end(const TrainSummary& summary) {
   const bool suboptimality = summary.quality.suboptimality.has_value();
   if (curve_.empty() || curve_.back().first < summary.epochs)
     curve_.emplace_back(summary.epochs,
                         suboptimality ? *summary.quality.suboptimality : summary.quality.objective);
-  std::ostringstream commands;
-  commands << "set title " << gnuplot_quoted("localsgd train: " + title_) << " noenhanced\n"
-           << "set xlabel 'epochs'\n"
-           << "set ylabel '" << (suboptimality ? "f(x_hat) - f*" : "f(x_hat)") << "' noenhanced\n"
-           << "set logscale y\nset grid\nset key off\n"
-           << "plot '-' using 1:2 with linespoints pt 7 ps 0.5\n";
-  std::size_t drawn = 0;
-  for (const auto& [epochs, value] : curve_)
-    if (value > 0) {
-      commands << std::setprecision(17) << epochs << ' ' << value << '\n';
-      ++drawn;
-    }
-  commands << "e\n";
-  if (drawn == 0) throw RuntimeFailure("--plot: no positive values to draw on a log scale");
-  draw_with_gnuplot(path_, commands.str());
+  draw_curves(path_, "localsgd train: " + title_, "epochs",
+              suboptimality ? "f(x_hat) - f*" : "f(x_hat)",
+              {{run_label(summary.to_json()), curve_}});
 }
 
 }  // namespace localsgd::core

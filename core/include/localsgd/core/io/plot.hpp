@@ -4,6 +4,10 @@
 
 #include <filesystem>
 #include <string>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 namespace localsgd::core {
 
@@ -13,6 +17,23 @@ namespace localsgd::core {
 // The output file follows write_file_atomically's rules (a symbolic link is followed,
 // a device, FIFO or directory refused).
 void draw_with_gnuplot(const std::filesystem::path& path, const std::string& commands);
+
+// One line of a plot: (x, y) points and its legend ("" for none).
+struct PlotSeries {
+  std::string label;
+  std::vector<std::pair<double, double>> points;
+};
+
+// Lines with points on a log-scale y axis, one colour per series, a legend when a series
+// has a label. Points with y <= 0 (or not finite) cannot be drawn and are left out;
+// RuntimeFailure when none is left. Otherwise as draw_with_gnuplot.
+void draw_curves(const std::filesystem::path& path, const std::string& title,
+                 const std::string& xlabel, const std::string& ylabel,
+                 const std::vector<PlotSeries>& series);
+
+// A run's legend from its `train` summary event: "K=4 H=8 b=4", the schedule and its
+// parameters in place of H for schedules other than constant, "async" when it was.
+std::string run_label(const nlohmann::ordered_json& summary);
 
 // `text` as a gnuplot single-quoted string: file names and titles are data, never script.
 std::string gnuplot_quoted(const std::string& text);

@@ -1,0 +1,91 @@
+// `localsgd plot`: curves of finished runs from train's JSON lines, one line per run with
+// its legend; bad files are one-line errors with file and line.
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "localsgd/core/errors.hpp"
+#include "test_support.hpp"
+
+namespace localsgd::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+// A logreg run on 1,000 synthetic rows, its JSON lines in `file`.
+void train_into(const fs::path& file, const std::vector<std::string>& extra) {
+  std::vector<std::string> args = {"train",  "--plugin", "logreg", "--reader-param",
+                                   "n=1000", "--steps",  "400",    "--eval-every",
+                                   "100",    "--format", "json"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  const CliResult r = run_cli(args);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  std::ofstream(file) << r.out;
+}
+
+TEST(PlotCommand, EachRunIsALineWithItsSettingsInTheLegend) {
+  TempDir dir;
+  train_into(dir.path() / "one.jsonl", {"-K", "1", "-H", "1"});
+  train_into(dir.path() / "four.jsonl", {"-K", "4", "-H", "8", "-b", "2"});
+  train_into(dir.path() / "post.jsonl", {"-K", "2", "--schedule", "post-local"});
+  const fs::path svg = dir.path() / "runs.svg";
+  const CliResult r =
+      run_cli({"plot", (dir.path() / "one.jsonl").string(), (dir.path() / "four.jsonl").string(),
+               (dir.path() / "post.jsonl").string(), "--out", svg.string(), "--x", "rounds",
+               "--title", "three runs"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  const std::string picture = read_text(svg);
+  for (const char* text : {"one.jsonl: K=1 H=1 b=4", "four.jsonl: K=4 H=8 b=2",
+                           "post.jsonl: K=2 post-local(H=8,t0=T/2) b=4", "three runs", "rounds"})
+    EXPECT_NE(picture.find(text), std::string::npos) << text;
+}
+
+TEST(PlotCommand, TrainsOwnPlotNamesItsSettings) {
+  TempDir dir;
+  const fs::path svg = dir.path() / "run.svg";
+  const CliResult r =
+      run_cli({"train", "--plugin", "logreg", "--reader-param", "n=500", "-K", "3", "-H", "5", "-b",
+               "2", "--steps", "300", "--plot", svg.string(), "-q"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(read_text(svg).find("K=3 H=5 b=2"), std::string::npos);
+}
+
+TEST(PlotCommand, BadFilesNameTheFileAndLine) {
+  TempDir dir;
+  const fs::path svg = dir.path() / "p.svg";
+  const auto broken = dir.write("broken.jsonl",
+                                "{\"event\":\"progress\",\"epochs\":1,\"objective\":0.5}\n"
+                                "\n"
+                                "{\"event\":\"progress\",\"epochs\":2,\n");
+  CliResult r = run_cli({"plot", broken.string(), "--out", svg.string()});
+  EXPECT_EQ(r.exit_code, kExitData);
+  EXPECT_EQ(r.err.rfind("localsgd: error: " + broken.string() + ":3:", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find("not a JSON line of train --format json"), std::string::npos) << r.err;
+
+  const auto table = dir.write("table.txt", "objective 0.5\n");
+  r = run_cli({"plot", table.string(), "--out", svg.string()});
+  EXPECT_EQ(r.exit_code, kExitData);
+  EXPECT_EQ(r.err.rfind("localsgd: error: " + table.string() + ":1:", 0), 0u) << r.err;
+
+  const auto empty = dir.write("empty.jsonl", "{\"event\":\"sweep\"}\n");
+  r = run_cli({"plot", empty.string(), "--out", svg.string()});
+  EXPECT_EQ(r.exit_code, kExitData);
+  EXPECT_NE(r.err.find(empty.string() + ": no progress or summary event"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(svg));
+
+  r = run_cli({"plot", (dir.path() / "missing.jsonl").string(), "--out", svg.string()});
+  EXPECT_EQ(r.exit_code, kExitData);
+  EXPECT_NE(r.err.find("missing.jsonl: cannot open"), std::string::npos) << r.err;
+
+  r = run_cli({"plot", broken.string(), "--out", svg.string(), "--x", "time"});
+  EXPECT_EQ(r.exit_code, kExitUsage);
+  EXPECT_NE(r.err.find("--x"), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace localsgd::testing
