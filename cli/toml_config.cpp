@@ -83,4 +83,25 @@ std::vector<CLI::ConfigItem> TomlConfig::from_config(std::istream& input) const 
   return items;
 }
 
+std::optional<std::string> toml_key_position(const std::string& file,
+                                             const std::string& dotted_key) {
+  try {
+    const toml::table table = toml::parse_file(file);
+    // The key's own place (a key-value node's source is its value's).
+    const auto dot = dotted_key.rfind('.');
+    const toml::table* parent =
+        dot == std::string::npos ? &table : table.at_path(dotted_key.substr(0, dot)).as_table();
+    if (parent == nullptr) return std::nullopt;
+    const std::string name = dot == std::string::npos ? dotted_key : dotted_key.substr(dot + 1);
+    for (const auto& [key, value] : *parent)
+      if (key.str() == name) {
+        const toml::source_position where = key.source().begin;
+        return std::to_string(where.line) + ":" + std::to_string(where.column);
+      }
+    return std::nullopt;
+  } catch (const std::exception&) {  // the file was read once already; never fail here
+    return std::nullopt;
+  }
+}
+
 }  // namespace localsgd::cli

@@ -4,6 +4,8 @@
 #pragma once
 
 #include <istream>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -18,5 +20,10 @@ class TomlConfig : public CLI::ConfigTOML {
  public:
   std::vector<CLI::ConfigItem> from_config(std::istream& input) const override;
 };
+
+// Where `dotted_key` ("train.worker", or a section "trian") stands in the TOML file
+// `file`: "LINE:COLUMN", or nothing when the file cannot be read or has no such key.
+std::optional<std::string> toml_key_position(const std::string& file,
+                                             const std::string& dotted_key);
 
 }  // namespace localsgd::cli

@@ -315,7 +315,7 @@ TEST(Cli, MisspellingsGetASuggestion) {
   EXPECT_EQ(command.exit_code, 2);
   EXPECT_EQ(command.err,
             "localsgd: error: unknown command 'trian' (did you mean 'train'?); commands: train, "
-            "solve, sweep, eval, predict, plugins, data, model (see localsgd --help)\n");
+            "solve, sweep, eval, predict, plugins, data, model, plot (see localsgd --help)\n");
   const auto option = run_cli({"train", "--plugin", "logreg", "--wokers", "3"});
   EXPECT_EQ(option.exit_code, 2);
   EXPECT_EQ(option.err,
@@ -361,12 +361,17 @@ TEST(Cli, ConfigKeysThatNameNoOptionAreRefused) {
   const auto r = run_cli({"--config", key.string(), "train", "--plugin", "logreg"});
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err, "localsgd: error: " + key.string() +
-                       ": 'train.worker' is no option of localsgd (a misspelled key, or a "
+                       ":2:1: 'train.worker' is no option of localsgd (a misspelled key, or a "
                        "section other than a subcommand's, e.g. [train]) (see localsgd --help)\n");
   const auto section = dir.write("section.toml", "[trian]\nworkers = 3\n");
   const auto s = run_cli({"--config", section.string(), "train", "--plugin", "logreg"});
   EXPECT_EQ(s.exit_code, 2);
-  EXPECT_NE(s.err.find("'trian"), std::string::npos) << s.err;
+  EXPECT_NE(s.err.find(section.string() + ":1:2: 'trian'"), std::string::npos) << s.err;
+  // In an inline table, the key's own column.
+  const auto inline_key = dir.write("inline.toml", "train = { plugin = 'logreg', wrokers = 2 }\n");
+  const auto i = run_cli({"--config", inline_key.string(), "train"});
+  EXPECT_EQ(i.exit_code, 2);
+  EXPECT_NE(i.err.find(inline_key.string() + ":1:30: 'train.wrokers'"), std::string::npos) << i.err;
   // Sections of other subcommands are fine: one file may serve train and sweep.
   const auto both = dir.write("both.toml", "[train]\nsteps = 20\n[sweep]\nrepeats = 2\n");
   const auto b = run_cli({"--config", both.string(), "train", "--plugin", "logreg", "-q"});
