@@ -23,6 +23,7 @@ struct SweepFlags {
   std::vector<std::string> lr_params, partition_params;
   std::vector<std::string> lr_grid;  // one axis per --lr-grid
   std::string out, plot;
+  std::string plot_speedup = "steps";
   OutputFlags output;
 };
 
@@ -96,7 +97,11 @@ void run_sweep_command(SweepFlags& flags) {
   std::cout << text.str();
   if (!flags.out.empty())
     core::write_file_atomically(flags.out, [&](std::ostream& out) { out << text.str(); });
-  if (!flags.plot.empty() && !result.points.empty()) core::plot_sweep(result, flags.plot);
+  if (!flags.plot.empty() && !result.points.empty())
+    core::plot_sweep(
+        result, flags.plot,
+        flags.plot_speedup == "time" ? core::SweepPlotSpeedup::time : core::SweepPlotSpeedup::steps,
+        r.rho);
   if (result.interrupted != 0)
     throw Interrupted(
         core::exit_code_of_signal(result.interrupted),
@@ -174,6 +179,11 @@ void set_sweep_command(CLI::App& app) {
   sweep->add_option("--out", flags->out, "also write the table to this file (atomically)");
   sweep->add_option("--plot", flags->plot,
                     "draw speedup against K (one curve per H) to .svg or .png");
+  sweep
+      ->add_option("--plot-speedup", flags->plot_speedup,
+                   "what --plot draws: speedup in steps, or in the modelled time of --rho")
+      ->check(CLI::IsMember({"steps", "time"}))
+      ->capture_default_str();
   sweep->callback([flags] { run_sweep_command(*flags); });
 }
 

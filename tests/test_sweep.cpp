@@ -56,8 +56,18 @@ TEST(Sweep, TableHasTheExpectedColumnsAndAPlotIsDrawn) {
     EXPECT_NE(header.find(column), std::string::npos) << column << " in " << header;
   EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 5);  // header + 2 x 2 points
   EXPECT_GT(std::filesystem::file_size(dir.path() / "speedup.svg"), 1000u);
-  EXPECT_NE(localsgd::testing::read_text(dir.path() / "speedup.svg").find("<svg"),
-            std::string::npos);
+  const std::string steps_plot = localsgd::testing::read_text(dir.path() / "speedup.svg");
+  EXPECT_NE(steps_plot.find("<svg"), std::string::npos);
+  EXPECT_NE(steps_plot.find("speedup (steps)"), std::string::npos);
+
+  // The same grid's speedup in the modelled time of --rho.
+  for (const char* a : {"--plot-speedup", "time", "--rho", "10"}) args.push_back(a);
+  args[args.size() - 5] = (dir.path() / "time.svg").string();
+  const auto t = run_cli(args);
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const std::string time_plot = localsgd::testing::read_text(dir.path() / "time.svg");
+  EXPECT_NE(time_plot.find("speedup (modelled time, rho = 10)"), std::string::npos);
+  EXPECT_NE(time_plot.find("H = 4"), std::string::npos);
 }
 
 TEST(Sweep, JsonPointsAreConsistentAndTheSummaryComesLast) {

@@ -373,7 +373,9 @@ nlohmann::ordered_json to_json(const SweepPoint& p, const SweepRequest& request)
   return e;
 }
 
-void plot_sweep(const SweepResult& result, const std::filesystem::path& path) {
+void plot_sweep(const SweepResult& result, const std::filesystem::path& path,
+                SweepPlotSpeedup speedup_kind, double rho) {
+  const bool in_time = speedup_kind == SweepPlotSpeedup::time;
   // One curve per (H, b): "K speedup" lines as gnuplot inline data; with --theory, Theorem
   // 2.2's speedup for the same (H, b) dashed in the same colour, so the gap between the
   // bound's constants and practice is visible.
@@ -382,8 +384,9 @@ void plot_sweep(const SweepResult& result, const std::filesystem::path& path) {
   std::set<std::int64_t> batches;
   for (const SweepPoint& p : result.points) {
     batches.insert(p.batch);
-    if (p.speedup) measured[{p.local_steps, p.batch}].emplace_back(p.workers, *p.speedup);
-    if (p.theory_speedup)
+    const std::optional<double>& speedup = in_time ? p.time_speedup : p.speedup;
+    if (speedup) measured[{p.local_steps, p.batch}].emplace_back(p.workers, *speedup);
+    if (p.theory_speedup && !in_time)
       theory[{p.local_steps, p.batch}].emplace_back(p.workers, *p.theory_speedup);
   }
   if (measured.empty())
@@ -394,8 +397,12 @@ void plot_sweep(const SweepResult& result, const std::filesystem::path& path) {
   for (const SweepPoint& p : result.points) max_k = std::max(max_k, p.workers);
 
   std::ostringstream commands, data;
+  std::ostringstream ylabel;
+  ylabel << "speedup (" << (in_time ? "modelled time, rho = " : "steps");
+  if (in_time) ylabel << rho;
+  ylabel << ")";
   commands << "set title 'Local SGD: speedup to the target over K = 1'\n"
-           << "set xlabel 'workers K'\nset ylabel 'speedup (steps)'\n"
+           << "set xlabel 'workers K'\nset ylabel " << gnuplot_quoted(ylabel.str()) << "\n"
            << "set logscale xy 2\nset key top left\nset grid\n"
            << "set xrange [0.9:" << static_cast<double>(max_k) * 1.1 << "]\n"
            << "plot x title 'linear' with lines dashtype 2 lc rgb 'gray'";

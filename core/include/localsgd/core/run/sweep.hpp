@@ -96,7 +96,11 @@ SweepResult run_sweep(const SweepRequest& request);
 
 nlohmann::ordered_json to_json(const SweepPoint& point, const SweepRequest& request);
 
-// Speedup against K, one curve per H (and b), drawn by gnuplot into an .svg or .png.
-void plot_sweep(const SweepResult& result, const std::filesystem::path& path);
+// Speedup against K, one curve per H (and b), drawn by gnuplot into an .svg or .png: in
+// steps (with Theorem 2.2's beside it when computed), or in the modelled time of the
+// communication model with ratio `rho` (time_speedup).
+enum class SweepPlotSpeedup { steps, time };
+void plot_sweep(const SweepResult& result, const std::filesystem::path& path,
+                SweepPlotSpeedup speedup = SweepPlotSpeedup::steps, double rho = 0);
 
 }  // namespace localsgd::core
