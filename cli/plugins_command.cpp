@@ -53,6 +53,11 @@ void show_plugin(const std::string& name) {
   if (found == nullptr) core::load_plugin(name, PluginKind::objective);  // throws the message
   std::cout << found->name << " " << found->version << " (" << to_string(found->kind)
             << " plugin)\n  " << found->description << '\n';
+  if (const auto& suffixes = core::reader_suffixes(*found); !suffixes.empty()) {
+    std::cout << "reads files named *" << suffixes.front();
+    for (std::size_t i = 1; i < suffixes.size(); ++i) std::cout << ", *" << suffixes[i];
+    std::cout << " without --reader\n";
+  }
   if (found->param_count == 0) return;
   std::cout << "parameters:\n";
   for (std::size_t i = 0; i < found->param_count; ++i)

@@ -6,6 +6,8 @@
 
 #include <filesystem>
 
+#include <nlohmann/json.hpp>
+
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/plugins/plugins.hpp"
 #include "test_support.hpp"
@@ -175,6 +177,56 @@ TEST(PluginLoading, LoadingTwiceReturnsTheSameManifest) {
   EXPECT_EQ(&a, &b);
   EXPECT_STREQ(a.name, "logreg");
   EXPECT_EQ(a.abi_version, localsgd::kAbiVersion);
+}
+
+}  // namespace
+
+namespace {
+
+// A reader may claim file suffixes (LOCALSGD_READER_SUFFIXES): `--data F.tsv` then needs
+// no --reader, in train, --test, eval and predict alike; two readers claiming one suffix
+// is a usage error naming both, which --reader settles.
+TEST(PluginLoading, AReaderThatClaimsASuffixReadsThoseFilesWithoutReader) {
+  localsgd::testing::TempDir dir;
+  const std::string data =
+      dir.write("small.tsv", "1\t0.5\t0\t1\n-1\t0\t1\t0\n1\t1\t-0.5\t0\n-1\t0\t0\t-1\n").string();
+  const std::string model = (dir.path() / "m.model").string();
+  const std::string env = std::string("LOCALSGD_PLUGIN_PATH=") + LOCALSGD_FIXTURE_DIR;
+  const auto r = run_cli({"train", "--plugin", "logreg", "--data", data, "--test", data, "--steps",
+                          "50", "--out", model, "--format", "json"},
+                         env);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto s = nlohmann::json::parse(localsgd::testing::last_line(r.out));
+  EXPECT_EQ(s["reader"], "fixture_tsv");
+  EXPECT_EQ(s["rows"], 4);
+  EXPECT_EQ(s["cols"], 3);
+  const auto e = run_cli({"eval", "--model", model, "--data", data, "--format", "json"}, env);
+  ASSERT_EQ(e.exit_code, 0) << e.err;
+  EXPECT_EQ(nlohmann::json::parse(e.out)["rows"], 4);
+  const auto p = run_cli({"predict", "--model", model, "--data", data, "--format", "csv"}, env);
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  EXPECT_EQ(std::count(p.out.begin(), p.out.end(), '\n'), 5);  // header and 4 rows
+  const auto info = run_cli({"plugins", "info", "fixture_tsv"}, env);
+  EXPECT_NE(info.out.find("reads files named *.tsv without --reader"), std::string::npos)
+      << info.out;
+
+  // Without the plugin in the search path the file is read as LIBSVM text, which it is not.
+  const auto plain = run_cli({"train", "--plugin", "logreg", "--data", data, "--steps", "5"});
+  EXPECT_EQ(plain.exit_code, 3) << plain.err;
+
+  // With its twin there too, the suffix is ambiguous until --reader names one.
+  const std::string both = env + ":" + LOCALSGD_FIXTURE_DIR + "/twin";
+  const auto twice = run_cli({"train", "--plugin", "logreg", "--data", data, "--steps", "5"}, both);
+  EXPECT_EQ(twice.exit_code, 2) << twice.err;
+  for (const char* text : {"suffix '.tsv' is claimed by reader plugins 'fixture_tsv'",
+                           "'fixture_tsv_twin'", "choose one with --reader"})
+    EXPECT_NE(twice.err.find(text), std::string::npos) << twice.err;
+  const auto chosen = run_cli({"train", "--plugin", "logreg", "--data", data, "--steps", "5",
+                               "--reader", "fixture_tsv_twin", "--format", "json"},
+                              both);
+  ASSERT_EQ(chosen.exit_code, 0) << chosen.err;
+  EXPECT_EQ(nlohmann::json::parse(localsgd::testing::last_line(chosen.out))["reader"],
+            "fixture_tsv_twin");
 }
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "localsgd/core/data/loading.hpp"
 
+#include <filesystem>
+
 #include "localsgd/core/data/validation.hpp"
 
 #include "localsgd/core/errors.hpp"
@@ -18,7 +20,14 @@ std::string default_reader_for(const std::string& path) {
   std::string_view name = path;
   for (std::string_view compressed : kCompressedSuffixes)
     if (name.ends_with(compressed)) name.remove_suffix(compressed.size());
-  return format_for_suffix(name);
+  const std::string builtin = format_for_suffix(name);
+  if (builtin != "libsvm") return builtin;  // .csv and .bin keep their readers
+  // A file with a suffix may belong to a reader plugin that claims it (loading every
+  // plugin in the search path to ask; a name without a dot never does).
+  if (std::filesystem::path(path).filename().string().find('.') == std::string::npos)
+    return builtin;
+  const std::string claimed = reader_claiming(path);
+  return claimed.empty() ? builtin : claimed;
 }
 
 std::string reader_for(const std::string& path, const std::string& reader) {

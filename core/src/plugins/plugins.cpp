@@ -22,13 +22,39 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr const char* kManifestSymbol = "localsgd_manifest";
+constexpr const char* kReaderSuffixesSymbol = "localsgd_reader_suffixes";
+constexpr std::size_t kMaxSuffixes = 64, kMaxSuffixLength = 64;
 
 // Every library loaded by this process, by canonical path. Never unloaded: objects made
 // by a plugin may live until exit.
 struct LoadedLibraries {
   std::mutex mutex;
   std::map<fs::path, std::pair<boost::dll::shared_library, const Manifest*>> by_path;
+  std::map<const Manifest*, std::vector<std::string>> suffixes;  // readers that claim some
 };
+
+// A reader's claimed suffixes, checked: each ".something" of printable characters, a
+// bounded list. PluginError naming the plugin otherwise.
+std::vector<std::string> claimed_suffixes(const boost::dll::shared_library& library,
+                                          const Manifest& manifest, const fs::path& path) {
+  using SuffixFunction = const char* const*();
+  if (manifest.kind != PluginKind::reader || !library.has(kReaderSuffixesSymbol)) return {};
+  const char* const* list = library.get_alias<SuffixFunction>(kReaderSuffixesSymbol)();
+  std::vector<std::string> suffixes;
+  for (std::size_t i = 0; list != nullptr && list[i] != nullptr; ++i) {
+    const std::string suffix = list[i];
+    const bool printable = std::all_of(suffix.begin(), suffix.end(),
+                                       [](char c) { return c > ' ' && c < 127 && c != '/'; });
+    if (i >= kMaxSuffixes || suffix.size() < 2 || suffix.size() > kMaxSuffixLength ||
+        suffix.front() != '.' || !printable)
+      throw PluginError("reader plugin '" + std::string(manifest.name) + "' (" + path.string() +
+                        ") claims a bad file suffix '" + suffix.substr(0, kMaxSuffixLength) +
+                        "': expected at most " + std::to_string(kMaxSuffixes) +
+                        " suffixes like \".tsv\"");
+    suffixes.push_back(suffix);
+  }
+  return suffixes;
+}
 
 LoadedLibraries& loaded() {
   static auto* libraries = new LoadedLibraries;  // leaked on purpose: see above
@@ -75,6 +101,8 @@ const Manifest* open_library(const fs::path& path) {
   if (!factory_ok || manifest->name == nullptr)
     throw PluginError("plugin " + path.string() + " has an incomplete manifest (no name or no " +
                       "factory for its kind)");
+  std::vector<std::string> suffixes = claimed_suffixes(library, *manifest, path);
+  if (!suffixes.empty()) libs.suffixes[manifest] = std::move(suffixes);
   libs.by_path.emplace(key, std::make_pair(std::move(library), manifest));
   return manifest;
 }
@@ -98,6 +126,39 @@ std::vector<fs::path> plugin_search_path() {
   if (fs::path exe_dir = executable_directory(); !exe_dir.empty())
     dirs.push_back((exe_dir / ".." / "lib" / "localsgd" / "plugins").lexically_normal());
   return dirs;
+}
+
+const std::vector<std::string>& reader_suffixes(const Manifest& manifest) {
+  static const std::vector<std::string> none;
+  auto& libs = loaded();
+  std::lock_guard lock(libs.mutex);
+  const auto it = libs.suffixes.find(&manifest);
+  return it == libs.suffixes.end() ? none : it->second;
+}
+
+std::string reader_claiming(const std::string& file) {
+  const std::string name = fs::path(file).filename().string();
+  std::size_t best = 0;
+  std::vector<const PluginListing*> claimants;
+  const std::vector<PluginListing> plugins = discover_plugins();
+  for (const PluginListing& p : plugins) {
+    if (p.manifest == nullptr || p.manifest->kind != PluginKind::reader) continue;
+    std::size_t longest = 0;
+    for (const std::string& suffix : reader_suffixes(*p.manifest))
+      if (name.size() > suffix.size() && name.ends_with(suffix))
+        longest = std::max(longest, suffix.size());
+    if (longest == 0 || longest < best) continue;
+    if (longest > best) claimants.clear();
+    best = longest;
+    claimants.push_back(&p);
+  }
+  if (claimants.empty()) return "";
+  if (claimants.size() > 1)
+    throw UsageError(file + ": its suffix '" + name.substr(name.size() - best) +
+                     "' is claimed by reader plugins '" + claimants[0]->manifest->name + "' (" +
+                     claimants[0]->path.string() + ") and '" + claimants[1]->manifest->name +
+                     "' (" + claimants[1]->path.string() + "); choose one with --reader");
+  return claimants.front()->manifest->name;
 }
 
 std::vector<PluginListing> discover_plugins() {

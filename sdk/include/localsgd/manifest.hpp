@@ -123,3 +123,23 @@ using ManifestFunction = const Manifest*();
   }                                        \
   }                                        \
   BOOST_DLL_ALIAS(localsgd_plugin_export::manifest, localsgd_manifest)
+
+// Name of the optional alias a reader exports to claim file suffixes.
+#define LOCALSGD_READER_SUFFIXES_SYMBOL localsgd_reader_suffixes
+
+// Optional, readers only: the file suffixes this reader claims, e.g.
+//   LOCALSGD_READER_SUFFIXES(".tsv", ".tsv.gz")
+// `--data FILE` (and eval/predict/--test) without --reader then picks this reader for a
+// FILE whose name ends with one of them. The built-in suffixes (.csv, .bin, and the
+// compressed forms of those) keep their readers; the longest claimed suffix wins; two
+// readers claiming one suffix is a usage error naming both (README "Plugins"). Each
+// suffix starts with '.'; use once per plugin, at namespace scope, after LOCALSGD_PLUGIN.
+#define LOCALSGD_READER_SUFFIXES(...)                                     \
+  namespace localsgd_plugin_export {                                     \
+  const char* const* reader_suffixes() {                                 \
+    static const char* const suffixes[] = {__VA_ARGS__, nullptr};        \
+    return suffixes;                                                     \
+  }                                                                      \
+  }                                                                      \
+  BOOST_DLL_ALIAS(localsgd_plugin_export::reader_suffixes, localsgd_reader_suffixes)
+

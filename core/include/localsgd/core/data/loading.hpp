@@ -20,8 +20,8 @@ inline constexpr std::array<std::string_view, 3> kCompressedSuffixes = {".gz", "
 std::string format_for_suffix(std::string_view name);
 
 // The reader for a file by its suffix (a .gz/.xz/.bz2 suffix is looked through):
-// .csv -> csv, .bin -> bin, anything else (and "-", standard input) -> libsvm; no file ->
-// synthetic.
+// .csv -> csv, .bin -> bin, a suffix a reader plugin claims (LOCALSGD_READER_SUFFIXES) ->
+// that reader, anything else (and "-", standard input) -> libsvm; no file -> synthetic.
 std::string default_reader_for(const std::string& path);
 
 // The reader that reads `path`: `reader` when given, else default_reader_for(path).

@@ -37,6 +37,14 @@ struct PluginListing {
 // and name.
 std::vector<PluginListing> discover_plugins();
 
+// The file suffixes a reader plugin claims (LOCALSGD_READER_SUFFIXES), as loaded; empty
+// for readers that claim none and for other kinds.
+const std::vector<std::string>& reader_suffixes(const Manifest& manifest);
+
+// The reader plugin in the search path that claims the longest suffix of `file`'s name,
+// or "" when none does. UsageError when two readers claim that suffix.
+std::string reader_claiming(const std::string& file);
+
 // Factories. Parameters are checked against the manifest first (unknown key -> ParamError
 // listing the known ones); an exception escaping the factory becomes a PluginError unless
 // it is a DataError or ParamError, which keep their meaning.
