@@ -140,4 +140,42 @@ void ProgressBar::stop(bool finished) {
     out_ << "\r\x1b[K" << std::flush;  // a failed run: its message follows, not a bar
 }
 
+RunCounter::RunCounter(std::ostream& out) : out_(out), started_(std::chrono::steady_clock::now()) {}
+
+RunCounter::~RunCounter() {
+  std::lock_guard lock(mutex_);
+  if (open_) out_ << "\r\x1b[K" << std::flush;  // a failed sweep: its message follows
+}
+
+std::string RunCounter::line(std::size_t done, std::size_t total, double seconds) {
+  std::string text = "sweep " + grouped(static_cast<std::int64_t>(done)) + "/" +
+                     grouped(static_cast<std::int64_t>(total)) + " runs  " + duration(seconds);
+  // Runs differ in length (abandoned ones end early): an estimate, not a promise.
+  if (done > 0 && done < total)
+    text += "  ETA " +
+            duration(seconds * static_cast<double>(total - done) / static_cast<double>(done));
+  return text;
+}
+
+void RunCounter::finished(std::size_t done, std::size_t total) {
+  std::lock_guard lock(mutex_);
+  done_ = std::max(done_, done);
+  total_ = total;
+  const auto now = std::chrono::steady_clock::now();
+  if (open_ && now - drawn_ < kRedraw && done_ < total_) return;
+  drawn_ = now;
+  open_ = true;
+  out_ << '\r' << line(done_, total_, std::chrono::duration<double>(now - started_).count())
+       << "\x1b[K" << std::flush;
+}
+
+void RunCounter::close() {
+  std::lock_guard lock(mutex_);
+  if (!open_) return;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  out_ << '\r' << line(done_, total_, seconds) << "\x1b[K\n" << std::flush;
+  open_ = false;
+}
+
 }  // namespace localsgd::cli

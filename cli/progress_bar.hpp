@@ -1,4 +1,4 @@
-// A progress bar on a terminal (stderr) for `train`: steps, samples/s, ETA and, when the
+// Progress on a terminal (stderr). For `train`: steps, samples/s, ETA and, when the
 // run evaluates with f* known, the current f(x̂) − f*. A thread redraws it five times a
 // second from the engine's step count; it never touches the run, and stdout keeps only
 // data.
@@ -49,6 +49,29 @@ class ProgressBar final : public core::TrainCallback {
   bool stopping_ = false;
   std::optional<double> suboptimality_;
   std::thread thread_;
+};
+
+// For `sweep`: runs finished of planned, elapsed time and ETA, redrawn (at most five times
+// a second) by whichever thread finished a run; the last state stays on its line.
+class RunCounter {
+ public:
+  explicit RunCounter(std::ostream& out);
+  ~RunCounter();  // ends the line (without the final state if the sweep failed)
+  RunCounter(const RunCounter&) = delete;
+  RunCounter& operator=(const RunCounter&) = delete;
+
+  void finished(std::size_t done, std::size_t total);  // thread-safe
+  void close();                                        // the sweep ended: keep the line
+
+  // The line for `done` of `total` runs after `seconds`, without control characters.
+  static std::string line(std::size_t done, std::size_t total, double seconds);
+
+ private:
+  std::ostream& out_;
+  std::mutex mutex_;
+  std::chrono::steady_clock::time_point started_, drawn_;
+  std::size_t done_ = 0, total_ = 0;
+  bool open_ = false;
 };
 
 }  // namespace localsgd::cli

@@ -1,8 +1,11 @@
 // `localsgd sweep`: a grid over K, H and b, each point run to a target from several
 // seeds, with speedups, optional step-size tuning, and a plot.
+#include <unistd.h>
+
 #include <csignal>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "commands.hpp"
@@ -12,6 +15,7 @@
 #include "localsgd/core/io/report.hpp"
 #include "localsgd/core/run/interrupt.hpp"
 #include "localsgd/core/run/sweep.hpp"
+#include "progress_bar.hpp"
 
 namespace localsgd::cli {
 namespace {
@@ -24,6 +28,7 @@ struct SweepFlags {
   std::vector<std::string> lr_grid;  // one axis per --lr-grid
   std::string out, plot;
   std::string plot_speedup = "steps";
+  std::string progress = "auto";
   OutputFlags output;
 };
 
@@ -61,7 +66,15 @@ void run_sweep_command(SweepFlags& flags) {
   // The first SIGINT/SIGTERM stops the sweep: runs stop at their next step boundary, the
   // finished points are printed and written, and the exit code is 130 or 143.
   const core::GracefulInterrupts graceful;
-  const core::SweepResult result = core::run_sweep(r);
+  std::optional<RunCounter> counter;
+  if (flags.progress == "always" || (flags.progress == "auto" && isatty(STDERR_FILENO) == 1))
+    counter.emplace(std::cerr);
+  const core::SweepResult result =
+      core::run_sweep(r, counter ? core::SweepProgress([&](std::size_t done, std::size_t total) {
+                        counter->finished(done, total);
+                      })
+                                 : core::SweepProgress());
+  if (counter) counter->close();
 
   std::ostringstream text;
   core::EventPrinter printer(text, format);
@@ -179,6 +192,12 @@ void set_sweep_command(CLI::App& app) {
   sweep->add_option("--out", flags->out, "also write the table to this file (atomically)");
   sweep->add_option("--plot", flags->plot,
                     "draw speedup against K (one curve per H) to .svg or .png");
+  sweep
+      ->add_option("--progress", flags->progress,
+                   "runs finished, elapsed time and ETA on stderr: auto (when it is a terminal), "
+                   "always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
   sweep
       ->add_option("--plot-speedup", flags->plot_speedup,
                    "what --plot draws: speedup in steps, or in the modelled time of --rho")

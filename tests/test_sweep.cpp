@@ -70,6 +70,30 @@ TEST(Sweep, TableHasTheExpectedColumnsAndAPlotIsDrawn) {
   EXPECT_NE(time_plot.find("H = 4"), std::string::npos);
 }
 
+// On request (a terminal by default) stderr counts the finished runs; stdout is the same.
+TEST(Sweep, ProgressCountsRunsOnStderrOnly) {
+  const auto quiet = run_cli([] {
+    auto a = tiny_sweep("1,2", "1", "2");
+    for (const char* x : {"--progress", "never"}) a.push_back(x);
+    return a;
+  }());
+  const auto shown = run_cli([] {
+    auto a = tiny_sweep("1,2", "1", "2");
+    for (const char* x : {"--progress", "always"}) a.push_back(x);
+    return a;
+  }());
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(shown.out, quiet.out);
+  EXPECT_EQ(quiet.err.find("runs"), std::string::npos) << quiet.err;
+  // 2 points x 2 step sizes x 2 seeds = 8 runs; the last state stays on its line.
+  const std::string last = "\rsweep 8/8 runs  ";
+  const auto at = shown.err.rfind(last);
+  ASSERT_NE(at, std::string::npos) << shown.err;
+  EXPECT_TRUE(shown.err.ends_with("\x1b[K\n")) << shown.err;
+  EXPECT_EQ(shown.err.find("ETA", at), std::string::npos) << shown.err;
+}
+
 TEST(Sweep, JsonPointsAreConsistentAndTheSummaryComesLast) {
   TempDir dir;
   auto args = tiny_sweep("1,2,4", "1,4", "2");

@@ -209,7 +209,7 @@ TheoryConstants estimate_constants(const SweepRequest& request, const Problem& p
 
 }  // namespace
 
-SweepResult run_sweep(const SweepRequest& request) {
+SweepResult run_sweep(const SweepRequest& request, const SweepProgress& progress) {
   validate(request);
   // Loaded once: every run trains on the same data with the same objective, whose
   // curvature estimate and f* are computed once too.
@@ -237,7 +237,7 @@ SweepResult run_sweep(const SweepRequest& request) {
 
   SweepRace race(result.points.size(), lr_count, request.repeats);
   const double eps = target_gap(request, result.fstar);
-  std::atomic<std::size_t> started{0}, abandoned{0};
+  std::atomic<std::size_t> started{0}, abandoned{0}, ended{0};
   tbb::parallel_for(std::size_t{0}, runs.size(), [&](std::size_t i) {
     Run& run = runs[i];
     const SweepPoint& point = result.points[run.point];
@@ -274,6 +274,8 @@ SweepResult run_sweep(const SweepRequest& request) {
     if (std::isinf(run.steps) && !watch.behind()) watch.note_behind();
     race.finished(run.point, run.lr, run.steps);
     run.finished = true;
+    const std::size_t done = ended.fetch_add(1, std::memory_order_relaxed) + 1;
+    if (progress) progress(done, runs.size());
   });
   result.abandoned_runs = abandoned.load();
   result.runs = started.load();

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -91,8 +92,13 @@ struct SweepResult {
   std::size_t runs = 0, abandoned_runs = 0;
 };
 
-// Grid points run in parallel (one thread each); each run is deterministic.
-SweepResult run_sweep(const SweepRequest& request);
+// Runs finished so far (abandoned ones included) of `total` planned; called once per
+// finished run, from the thread that ran it (concurrently: it must be thread-safe).
+using SweepProgress = std::function<void(std::size_t finished, std::size_t total)>;
+
+// Grid points run in parallel (one thread each); each run is deterministic. `progress`,
+// when given, hears of every finished run (for a progress display; it cannot change them).
+SweepResult run_sweep(const SweepRequest& request, const SweepProgress& progress = {});
 
 nlohmann::ordered_json to_json(const SweepPoint& point, const SweepRequest& request);
 
