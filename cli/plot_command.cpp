@@ -1,6 +1,7 @@
 // `localsgd plot RUN.jsonl... --out FILE`: the curves of finished runs, from what
 // `train --format json` printed (progress events, then the summary), one line per run
 // with its legend (K, H or the schedule, b), against epochs, steps, rounds or seconds.
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -57,15 +58,21 @@ Run read_run(const std::string& file) {
     } catch (const ordered_json::parse_error& e) {
       throw DataError(file, number, static_cast<std::int64_t>(e.byte),
                       "not a JSON line of train --format json");
+    } catch (const ordered_json::exception&) {  // a number beyond double's range
+      throw DataError(
+          file, number, 0,
+          "not a JSON line of train --format json (" + std::string("a number out of range)"));
     }
-    if (!event.is_object())
-      throw DataError(file, number, 1, "not a JSON object of train --format json");
-    const std::string kind = event.value("event", "");
-    if (kind == "progress") run.events.push_back(event);
-    if (kind == "summary") {
-      run.summary = event;
-      run.events.push_back(event);
-    }
+    if (!event.is_object() || !event.contains("event") || !event["event"].is_string())
+      throw DataError(file, number, 1,
+                      "not an event of train --format json (an object with \"event\")");
+    const std::string kind = event["event"].get<std::string>();
+    if (kind != "progress" && kind != "summary") continue;
+    if (!run.summary.is_null())
+      throw DataError(file, number, 1,
+                      "another run after the summary: one run per file (split the file)");
+    run.events.push_back(event);
+    if (kind == "summary") run.summary = event;
   }
   if (run.events.empty())
     throw DataError(file, 0, 0,
@@ -97,11 +104,19 @@ void run_plot(const PlotFlags& flags) {
     core::PlotSeries line;
     const std::string name = std::filesystem::path(run.file).filename().string();
     line.label = run.summary.is_null() ? name : name + ": " + core::run_label(run.summary);
+    bool drawable = false;
     for (const ordered_json& event : run.events) {
       const bool summary = event.value("event", "") == "summary";
-      line.points.emplace_back(number_or_nan(event, summary ? axis.second : axis.first),
-                               number_or_nan(event, y));
+      const double xv = number_or_nan(event, summary ? axis.second : axis.first);
+      const double yv = number_or_nan(event, y);
+      drawable = drawable || (std::isfinite(xv) && std::isfinite(yv) && yv > 0);
+      line.points.emplace_back(xv, yv);
     }
+    // A run that would silently be missing from the picture is an error naming it.
+    if (!drawable)
+      throw DataError(run.file, 0, 0,
+                      "no event with a number for " + flags.x + " and a positive " + y +
+                          " to draw on a log scale");
     series.push_back(std::move(line));
   }
   std::string title = flags.title;

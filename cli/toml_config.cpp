@@ -1,6 +1,7 @@
 #include "toml_config.hpp"
 
 #include <array>
+#include <cctype>
 #include <charconv>
 #include <iterator>
 #include <string>
@@ -64,10 +65,74 @@ void add_table(const toml::table& table, const Parents& parents,
   }
 }
 
+// toml++ parses a dotted key (a.b.c = 1, [a.b.c]) recursively, one stack frame per part,
+// and no option is more than two deep: a line with thousands of parts would overflow the
+// stack (or take gigabytes) before any check. So dots that separate key parts are counted
+// first, per line, outside strings, comments and numbers (a dot between digits).
+constexpr int kMaxDottedParts = 32;
+
+void check_key_depth(const std::string& text) {
+  enum class In { code, basic, literal, multi_basic, multi_literal, comment } in = In::code;
+  std::int64_t line = 1, column = 0, dots = 0;
+  const auto at = [&](std::size_t i, const char* s) { return text.compare(i, 3, s) == 0; };
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    ++column;
+    if (c == '\n') {
+      ++line, column = 0, dots = 0;
+      if (in == In::comment || in == In::basic || in == In::literal) in = In::code;
+      continue;
+    }
+    switch (in) {
+      case In::comment: break;
+      case In::basic:
+        if (c == '\\')
+          ++i, ++column;
+        else if (c == '"')
+          in = In::code;
+        break;
+      case In::literal:
+        if (c == '\'') in = In::code;
+        break;
+      case In::multi_basic:
+        if (c == '\\')
+          ++i, ++column;
+        else if (at(i, "\"\"\""))
+          in = In::code, i += 2, column += 2;
+        break;
+      case In::multi_literal:
+        if (at(i, "'''")) in = In::code, i += 2, column += 2;
+        break;
+      case In::code:
+        if (c == '#')
+          in = In::comment;
+        else if (at(i, "\"\"\""))
+          in = In::multi_basic, i += 2, column += 2;
+        else if (at(i, "'''"))
+          in = In::multi_literal, i += 2, column += 2;
+        else if (c == '"')
+          in = In::basic;
+        else if (c == '\'')
+          in = In::literal;
+        else if (c == '.') {
+          const bool in_number = i > 0 && i + 1 < text.size() && std::isdigit(text[i - 1]) != 0 &&
+                                 std::isdigit(text[i + 1]) != 0;
+          if (!in_number && ++dots >= kMaxDottedParts)
+            throw CLI::ConfigError(kTomlErrorPrefix + std::to_string(line) + ":" +
+                                   std::to_string(column) + ": a key of more than " +
+                                   std::to_string(kMaxDottedParts) +
+                                   " dotted parts (no option is that deep)");
+        }
+        break;
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<CLI::ConfigItem> TomlConfig::from_config(std::istream& input) const {
   const std::string text{std::istreambuf_iterator<char>(input), std::istreambuf_iterator<char>()};
+  check_key_depth(text);
   toml::table table;
   try {
     table = toml::parse(text);

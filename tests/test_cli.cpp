@@ -188,6 +188,22 @@ TEST(Cli, TomlErrorsNameFileLineAndColumn) {
   EXPECT_NE(b.err.find(bare.string() + ":2:10: "), std::string::npos) << b.err;
   EXPECT_NE(b.err.find("a string needs quotes"), std::string::npos) << b.err;
 
+  // A key thousands of parts deep (toml++ would recurse once per part) is refused first.
+  std::string deep = "a";
+  for (int i = 0; i < 50000; ++i) deep += ".a";
+  const auto keys = dir.write("deep.toml", "[train]\n" + deep + " = 1\n");
+  const auto k = run_cli({"--config", keys.string(), "train", "--plugin", "logreg"});
+  EXPECT_EQ(k.exit_code, 2) << k.err;
+  EXPECT_NE(k.err.find(keys.string() + ":2:"), std::string::npos) << k.err;
+  EXPECT_NE(k.err.find("dotted parts"), std::string::npos) << k.err;
+  const auto header = dir.write("header.toml", "[train" + deep.substr(1) + "]\n");
+  EXPECT_EQ(run_cli({"--config", header.string(), "train", "--plugin", "logreg"}).exit_code, 2);
+  // Dots in strings, comments and numbers are not key parts.
+  const auto dots = dir.write("dots.toml", "[train] # " + deep + "\nplugin = 'logreg' # ...\n" +
+                                               "data = '" + deep + "'\ntarget-rel = 0.5\n");
+  const auto d2 = run_cli({"--config", dots.string(), "train", "--print-config"});
+  EXPECT_EQ(d2.exit_code, 0) << d2.err;
+
   const auto twice = dir.write("twice.toml", "[train]\nsteps = 1\nsteps = 2\n");
   const auto t = run_cli({"--config", twice.string(), "train", "--plugin", "logreg"});
   EXPECT_EQ(t.exit_code, 2);

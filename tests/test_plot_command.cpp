@@ -78,6 +78,31 @@ TEST(PlotCommand, BadFilesNameTheFileAndLine) {
       << r.err;
   EXPECT_FALSE(fs::exists(svg));
 
+  // Events of the wrong shape, numbers beyond double's range: the file's error, not ours.
+  const auto shape = dir.write("shape.jsonl", "{\"event\":7}\n");
+  r = run_cli({"plot", shape.string(), "--out", svg.string()});
+  EXPECT_EQ(r.exit_code, kExitData) << r.err;
+  EXPECT_NE(r.err.find(shape.string() + ":1:1: not an event"), std::string::npos) << r.err;
+  const auto huge = dir.write("huge.jsonl", "{\"event\":\"progress\",\"objective\":1e999}\n");
+  r = run_cli({"plot", huge.string(), "--out", svg.string()});
+  EXPECT_EQ(r.exit_code, kExitData) << r.err;
+  EXPECT_NE(r.err.find(huge.string() + ":1:"), std::string::npos) << r.err;
+  // A run with nothing to draw is named, never silently left out of the picture.
+  const auto bare = dir.write("bare.jsonl", "{\"event\":\"progress\",\"schema\":1}\n");
+  r = run_cli({"plot", bare.string(), "--out", svg.string()});
+  EXPECT_EQ(r.exit_code, kExitData) << r.err;
+  EXPECT_NE(r.err.find(bare.string() + ": no event with a number for epochs"), std::string::npos)
+      << r.err;
+  // Two runs in one file would draw as one zig-zag line.
+  const auto two = dir.write("two.jsonl",
+                             "{\"event\":\"summary\",\"epochs\":1,\"objective\":0.5}\n"
+                             "{\"event\":\"progress\",\"epochs\":1,\"objective\":0.5}\n");
+  r = run_cli({"plot", two.string(), "--out", svg.string()});
+  EXPECT_EQ(r.exit_code, kExitData) << r.err;
+  EXPECT_NE(r.err.find(two.string() + ":2:1: another run after the summary"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(svg));
+
   r = run_cli({"plot", (dir.path() / "missing.jsonl").string(), "--out", svg.string()});
   EXPECT_EQ(r.exit_code, kExitData);
   EXPECT_NE(r.err.find("missing.jsonl: cannot open"), std::string::npos) << r.err;

@@ -145,7 +145,7 @@ std::string reader_claiming(const std::string& file) {
     if (p.manifest == nullptr || p.manifest->kind != PluginKind::reader) continue;
     std::size_t longest = 0;
     for (const std::string& suffix : reader_suffixes(*p.manifest))
-      if (name.size() > suffix.size() && name.ends_with(suffix))
+      if (name.ends_with(suffix))  // ".tsv" alone too, as ".csv" is csv's
         longest = std::max(longest, suffix.size());
     if (longest == 0 || longest < best) continue;
     if (longest > best) claimants.clear();
