@@ -3,8 +3,11 @@
 #include <array>
 #include <cctype>
 #include <charconv>
+#include <cmath>
+#include <cstdio>
 #include <iterator>
 #include <string>
+#include <system_error>
 
 #include <toml++/toml.h>
 
@@ -167,6 +170,74 @@ std::optional<std::string> toml_key_position(const std::string& file,
   } catch (const std::exception&) {  // the file was read once already; never fail here
     return std::nullopt;
   }
+}
+
+namespace {
+
+// `text` as TOML writes it, read back by from_config to exactly `text`: bare when it is
+// already the canonical form of an integer (within int64), of a float (shortest
+// round-trip form) or a boolean — a file named "1e3" must not come back as "1000" — else a
+// basic string with its escapes (the option converts "1e-3" or ".5" as on the command line).
+std::string toml_value(const std::string& text) {
+  if (text == "true" || text == "false") return text;
+  if (!text.empty() && text.size() < 32) {
+    const char* end = text.data() + text.size();
+    std::int64_t integer = 0;
+    if (const auto r = std::from_chars(text.data(), end, integer);
+        r.ec == std::errc() && r.ptr == end && std::to_string(integer) == text)
+      return text;
+    double real = 0;
+    if (const auto r = std::from_chars(text.data(), end, real);
+        r.ec == std::errc() && r.ptr == end && std::isfinite(real) &&
+        text.find_first_of(".e") != std::string::npos) {
+      std::array<char, 32> shortest{};
+      char* stop = std::to_chars(shortest.data(), shortest.data() + shortest.size(), real).ptr;
+      // TOML also wants a digit on both sides of a point (".5" and "5." stay strings).
+      if (std::string(shortest.data(), stop) == text && text.front() != '.' && text.back() != '.')
+        return text;
+    }
+  }
+  std::string out = "\"";
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20 || u == 0x7f) {
+      char escaped[8];
+      std::snprintf(escaped, sizeof escaped, "\\u%04x", u);
+      out += escaped;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string TomlConfig::to_config(const CLI::App* app, bool default_also, bool write_description,
+                                  std::string prefix) const {
+  std::string out;
+  for (const CLI::Option* option : app->get_options({})) {
+    if (!option->get_configurable()) continue;
+    const std::vector<std::string> values = option->reduced_results();
+    if (values.empty()) continue;
+    out += prefix + option->get_single_name() + "=";
+    if (values.size() == 1 && option->get_items_expected_max() <= 1) {
+      out += toml_value(values.front());
+    } else {
+      out += "[";
+      for (std::size_t i = 0; i < values.size(); ++i)
+        out += (i > 0 ? ", " : "") + toml_value(values[i]);
+      out += "]";
+    }
+    out += "\n";
+  }
+  for (const CLI::App* group : app->get_subcommands({}))
+    if (group->get_name().empty())  // option groups; named subcommands have sections
+      out += to_config(group, default_also, write_description, prefix);
+  return out;
 }
 
 }  // namespace localsgd::cli

@@ -19,6 +19,11 @@ inline constexpr const char* kTomlErrorPrefix = "toml:";
 class TomlConfig : public CLI::ConfigTOML {
  public:
   std::vector<CLI::ConfigItem> from_config(std::istream& input) const override;
+  // `key=value` lines of the options given (option groups included; --print-config), in
+  // valid TOML that from_config reads back to the same text: canonical numbers and booleans
+  // bare, everything else a TOML string with its escapes; repeatable options as arrays.
+  std::string to_config(const CLI::App* app, bool default_also, bool write_description,
+                        std::string prefix) const override;
 };
 
 // Where `dotted_key` ("train.worker", or a section "trian") stands in the TOML file
