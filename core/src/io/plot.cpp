@@ -111,7 +111,7 @@ void draw_curves(const std::filesystem::path& path, const std::string& title,
            << "set ylabel " << gnuplot_quoted(ylabel) << " noenhanced\n"
            << "set logscale y\nset grid\n"
            << (legend ? "set key top right noenhanced\n" : "set key off\n") << "plot ";
-  std::size_t drawn = 0, plotted = 0;
+  std::size_t plotted = 0;  // series with at least one drawable point
   for (const PlotSeries& line : series) {
     std::size_t points = 0;
     for (const auto& [x, y] : line.points)
@@ -124,9 +124,8 @@ void draw_curves(const std::filesystem::path& path, const std::string& title,
     commands << (plotted > 0 ? ", " : "") << "'-' using 1:2 with linespoints pt 7 ps 0.5 lc "
              << plotted + 1 << " title " << gnuplot_quoted(line.label);
     ++plotted;
-    drawn += points;
   }
-  if (drawn == 0) throw RuntimeFailure("nothing to plot: no positive values for a log scale");
+  if (plotted == 0) throw RuntimeFailure("nothing to plot: no positive values for a log scale");
   commands << '\n' << data.str();
   draw_with_gnuplot(path, commands.str());
 }

@@ -19,12 +19,12 @@ ProblemSpec ProblemSpec::of(const TrainOptions& options) {
 Problem::Problem(const ProblemSpec& spec)
     : load_start_(std::chrono::steady_clock::now()),
       spec_(spec),
+      reader_name_(reader_for(spec.data, spec.reader.name)),
       objective_manifest_(load_plugin(spec.objective.name, PluginKind::objective)),
       schedule_manifest_(load_plugin(spec.schedule.name, PluginKind::schedule)) {
   // A schedule's parameters are checked now, not when the first run starts.
   make_schedule();
-  dataset_ =
-      std::make_unique<Dataset>(load_dataset(spec.data, spec.reader.name, spec.reader.params));
+  dataset_ = std::make_unique<Dataset>(load_dataset(spec.data, reader_name_, spec.reader.params));
   view_ = dataset_->view();
   objective_ = build_objective(objective_manifest_, spec.objective.params, *dataset_);
   if (!spec.test.empty()) {
@@ -39,10 +39,6 @@ Problem::Problem(const ProblemSpec& spec)
 }
 
 Problem::~Problem() = default;
-
-std::string Problem::reader_name() const {
-  return reader_for(spec_.data, spec_.reader.name);
-}
 
 ParamMap Problem::schedule_params(const ParamMap& params) const {
   ParamMap merged = spec_.schedule.params;

@@ -35,8 +35,9 @@ class Problem {
   Problem& operator=(const Problem&) = delete;
 
   const ProblemSpec& spec() const { return spec_; }
-  // The reader that read the data: --reader, else the one the file's name chose.
-  std::string reader_name() const;
+  // The reader that read the data: --reader, else the one the file's name chose (resolved
+  // once: choosing by suffix may scan the plugin directories).
+  const std::string& reader_name() const { return reader_name_; }
   const Manifest& objective_manifest() const { return objective_manifest_; }
   const Manifest& schedule_manifest() const { return schedule_manifest_; }
   const Dataset& dataset() const { return *dataset_; }
@@ -61,6 +62,7 @@ class Problem {
  private:
   std::chrono::steady_clock::time_point load_start_;
   ProblemSpec spec_;
+  std::string reader_name_;
   const Manifest& objective_manifest_;
   const Manifest& schedule_manifest_;
   std::unique_ptr<Dataset> dataset_;
