@@ -10,6 +10,21 @@ ParamMap collect_params(const char* option, const std::vector<std::string>& item
   return params;
 }
 
+nlohmann::ordered_json given_options(const CLI::App& command) {
+  nlohmann::ordered_json given = nlohmann::ordered_json::object();
+  for (const CLI::Option* option : command.get_options({})) {
+    const std::vector<std::string> values = option->reduced_results();
+    if (values.empty() || option->get_single_name().empty()) continue;
+    given[option->get_single_name()] = values.size() == 1 && option->get_items_expected_max() <= 1
+                                           ? nlohmann::ordered_json(values.front())
+                                           : nlohmann::ordered_json(values);
+  }
+  for (const CLI::App* group : command.get_subcommands({}))
+    if (group->get_name().empty())  // option groups
+      given.update(given_options(*group));
+  return given;
+}
+
 void add_format_option(CLI::App* app, OutputFlags& flags) {
   app->add_option("--format", flags.format, "table, json or csv")->capture_default_str();
 }

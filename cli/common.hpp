@@ -8,6 +8,7 @@
 
 #include <tbb/global_control.h>
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 
 #include "localsgd/core/run/train_options.hpp"
 #include "localsgd/sdk.hpp"
@@ -16,6 +17,10 @@ namespace localsgd::cli {
 
 // key=value lists (--param, --reader-param, ...) into a ParamMap; UsageError when malformed.
 ParamMap collect_params(const char* option, const std::vector<std::string>& items);
+
+// The options given to `command` (command line and --config, option groups included), by
+// their long names: a string, or an array of strings for a repeatable option.
+nlohmann::ordered_json given_options(const CLI::App& command);
 
 struct OutputFlags {
   std::string format = "table";

@@ -169,9 +169,16 @@ void RunCounter::finished(std::size_t done, std::size_t total) {
        << "\x1b[K" << std::flush;
 }
 
-void RunCounter::close() {
+void RunCounter::clear() {
   std::lock_guard lock(mutex_);
   if (!open_) return;
+  out_ << "\r\x1b[K" << std::flush;
+  open_ = false;
+}
+
+void RunCounter::close() {
+  std::lock_guard lock(mutex_);
+  if (total_ == 0) return;  // no run finished (or none was planned): nothing to keep
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
   out_ << '\r' << line(done_, total_, seconds) << "\x1b[K\n" << std::flush;

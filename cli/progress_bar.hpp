@@ -62,6 +62,9 @@ class RunCounter {
 
   void finished(std::size_t done, std::size_t total);  // thread-safe
   void close();                                        // the sweep ended: keep the line
+  // Clears the line (thread-safe) so that a row printed to the same terminal starts at its
+  // left edge; the next finished run draws it again.
+  void clear();
 
   // The line for `done` of `total` runs after `seconds`, without control characters.
   static std::string line(std::size_t done, std::size_t total, double seconds);

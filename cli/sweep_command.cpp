@@ -15,6 +15,7 @@
 #include "localsgd/core/io/report.hpp"
 #include "localsgd/core/run/interrupt.hpp"
 #include "localsgd/core/run/sweep.hpp"
+#include "localsgd/core/version.hpp"
 #include "progress_bar.hpp"
 
 namespace localsgd::cli {
@@ -26,7 +27,7 @@ struct SweepFlags {
   TargetFlags targets;
   std::vector<std::string> lr_params, partition_params;
   std::vector<std::string> lr_grid;  // one axis per --lr-grid
-  std::string out, plot;
+  std::string out, plot, resume;
   std::string plot_speedup = "steps";
   std::string progress = "auto";
   OutputFlags output;
@@ -53,7 +54,46 @@ core::SweepRequest::LrAxis parse_lr_axis(const std::string& text) {
   return axis;
 }
 
-void run_sweep_command(SweepFlags& flags) {
+// Options whose values the points do not depend on: a resumed sweep may change them.
+bool free_on_resume(const std::string& key) {
+  for (const char* free : {"workers", "local-steps", "batch", "rho", "theory", "threads", "format",
+                           "out", "plot", "plot-speedup", "progress", "resume"})
+    if (key == free) return true;
+  return false;
+}
+
+// The points of the sweep in `path` that this one may take as they are: the same options
+// but the grid's and the outputs', the same f* and version (else a usage error saying which).
+std::vector<core::SweepPoint> resumable_points(const std::string& path,
+                                               const core::SweepRequest& request,
+                                               const nlohmann::ordered_json& options,
+                                               double fstar) {
+  const core::SweepStream stream = core::read_sweep_stream(path, request);
+  const auto refuse = [&](const std::string& what) {
+    throw UsageError("--resume " + path + ": " + what +
+                     "; a sweep resumes with the same options (the grid, --rho, --theory, "
+                     "--threads and the outputs may differ)");
+  };
+  if (stream.start["version"] != core::version())
+    refuse("written by localsgd " + stream.start["version"].dump() + ", this is " +
+           core::version());
+  const nlohmann::ordered_json& before = stream.start["options"];
+  auto shown = [](const nlohmann::ordered_json& v) { return v.is_null() ? "not given" : v.dump(); };
+  std::vector<std::string> keys;
+  for (const auto& [key, value] : before.items()) keys.push_back(key);
+  for (const auto& [key, value] : options.items()) keys.push_back(key);
+  for (const std::string& key : keys) {
+    const nlohmann::ordered_json a = before.value(key, nlohmann::ordered_json());
+    const nlohmann::ordered_json b = options.value(key, nlohmann::ordered_json());
+    if (a != b) refuse("that sweep had --" + key + " " + shown(a) + ", this one " + shown(b));
+  }
+  if (stream.start["fstar"].get<double>() != fstar)
+    refuse("f* was " + format_number(stream.start["fstar"].get<double>()) + " there, " +
+           format_number(fstar) + " here (has the data changed?)");
+  return stream.points;
+}
+
+void run_sweep_command(SweepFlags& flags, const CLI::App& command) {
   core::SweepRequest& r = flags.request;
   const core::OutputFormat format = core::parse_output_format(flags.output.format);
   apply(flags.source, r.base);
@@ -61,6 +101,10 @@ void run_sweep_command(SweepFlags& flags) {
   r.base.partition_params = collect_params("--partition-param", flags.partition_params);
   apply(flags.targets, r.base);
   for (const std::string& axis : flags.lr_grid) r.lr_grid.push_back(parse_lr_axis(axis));
+  // The options the points depend on: what --resume compares.
+  nlohmann::ordered_json options = given_options(command);
+  for (auto key = options.begin(); key != options.end();)
+    key = free_on_resume(key.key()) ? options.erase(key) : std::next(key);
 
   const ThreadCap cap(r.base.threads);
   // The first SIGINT/SIGTERM stops the sweep: runs stop at their next step boundary, the
@@ -69,47 +113,46 @@ void run_sweep_command(SweepFlags& flags) {
   std::optional<RunCounter> counter;
   if (flags.progress == "always" || (flags.progress == "auto" && isatty(STDERR_FILENO) == 1))
     counter.emplace(std::cerr);
-  const core::SweepResult result =
-      core::run_sweep(r, counter ? core::SweepProgress([&](std::size_t done, std::size_t total) {
-                        counter->finished(done, total);
-                      })
-                                 : core::SweepProgress());
+  const bool rows_share_the_terminal = counter && isatty(STDOUT_FILENO) == 1;
+
+  // Every event goes to stdout as it happens and into `record`, which --out holds after
+  // each point (replaced atomically: a killed sweep leaves its finished points there).
+  std::ostringstream record;
+  core::EventPrinter printer(std::cout, format), recorder(record, format);
+  printer.csv_columns(core::sweep_csv_columns(r));
+  recorder.csv_columns(core::sweep_csv_columns(r));
+  const auto emit = [&](const nlohmann::ordered_json& event) {
+    if (rows_share_the_terminal) counter->clear();
+    printer.print(event);
+    recorder.print(event);
+    if (!flags.out.empty())
+      core::write_file_atomically(flags.out, [&](std::ostream& out) { out << record.str(); });
+  };
+
+  core::SweepObserver observer;
+  if (!flags.resume.empty())
+    r.resume = [&](double fstar) { return resumable_points(flags.resume, r, options, fstar); };
+  // The header --resume reads back (JSON only: it is not a row of a table).
+  observer.started = [&](double fstar) {
+    if (format == core::OutputFormat::json) emit(core::sweep_start_event(fstar, options));
+  };
+  if (counter)
+    observer.progress = [&](std::size_t done, std::size_t total) { counter->finished(done, total); };
+  observer.point = [&](const core::SweepPoint& point) { emit(core::to_json(point, r)); };
+  const core::SweepResult result = core::run_sweep(r, observer);
   if (counter) counter->close();
 
-  std::ostringstream text;
-  core::EventPrinter printer(text, format);
-  for (const auto& point : result.points) printer.print(core::to_json(point, r));
-  nlohmann::ordered_json summary;
-  summary["event"] = "sweep";
-  summary["schema"] = 1;
-  summary["fstar"] = result.fstar;
-  summary["target"] = r.base.target ? *r.base.target : *r.base.target_rel;
-  summary["target_kind"] = r.base.target ? "absolute" : "relative";
-  summary["repeats"] = r.repeats;
-  summary["rho"] = r.rho;
-  summary["measure"] = r.measure == core::SweepRequest::Measured::x_bar ? "x-bar" : "x-hat";
-  summary["points"] = result.points.size();
-  summary["runs"] = result.runs;
-  summary["abandoned_runs"] = result.abandoned_runs;
-  if (result.interrupted != 0) {
-    summary["planned_points"] = result.planned_points;
-    summary["interrupted"] = result.interrupted == SIGINT ? "SIGINT" : "SIGTERM";
-  }
-  if (result.theory) {  // the estimates behind theory_steps, stated as the issue asks
-    summary["L"] = result.theory->L;
-    summary["mu"] = result.theory->mu;
-    summary["sigma2"] = result.theory->sigma2;
-    summary["G2"] = result.theory->G2;
-    summary["distance2"] = result.theory->distance2;
-  }
-  if (format != core::OutputFormat::table) printer.print(summary);
-  if (format == core::OutputFormat::table && result.theory)
-    text << "theory: L = " << result.theory->L << ", mu = " << result.theory->mu
+  if (format != core::OutputFormat::table) emit(core::sweep_summary_event(result, r));
+  if (format == core::OutputFormat::table && result.theory) {
+    std::ostringstream line;
+    line << "theory: L = " << result.theory->L << ", mu = " << result.theory->mu
          << ", sigma^2 = " << result.theory->sigma2 << ", G^2 = " << result.theory->G2
          << ", |x0 - x*|^2 = " << result.theory->distance2 << '\n';
-  std::cout << text.str();
-  if (!flags.out.empty())
-    core::write_file_atomically(flags.out, [&](std::ostream& out) { out << text.str(); });
+    std::cout << line.str() << std::flush;
+    record << line.str();
+    if (!flags.out.empty())
+      core::write_file_atomically(flags.out, [&](std::ostream& out) { out << record.str(); });
+  }
   if (!flags.plot.empty() && !result.points.empty())
     core::plot_sweep(
         result, flags.plot,
@@ -121,8 +164,11 @@ void run_sweep_command(SweepFlags& flags) {
         "sweep interrupted by " + std::string(result.interrupted == SIGINT ? "SIGINT" : "SIGTERM") +
             ": " + std::to_string(result.points.size()) + " of " +
             std::to_string(result.planned_points) + " points finished (those are shown" +
-            (flags.out.empty() ? std::string() : " and written to " + flags.out) +
-            "); the others need a new sweep");
+            (flags.out.empty() ? std::string() : " and written to " + flags.out) + "); " +
+            (format == core::OutputFormat::json && !flags.out.empty()
+                 ? "--resume " + flags.out + " with the same options runs the others"
+                 : std::string("with --format json --out FILE, --resume FILE would run only the "
+                               "others")));
 }
 
 }  // namespace
@@ -203,7 +249,10 @@ void set_sweep_command(CLI::App& app) {
                    "what --plot draws: speedup in steps, or in the modelled time of --rho")
       ->check(CLI::IsMember({"steps", "time"}))
       ->capture_default_str();
-  sweep->callback([flags] { run_sweep_command(*flags); });
+  sweep->add_option("--resume", flags->resume,
+                    "continue the sweep whose JSON stream (--format json, stdout or --out) is "
+                    "in this file: its finished points are taken, not run again");
+  sweep->callback([flags, sweep] { run_sweep_command(*flags, *sweep); });
 }
 
 }  // namespace localsgd::cli

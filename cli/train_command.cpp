@@ -83,6 +83,8 @@ void run_train(TrainFlags& flags, const CLI::App& command) {
   }
   const ThreadCap cap(o.threads);
   core::EventPrinter printer(std::cout, format);
+  // One table whatever the options: the same columns with or without progress rows.
+  printer.csv_columns(core::train_csv_columns());
   bool print = !flags.quiet || format == core::OutputFormat::json;
   // The first SIGINT/SIGTERM stops the run at a step boundary, with its model, checkpoint
   // and summary written (core/run/interrupt.hpp); under MPI, a signal to any rank stops

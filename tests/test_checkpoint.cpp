@@ -369,11 +369,12 @@ TEST(Interrupt, ASweepStopsWithItsFinishedPoints) {
   const std::string err = read_text(dir.path() / "err");
   EXPECT_NE(err.find("localsgd: error: sweep interrupted by SIGINT: " + std::to_string(finished) +
                      " of 40 points finished (those are shown and written to " + table.string() +
-                     "); the others need a new sweep"),
+                     "); --resume " + table.string() + " with the same options runs the others"),
             std::string::npos)
       << err;
-  // One line per finished point, then the summary; the file holds the same.
-  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), finished + 1) << out;
+  // The sweep_start line, one line per finished point, then the summary; the file holds
+  // the same.
+  EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), finished + 2) << out;
   EXPECT_EQ(read_text(table), out);
   for (const auto& entry : fs::directory_iterator(dir.path()))
     EXPECT_EQ(entry.path().filename().string().find(".tmp"), std::string::npos) << entry.path();

@@ -67,11 +67,66 @@ TEST(Cli, EpochsSetTheNumberOfSteps) {
   EXPECT_EQ(nlohmann::json::parse(last_line(r.out))["steps"], 96);  // ceil(2*1000/21)
 }
 
-TEST(Cli, CsvFormatIsAHeaderAndAValueLine) {
-  const auto r = run_cli({"train", "--plugin", "logreg", "--format", "csv", "--steps", "10"});
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(r.out.rfind("event,schema,plugin,", 0), 0u) << r.out;
-  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2);
+// The fields of each line of a CSV text ("" quoting, no newline inside a field).
+std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
+  std::vector<std::vector<std::string>> rows;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    std::vector<std::string> fields(1);
+    bool quoted = false;
+    for (std::size_t i = 0; i < line.size(); ++i) {
+      const char c = line[i];
+      if (quoted && c == '"' && i + 1 < line.size() && line[i + 1] == '"')
+        fields.back() += '"', ++i;
+      else if (c == '"')
+        quoted = !quoted;
+      else if (c == ',' && !quoted)
+        fields.emplace_back();
+      else
+        fields.back() += c;
+    }
+    rows.push_back(fields);
+  }
+  return rows;
+}
+
+// A CSV stream is one table: one header, every row in its columns, progress rows and the
+// summary alike (a CSV reader would stop at a second header).
+TEST(Cli, CsvOutputIsOneTable) {
+  const auto bare = run_cli({"train", "--plugin", "logreg", "--format", "csv", "--steps", "10"});
+  ASSERT_EQ(bare.exit_code, 0) << bare.err;
+  const auto with_progress = run_cli({"train", "--plugin", "logreg", "--format", "csv", "--steps",
+                                      "10", "--eval-every", "2"});
+  ASSERT_EQ(with_progress.exit_code, 0) << with_progress.err;
+  const auto rows = csv_rows(with_progress.out);
+  ASSERT_EQ(rows.size(), 1u + 5u + 1u) << with_progress.out;  // header, 5 progress, summary
+  const std::vector<std::string>& header = rows[0];
+  EXPECT_EQ(csv_rows(bare.out).size(), 2u) << bare.out;
+  EXPECT_EQ(csv_rows(bare.out)[0], header);  // the same columns with or without progress
+  auto column = [&](const std::string& name) {
+    return static_cast<std::size_t>(std::find(header.begin(), header.end(), name) -
+                                    header.begin());
+  };
+  ASSERT_LT(column("step"), header.size());
+  ASSERT_LT(column("plugin"), header.size());
+  for (std::size_t i = 1; i < rows.size(); ++i) {
+    ASSERT_EQ(rows[i].size(), header.size()) << i;
+    EXPECT_EQ(rows[i][0], i + 1 < rows.size() ? "progress" : "summary");
+  }
+  EXPECT_EQ(rows[3][column("step")], "6");
+  EXPECT_EQ(rows[3][column("plugin")], "");
+  EXPECT_EQ(rows.back()[column("plugin")], "logreg");
+  EXPECT_EQ(rows.back()[column("steps")], "10");
+
+  const auto sweep = run_cli({"sweep", "--plugin", "logreg", "--reader-param", "n=500",
+                              "--reader-param", "d=5", "-K", "1,2", "-H", "1", "--target-rel",
+                              "5e-2", "--repeats", "1", "--format", "csv"});
+  ASSERT_EQ(sweep.exit_code, 0) << sweep.err;
+  const auto sweep_rows = csv_rows(sweep.out);
+  ASSERT_EQ(sweep_rows.size(), 1u + 2u + 1u) << sweep.out;
+  for (const auto& row : sweep_rows) EXPECT_EQ(row.size(), sweep_rows[0].size()) << sweep.out;
+  EXPECT_EQ(sweep_rows[1][0], "sweep_point");
+  EXPECT_EQ(sweep_rows[3][0], "sweep");
 }
 
 TEST(Cli, OutWritesALoadableModelAtomically) {

@@ -79,6 +79,10 @@ inline std::string read_text(const fs::path& file) {
   return out.str();
 }
 
+inline void write_text(const fs::path& file, const std::string& text) {
+  std::ofstream(file, std::ios::binary) << text;
+}
+
 struct CliResult {
   int exit_code = -1;
   std::string out;

@@ -23,6 +23,7 @@ using localsgd::kExitUsage;
 using localsgd::testing::CliResult;
 using localsgd::testing::run_cli;
 using localsgd::testing::TempDir;
+namespace fs = std::filesystem;
 
 // A sweep on a tiny synthetic problem over the grid K x H, tuning eta over {0.5, 2}.
 std::vector<std::string> tiny_sweep(const std::string& K, const std::string& H,
@@ -37,6 +38,22 @@ std::vector<std::string> tiny_sweep(const std::string& K, const std::string& H,
           repeats,    "--lr",
           "constant", "--lr-grid",
           "eta=0.5,2"};
+}
+
+// Each line of a JSON stream.
+std::vector<json> events_of(const std::string& out) {
+  std::vector<json> events;
+  std::istringstream lines(out);
+  for (std::string line; std::getline(lines, line);) events.push_back(json::parse(line));
+  return events;
+}
+
+// The first sweep_point event of a JSON stream (after its sweep_start).
+json first_point(const std::string& out) {
+  for (const json& e : events_of(out))
+    if (e["event"] == "sweep_point") return e;
+  ADD_FAILURE() << "no sweep_point in " << out;
+  return json();
 }
 
 TEST(Sweep, TableHasTheExpectedColumnsAndAPlotIsDrawn) {
@@ -171,10 +188,7 @@ TEST(Sweep, RepeatedLrGridsTuneTheirProductAndNameTheWinningPair) {
                                "c=" + format_number(c)});
         const CliResult alone = run_cli(one);
         ASSERT_EQ(alone.exit_code, 0) << alone.err;
-        std::istringstream out(alone.out);
-        std::string first;
-        std::getline(out, first);
-        const json e = json::parse(first);
+        const json e = first_point(alone.out);
         const double steps = e["steps_to_target"].is_null()
                                  ? std::numeric_limits<double>::infinity()
                                  : e["steps_to_target"].get<double>();
@@ -204,13 +218,6 @@ TEST(Sweep, RepeatedLrGridsTuneTheirProductAndNameTheWinningPair) {
   EXPECT_NE(dup.err.find("--lr-grid c is given twice"), std::string::npos) << dup.err;
 }
 
-// Each line of a JSON stream.
-std::vector<json> events_of(const std::string& out) {
-  std::vector<json> events;
-  std::istringstream lines(out);
-  for (std::string line; std::getline(lines, line);) events.push_back(json::parse(line));
-  return events;
-}
 
 // A point of the sweep is the run `train` makes with the same options: the partition and
 // the averaging shift reach every run; with --measure x-bar, the steps are those of the
@@ -255,7 +262,7 @@ TEST(Sweep, APointIsTheTrainRunWithTheSameOptions) {
   sweep.insert(sweep.end(), common.begin(), common.end());
   const CliResult s = run_cli(sweep);
   ASSERT_EQ(s.exit_code, 0) << s.err;
-  const json point = events_of(s.out).front();
+  const json point = first_point(s.out);
   EXPECT_EQ(point["steps_to_target"], summary["steps_to_target"]) << point;
   EXPECT_EQ(point["rounds"], summary["rounds"]) << point;
   EXPECT_EQ(events_of(s.out).back()["measure"], "x-hat");
@@ -275,11 +282,11 @@ TEST(Sweep, APointIsTheTrainRunWithTheSameOptions) {
   sweep.insert(sweep.end(), {"--measure", "x-bar"});
   const CliResult last = run_cli(sweep);
   ASSERT_EQ(last.exit_code, 0) << last.err;
-  EXPECT_EQ(events_of(last.out).front()["steps_to_target"].get<double>(),
+  EXPECT_EQ(first_point(last.out)["steps_to_target"].get<double>(),
             static_cast<double>(*first))
       << last.out;
   // Its rounds are those of train stopped there: the syncs so far and the closing average.
-  EXPECT_EQ(events_of(last.out).front()["rounds"].get<double>(),
+  EXPECT_EQ(first_point(last.out)["rounds"].get<double>(),
             std::ceil(static_cast<double>(*first) / 4))
       << last.out;
   EXPECT_EQ(events_of(last.out).back()["measure"], "x-bar");
@@ -361,11 +368,10 @@ TEST(Sweep, TheoryColumnsAndTheirEstimates) {
                           "--format", "json",
                           "--plot",   (dir.path() / "theory.svg").string()});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  std::istringstream lines(r.out);
-  std::string line;
-  std::vector<nlohmann::json> events;
-  while (std::getline(lines, line)) events.push_back(nlohmann::json::parse(line));
-  ASSERT_EQ(events.size(), 3u);
+  std::vector<json> events = events_of(r.out);
+  ASSERT_EQ(events.size(), 4u);
+  EXPECT_EQ(events[0]["event"], "sweep_start");
+  events.erase(events.begin());
   EXPECT_GT(events[1]["theory_speedup"].get<double>(), 1.0);
   EXPECT_LT(events[1]["theory_steps"].get<double>(), events[0]["theory_steps"].get<double>());
   for (const char* key : {"L", "mu", "sigma2", "G2", "distance2"})
@@ -377,3 +383,85 @@ TEST(Sweep, TheoryColumnsAndTheirEstimates) {
 }
 
 }  // namespace
+
+namespace {
+
+// Lines of a stream, each with its newline.
+std::vector<std::string> lines_of(const std::string& out) {
+  std::vector<std::string> lines;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) lines.push_back(line + "\n");
+  return lines;
+}
+
+}  // namespace
+
+// A sweep streams its points as they finish; --resume takes the points of an earlier
+// stream (a killed sweep's --out file: any subset, a last line cut short) and runs only the
+// others, with the same table as one sweep; other options are refused, saying which.
+TEST(Sweep, ResumeRunsOnlyTheMissingPointsAndGivesTheSameTable) {
+  TempDir dir;
+  auto json_sweep = [](const std::string& K) {
+    auto a = tiny_sweep(K, "1,4", "1");
+    a.insert(a.end(), {"--format", "json"});
+    return a;
+  };
+  const CliResult full = run_cli(json_sweep("1,2"));
+  ASSERT_EQ(full.exit_code, 0) << full.err;
+  const std::vector<std::string> lines = lines_of(full.out);
+  ASSERT_EQ(lines.size(), 6u);  // sweep_start, 4 points, sweep
+  EXPECT_EQ(json::parse(lines[0])["event"], "sweep_start");
+
+  // Points 2 and 4 of the grid lost, and a line cut short by the kill.
+  const fs::path journal = dir.path() / "sweep.jsonl";
+  localsgd::testing::write_text(journal, lines[0] + lines[1] + lines[3] + "{\"event\":\"sweep_po");
+  auto resume = json_sweep("1,2");
+  resume.insert(resume.end(), {"--resume", journal.string(), "--out", journal.string()});
+  const CliResult resumed = run_cli(resume);
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.err;
+  const std::vector<std::string> again = lines_of(resumed.out);
+  ASSERT_EQ(again.size(), 6u) << resumed.out;
+  for (std::size_t i = 0; i < 5; ++i) EXPECT_EQ(again[i], lines[i]) << i;  // bitwise the same
+  const json summary = json::parse(again[5]);
+  EXPECT_EQ(summary["resumed_points"], 2);
+  EXPECT_EQ(summary["runs"], 2 * 2);  // 2 points x 2 step sizes x 1 seed
+  EXPECT_EQ(localsgd::testing::read_text(journal), resumed.out);
+
+  // A wider grid keeps the finished points and runs the new ones only.
+  auto wider = json_sweep("1,2,4");
+  wider.insert(wider.end(), {"--resume", journal.string()});
+  const CliResult grown = run_cli(wider);
+  ASSERT_EQ(grown.exit_code, 0) << grown.err;
+  const std::vector<std::string> grown_lines = lines_of(grown.out);
+  ASSERT_EQ(grown_lines.size(), 8u);
+  for (std::size_t i = 1; i < 5; ++i) EXPECT_EQ(grown_lines[i], lines[i]) << i;
+  EXPECT_EQ(json::parse(grown_lines[7])["resumed_points"], 4);
+  EXPECT_EQ(json::parse(grown_lines[7])["runs"], 2 * 2);
+
+  // Other options: refused before anything is written.
+  const std::string kept = localsgd::testing::read_text(journal);
+  auto other = json_sweep("1,2");
+  other[14] = "2";  // --repeats
+  other.insert(other.end(), {"--resume", journal.string(), "--out", journal.string()});
+  const CliResult refused = run_cli(other);
+  EXPECT_EQ(refused.exit_code, kExitUsage);
+  EXPECT_NE(refused.err.find("localsgd: error: --resume " + journal.string() +
+                             ": that sweep had --repeats \"1\", this one \"2\"; a sweep resumes "
+                             "with the same options"),
+            std::string::npos)
+      << refused.err;
+  EXPECT_EQ(refused.out, "");
+  EXPECT_EQ(localsgd::testing::read_text(journal), kept);
+
+  // A table is not a stream to resume: the file and line are named.
+  const fs::path table = dir.path() / "table.txt";
+  localsgd::testing::write_text(table, "     workers  local_steps\n");
+  auto from_table = json_sweep("1,2");
+  from_table.insert(from_table.end(), {"--resume", table.string()});
+  const CliResult bad = run_cli(from_table);
+  EXPECT_EQ(bad.exit_code, localsgd::kExitData);
+  EXPECT_NE(bad.err.find(table.string() + ":1: not a JSON event (--resume reads what `sweep "
+                                          "--format json` wrote)"),
+            std::string::npos)
+      << bad.err;
+}

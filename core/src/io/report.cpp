@@ -68,7 +68,36 @@ void print_event(std::ostream& out, OutputFormat format, const nlohmann::ordered
   out.flush();
 }
 
+std::vector<std::string> union_of_keys(std::initializer_list<nlohmann::ordered_json> events) {
+  std::vector<std::string> keys;
+  for (const nlohmann::ordered_json& event : events)
+    for (const auto& [key, value] : event.items())
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+  return keys;
+}
+
+void EventPrinter::print_csv_row(const nlohmann::ordered_json& event) {
+  std::string header, values;
+  for (std::size_t c = 0; c < columns_.size(); ++c) {
+    const auto cell = event.find(columns_[c]);
+    add_csv_column(header, values, c == 0, columns_[c],
+                   cell == event.end() ? nlohmann::ordered_json() : *cell);
+  }
+  for (const auto& [key, value] : event.items())
+    if (std::find(columns_.begin(), columns_.end(), key) == columns_.end())
+      throw std::logic_error("CSV column '" + key + "' of a " + event.value("event", "") +
+                          " event was not declared");
+  if (last_header_.empty()) out_ << header << '\n';
+  last_header_ = header;
+  out_ << values << '\n';
+  out_.flush();
+}
+
 void EventPrinter::print(const nlohmann::ordered_json& event) {
+  if (format_ == OutputFormat::csv && !columns_.empty()) {
+    print_csv_row(event);
+    return;
+  }
   const std::string name = event.value("event", "");
   const bool row = name == "progress" || name == "sweep_point";
   if (format_ == OutputFormat::json || (!row && format_ == OutputFormat::table)) {

@@ -6,6 +6,8 @@
 #include <iostream>
 #include <limits>
 #include <map>
+#include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 
@@ -207,9 +209,132 @@ TheoryConstants estimate_constants(const SweepRequest& request, const Problem& p
   return c;
 }
 
+// The points' results as their runs finish: a point is final when all its runs have ended,
+// and is reported in grid order once every point before it, and its K = 1 base (for the
+// speedups), is final too. Called under the lock of its owner.
+class PointLedger {
+ public:
+  PointLedger(const SweepRequest& request, std::vector<SweepPoint>& points,
+              const std::vector<Run>& runs, double eps, const SweepObserver& observer)
+      : request_(request), points_(points), runs_(runs), eps_(eps), observer_(observer),
+        pending_(points.size(), 0), final_(points.size(), false), reported_(points.size(), false) {
+    for (const Run& run : runs) ++pending_[run.point];
+    base_.resize(points.size());
+    for (std::size_t p = 0; p < points.size(); ++p) {
+      for (std::size_t q = 0; q < points.size(); ++q)
+        if (points[q].workers == 1 && points[q].local_steps == points[p].local_steps &&
+            points[q].batch == points[p].batch)
+          base_[p] = q;
+      if (pending_[p] == 0) final_[p] = true;  // resumed: known before any run
+    }
+  }
+
+  // Theorem 2.2's steps, for points reported from now on.
+  void set_theory(const TheoryConstants& c) { theory_ = c; }
+
+  // One run of `point` ended (or was skipped by a signal).
+  void run_ended(std::size_t point) {
+    const std::lock_guard lock(mutex_);
+    if (--pending_[point] == 0) {
+      decide(point);
+      final_[point] = true;
+    }
+    report_ready(false);
+  }
+
+  // Before any run: the resumed points that can be reported already.
+  void start() {
+    const std::lock_guard lock(mutex_);
+    report_ready(false);
+  }
+
+  // After a signal: every final point not yet reported, in grid order (a speedup only
+  // where the base is final too). Returns the reported points, in grid order.
+  std::vector<SweepPoint> finish(bool interrupted) {
+    const std::lock_guard lock(mutex_);
+    report_ready(interrupted);
+    std::vector<SweepPoint> reported;
+    for (std::size_t p = 0; p < points_.size(); ++p)
+      if (reported_[p]) reported.push_back(points_[p]);
+    return reported;
+  }
+
+ private:
+  // The winning step-size setting of a point all of whose runs ended: fewest median steps.
+  void decide(std::size_t p) {
+    SweepPoint& point = points_[p];
+    point.steps = kNever;
+    for (std::size_t l = 0; l < request_.lr_settings(); ++l) {
+      std::vector<double> steps, rounds;
+      for (const Run& run : runs_)
+        if (run.point == p && run.lr == l) {
+          steps.push_back(run.steps);
+          rounds.push_back(run.rounds);
+        }
+      const double m = median(steps);
+      if (m < point.steps || (l == 0 && std::isinf(m))) {
+        point.steps = m;
+        point.rounds = median(rounds);
+        point.reached =
+            std::count_if(steps.begin(), steps.end(), [](double s) { return std::isfinite(s); });
+        point.lr_values = request_.lr_setting(l);
+      }
+    }
+  }
+
+  // Reports, in grid order, the final points whose predecessors are reported and whose
+  // base is final (`all`: every final point, whatever comes before it).
+  void report_ready(bool all) {
+    for (std::size_t p = 0; p < points_.size(); ++p) {
+      if (reported_[p]) continue;
+      const bool base_known = !base_[p] || final_[*base_[p]];
+      if (!final_[p] || (!all && !base_known)) {
+        if (all) continue;
+        return;
+      }
+      complete(p);
+      reported_[p] = true;
+      if (observer_.point) observer_.point(points_[p]);
+    }
+  }
+
+  // The columns derived from other points: speedups over K = 1 and the theory's steps.
+  void complete(std::size_t p) {
+    SweepPoint& point = points_[p];
+    if (theory_) {
+      const std::int64_t T =
+          theoretical_steps(*theory_, point.workers, point.local_steps, point.batch, eps_);
+      if (T > 0) point.theory_steps = static_cast<double>(T);
+    }
+    if (!base_[p] || !final_[*base_[p]]) return;
+    const SweepPoint& base = points_[*base_[p]];
+    if (theory_) {
+      const std::int64_t T1 = theoretical_steps(*theory_, 1, point.local_steps, point.batch, eps_);
+      if (T1 > 0 && point.theory_steps) point.theory_speedup = static_cast<double>(T1) / *point.theory_steps;
+    }
+    if (!std::isfinite(base.steps) || !std::isfinite(point.steps)) return;
+    point.speedup = base.steps / point.steps;
+    const double b = static_cast<double>(point.batch);
+    point.time_speedup = base.steps * b /
+                         (point.steps * b + 2.0 * static_cast<double>(point.workers - 1) *
+                                                request_.rho * point.rounds);
+  }
+
+  const SweepRequest& request_;
+  std::vector<SweepPoint>& points_;
+  const std::vector<Run>& runs_;
+  const double eps_;
+  const SweepObserver& observer_;
+  std::mutex mutex_;
+  std::vector<std::size_t> pending_;
+  std::vector<bool> final_, reported_;
+  std::vector<std::optional<std::size_t>> base_;
+  std::optional<TheoryConstants> theory_;
+};
+
 }  // namespace
 
-SweepResult run_sweep(const SweepRequest& request, const SweepProgress& progress) {
+SweepResult run_sweep(const SweepRequest& request, const SweepObserver& observer) {
   validate(request);
   // Loaded once: every run trains on the same data with the same objective, whose
   // curvature estimate and f* are computed once too.
@@ -224,23 +349,54 @@ SweepResult run_sweep(const SweepRequest& request, const SweepProgress& progress
                    K, request.base.seed);
   SweepResult result;
   result.fstar = request.base.fstar ? *request.base.fstar : problem.fstar("sweep", std::cerr);
+  const std::vector<SweepPoint> resumed =
+      request.resume ? request.resume(result.fstar) : std::vector<SweepPoint>();
+  if (observer.started) observer.started(result.fstar);
 
+  // The grid, with the points an earlier sweep finished taken as they are.
+  std::vector<SweepPoint> points;
+  std::vector<bool> known;
   for (auto K : request.workers)
     for (auto H : request.local_steps)
-      for (auto b : request.batches)
-        result.points.push_back({K, H, b, {}, 0, 0, 0, {}, {}, {}, {}});
+      for (auto b : request.batches) {
+        const auto done =
+            std::find_if(resumed.begin(), resumed.end(), [&](const SweepPoint& p) {
+              return p.workers == K && p.local_steps == H && p.batch == b;
+            });
+        known.push_back(done != resumed.end());
+        if (known.back()) {
+          SweepPoint point = *done;
+          point.speedup = point.time_speedup = point.theory_steps = point.theory_speedup = {};
+          points.push_back(point);
+          ++result.resumed_points;
+        } else {
+          points.push_back({K, H, b, {}, 0, 0, 0, {}, {}, {}, {}});
+        }
+      }
   const std::size_t lr_count = request.lr_settings();
   std::vector<Run> runs;
-  for (std::size_t p = 0; p < result.points.size(); ++p)
-    for (std::size_t l = 0; l < lr_count; ++l)
-      for (std::int64_t rep = 0; rep < request.repeats; ++rep) runs.push_back({p, l, rep});
+  for (std::size_t p = 0; p < points.size(); ++p)
+    if (!known[p])
+      for (std::size_t l = 0; l < lr_count; ++l)
+        for (std::int64_t rep = 0; rep < request.repeats; ++rep) runs.push_back({p, l, rep});
 
-  SweepRace race(result.points.size(), lr_count, request.repeats);
   const double eps = target_gap(request, result.fstar);
+  PointLedger ledger(request, points, runs, eps, observer);
+  // Theorem 2.2's constants first, so that every point streams with its theory columns.
+  if (request.theory) {
+    const TheoryConstants c = estimate_constants(request, problem, result.fstar);
+    if (interrupt_signal() == 0) {
+      result.theory = c;
+      ledger.set_theory(c);
+    }
+  }
+  ledger.start();
+
+  SweepRace race(points.size(), lr_count, request.repeats);
   std::atomic<std::size_t> started{0}, abandoned{0}, ended{0};
   tbb::parallel_for(std::size_t{0}, runs.size(), [&](std::size_t i) {
     Run& run = runs[i];
-    const SweepPoint& point = result.points[run.point];
+    const SweepPoint& point = points[run.point];
     TrainOptions o =
         run_options(request, problem, point.workers, point.local_steps, point.batch,
                     request.base.seed + static_cast<std::uint64_t>(run.repeat), result.fstar);
@@ -275,77 +431,15 @@ SweepResult run_sweep(const SweepRequest& request, const SweepProgress& progress
     race.finished(run.point, run.lr, run.steps);
     run.finished = true;
     const std::size_t done = ended.fetch_add(1, std::memory_order_relaxed) + 1;
-    if (progress) progress(done, runs.size());
+    if (observer.progress) observer.progress(done, runs.size());
+    ledger.run_ended(run.point);
   });
   result.abandoned_runs = abandoned.load();
   result.runs = started.load();
-
-  // Interrupted: keep the points whose every run finished.
-  result.planned_points = result.points.size();
+  result.planned_points = points.size();
   result.interrupted = interrupt_signal();
-  if (result.interrupted != 0) {
-    std::vector<bool> whole(result.points.size(), true);
-    for (const Run& run : runs) whole[run.point] = whole[run.point] && run.finished;
-    std::vector<SweepPoint> finished;
-    std::vector<std::size_t> index(result.points.size(), 0);
-    for (std::size_t p = 0; p < result.points.size(); ++p)
-      if (whole[p]) {
-        index[p] = finished.size();
-        finished.push_back(result.points[p]);
-      }
-    std::vector<Run> kept;
-    for (const Run& run : runs)
-      if (whole[run.point]) kept.push_back(run), kept.back().point = index[run.point];
-    result.points = std::move(finished);
-    runs = std::move(kept);
-  }
-
-  // Per point: the step-size value with the fewest median steps wins.
-  for (std::size_t p = 0; p < result.points.size(); ++p) {
-    SweepPoint& point = result.points[p];
-    point.steps = kNever;
-    for (std::size_t l = 0; l < lr_count; ++l) {
-      std::vector<double> steps, rounds;
-      for (const Run& run : runs)
-        if (run.point == p && run.lr == l) {
-          steps.push_back(run.steps);
-          rounds.push_back(run.rounds);
-        }
-      const double m = median(steps);
-      if (m < point.steps || (l == 0 && std::isinf(m))) {
-        point.steps = m;
-        point.rounds = median(rounds);
-        point.reached =
-            std::count_if(steps.begin(), steps.end(), [](double s) { return std::isfinite(s); });
-        point.lr_values = request.lr_setting(l);
-      }
-    }
-  }
-  if (request.theory && result.interrupted == 0) {
-    const TheoryConstants c = estimate_constants(request, problem, result.fstar);
-    result.theory = c;
-    for (SweepPoint& point : result.points) {
-      const std::int64_t T =
-          theoretical_steps(c, point.workers, point.local_steps, point.batch, eps);
-      if (T > 0) point.theory_steps = static_cast<double>(T);
-    }
-  }
-  // Speedups against K = 1 with the same H and b.
-  for (SweepPoint& point : result.points) {
-    const auto base =
-        std::find_if(result.points.begin(), result.points.end(), [&](const SweepPoint& q) {
-          return q.workers == 1 && q.local_steps == point.local_steps && q.batch == point.batch;
-        });
-    if (base != result.points.end() && base->theory_steps && point.theory_steps)
-      point.theory_speedup = *base->theory_steps / *point.theory_steps;
-    if (base == result.points.end() || !std::isfinite(base->steps) || !std::isfinite(point.steps))
-      continue;
-    point.speedup = base->steps / point.steps;
-    const double b = static_cast<double>(point.batch);
-    point.time_speedup = base->steps * b /
-                         (point.steps * b + 2.0 * static_cast<double>(point.workers - 1) *
-                                                request.rho * point.rounds);
-  }
+  // Interrupted: the points whose every run finished, in grid order.
+  result.points = ledger.finish(result.interrupted != 0);
   return result;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "localsgd/core/io/report.hpp"
 #include "localsgd/core/version.hpp"
 
 namespace localsgd::core {
@@ -113,6 +114,22 @@ ordered_json TrainSummary::to_json() const {
   s["reader"] = reader;
   s["reader_params"] = reader_params;
   return s;
+}
+
+std::vector<std::string> train_csv_columns() {
+  Quality every_quality;
+  every_quality.suboptimality = every_quality.rel_suboptimality = 0;
+  every_quality.test_accuracy = every_quality.test_rmse = 0;
+  Progress progress;
+  progress.quality = every_quality;
+  TrainSummary summary;
+  summary.quality = every_quality;
+  summary.async = TrainSummary::Async{};
+  summary.target = TrainSummary::Target{};
+  summary.rate_requested = true;
+  summary.checkpoint = summary.interrupted = "-";
+  summary.mpi = TrainSummary::Mpi{};
+  return union_of_keys({progress.to_json(), summary.to_json()});
 }
 
 }  // namespace localsgd::core

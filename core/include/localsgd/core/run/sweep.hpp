@@ -19,6 +19,18 @@
 
 namespace localsgd::core {
 
+struct SweepPoint {
+  std::int64_t workers, local_steps, batch;
+  std::vector<double> lr_values;         // the winning setting, one value per lr_grid axis
+  double steps = 0;                      // median steps to EPS (infinity if not reached)
+  double rounds = 0;                     // median rounds to EPS
+  std::int64_t reached = 0;              // runs (of the winner) that reached EPS
+  std::optional<double> speedup;         // T_1 / T_K, same H and b
+  std::optional<double> time_speedup;    // T_1 b / (T_K b + 2 (K-1) rho R_K)
+  std::optional<double> theory_steps;    // Theorem 2.2's steps to EPS (see `theory`)
+  std::optional<double> theory_speedup;  // their ratio to K = 1
+};
+
 struct SweepRequest {
   TrainOptions base;  // objective, data, reader, step-size rule, sampling, partition, seed
   std::vector<std::int64_t> workers{1, 2, 4};
@@ -63,18 +75,9 @@ struct SweepRequest {
   // a run writes), or x̄, the workers' last average (costs a gradient pass per evaluation).
   enum class Measured { x_hat, x_bar };
   Measured measure = Measured::x_hat;
-};
-
-struct SweepPoint {
-  std::int64_t workers, local_steps, batch;
-  std::vector<double> lr_values;         // the winning setting, one value per lr_grid axis
-  double steps = 0;                      // median steps to EPS (infinity if not reached)
-  double rounds = 0;                     // median rounds to EPS
-  std::int64_t reached = 0;              // runs (of the winner) that reached EPS
-  std::optional<double> speedup;         // T_1 / T_K, same H and b
-  std::optional<double> time_speedup;    // T_1 b / (T_K b + 2 (K-1) rho R_K)
-  std::optional<double> theory_steps;    // Theorem 2.2's steps to EPS (see `theory`)
-  std::optional<double> theory_speedup;  // their ratio to K = 1
+  // Continuing an earlier sweep: given f*, the points it finished (read_sweep_stream),
+  // which are reported as they were instead of run; it may refuse (throw) first.
+  std::function<std::vector<SweepPoint>(double fstar)> resume;
 };
 
 struct SweepResult {
@@ -90,15 +93,44 @@ struct SweepResult {
   // their step-size setting had certainly lost its point (sweep_race.hpp; the table is the
   // same as without), counted over every point, reported or not.
   std::size_t runs = 0, abandoned_runs = 0;
+  std::size_t resumed_points = 0;  // points taken from SweepRequest::resumed
 };
 
-// Runs finished so far (abandoned ones included) of `total` planned; called once per
-// finished run, from the thread that ran it (concurrently: it must be thread-safe).
-using SweepProgress = std::function<void(std::size_t finished, std::size_t total)>;
+// What a sweep tells as it goes (each optional; none can change the results).
+struct SweepObserver {
+  // f* is known and no run has started: the stream's header can be written.
+  std::function<void(double fstar)> started;
+  // Runs finished so far (abandoned ones included) of `total` planned; called once per
+  // finished run, from the thread that ran it (concurrently: it must be thread-safe).
+  std::function<void(std::size_t finished, std::size_t total)> progress;
+  // A point's final row, in grid order, as soon as it, every point before it and its
+  // K = 1 base have finished; one call at a time. After a signal, the finished points not
+  // yet told follow, still in grid order. An interrupted sweep has told every point it
+  // reports.
+  std::function<void(const SweepPoint& point)> point;
+};
 
-// Grid points run in parallel (one thread each); each run is deterministic. `progress`,
-// when given, hears of every finished run (for a progress display; it cannot change them).
-SweepResult run_sweep(const SweepRequest& request, const SweepProgress& progress = {});
+// Grid points run in parallel (one thread each); each run is deterministic.
+SweepResult run_sweep(const SweepRequest& request, const SweepObserver& observer = {});
+
+// The sweep_start event a stream begins with: what its points depend on, for --resume.
+// `options` is the caller's record of the options given (the grid's may differ).
+nlohmann::ordered_json sweep_start_event(double fstar, const nlohmann::ordered_json& options);
+
+// The `sweep` event that ends a stream: f*, the target, counts and Theorem 2.2's constants.
+nlohmann::ordered_json sweep_summary_event(const SweepResult& result, const SweepRequest& request);
+
+// An earlier sweep's JSON stream (`sweep --format json`, or its --out file): its
+// sweep_start event and its points. A last line cut short (a killed sweep) is ignored;
+// anything else that is not such a stream is a DataError naming FILE:LINE.
+struct SweepStream {
+  nlohmann::ordered_json start;
+  std::vector<SweepPoint> points;
+};
+SweepStream read_sweep_stream(const std::filesystem::path& path, const SweepRequest& request);
+
+// Every column of the CSV table of a sweep's points and its summary (EventPrinter).
+std::vector<std::string> sweep_csv_columns(const SweepRequest& request);
 
 nlohmann::ordered_json to_json(const SweepPoint& point, const SweepRequest& request);
 

@@ -96,4 +96,9 @@ struct TrainSummary {
   nlohmann::ordered_json to_json() const;  // the `summary` event
 };
 
+// Every column of the one CSV table that holds a run's progress rows and its summary row:
+// the keys of progress and summary events with every optional part present (progress keys
+// first), for EventPrinter::csv_columns.
+std::vector<std::string> train_csv_columns();
+
 }  // namespace localsgd::core
