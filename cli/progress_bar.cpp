@@ -185,4 +185,47 @@ void RunCounter::close() {
   open_ = false;
 }
 
+SolveMeter::SolveMeter(std::ostream& out)
+    : out_(out), started_(std::chrono::steady_clock::now()) {}
+
+SolveMeter::~SolveMeter() {
+  if (open_) out_ << "\r\x1b[K" << std::flush;  // a failed solve: its message follows
+}
+
+std::string SolveMeter::line(const core::SolveIteration& it, double first_gap, double seconds) {
+  char gap[64];
+  std::snprintf(gap, sizeof gap, "f - f* <= %.2g (stops at %.2g)", it.gap, it.target_gap);
+  std::string text = std::string("solve ") + it.method + "  iteration " +
+                     std::to_string(it.iteration) + "  " + gap + "  " + duration(seconds);
+  // Orders of magnitude the gap has fallen per second, and those it has left to fall.
+  const double fallen = std::log10(first_gap / it.gap), left = std::log10(it.gap / it.target_gap);
+  if (it.iteration > 0 && fallen > 0 && left > 0 && std::isfinite(fallen) && std::isfinite(left))
+    text += "  ETA " + duration(seconds * left / fallen);
+  return text;
+}
+
+void SolveMeter::iteration(const core::SolveIteration& it) {
+  if (!last_) first_gap_ = it.gap;
+  last_ = it;
+  method_ = it.method;
+  last_->method = method_.c_str();
+  const auto now = std::chrono::steady_clock::now();
+  if (open_ && now - drawn_ < kRedraw) return;
+  drawn_ = now;
+  draw("");
+}
+
+void SolveMeter::draw(const char* end) {
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
+  out_ << '\r' << line(*last_, first_gap_, seconds) << "\x1b[K" << end << std::flush;
+  open_ = true;
+}
+
+void SolveMeter::close() {
+  if (!last_) return;
+  draw("\n");
+  open_ = false;
+}
+
 }  // namespace localsgd::cli

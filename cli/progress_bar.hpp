@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "localsgd/core/run/callbacks.hpp"
+#include "localsgd/core/solve/solve.hpp"
 
 namespace localsgd::cli {
 
@@ -74,6 +75,35 @@ class RunCounter {
   std::mutex mutex_;
   std::chrono::steady_clock::time_point started_, drawn_;
   std::size_t done_ = 0, total_ = 0;
+  bool open_ = false;
+};
+
+// For `solve`: the method, its iteration, the bound on f - f* against the one it stops at,
+// elapsed time and, once the bound has fallen, an ETA from its rate of fall on a log scale
+// (Newton's superlinear end comes sooner). Redrawn at most five times a second, from the
+// solver's thread; the last state stays on its line.
+class SolveMeter {
+ public:
+  explicit SolveMeter(std::ostream& out);
+  ~SolveMeter();  // ends the line (without the final state if the solve failed)
+  SolveMeter(const SolveMeter&) = delete;
+  SolveMeter& operator=(const SolveMeter&) = delete;
+
+  void iteration(const core::SolveIteration& it);
+  void close();  // the solve ended: keep the line
+
+  // The line after `seconds`, without control characters; `first_gap` the first
+  // iteration's gap (for the ETA).
+  static std::string line(const core::SolveIteration& it, double first_gap, double seconds);
+
+ private:
+  void draw(const char* end);
+
+  std::ostream& out_;
+  std::chrono::steady_clock::time_point started_, drawn_;
+  std::optional<core::SolveIteration> last_;
+  std::string method_;  // last_.method points into the solver's result, which moves
+  double first_gap_ = 0;
   bool open_ = false;
 };
 

@@ -1,11 +1,15 @@
 // `localsgd solve`: f* and x* of the full objective, by the exact solver.
+#include <unistd.h>
+
 #include <iostream>
+#include <optional>
 #include <memory>
 
 #include "commands.hpp"
 #include "common.hpp"
 #include "localsgd/core/io/report.hpp"
 #include "localsgd/core/run/commands.hpp"
+#include "progress_bar.hpp"
 
 namespace localsgd::cli {
 namespace {
@@ -13,6 +17,7 @@ namespace {
 struct SolveFlags {
   ObjectiveDataFlags source;
   std::string out;
+  std::string progress = "auto";
   OutputFlags output;
 };
 
@@ -21,7 +26,14 @@ void run_solve(const SolveFlags& flags) {
   core::TrainOptions options;
   apply(flags.source, options);
   const core::Problem problem(core::ProblemSpec::of(options));
-  core::print_event(std::cout, format, core::solve_problem(problem, flags.out));
+  std::optional<SolveMeter> meter;
+  if (flags.progress == "always" || (flags.progress == "auto" && isatty(STDERR_FILENO) == 1))
+    meter.emplace(std::cerr);
+  core::SolveOptions solver;
+  if (meter) solver.on_iteration = [&](const core::SolveIteration& it) { meter->iteration(it); };
+  const nlohmann::ordered_json result = core::solve_problem(problem, flags.out, solver);
+  if (meter) meter->close();
+  core::print_event(std::cout, format, result);
 }
 
 }  // namespace
@@ -39,6 +51,12 @@ void set_solve_command(CLI::App& app) {
        "data file (default: embedded synthetic data)", "reader plugin"});
   solve->add_option("--out", flags->out, "write x* to this model file (atomically)");
   add_format_option(solve, flags->output);
+  solve
+      ->add_option("--progress", flags->progress,
+                   "iterations, the bound on f - f*, elapsed time and ETA on stderr: auto (when "
+                   "it is a terminal), always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
   solve->callback([flags] { run_solve(*flags); });
 }
 

@@ -400,6 +400,35 @@ TEST(Cli, TheProgressBarIsOnStderrOnly) {
       << wrong.err;
 }
 
+// solve's progress: the method, its iteration and the gap bound on stderr only; the last
+// state stays, at the iteration that met the tolerance.
+TEST(Cli, SolveShowsItsIterationsOnStderrOnly) {
+  const std::vector<std::string> solve = {"solve", "--plugin", "logreg", "--reader-param",
+                                          "n=400", "--format", "json"};
+  auto never = solve, always = solve;
+  never.insert(never.end(), {"--progress", "never"});
+  always.insert(always.end(), {"--progress", "always"});
+  const auto quiet = run_cli(never), shown = run_cli(always);
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+  ASSERT_EQ(shown.exit_code, 0) << shown.err;
+  EXPECT_EQ(quiet.err, "");
+  auto without_seconds = [](const std::string& out) {
+    auto j = nlohmann::json::parse(out);
+    j.erase("seconds");
+    return j;
+  };
+  EXPECT_EQ(without_seconds(shown.out), without_seconds(quiet.out));
+  const auto result = nlohmann::json::parse(quiet.out);
+  const std::string last = shown.err.substr(shown.err.rfind('\r') + 1);
+  EXPECT_EQ(last.rfind("solve newton-cholesky  iteration " +
+                           std::to_string(result["iterations"].get<int>() - 1) + "  f - f* <= ",
+                       0),
+            0u)
+      << shown.err;
+  EXPECT_TRUE(last.ends_with("\x1b[K\n")) << last;
+  EXPECT_EQ(last.find("ETA"), std::string::npos) << last;  // it has met the tolerance
+}
+
 // A misspelled command or option gets the closest real one; a word that is no near miss
 // gets none.
 TEST(Cli, MisspellingsGetASuggestion) {

@@ -37,7 +37,8 @@ std::string labels_text(const std::map<double, std::int64_t>& labels) {
 
 }  // namespace
 
-ordered_json solve_problem(const Problem& problem, const std::string& out) {
+ordered_json solve_problem(const Problem& problem, const std::string& out,
+                           const SolveOptions& options) {
   const Manifest& manifest = problem.objective_manifest();
   const Objective& objective = problem.objective();
   if (!call_plugin(manifest, "curvature", [&] { return objective.curvature().convex; }))
@@ -45,7 +46,7 @@ ordered_json solve_problem(const Problem& problem, const std::string& out) {
                      "' does not declare itself convex; solve finds the optimum of convex "
                      "objectives only");
   const SolveResult r =
-      call_plugin(manifest, "solve", [&] { return solve(objective, problem.data()); });
+      call_plugin(manifest, "solve", [&] { return solve(objective, problem.data(), options); });
   if (!r.converged)
     throw RuntimeFailure(unconverged_message(r) + "; f* is at most that f (no model written)");
   if (!out.empty())

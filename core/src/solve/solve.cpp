@@ -38,6 +38,13 @@ bool converged(double gap_bound, double f, double f0, double relative_tolerance)
   return gap_bound <= relative_tolerance * gap_scale(f, f0);
 }
 
+// An iteration, to options.on_iteration when there is one.
+void tell(const SolveOptions& options, const SolveResult& result, double f, double f0, double gap) {
+  if (options.on_iteration)
+    options.on_iteration({result.iterations, f, gap,
+                          options.relative_tolerance * gap_scale(f, f0), result.method.c_str()});
+}
+
 // A line search that cannot decrease f any more is at the limit of double precision; the
 // result counts as converged when the method's own model puts f* that close.
 bool stalled_at_precision(double gap_estimate, double f, double f0) {
@@ -213,6 +220,7 @@ SolveResult newton_margin(const MarginObjective& objective, const DataView& data
     // f - f* is about half the Newton decrement -gᵀp near the optimum; with mu known the
     // bound |g|^2/(2 mu) is a guarantee.
     const double gap = std::isfinite(mu) ? gnorm * gnorm / (2 * mu) : -0.5 * slope;
+    tell(options, result, f, f0, gap);
     const bool done = converged(gap, f, f0, options.relative_tolerance);
     result.converged = done;
     result.gap_estimate = -0.5 * slope;
@@ -319,6 +327,7 @@ SolveResult quasi_newton(const Objective& objective, const DataView& data, doubl
       memory.clear();
     }
     const double gap = std::isfinite(mu) ? gnorm * gnorm / (2 * mu) : -0.5 * slope;
+    tell(options, result, f, f0, gap);
     result.gap_estimate = -0.5 * slope;
     if (converged(gap, f, f0, options.relative_tolerance)) {
       result.converged = true;

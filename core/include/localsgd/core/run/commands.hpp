@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "localsgd/core/run/problem.hpp"
+#include "localsgd/core/solve/solve.hpp"
 #include "localsgd/sdk.hpp"
 
 namespace localsgd::core {
@@ -14,7 +15,8 @@ namespace localsgd::core {
 // f* and x* of the problem's objective by the exact solver; x* written to `out` (a model
 // file, atomically) unless it is empty. A UsageError for objectives that do not declare
 // themselves convex. Returns the `solve` event.
-nlohmann::ordered_json solve_problem(const Problem& problem, const std::string& out);
+nlohmann::ordered_json solve_problem(const Problem& problem, const std::string& out,
+                                     const SolveOptions& options = {});
 
 struct DataRequest {
   std::string file;

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -17,11 +18,22 @@
 
 namespace localsgd::core {
 
+// One iteration of the solver, as its progress display sees it.
+struct SolveIteration {
+  std::int64_t iteration = 0;
+  double f = 0;
+  double gap = 0;         // the bound (or estimate) of f - f* the convergence test uses
+  double target_gap = 0;  // the gap at which it stops
+  const char* method = "";
+};
+
 struct SolveOptions {
   // Stop when the optimality gap bound |g|^2 / (2 mu) (or, mu unknown, |g|) says f is
   // within relative_tolerance of f*.
   double relative_tolerance = 1e-12;
   std::int64_t max_iterations = 500;
+  // Told of each iteration before its step (it cannot change the solve); optional.
+  std::function<void(const SolveIteration&)> on_iteration;
 };
 
 struct SolveResult {
