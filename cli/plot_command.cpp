@@ -89,6 +89,7 @@ double number_or_nan(const ordered_json& event, const char* key) {
 
 void run_plot(const PlotFlags& flags) {
   const auto axis = kAxes.at(flags.x);
+  core::check_plot_file(flags.out, "--out");
   std::vector<Run> runs;
   for (const std::string& file : flags.runs) runs.push_back(read_run(file));
   // f - f* when every event of every run has it, else f: never two scales in one plot.

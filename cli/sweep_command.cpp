@@ -12,6 +12,7 @@
 #include "common.hpp"
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/io/atomic_file.hpp"
+#include "localsgd/core/io/plot.hpp"
 #include "localsgd/core/io/report.hpp"
 #include "localsgd/core/run/interrupt.hpp"
 #include "localsgd/core/run/sweep.hpp"
@@ -106,6 +107,12 @@ void run_sweep_command(SweepFlags& flags, const CLI::App& command) {
   for (auto key = options.begin(); key != options.end();)
     key = free_on_resume(key.key()) ? options.erase(key) : std::next(key);
 
+  if (!flags.plot.empty()) {
+    core::check_plot_file(flags.plot, "--plot");  // before the runs, not after them
+    if (r.theory && flags.plot_speedup == "time")
+      std::cerr << "localsgd: warning: --plot-speedup time draws no Theorem 2.2 curve (the "
+                   "theorem counts steps); its columns are in the table\n";
+  }
   const ThreadCap cap(r.base.threads);
   // The first SIGINT/SIGTERM stops the sweep: runs stop at their next step boundary, the
   // finished points are printed and written, and the exit code is 130 or 143.
@@ -236,7 +243,7 @@ void set_sweep_command(CLI::App& app) {
                   "G^2 along a K = 1 run)");
   add_format_option(sweep, flags->output);
   sweep->add_option("--out", flags->out, "also write the table to this file (atomically)");
-  sweep->add_option("--plot", flags->plot,
+  CLI::Option* plot = sweep->add_option("--plot", flags->plot,
                     "draw speedup against K (one curve per H) to .svg or .png");
   sweep
       ->add_option("--progress", flags->progress,
@@ -248,7 +255,8 @@ void set_sweep_command(CLI::App& app) {
       ->add_option("--plot-speedup", flags->plot_speedup,
                    "what --plot draws: speedup in steps, or in the modelled time of --rho")
       ->check(CLI::IsMember({"steps", "time"}))
-      ->capture_default_str();
+      ->capture_default_str()
+      ->needs(plot);
   sweep->add_option("--resume", flags->resume,
                     "continue the sweep whose JSON stream (--format json, stdout or --out) is "
                     "in this file: its finished points are taken, not run again");

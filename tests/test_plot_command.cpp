@@ -54,6 +54,43 @@ TEST(PlotCommand, TrainsOwnPlotNamesItsSettings) {
   EXPECT_NE(read_text(svg).find("K=3 H=5 b=2"), std::string::npos);
 }
 
+// A picture that cannot be drawn is refused before the work (a run, a sweep, reading runs),
+// naming the option; the suffix's case does not matter.
+TEST(PlotCommand, PicturesThatCannotBeDrawnAreRefusedFirst) {
+  TempDir dir;
+  const fs::path model = dir.path() / "x.model", upper = dir.path() / "RUN.SVG";
+  const std::vector<std::string> train = {"train",  "--plugin", "logreg", "--reader-param",
+                                          "n=500",  "--steps",  "300",    "-q",
+                                          "--out",  model.string(), "--plot"};
+  auto with_plot = [&](const fs::path& picture) {
+    auto args = train;
+    args.push_back(picture.string());
+    return args;
+  };
+  const CliResult no_gnuplot = run_cli(with_plot(upper), "PATH=/nonexistent");
+  EXPECT_EQ(no_gnuplot.exit_code, kExitRuntime);
+  EXPECT_EQ(no_gnuplot.err, "localsgd: error: --plot " + upper.string() +
+                                ": drawing needs gnuplot, which is not on PATH (install Debian's "
+                                "gnuplot-nox)\n");
+  EXPECT_FALSE(fs::exists(model));  // refused before the run
+  const CliResult drawn = run_cli(with_plot(upper));
+  ASSERT_EQ(drawn.exit_code, 0) << drawn.err;
+  EXPECT_NE(read_text(upper).find("<svg"), std::string::npos);
+  const CliResult pdf = run_cli(with_plot(dir.path() / "run.pdf"));
+  EXPECT_EQ(pdf.exit_code, kExitUsage);
+  EXPECT_NE(pdf.err.find("--plot " + (dir.path() / "run.pdf").string() +
+                         ": use a .svg or .png file"),
+            std::string::npos)
+      << pdf.err;
+  const CliResult plot = run_cli({"plot", "missing.jsonl", "--out", "p.png"}, "PATH=/nonexistent");
+  EXPECT_EQ(plot.exit_code, kExitRuntime);
+  EXPECT_NE(plot.err.find("--out p.png: drawing needs gnuplot"), std::string::npos) << plot.err;
+  const CliResult speedup = run_cli({"sweep", "--plugin", "logreg", "--target-rel", "1e-2",
+                                     "--plot-speedup", "time"});
+  EXPECT_EQ(speedup.exit_code, kExitUsage);
+  EXPECT_NE(speedup.err.find("--plot-speedup requires --plot"), std::string::npos) << speedup.err;
+}
+
 TEST(PlotCommand, BadFilesNameTheFileAndLine) {
   TempDir dir;
   const fs::path svg = dir.path() / "p.svg";

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -57,29 +58,42 @@ std::string gnuplot_quoted(const std::string& text) {
   return out + "'";
 }
 
-void draw_with_gnuplot(const std::filesystem::path& path, const std::string& commands) {
-  const std::string ext = path.extension().string();
-  if (ext != ".svg" && ext != ".png")
-    throw UsageError("plot file " + path.string() + ": use a .svg or .png file");
+std::string plot_format(const std::filesystem::path& path) {
+  std::string ext = path.extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == ".svg" || ext == ".png" ? ext.substr(1) : "";
+}
+
+void check_plot_file(const std::filesystem::path& path, const std::string& option) {
+  if (plot_format(path).empty())
+    throw UsageError(option + " " + path.string() + ": use a .svg or .png file");
   for (const char c : path.native())
     if (static_cast<unsigned char>(c) < 0x20)
-      throw UsageError("plot file name contains a control character: give a plain file name");
+      throw UsageError(option + ": the file name contains a control character: give a plain "
+                       "file name");
   const std::filesystem::path target = detail::resolve_output(path);
   const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
   std::error_code missing;
   if (!std::filesystem::is_directory(dir, missing))
     throw DataError(path.string(), 0, 0,
                     "cannot write: directory " + dir.string() + " does not exist");
+  if (!on_path("gnuplot"))
+    throw RuntimeFailure(option + " " + path.string() +
+                         ": drawing needs gnuplot, which is not on PATH (install Debian's "
+                         "gnuplot-nox)");
+}
+
+void draw_with_gnuplot(const std::filesystem::path& path, const std::string& commands) {
+  check_plot_file(path, "plot file");
+  const std::filesystem::path target = detail::resolve_output(path);
+  const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
   const std::string temp =
       (dir / ("." + target.filename().string() + ".gnuplot.tmp." + std::to_string(::getpid())))
           .string();
-  std::string script = ext == ".svg"
+  std::string script = plot_format(path) == "svg"
                            ? "set terminal svg size 800,560 dynamic enhanced font 'sans,12'\n"
                            : "set terminal pngcairo size 800,560 enhanced font 'sans,11'\n";
   script += "set output " + gnuplot_quoted(temp) + "\n" + commands;
-  if (!on_path("gnuplot"))
-    throw RuntimeFailure(
-        "--plot needs gnuplot, which is not on PATH (install Debian's gnuplot-nox)");
   const IgnoreSigpipe ignore_sigpipe;
   // gnuplot writes to its stdout when it cannot open the output: never into ours.
   FILE* gnuplot = ::popen("gnuplot >/dev/null 2>&1", "w");

@@ -1,3 +1,4 @@
+#include "localsgd/core/io/plot.hpp"
 #include "localsgd/core/run/train.hpp"
 
 #include <chrono>
@@ -344,8 +345,10 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
     callbacks.push_back(&target_stop.emplace(options.target ? *options.target : *options.target_rel,
                                              !options.target.has_value()));
   std::optional<PlotCurve> plot;
-  if (!options.plot.empty() && lead)
+  if (!options.plot.empty() && lead) {
+    check_plot_file(options.plot, "--plot");  // not after the run
     callbacks.push_back(&plot.emplace(options.plot, objective_manifest.name));
+  }
   std::optional<RateFitter> rate;
   if (options.fit_rate) callbacks.push_back(&rate.emplace());
 

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "localsgd/core/errors.hpp"
+#include "localsgd/core/io/plot.hpp"
 
 namespace localsgd::core {
 
@@ -94,7 +95,7 @@ std::optional<std::string> TrainOptions::validate() const {
   }
   if (require_target && !targeted()) return "--require-target needs --target or --target-rel";
   if (eval_every < 0) return "--eval-every must be >= 0";
-  if (!plot.empty() && !plot.ends_with(".svg") && !plot.ends_with(".png"))
+  if (!plot.empty() && plot_format(plot).empty())
     return "--plot " + plot + ": use a .svg or .png file";
   if (backend == Backend::mpi && async.enabled)
     return "--async runs in one process: drop --backend mpi (or --async)";

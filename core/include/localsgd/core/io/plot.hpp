@@ -18,6 +18,14 @@ namespace localsgd::core {
 // a device, FIFO or directory refused).
 void draw_with_gnuplot(const std::filesystem::path& path, const std::string& commands);
 
+// Whether a picture can be drawn to `path` at all, before the work that draws it: a .svg
+// or .png suffix (either case), a plain name in an existing directory, gnuplot on PATH.
+// `option` names where the path came from ("--plot"). UsageError or RuntimeFailure.
+void check_plot_file(const std::filesystem::path& path, const std::string& option);
+
+// "svg" or "png" for a path whose suffix is either, in any case; "" otherwise.
+std::string plot_format(const std::filesystem::path& path);
+
 // One line of a plot: (x, y) points and its legend ("" for none).
 struct PlotSeries {
   std::string label;
