@@ -16,7 +16,7 @@ void build_app(CLI::App& app) {
   app.name("localsgd");
   app.require_subcommand(1);
   // Before the subcommands are added: each takes its parent's config reader.
-  app.config_formatter(std::make_shared<TomlConfig>());
+  app.config_formatter(std::make_shared<TomlConfig>(&app));
   app.set_version_flag("--version", std::string("localsgd ") + core::version());
   app.set_config("--config", "", "TOML file of options; a [train] section sets train's")
       ->check(

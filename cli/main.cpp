@@ -43,7 +43,9 @@ std::string config_message(const CLI::App& app, std::string message) {
   if (!message.starts_with(prefix)) return message;
   std::string key = message.substr(prefix.size());
   if (key.ends_with(".++")) key.resize(key.size() - 3);
-  const auto position = localsgd::cli::toml_key_position(file, key);
+  const auto toml =
+      std::dynamic_pointer_cast<const localsgd::cli::TomlConfig>(app.get_config_formatter_base());
+  const auto position = toml ? toml->key_position(key) : std::nullopt;
   return file + (position ? ":" + *position : "") + ": '" + key +
          "' is no option of localsgd (a misspelled key, or a section other than a "
          "subcommand's, e.g. [train])";

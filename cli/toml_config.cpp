@@ -36,10 +36,16 @@ std::string scalar_text(const toml::node& value, const std::string& key) {
                          "' must be a string, number, boolean or an array of them");
 }
 
+// Each item's key with its place ("LINE:COLUMN"), in the order of the items (sections'
+// open and close markers have none).
+using Places = std::vector<std::string>;
+
 void add_table(const toml::table& table, const Parents& parents,
-               std::vector<CLI::ConfigItem>& items) {
+               std::vector<CLI::ConfigItem>& items, Places& places) {
   for (const auto& [name, value] : table) {
     const std::string key(name.str());
+    const std::string place = std::to_string(name.source().begin.line) + ":" +
+                              std::to_string(name.source().begin.column);
     if (const auto* section = value.as_table()) {
       // A section (or inline table) is a subcommand's: CLI11 opens it with "++" and
       // closes it with "--", as its own reader does.
@@ -49,11 +55,13 @@ void add_table(const toml::table& table, const Parents& parents,
       open.parents = inner;
       open.name = "++";
       items.push_back(open);
-      add_table(*section, inner, items);
+      places.emplace_back();
+      add_table(*section, inner, items, places);
       CLI::ConfigItem close;
       close.parents = inner;
       close.name = "--";
       items.push_back(close);
+      places.emplace_back();
       continue;
     }
     CLI::ConfigItem item;
@@ -65,7 +73,24 @@ void add_table(const toml::table& table, const Parents& parents,
       item.inputs.push_back(scalar_text(value, key));
     }
     items.push_back(std::move(item));
+    places.push_back(place);
   }
+}
+
+// The option a config key sets, as CLI11 finds it: by long name, else short, else as is.
+const CLI::Option* option_of(const CLI::App& app, const CLI::ConfigItem& item) {
+  const CLI::App* command = &app;
+  for (const std::string& parent : item.parents) {
+    try {
+      command = command->get_subcommand(parent);
+    } catch (const CLI::OptionNotFound&) {
+      return nullptr;  // CLI11 reports the unknown section
+    }
+  }
+  const CLI::Option* option = command->get_option_no_throw("--" + item.name);
+  if (option == nullptr && item.name.size() == 1)
+    option = command->get_option_no_throw("-" + item.name);
+  return option != nullptr ? option : command->get_option_no_throw(item.name);
 }
 
 // toml++ parses a dotted key (a.b.c = 1, [a.b.c]) recursively, one stack frame per part,
@@ -147,14 +172,31 @@ std::vector<CLI::ConfigItem> TomlConfig::from_config(std::istream& input) const 
     throw CLI::ConfigError(position(e.source()) + ": " + what);
   }
   std::vector<CLI::ConfigItem> items;
-  add_table(table, {}, items);
+  Places places;
+  add_table(table, {}, items, places);
+  text_ = text;
+  // Two keys for one option (K and workers): TOML sees two keys, CLI11 would keep one.
+  if (app_ != nullptr) {
+    std::vector<std::pair<const CLI::Option*, std::size_t>> seen;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+      if (places[i].empty()) continue;
+      const CLI::Option* option = option_of(*app_, items[i]);
+      if (option == nullptr) continue;
+      for (const auto& [other, j] : seen)
+        if (other == option)
+          throw CLI::ConfigError(kTomlErrorPrefix + places[i] + ": '" + items[i].name +
+                                 "' and '" + items[j].name + "' (line " +
+                                 places[j].substr(0, places[j].find(':')) + ") both set " +
+                                 option->get_name() + ": give one");
+      seen.emplace_back(option, i);
+    }
+  }
   return items;
 }
 
-std::optional<std::string> toml_key_position(const std::string& file,
-                                             const std::string& dotted_key) {
+std::optional<std::string> TomlConfig::key_position(const std::string& dotted_key) const {
   try {
-    const toml::table table = toml::parse_file(file);
+    const toml::table table = toml::parse(text_);
     // The key's own place (a key-value node's source is its value's).
     const auto dot = dotted_key.rfind('.');
     const toml::table* parent =
@@ -167,7 +209,7 @@ std::optional<std::string> toml_key_position(const std::string& file,
         return std::to_string(where.line) + ":" + std::to_string(where.column);
       }
     return std::nullopt;
-  } catch (const std::exception&) {  // the file was read once already; never fail here
+  } catch (const std::exception&) {  // the text was read once already; never fail here
     return std::nullopt;
   }
 }

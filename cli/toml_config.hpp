@@ -18,17 +18,26 @@ inline constexpr const char* kTomlErrorPrefix = "toml:";
 
 class TomlConfig : public CLI::ConfigTOML {
  public:
+  // `app`, when given, is the application whose options the keys name: two keys for one
+  // option (`K` and `workers`) are then an error with the second's place.
+  explicit TomlConfig(const CLI::App* app = nullptr) : app_(app) {}
+
   std::vector<CLI::ConfigItem> from_config(std::istream& input) const override;
   // `key=value` lines of the options given (option groups included; --print-config), in
   // valid TOML that from_config reads back to the same text: canonical numbers and booleans
   // bare, everything else a TOML string with its escapes; repeatable options as arrays.
   std::string to_config(const CLI::App* app, bool default_also, bool write_description,
                         std::string prefix) const override;
+
+  // Where `dotted_key` ("train.worker", or a section "trian") stands in the text the last
+  // from_config read (so also for --config /dev/stdin): "LINE:COLUMN", or nothing.
+  std::optional<std::string> key_position(const std::string& dotted_key) const;
+
+ private:
+  const CLI::App* app_;
+  mutable std::string text_;  // the last text read
 };
 
-// Where `dotted_key` ("train.worker", or a section "trian") stands in the TOML file
-// `file`: "LINE:COLUMN", or nothing when the file cannot be read or has no such key.
-std::optional<std::string> toml_key_position(const std::string& file,
-                                             const std::string& dotted_key);
+
 
 }  // namespace localsgd::cli

@@ -21,6 +21,10 @@ namespace {
 using localsgd::testing::last_line;
 using localsgd::testing::run_cli;
 using localsgd::testing::TempDir;
+using localsgd::testing::exit_code_of;
+using localsgd::testing::read_text;
+using localsgd::testing::shell_quote;
+namespace fs = std::filesystem;
 
 void expect_error(const localsgd::testing::CliResult& r, int code, const std::string& text) {
   EXPECT_EQ(r.exit_code, code) << r.err;
@@ -497,6 +501,23 @@ TEST(Cli, ConfigKeysThatNameNoOptionAreRefused) {
   const auto both = dir.write("both.toml", "[train]\nsteps = 20\n[sweep]\nrepeats = 2\n");
   const auto b = run_cli({"--config", both.string(), "train", "--plugin", "logreg", "-q"});
   EXPECT_EQ(b.exit_code, 0) << b.err;
+  // Two keys for one option: both named, the second's place given.
+  const auto twice = dir.write("twice.toml", "[train]\nK = 3\nplugin = 'logreg'\nworkers = 5\n");
+  const auto t = run_cli({"train", "--config", twice.string()});
+  EXPECT_EQ(t.exit_code, 2);
+  EXPECT_EQ(t.err, "localsgd: error: " + twice.string() +
+                       ":4:1: 'workers' and 'K' (line 2) both set --workers: give one (see "
+                       "localsgd --help)\n");
+  // A config read from a pipe keeps its places too.
+  const fs::path err = dir.path() / "stdin.err";
+  const int status = std::system(("printf '[train]\\nplugin = \"logreg\"\\nworker = 5\\n' | " +
+                                  shell_quote(LOCALSGD_CLI) + " --config /dev/stdin train 2>" +
+                                  shell_quote(err.string()))
+                                     .c_str());
+  EXPECT_EQ(exit_code_of(status), 2);
+  EXPECT_EQ(read_text(err).rfind("localsgd: error: /dev/stdin:3:1: 'train.worker' is no option", 0),
+            0u)
+      << read_text(err);
 }
 
 // The summary says which build produced it: the version --version prints, CMake's.

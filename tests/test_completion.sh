@@ -48,5 +48,16 @@ only inspect convert -- data ''
 offers --steps -- train --plugin logreg --data x --st
 # --config before the subcommand.
 offers --plugin -- --config run.toml train --pl
+# --opt=value (bash splits it at '='), and file names with spaces, whole, typed or escaped.
+only logreg -- train --plugin = logr
+only json -- sweep --format = j
+only table json csv -- sweep --format =
+files=$(mktemp -d)
+trap 'rm -rf "$files"' EXIT
+touch "$files/my data.csv" "$files/other.csv" "$files/plug in.so"
+only "$files/my data.csv" -- train --data "$files/my"
+only "$files/my data.csv" -- train --data = "$files/my"
+only "$files/my data.csv" -- train --data "$files/my\ d"
+offers "$files/plug in.so" -- train --plugin "$files/p"
 if ((failures)); then exit 1; fi
 echo "completion: all cases pass"

@@ -28,9 +28,23 @@ _localsgd_plugins() {
   "$1" plugins list 2>/dev/null | awk -v kind="$2" 'NR > 1 && $1 == kind {print $2}'
 }
 
+# File names starting with $cur (one per reply, spaces and all), plus those of `compgen`
+# options "$@" (e.g. -X '!*.so'), appended to COMPREPLY.
+_localsgd_files() {
+  compopt -o filenames 2>/dev/null
+  mapfile -t -O ${#COMPREPLY[@]} COMPREPLY < <(compgen -f "$@" -- "$cur")
+}
+
 _localsgd() {
   local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD - 1]}
   local exe=${COMP_WORDS[0]} i word
+  # --opt=value: bash splits it at '=' (COMP_WORDBREAKS) into "--opt" "=" "value".
+  if [[ $cur == = ]]; then
+    cur=
+  elif [[ $prev == = ]] && ((COMP_CWORD >= 2)); then
+    prev=${COMP_WORDS[COMP_CWORD - 2]}
+  fi
+  cur=${cur//\\ / }  # a typed "my\ file" is the file "my file"
   exe=${exe/#\~/$HOME}
   COMPREPLY=()
   # The command path: the words that name a subcommand of the path before them (option
@@ -46,7 +60,7 @@ _localsgd() {
 
   case $prev in
     --plugin) COMPREPLY=($(compgen -W "$(_localsgd_plugins "$exe" objective)" -- "$cur"))
-      compopt -o filenames 2>/dev/null; COMPREPLY+=($(compgen -f -X '!*.so' -- "$cur")); return ;;
+      _localsgd_files -X '!*.so'; return ;;
     --reader) COMPREPLY=($(compgen -W "$(_localsgd_plugins "$exe" reader)" -- "$cur")); return ;;
     --schedule) COMPREPLY=($(compgen -W "$(_localsgd_plugins "$exe" schedule)" -- "$cur")); return ;;
     --format) COMPREPLY=($(compgen -W "table json csv" -- "$cur")); return ;;
@@ -57,8 +71,9 @@ _localsgd() {
     --kind) COMPREPLY=($(compgen -W "objective reader schedule" -- "$cur")); return ;;
     --to | --from) COMPREPLY=($(compgen -W "libsvm csv bin liblinear" -- "$cur")); return ;;
     --data | --test | --out | --model | --init | --config | --plot | --checkpoint | --resume)
-      compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- "$cur")); return ;;
-    --dir) compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- "$cur")); return ;;
+      _localsgd_files; return ;;
+    --dir) compopt -o filenames 2>/dev/null
+      mapfile -t COMPREPLY < <(compgen -d -- "$cur"); return ;;
   esac
   # Choices the help lists as TEXT:{a,b,c}.
   if [[ $prev == --* ]]; then
@@ -83,8 +98,7 @@ _localsgd() {
   if [[ -n $subcommands ]]; then
     COMPREPLY=($(compgen -W "$subcommands" -- "$cur"))
   else
-    compopt -o filenames 2>/dev/null
-    COMPREPLY=($(compgen -f -- "$cur"))
+    _localsgd_files
   fi
 }
 complete -F _localsgd localsgd

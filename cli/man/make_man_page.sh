@@ -21,6 +21,7 @@ subcommands() {
   printf '.SH SYNOPSIS\n.B localsgd\n[\\fB\\-\\-config\\fR \\fIFILE\\fR] \\fICOMMAND\\fR [\\fIOPTIONS\\fR]\n'
   printf '.SH DESCRIPTION\n'
   printf 'K workers each take H local SGD steps on mini-batches of size b, then are replaced by their average (Stich, ICLR 2019). Objectives, data readers and averaging schedules are shared-library plugins; workers run on threads (oneTBB) or over MPI ranks.\n'
+  printf '.PP\nThe program'"'"'s own help (\\fBlocalsgd \\-\\-help\\fR), then that of each command:\n.PP\n'
   "$exe" --help | literal
   printf '.SH COMMANDS\n'
   for command in $(subcommands "$exe"); do
