@@ -230,7 +230,7 @@ TEST_F(OutputPaths, APlotWithoutGnuplotIsAMessage) {
   const CliResult r = run_cli({"train", "--plugin", "logreg", "--reader-param", "n=200", "--steps",
                                "200", "--plot", (dir_.path() / "p.svg").string(), "-q"},
                               "PATH=/nonexistent");
-  expect_error(r, kExitRuntime, "--plot needs gnuplot, which is not on PATH");
+  expect_error(r, kExitRuntime, "p.svg: drawing needs gnuplot, which is not on PATH");
 }
 
 TEST(LostOutput, AFullOrClosedStandardOutputIsAFailure) {

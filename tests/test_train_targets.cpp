@@ -36,8 +36,8 @@ TEST(TrainTargets, ATargetedRunGoesOnToItsBudgetNotTheDefaultTenPasses) {
   EXPECT_EQ(core::resolve_steps(o, 1000), 188);  // ceil(3 * 1000 / 16): exactly as given
   o.target_rel.reset();
   o.max_epochs.reset();
-  // No target: 10^6 gradients on small data, 10 passes on large.
-  EXPECT_EQ(core::resolve_steps(o, 1000), 1'000'000 / 16);
+  // No target: 3 x 10^6 gradients on small data, 10 passes on large.
+  EXPECT_EQ(core::resolve_steps(o, 1000), 3'000'000 / 16);
   EXPECT_EQ(core::resolve_steps(o, 1'000'000), 10 * 1'000'000 / 16);
   o.epochs = 2;
   EXPECT_EQ(core::resolve_steps(o, 1000), 125);  // exactly as given

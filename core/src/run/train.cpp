@@ -287,7 +287,8 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
       return choose_default_step(
           objective, data, options.batch * multiplier, options.seed, start,
           {(steps + multiplier - 1) / multiplier,  // the engine's T (config.steps below)
-           static_cast<std::int64_t>(std::min(run_samples, 0x1p62))});
+           static_cast<std::int64_t>(std::min(run_samples, 0x1p62)),
+           !options.steps && !options.epochs && !options.max_epochs});
     });
     step_size = std::move(automatic.step_size);
   } else {
@@ -313,7 +314,7 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   EngineConfig config;
   config.workers = options.workers;
   config.batch = options.batch * multiplier;
-  config.steps = (steps + multiplier - 1) / multiplier;
+  config.steps = automatic.steps > 0 ? automatic.steps : (steps + multiplier - 1) / multiplier;
   config.seed = options.seed;
   config.schedule_name = schedule_manifest.name;
   config.threads = options.threads;

@@ -20,6 +20,9 @@ struct DefaultStep {
   std::unique_ptr<Objective> whitened;   // the objective in u when whitening
   std::unique_ptr<StepSize> step_size;   // in the run's coordinates
   std::int64_t probe_samples = 0;        // stochastic gradients the probes took
+  // The run's T: RunSize::steps, or more when plain steps beat whitening at equal work on
+  // a default budget (they then take the samples the whitened run's work would buy).
+  std::int64_t steps = 0;
   std::string preconditioner() const { return whitening ? whitening->describe() : "none"; }
 };
 
@@ -28,6 +31,7 @@ struct DefaultStep {
 struct RunSize {
   std::int64_t steps = 0;
   std::int64_t samples = 0;
+  bool default_budget = false;  // no --steps, --epochs or --max-epochs: it may be stretched
 };
 
 // `start` is x_0 in the model's coordinates (the objective's initial point or --init).
