@@ -1,5 +1,9 @@
 #include "common.hpp"
 
+#include <filesystem>
+#include <system_error>
+
+#include "localsgd/core/errors.hpp"
 #include "localsgd/core/plugins/plugins.hpp"
 
 namespace localsgd::cli {
@@ -8,6 +12,32 @@ ParamMap collect_params(const char* option, const std::vector<std::string>& item
   ParamMap params;
   for (const std::string& item : items) core::add_key_value(params, option, item);
   return params;
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+  if (a.empty() || b.empty()) return false;
+  std::error_code ec;
+  if (std::filesystem::exists(a, ec) && std::filesystem::exists(b, ec))
+    return std::filesystem::equivalent(a, b, ec);
+  const auto normal = [](const std::string& p) {
+    std::error_code error;
+    const auto path = std::filesystem::weakly_canonical(std::filesystem::absolute(p, error), error);
+    return error ? std::filesystem::path(p).lexically_normal() : path;
+  };
+  return normal(a) == normal(b);
+}
+
+void refuse_shared_files(const NamedPaths& outputs, const NamedPaths& inputs) {
+  for (std::size_t i = 0; i < outputs.size(); ++i) {
+    const auto& [option, path] = outputs[i];
+    const auto clash = [&](const std::pair<std::string, std::string>& other) {
+      if (same_file(path, other.second))
+        throw UsageError(option + " " + path + " is also " + other.first + " " + other.second +
+                         ": give each output a file of its own");
+    };
+    for (std::size_t j = 0; j < i; ++j) clash(outputs[j]);
+    for (const auto& input : inputs) clash(input);
+  }
 }
 
 nlohmann::ordered_json given_options(const CLI::App& command) {

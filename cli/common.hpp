@@ -22,6 +22,15 @@ ParamMap collect_params(const char* option, const std::vector<std::string>& item
 // their long names: a string, or an array of strings for a repeatable option.
 nlohmann::ordered_json given_options(const CLI::App& command);
 
+// Whether two paths name one file: the same path once made absolute and normal, or one
+// existing file reached two ways (links, "./"). Empty paths name nothing.
+bool same_file(const std::string& a, const std::string& b);
+
+// (option, path) pairs: a UsageError when two outputs, or an output and an input, are one
+// file ("--out x.svm is also --data"): the output would replace the other.
+using NamedPaths = std::vector<std::pair<std::string, std::string>>;
+void refuse_shared_files(const NamedPaths& outputs, const NamedPaths& inputs);
+
 struct OutputFlags {
   std::string format = "table";
 };

@@ -222,8 +222,9 @@ void SolveMeter::draw(const char* end) {
   open_ = true;
 }
 
-void SolveMeter::close() {
+void SolveMeter::close(std::int64_t iterations) {
   if (!last_) return;
+  last_->iteration = iterations;  // the last iteration told was the one before its step
   draw("\n");
   open_ = false;
 }

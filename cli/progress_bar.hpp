@@ -90,7 +90,7 @@ class SolveMeter {
   SolveMeter& operator=(const SolveMeter&) = delete;
 
   void iteration(const core::SolveIteration& it);
-  void close();  // the solve ended: keep the line
+  void close(std::int64_t iterations);  // the solve ended after them: keep the line
 
   // The line after `seconds`, without control characters; `first_gap` the first
   // iteration's gap (for the ETA).

@@ -1,6 +1,7 @@
 // `localsgd solve`: f* and x* of the full objective, by the exact solver.
 #include <unistd.h>
 
+#include <csignal>
 #include <iostream>
 #include <optional>
 #include <memory>
@@ -8,7 +9,9 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "localsgd/core/io/report.hpp"
+#include "localsgd/core/errors.hpp"
 #include "localsgd/core/run/commands.hpp"
+#include "localsgd/core/run/interrupt.hpp"
 #include "progress_bar.hpp"
 
 namespace localsgd::cli {
@@ -26,13 +29,25 @@ void run_solve(const SolveFlags& flags) {
   core::TrainOptions options;
   apply(flags.source, options);
   const core::Problem problem(core::ProblemSpec::of(options));
+  // The first SIGINT/SIGTERM stops the solve at its next iteration, with a message and
+  // nothing written (a second one ends the process at once).
+  const core::GracefulInterrupts graceful;
   std::optional<SolveMeter> meter;
   if (flags.progress == "always" || (flags.progress == "auto" && isatty(STDERR_FILENO) == 1))
     meter.emplace(std::cerr);
   core::SolveOptions solver;
-  if (meter) solver.on_iteration = [&](const core::SolveIteration& it) { meter->iteration(it); };
+  solver.on_iteration = [&](const core::SolveIteration& it) {
+    if (const int signal = core::GracefulInterrupts::flag()->load(); signal != 0)
+      throw Interrupted(core::exit_code_of_signal(signal),
+                        std::string("solve interrupted by ") +
+                            (signal == SIGINT ? "SIGINT" : "SIGTERM") + " at iteration " +
+                            std::to_string(it.iteration) + " of " + it.method +
+                            (flags.out.empty() ? std::string()
+                                               : "; " + flags.out + " was not written"));
+    if (meter) meter->iteration(it);
+  };
   const nlohmann::ordered_json result = core::solve_problem(problem, flags.out, solver);
-  if (meter) meter->close();
+  if (meter) meter->close(result["iterations"].get<std::int64_t>());
   core::print_event(std::cout, format, result);
 }
 

@@ -16,7 +16,6 @@
 #include "localsgd/core/io/report.hpp"
 #include "localsgd/core/run/interrupt.hpp"
 #include "localsgd/core/run/sweep.hpp"
-#include "localsgd/core/version.hpp"
 #include "progress_bar.hpp"
 
 namespace localsgd::cli {
@@ -55,45 +54,6 @@ core::SweepRequest::LrAxis parse_lr_axis(const std::string& text) {
   return axis;
 }
 
-// Options whose values the points do not depend on: a resumed sweep may change them.
-bool free_on_resume(const std::string& key) {
-  for (const char* free : {"workers", "local-steps", "batch", "rho", "theory", "threads", "format",
-                           "out", "plot", "plot-speedup", "progress", "resume"})
-    if (key == free) return true;
-  return false;
-}
-
-// The points of the sweep in `path` that this one may take as they are: the same options
-// but the grid's and the outputs', the same f* and version (else a usage error saying which).
-std::vector<core::SweepPoint> resumable_points(const std::string& path,
-                                               const core::SweepRequest& request,
-                                               const nlohmann::ordered_json& options,
-                                               double fstar) {
-  const core::SweepStream stream = core::read_sweep_stream(path, request);
-  const auto refuse = [&](const std::string& what) {
-    throw UsageError("--resume " + path + ": " + what +
-                     "; a sweep resumes with the same options (the grid, --rho, --theory, "
-                     "--threads and the outputs may differ)");
-  };
-  if (stream.start["version"] != core::version())
-    refuse("written by localsgd " + stream.start["version"].dump() + ", this is " +
-           core::version());
-  const nlohmann::ordered_json& before = stream.start["options"];
-  auto shown = [](const nlohmann::ordered_json& v) { return v.is_null() ? "not given" : v.dump(); };
-  std::vector<std::string> keys;
-  for (const auto& [key, value] : before.items()) keys.push_back(key);
-  for (const auto& [key, value] : options.items()) keys.push_back(key);
-  for (const std::string& key : keys) {
-    const nlohmann::ordered_json a = before.value(key, nlohmann::ordered_json());
-    const nlohmann::ordered_json b = options.value(key, nlohmann::ordered_json());
-    if (a != b) refuse("that sweep had --" + key + " " + shown(a) + ", this one " + shown(b));
-  }
-  if (stream.start["fstar"].get<double>() != fstar)
-    refuse("f* was " + format_number(stream.start["fstar"].get<double>()) + " there, " +
-           format_number(fstar) + " here (has the data changed?)");
-  return stream.points;
-}
-
 void run_sweep_command(SweepFlags& flags, const CLI::App& command) {
   core::SweepRequest& r = flags.request;
   const core::OutputFormat format = core::parse_output_format(flags.output.format);
@@ -102,10 +62,18 @@ void run_sweep_command(SweepFlags& flags, const CLI::App& command) {
   r.base.partition_params = collect_params("--partition-param", flags.partition_params);
   apply(flags.targets, r.base);
   for (const std::string& axis : flags.lr_grid) r.lr_grid.push_back(parse_lr_axis(axis));
-  // The options the points depend on: what --resume compares.
+  // The options as given, recorded in the stream's first event (--resume compares the
+  // sweep's identity, values not texts), but for the outputs' and the machine's.
   nlohmann::ordered_json options = given_options(command);
-  for (auto key = options.begin(); key != options.end();)
-    key = free_on_resume(key.key()) ? options.erase(key) : std::next(key);
+  for (const char* output : {"format", "out", "plot", "plot-speedup", "progress", "resume", "threads"})
+    options.erase(output);
+  refuse_shared_files({{"--out", flags.out}, {"--plot", flags.plot}},
+                      {{"--data", r.base.data}});
+  if (!flags.resume.empty() && !flags.out.empty() && format != core::OutputFormat::json &&
+      same_file(flags.resume, flags.out))
+    throw UsageError("--out " + flags.out + " is the stream --resume reads: with --format " +
+                     flags.output.format + " it would become a table no sweep can resume; add "
+                     "--format json");
 
   if (!flags.plot.empty()) {
     core::check_plot_file(flags.plot, "--plot");  // before the runs, not after them
@@ -138,10 +106,12 @@ void run_sweep_command(SweepFlags& flags, const CLI::App& command) {
 
   core::SweepObserver observer;
   if (!flags.resume.empty())
-    r.resume = [&](double fstar) { return resumable_points(flags.resume, r, options, fstar); };
+    r.resume = [&](const nlohmann::ordered_json& identity) {
+      return core::resume_points(flags.resume, r, identity);
+    };
   // The header --resume reads back (JSON only: it is not a row of a table).
-  observer.started = [&](double fstar) {
-    if (format == core::OutputFormat::json) emit(core::sweep_start_event(fstar, options));
+  observer.started = [&](const nlohmann::ordered_json& identity) {
+    if (format == core::OutputFormat::json) emit(core::sweep_start_event(identity, options));
   };
   if (counter)
     observer.progress = [&](std::size_t done, std::size_t total) { counter->finished(done, total); };

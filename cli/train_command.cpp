@@ -74,6 +74,8 @@ void run_train(TrainFlags& flags, const CLI::App& command) {
   parse_worker_speeds(flags.worker_speeds, o.async);
   apply(flags.targets, o);
 
+  refuse_shared_files({{"--out", o.out}, {"--plot", o.plot}, {"--checkpoint", o.checkpoint}},
+                      {{"--data", o.data}, {"--test", o.test}, {"--init", o.init}});
   if (flags.print_config) {
     // The options as given (command line and --config), once they pass the checks every
     // run passes; `localsgd train --config FILE` reads this back.

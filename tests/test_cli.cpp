@@ -425,12 +425,34 @@ TEST(Cli, SolveShowsItsIterationsOnStderrOnly) {
   const auto result = nlohmann::json::parse(quiet.out);
   const std::string last = shown.err.substr(shown.err.rfind('\r') + 1);
   EXPECT_EQ(last.rfind("solve newton-cholesky  iteration " +
-                           std::to_string(result["iterations"].get<int>() - 1) + "  f - f* <= ",
+                           std::to_string(result["iterations"].get<int>()) + "  f - f* <= ",
                        0),
             0u)
       << shown.err;
   EXPECT_TRUE(last.ends_with("\x1b[K\n")) << last;
   EXPECT_EQ(last.find("ETA"), std::string::npos) << last;  // it has met the tolerance
+}
+
+// An output over an input, or two outputs on one file, is refused before any work.
+TEST(Cli, OutputsNeverReplaceInputsOrEachOther) {
+  TempDir dir;
+  const auto data = dir.write("d.svm", "1 1:1\n-1 2:1\n");
+  const std::string kept = read_text(data);
+  const auto over_data = run_cli({"train", "--plugin", "logreg", "--data", data.string(), "--out",
+                                  (dir.path() / "." / "d.svm").string()});
+  EXPECT_EQ(over_data.exit_code, 2);
+  EXPECT_NE(over_data.err.find("d.svm is also --data " + data.string() +
+                               ": give each output a file of its own"),
+            std::string::npos)
+      << over_data.err;
+  EXPECT_EQ(read_text(data), kept);
+  const auto two = run_cli({"train", "--plugin", "logreg", "--out", "x.svg", "--plot", "x.svg"});
+  EXPECT_EQ(two.exit_code, 2);
+  EXPECT_NE(two.err.find("--plot x.svg is also --out x.svg"), std::string::npos) << two.err;
+  // A picture that cannot be written is refused before the run too.
+  const auto proc = run_cli({"train", "--plugin", "logreg", "--plot", "/proc/x.svg"});
+  EXPECT_EQ(proc.exit_code, 3);
+  EXPECT_NE(proc.err.find("/proc/x.svg: cannot write"), std::string::npos) << proc.err;
 }
 
 // A misspelled command or option gets the closest real one; a word that is no near miss

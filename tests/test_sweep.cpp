@@ -445,13 +445,54 @@ TEST(Sweep, ResumeRunsOnlyTheMissingPointsAndGivesTheSameTable) {
   other.insert(other.end(), {"--resume", journal.string(), "--out", journal.string()});
   const CliResult refused = run_cli(other);
   EXPECT_EQ(refused.exit_code, kExitUsage);
-  EXPECT_NE(refused.err.find("localsgd: error: --resume " + journal.string() +
-                             ": that sweep had --repeats \"1\", this one \"2\"; a sweep resumes "
-                             "with the same options"),
+  EXPECT_NE(refused.err.find("localsgd: error: --resume " + journal.string() + ": repeats is 1 in " +
+                             journal.string() + " and 2 in this sweep; a sweep resumes with the "
+                             "same options and data"),
             std::string::npos)
       << refused.err;
   EXPECT_EQ(refused.out, "");
   EXPECT_EQ(localsgd::testing::read_text(journal), kept);
+  // Values are compared, not their spelling: 0.02 is 2e-2, --seed 1 the default.
+  auto spelled = json_sweep("1,2");
+  spelled[12] = "0.02";  // --target-rel
+  spelled.insert(spelled.end(), {"--seed", "1", "--resume", journal.string()});
+  const CliResult same = run_cli(spelled);
+  ASSERT_EQ(same.exit_code, 0) << same.err;
+  EXPECT_EQ(json::parse(lines_of(same.out).back())["resumed_points"], 4);
+  // Other data with the same name: refused by the data's hash (a given f* hides nothing).
+  const fs::path data = dir.path() / "d.svm";
+  localsgd::testing::write_text(data, "1 1:1\n-1 2:1\n1 1:0.5 2:0.2\n-1 1:-1\n");
+  const std::vector<std::string> on_file = {"sweep", "--plugin", "logreg", "--data", data.string(),
+                                            "-K", "1", "-H", "1", "--target", "0.5", "--fstar",
+                                            "0.3", "--repeats", "1", "--format", "json", "--out",
+                                            (dir.path() / "d.jsonl").string()};
+  ASSERT_EQ(run_cli(on_file).exit_code, 0);
+  localsgd::testing::write_text(data, "1 1:1\n-1 2:1\n1 1:0.5 2:0.3\n-1 1:-1\n");
+  auto again_on_file = on_file;
+  again_on_file.insert(again_on_file.end(), {"--resume", (dir.path() / "d.jsonl").string()});
+  const CliResult changed = run_cli(again_on_file);
+  EXPECT_EQ(changed.exit_code, kExitUsage);
+  EXPECT_NE(changed.err.find(": data.hash is "), std::string::npos) << changed.err;
+  // A table in place of the stream --resume reads would end it: refused.
+  auto table_out = json_sweep("1,2");
+  table_out.resize(table_out.size() - 2);  // --format json
+  table_out.insert(table_out.end(), {"--resume", journal.string(), "--out", journal.string()});
+  const CliResult as_table = run_cli(table_out);
+  EXPECT_EQ(as_table.exit_code, kExitUsage);
+  EXPECT_NE(as_table.err.find("is the stream --resume reads"), std::string::npos) << as_table.err;
+  EXPECT_EQ(localsgd::testing::read_text(journal), kept);
+  // Neither a directory nor a FIFO is read (no hang), and a grid value given twice is
+  // refused before a stream that --resume could not take is written.
+  auto from_dir = json_sweep("1,2");
+  from_dir.insert(from_dir.end(), {"--resume", dir.path().string()});
+  const CliResult directory = run_cli(from_dir);
+  EXPECT_EQ(directory.exit_code, localsgd::kExitData);
+  EXPECT_NE(directory.err.find("is a directory, expected the JSON stream of a sweep to resume"),
+            std::string::npos)
+      << directory.err;
+  const CliResult twice_k = run_cli(json_sweep("1,1,2"));
+  EXPECT_EQ(twice_k.exit_code, kExitUsage);
+  EXPECT_NE(twice_k.err.find("--workers 1 is given twice"), std::string::npos) << twice_k.err;
 
   // A table is not a stream to resume: the file and line are named.
   const fs::path table = dir.path() / "table.txt";

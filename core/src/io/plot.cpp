@@ -1,12 +1,15 @@
 #include "localsgd/core/io/plot.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cctype>
+#include <cerrno>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iomanip>
 #include <sstream>
 #include <system_error>
@@ -77,6 +80,14 @@ void check_plot_file(const std::filesystem::path& path, const std::string& optio
   if (!std::filesystem::is_directory(dir, missing))
     throw DataError(path.string(), 0, 0,
                     "cannot write: directory " + dir.string() + " does not exist");
+  // A file can be made there (not /proc, not a read-only mount): tried, then removed.
+  const std::filesystem::path probe =
+      dir / ("." + target.filename().string() + ".probe." + std::to_string(::getpid()));
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0)
+    throw DataError(path.string(), 0, 0, std::string("cannot write: ") + std::strerror(errno));
+  ::close(fd);
+  ::unlink(probe.c_str());
   if (!on_path("gnuplot"))
     throw RuntimeFailure(option + " " + path.string() +
                          ": drawing needs gnuplot, which is not on PATH (install Debian's "

@@ -62,19 +62,22 @@ nlohmann::ordered_json run_identity(const Problem& problem, const TrainOptions& 
 }
 
 std::optional<std::string> identity_difference(const nlohmann::ordered_json& saved,
-                                               const nlohmann::ordered_json& now) {
+                                               const nlohmann::ordered_json& now,
+                                               const std::string& saved_name,
+                                               const std::string& now_name) {
   for (const auto& [key, value] : now.items()) {
     const bool present = saved.is_object() && saved.contains(key);
     if (present && saved.at(key) == value) continue;
     if (value.is_object() && present && saved.at(key).is_object())
-      if (auto inner = identity_difference(saved.at(key), value)) return key + "." + *inner;
-    return key + " is " + (present ? saved.at(key).dump() : std::string("unset")) +
-           " in the checkpoint and " + value.dump() + " in this run";
+      if (auto inner = identity_difference(saved.at(key), value, saved_name, now_name))
+        return key + "." + *inner;
+    return key + " is " + (present ? saved.at(key).dump() : std::string("unset")) + " in " +
+           saved_name + " and " + value.dump() + " in " + now_name;
   }
   if (saved.is_object())
     for (const auto& [key, value] : saved.items())
       if (!now.contains(key))
-        return key + " is " + value.dump() + " in the checkpoint and absent in this run";
+        return key + " is " + value.dump() + " in " + saved_name + " and absent in " + now_name;
   return std::nullopt;
 }
 

@@ -31,6 +31,8 @@ nlohmann::ordered_json run_identity(const Problem& problem, const TrainOptions& 
 // The first entry that differs, as "workers is 4 in the checkpoint and 8 in this run";
 // nothing when they agree.
 std::optional<std::string> identity_difference(const nlohmann::ordered_json& saved,
-                                               const nlohmann::ordered_json& now);
+                                               const nlohmann::ordered_json& now,
+                                               const std::string& saved_name = "the checkpoint",
+                                               const std::string& now_name = "this run");
 
 }  // namespace localsgd::core

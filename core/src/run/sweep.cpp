@@ -111,6 +111,16 @@ void validate(const SweepRequest& r) {
       throw UsageError("--workers values must be <= " + std::to_string(kMaxWorkers));
   for (auto v : r.batches)
     if (v > kMaxBatch) throw UsageError("--batch values must be <= " + std::to_string(kMaxBatch));
+  const auto refuse_twice = [](const char* option, const std::vector<std::int64_t>& values) {
+    for (std::size_t i = 0; i < values.size(); ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        if (values[i] == values[j])
+          throw UsageError(std::string(option) + " " + std::to_string(values[i]) +
+                           " is given twice: each grid value once");
+  };
+  refuse_twice("--workers", r.workers);
+  refuse_twice("--local-steps", r.local_steps);
+  refuse_twice("--batch", r.batches);
   if (r.repeats < 1) throw UsageError("--repeats must be >= 1");
   if (r.evals_per_epoch < 1) throw UsageError("--evals-per-epoch must be >= 1");
   if (!(r.rho >= 0)) throw UsageError("--rho must be >= 0");
@@ -349,9 +359,10 @@ SweepResult run_sweep(const SweepRequest& request, const SweepObserver& observer
                    K, request.base.seed);
   SweepResult result;
   result.fstar = request.base.fstar ? *request.base.fstar : problem.fstar("sweep", std::cerr);
+  const nlohmann::ordered_json identity = sweep_identity(request, problem, result.fstar);
   const std::vector<SweepPoint> resumed =
-      request.resume ? request.resume(result.fstar) : std::vector<SweepPoint>();
-  if (observer.started) observer.started(result.fstar);
+      request.resume ? request.resume(identity) : std::vector<SweepPoint>();
+  if (observer.started) observer.started(identity);
 
   // The grid, with the points an earlier sweep finished taken as they are.
   std::vector<SweepPoint> points;

@@ -19,6 +19,8 @@
 
 namespace localsgd::core {
 
+class Problem;
+
 struct SweepPoint {
   std::int64_t workers, local_steps, batch;
   std::vector<double> lr_values;         // the winning setting, one value per lr_grid axis
@@ -75,9 +77,10 @@ struct SweepRequest {
   // a run writes), or x̄, the workers' last average (costs a gradient pass per evaluation).
   enum class Measured { x_hat, x_bar };
   Measured measure = Measured::x_hat;
-  // Continuing an earlier sweep: given f*, the points it finished (read_sweep_stream),
-  // which are reported as they were instead of run; it may refuse (throw) first.
-  std::function<std::vector<SweepPoint>(double fstar)> resume;
+  // Continuing an earlier sweep: given this sweep's identity (sweep_identity), the points
+  // the earlier one finished (read_sweep_stream), reported as they were instead of run;
+  // it refuses (throws) when the identities differ.
+  std::function<std::vector<SweepPoint>(const nlohmann::ordered_json& identity)> resume;
 };
 
 struct SweepResult {
@@ -99,7 +102,7 @@ struct SweepResult {
 // What a sweep tells as it goes (each optional; none can change the results).
 struct SweepObserver {
   // f* is known and no run has started: the stream's header can be written.
-  std::function<void(double fstar)> started;
+  std::function<void(const nlohmann::ordered_json& identity)> started;
   // Runs finished so far (abandoned ones included) of `total` planned; called once per
   // finished run, from the thread that ran it (concurrently: it must be thread-safe).
   std::function<void(std::size_t finished, std::size_t total)> progress;
@@ -113,21 +116,31 @@ struct SweepObserver {
 // Grid points run in parallel (one thread each); each run is deterministic.
 SweepResult run_sweep(const SweepRequest& request, const SweepObserver& observer = {});
 
-// The sweep_start event a stream begins with: what its points depend on, for --resume.
-// `options` is the caller's record of the options given (the grid's may differ).
-nlohmann::ordered_json sweep_start_event(double fstar, const nlohmann::ordered_json& options);
+// What every point of a sweep depends on, as values (0.01 and 1e-2 alike, defaults
+// filled in): the version, f*, the data's size and content hash, the objective (its file's
+// hash, resolved parameters), the step-size rule and grid, sampling, partition, seed,
+// repeats, budget, cadence, measure and target. Not the grid, rho, theory, threads or
+// outputs: a resumed sweep may change those.
+nlohmann::ordered_json sweep_identity(const SweepRequest& request, const Problem& problem,
+                                      double fstar);
+
+// The sweep_start event a stream begins with: its identity, for --resume, and the options
+// as given (a record, not compared).
+nlohmann::ordered_json sweep_start_event(const nlohmann::ordered_json& identity,
+                                         const nlohmann::ordered_json& options);
+
 
 // The `sweep` event that ends a stream: f*, the target, counts and Theorem 2.2's constants.
 nlohmann::ordered_json sweep_summary_event(const SweepResult& result, const SweepRequest& request);
 
-// An earlier sweep's JSON stream (`sweep --format json`, or its --out file): its
-// sweep_start event and its points. A last line cut short (a killed sweep) is ignored;
-// anything else that is not such a stream is a DataError naming FILE:LINE.
-struct SweepStream {
-  nlohmann::ordered_json start;
-  std::vector<SweepPoint> points;
-};
-SweepStream read_sweep_stream(const std::filesystem::path& path, const SweepRequest& request);
+// The points of an earlier sweep's JSON stream (`sweep --format json`, or its --out
+// file) that this sweep, of identity `identity`, may take as they are. A last line cut
+// short (a killed sweep) is ignored. A file that is no such stream, or a point that cannot
+// be this sweep's (its repeats, its step-size grid), is a DataError naming FILE:LINE; a
+// stream of another identity is a UsageError naming the first difference.
+std::vector<SweepPoint> resume_points(const std::filesystem::path& path,
+                                      const SweepRequest& request,
+                                      const nlohmann::ordered_json& identity);
 
 // Every column of the CSV table of a sweep's points and its summary (EventPrinter).
 std::vector<std::string> sweep_csv_columns(const SweepRequest& request);
