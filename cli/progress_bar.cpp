@@ -185,8 +185,7 @@ void RunCounter::close() {
   open_ = false;
 }
 
-SolveMeter::SolveMeter(std::ostream& out)
-    : out_(out), started_(std::chrono::steady_clock::now()) {}
+SolveMeter::SolveMeter(std::ostream& out) : out_(out), started_(std::chrono::steady_clock::now()) {}
 
 SolveMeter::~SolveMeter() {
   if (open_) out_ << "\r\x1b[K" << std::flush;  // a failed solve: its message follows

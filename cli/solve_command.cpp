@@ -3,13 +3,13 @@
 
 #include <csignal>
 #include <iostream>
-#include <optional>
 #include <memory>
+#include <optional>
 
 #include "commands.hpp"
 #include "common.hpp"
-#include "localsgd/core/io/report.hpp"
 #include "localsgd/core/errors.hpp"
+#include "localsgd/core/io/report.hpp"
 #include "localsgd/core/run/commands.hpp"
 #include "localsgd/core/run/interrupt.hpp"
 #include "progress_bar.hpp"
@@ -38,12 +38,11 @@ void run_solve(const SolveFlags& flags) {
   core::SolveOptions solver;
   solver.on_iteration = [&](const core::SolveIteration& it) {
     if (const int signal = core::GracefulInterrupts::flag()->load(); signal != 0)
-      throw Interrupted(core::exit_code_of_signal(signal),
-                        std::string("solve interrupted by ") +
-                            (signal == SIGINT ? "SIGINT" : "SIGTERM") + " at iteration " +
-                            std::to_string(it.iteration) + " of " + it.method +
-                            (flags.out.empty() ? std::string()
-                                               : "; " + flags.out + " was not written"));
+      throw Interrupted(
+          core::exit_code_of_signal(signal),
+          std::string("solve interrupted by ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
+              " at iteration " + std::to_string(it.iteration) + " of " + it.method +
+              (flags.out.empty() ? std::string() : "; " + flags.out + " was not written"));
     if (meter) meter->iteration(it);
   };
   const nlohmann::ordered_json result = core::solve_problem(problem, flags.out, solver);

@@ -65,14 +65,15 @@ void run_sweep_command(SweepFlags& flags, const CLI::App& command) {
   // The options as given, recorded in the stream's first event (--resume compares the
   // sweep's identity, values not texts), but for the outputs' and the machine's.
   nlohmann::ordered_json options = given_options(command);
-  for (const char* output : {"format", "out", "plot", "plot-speedup", "progress", "resume", "threads"})
+  for (const char* output :
+       {"format", "out", "plot", "plot-speedup", "progress", "resume", "threads"})
     options.erase(output);
-  refuse_shared_files({{"--out", flags.out}, {"--plot", flags.plot}},
-                      {{"--data", r.base.data}});
+  refuse_shared_files({{"--out", flags.out}, {"--plot", flags.plot}}, {{"--data", r.base.data}});
   if (!flags.resume.empty() && !flags.out.empty() && format != core::OutputFormat::json &&
       same_file(flags.resume, flags.out))
     throw UsageError("--out " + flags.out + " is the stream --resume reads: with --format " +
-                     flags.output.format + " it would become a table no sweep can resume; add "
+                     flags.output.format +
+                     " it would become a table no sweep can resume; add "
                      "--format json");
 
   if (!flags.plot.empty()) {
@@ -114,7 +115,9 @@ void run_sweep_command(SweepFlags& flags, const CLI::App& command) {
     if (format == core::OutputFormat::json) emit(core::sweep_start_event(identity, options));
   };
   if (counter)
-    observer.progress = [&](std::size_t done, std::size_t total) { counter->finished(done, total); };
+    observer.progress = [&](std::size_t done, std::size_t total) {
+      counter->finished(done, total);
+    };
   observer.point = [&](const core::SweepPoint& point) { emit(core::to_json(point, r)); };
   const core::SweepResult result = core::run_sweep(r, observer);
   if (counter) counter->close();
@@ -214,7 +217,7 @@ void set_sweep_command(CLI::App& app) {
   add_format_option(sweep, flags->output);
   sweep->add_option("--out", flags->out, "also write the table to this file (atomically)");
   CLI::Option* plot = sweep->add_option("--plot", flags->plot,
-                    "draw speedup against K (one curve per H) to .svg or .png");
+                                        "draw speedup against K (one curve per H) to .svg or .png");
   sweep
       ->add_option("--progress", flags->progress,
                    "runs finished, elapsed time and ETA on stderr: auto (when it is a terminal), "

@@ -44,8 +44,8 @@ void add_table(const toml::table& table, const Parents& parents,
                std::vector<CLI::ConfigItem>& items, Places& places) {
   for (const auto& [name, value] : table) {
     const std::string key(name.str());
-    const std::string place = std::to_string(name.source().begin.line) + ":" +
-                              std::to_string(name.source().begin.column);
+    const std::string place =
+        std::to_string(name.source().begin.line) + ":" + std::to_string(name.source().begin.column);
     if (const auto* section = value.as_table()) {
       // A section (or inline table) is a subcommand's: CLI11 opens it with "++" and
       // closes it with "--", as its own reader does.
@@ -184,8 +184,8 @@ std::vector<CLI::ConfigItem> TomlConfig::from_config(std::istream& input) const 
       if (option == nullptr) continue;
       for (const auto& [other, j] : seen)
         if (other == option)
-          throw CLI::ConfigError(kTomlErrorPrefix + places[i] + ": '" + items[i].name +
-                                 "' and '" + items[j].name + "' (line " +
+          throw CLI::ConfigError(kTomlErrorPrefix + places[i] + ": '" + items[i].name + "' and '" +
+                                 items[j].name + "' (line " +
                                  places[j].substr(0, places[j].find(':')) + ") both set " +
                                  option->get_name() + ": give one");
       seen.emplace_back(option, i);

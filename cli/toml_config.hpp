@@ -38,6 +38,4 @@ class TomlConfig : public CLI::ConfigTOML {
   mutable std::string text_;  // the last text read
 };
 
-
-
 }  // namespace localsgd::cli

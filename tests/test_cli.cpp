@@ -18,12 +18,12 @@
 
 namespace {
 
-using localsgd::testing::last_line;
-using localsgd::testing::run_cli;
-using localsgd::testing::TempDir;
 using localsgd::testing::exit_code_of;
+using localsgd::testing::last_line;
 using localsgd::testing::read_text;
+using localsgd::testing::run_cli;
 using localsgd::testing::shell_quote;
+using localsgd::testing::TempDir;
 namespace fs = std::filesystem;
 
 void expect_error(const localsgd::testing::CliResult& r, int code, const std::string& text) {
@@ -99,8 +99,8 @@ std::vector<std::vector<std::string>> csv_rows(const std::string& text) {
 TEST(Cli, CsvOutputIsOneTable) {
   const auto bare = run_cli({"train", "--plugin", "logreg", "--format", "csv", "--steps", "10"});
   ASSERT_EQ(bare.exit_code, 0) << bare.err;
-  const auto with_progress = run_cli({"train", "--plugin", "logreg", "--format", "csv", "--steps",
-                                      "10", "--eval-every", "2"});
+  const auto with_progress = run_cli(
+      {"train", "--plugin", "logreg", "--format", "csv", "--steps", "10", "--eval-every", "2"});
   ASSERT_EQ(with_progress.exit_code, 0) << with_progress.err;
   const auto rows = csv_rows(with_progress.out);
   ASSERT_EQ(rows.size(), 1u + 5u + 1u) << with_progress.out;  // header, 5 progress, summary
@@ -108,8 +108,7 @@ TEST(Cli, CsvOutputIsOneTable) {
   EXPECT_EQ(csv_rows(bare.out).size(), 2u) << bare.out;
   EXPECT_EQ(csv_rows(bare.out)[0], header);  // the same columns with or without progress
   auto column = [&](const std::string& name) {
-    return static_cast<std::size_t>(std::find(header.begin(), header.end(), name) -
-                                    header.begin());
+    return static_cast<std::size_t>(std::find(header.begin(), header.end(), name) - header.begin());
   };
   ASSERT_LT(column("step"), header.size());
   ASSERT_LT(column("plugin"), header.size());

@@ -261,8 +261,7 @@ TEST(DefaultsOnRawFeatures, PixelsGetPlainStepsAtTheWorkOfWhitenedOnes) {
   const Outcome o = default_run("softmax", dir.write("pixels.svm", text.str()).string());
   EXPECT_LE(o.rel, 1e-2) << o.summary.dump();
   EXPECT_EQ(o.summary["preconditioner"], "none");
-  EXPECT_NE(o.summary["lr"].get<std::string>().find(",plain-at-equal-work=10x)"),
-            std::string::npos)
+  EXPECT_NE(o.summary["lr"].get<std::string>().find(",plain-at-equal-work=10x)"), std::string::npos)
       << o.summary["lr"];
   // 3 x 10^6 of the default budget, stretched up to 10^7 (the largest default budget)
   EXPECT_EQ(o.summary["grad_evals"].get<std::int64_t>(), 10'000'000);

@@ -59,9 +59,9 @@ TEST(PlotCommand, TrainsOwnPlotNamesItsSettings) {
 TEST(PlotCommand, PicturesThatCannotBeDrawnAreRefusedFirst) {
   TempDir dir;
   const fs::path model = dir.path() / "x.model", upper = dir.path() / "RUN.SVG";
-  const std::vector<std::string> train = {"train",  "--plugin", "logreg", "--reader-param",
-                                          "n=500",  "--steps",  "300",    "-q",
-                                          "--out",  model.string(), "--plot"};
+  const std::vector<std::string> train = {"train", "--plugin",     "logreg", "--reader-param",
+                                          "n=500", "--steps",      "300",    "-q",
+                                          "--out", model.string(), "--plot"};
   auto with_plot = [&](const fs::path& picture) {
     auto args = train;
     args.push_back(picture.string());
@@ -78,15 +78,15 @@ TEST(PlotCommand, PicturesThatCannotBeDrawnAreRefusedFirst) {
   EXPECT_NE(read_text(upper).find("<svg"), std::string::npos);
   const CliResult pdf = run_cli(with_plot(dir.path() / "run.pdf"));
   EXPECT_EQ(pdf.exit_code, kExitUsage);
-  EXPECT_NE(pdf.err.find("--plot " + (dir.path() / "run.pdf").string() +
-                         ": use a .svg or .png file"),
-            std::string::npos)
+  EXPECT_NE(
+      pdf.err.find("--plot " + (dir.path() / "run.pdf").string() + ": use a .svg or .png file"),
+      std::string::npos)
       << pdf.err;
   const CliResult plot = run_cli({"plot", "missing.jsonl", "--out", "p.png"}, "PATH=/nonexistent");
   EXPECT_EQ(plot.exit_code, kExitRuntime);
   EXPECT_NE(plot.err.find("--out p.png: drawing needs gnuplot"), std::string::npos) << plot.err;
-  const CliResult speedup = run_cli({"sweep", "--plugin", "logreg", "--target-rel", "1e-2",
-                                     "--plot-speedup", "time"});
+  const CliResult speedup =
+      run_cli({"sweep", "--plugin", "logreg", "--target-rel", "1e-2", "--plot-speedup", "time"});
   EXPECT_EQ(speedup.exit_code, kExitUsage);
   EXPECT_NE(speedup.err.find("--plot-speedup requires --plot"), std::string::npos) << speedup.err;
 }

@@ -218,7 +218,6 @@ TEST(Sweep, RepeatedLrGridsTuneTheirProductAndNameTheWinningPair) {
   EXPECT_NE(dup.err.find("--lr-grid c is given twice"), std::string::npos) << dup.err;
 }
 
-
 // A point of the sweep is the run `train` makes with the same options: the partition and
 // the averaging shift reach every run; with --measure x-bar, the steps are those of the
 // first evaluation where the last average f(x̄) is within EPS.
@@ -282,8 +281,7 @@ TEST(Sweep, APointIsTheTrainRunWithTheSameOptions) {
   sweep.insert(sweep.end(), {"--measure", "x-bar"});
   const CliResult last = run_cli(sweep);
   ASSERT_EQ(last.exit_code, 0) << last.err;
-  EXPECT_EQ(first_point(last.out)["steps_to_target"].get<double>(),
-            static_cast<double>(*first))
+  EXPECT_EQ(first_point(last.out)["steps_to_target"].get<double>(), static_cast<double>(*first))
       << last.out;
   // Its rounds are those of train stopped there: the syncs so far and the closing average.
   EXPECT_EQ(first_point(last.out)["rounds"].get<double>(),
@@ -445,8 +443,9 @@ TEST(Sweep, ResumeRunsOnlyTheMissingPointsAndGivesTheSameTable) {
   other.insert(other.end(), {"--resume", journal.string(), "--out", journal.string()});
   const CliResult refused = run_cli(other);
   EXPECT_EQ(refused.exit_code, kExitUsage);
-  EXPECT_NE(refused.err.find("localsgd: error: --resume " + journal.string() + ": repeats is 1 in " +
-                             journal.string() + " and 2 in this sweep; a sweep resumes with the "
+  EXPECT_NE(refused.err.find("localsgd: error: --resume " + journal.string() +
+                             ": repeats is 1 in " + journal.string() +
+                             " and 2 in this sweep; a sweep resumes with the "
                              "same options and data"),
             std::string::npos)
       << refused.err;
@@ -462,9 +461,24 @@ TEST(Sweep, ResumeRunsOnlyTheMissingPointsAndGivesTheSameTable) {
   // Other data with the same name: refused by the data's hash (a given f* hides nothing).
   const fs::path data = dir.path() / "d.svm";
   localsgd::testing::write_text(data, "1 1:1\n-1 2:1\n1 1:0.5 2:0.2\n-1 1:-1\n");
-  const std::vector<std::string> on_file = {"sweep", "--plugin", "logreg", "--data", data.string(),
-                                            "-K", "1", "-H", "1", "--target", "0.5", "--fstar",
-                                            "0.3", "--repeats", "1", "--format", "json", "--out",
+  const std::vector<std::string> on_file = {"sweep",
+                                            "--plugin",
+                                            "logreg",
+                                            "--data",
+                                            data.string(),
+                                            "-K",
+                                            "1",
+                                            "-H",
+                                            "1",
+                                            "--target",
+                                            "0.5",
+                                            "--fstar",
+                                            "0.3",
+                                            "--repeats",
+                                            "1",
+                                            "--format",
+                                            "json",
+                                            "--out",
                                             (dir.path() / "d.jsonl").string()};
   ASSERT_EQ(run_cli(on_file).exit_code, 0);
   localsgd::testing::write_text(data, "1 1:1\n-1 2:1\n1 1:0.5 2:0.3\n-1 1:-1\n");

@@ -72,7 +72,8 @@ void check_plot_file(const std::filesystem::path& path, const std::string& optio
     throw UsageError(option + " " + path.string() + ": use a .svg or .png file");
   for (const char c : path.native())
     if (static_cast<unsigned char>(c) < 0x20)
-      throw UsageError(option + ": the file name contains a control character: give a plain "
+      throw UsageError(option +
+                       ": the file name contains a control character: give a plain "
                        "file name");
   const std::filesystem::path target = detail::resolve_output(path);
   const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";

@@ -86,7 +86,7 @@ void EventPrinter::print_csv_row(const nlohmann::ordered_json& event) {
   for (const auto& [key, value] : event.items())
     if (std::find(columns_.begin(), columns_.end(), key) == columns_.end())
       throw std::logic_error("CSV column '" + key + "' of a " + event.value("event", "") +
-                          " event was not declared");
+                             " event was not declared");
   if (last_header_.empty()) out_ << header << '\n';
   last_header_ = header;
   out_ << values << '\n';

@@ -266,15 +266,15 @@ DefaultStep choose_default_step(const Objective& objective, const DataView& data
     if (plain_at_equal_work) {
       const double samples = static_cast<double>(std::max<std::int64_t>(1, run.samples));
       const double factor = std::clamp(kDefaultMaxSamples / samples, 1.0, stretch);
-      choice.steps = static_cast<std::int64_t>(std::min(static_cast<double>(run.steps) * factor, 0x1p62));
+      choice.steps =
+          static_cast<std::int64_t>(std::min(static_cast<double>(run.steps) * factor, 0x1p62));
     }
     if (w_f < f && !plain_at_equal_work) {
       eta = w_eta, f = w_f;
       choice.whitening = std::move(whitening);
       choice.whitened = std::move(whitened);
     }
-    if (plain_at_equal_work)
-      equal_work = ",plain-at-equal-work=" + brief_number(stretch) + "x";
+    if (plain_at_equal_work) equal_work = ",plain-at-equal-work=" + brief_number(stretch) + "x";
   }
   choice.step_size = std::make_unique<ConstantThenLinearDecay>(
       eta, choice.steps,

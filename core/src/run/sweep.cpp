@@ -226,8 +226,14 @@ class PointLedger {
  public:
   PointLedger(const SweepRequest& request, std::vector<SweepPoint>& points,
               const std::vector<Run>& runs, double eps, const SweepObserver& observer)
-      : request_(request), points_(points), runs_(runs), eps_(eps), observer_(observer),
-        pending_(points.size(), 0), final_(points.size(), false), reported_(points.size(), false) {
+      : request_(request),
+        points_(points),
+        runs_(runs),
+        eps_(eps),
+        observer_(observer),
+        pending_(points.size(), 0),
+        final_(points.size(), false),
+        reported_(points.size(), false) {
     for (const Run& run : runs) ++pending_[run.point];
     base_.resize(points.size());
     for (std::size_t p = 0; p < points.size(); ++p) {
@@ -320,7 +326,8 @@ class PointLedger {
     const SweepPoint& base = points_[*base_[p]];
     if (theory_) {
       const std::int64_t T1 = theoretical_steps(*theory_, 1, point.local_steps, point.batch, eps_);
-      if (T1 > 0 && point.theory_steps) point.theory_speedup = static_cast<double>(T1) / *point.theory_steps;
+      if (T1 > 0 && point.theory_steps)
+        point.theory_speedup = static_cast<double>(T1) / *point.theory_steps;
     }
     if (!std::isfinite(base.steps) || !std::isfinite(point.steps)) return;
     point.speedup = base.steps / point.steps;
@@ -370,10 +377,9 @@ SweepResult run_sweep(const SweepRequest& request, const SweepObserver& observer
   for (auto K : request.workers)
     for (auto H : request.local_steps)
       for (auto b : request.batches) {
-        const auto done =
-            std::find_if(resumed.begin(), resumed.end(), [&](const SweepPoint& p) {
-              return p.workers == K && p.local_steps == H && p.batch == b;
-            });
+        const auto done = std::find_if(resumed.begin(), resumed.end(), [&](const SweepPoint& p) {
+          return p.workers == K && p.local_steps == H && p.batch == b;
+        });
         known.push_back(done != resumed.end());
         if (known.back()) {
           SweepPoint point = *done;

@@ -5,8 +5,8 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <limits>
 #include <string>
 
@@ -17,8 +17,8 @@
 #include "localsgd/core/run/problem.hpp"
 #include "localsgd/core/run/sweep.hpp"
 #include "localsgd/core/version.hpp"
-#include "run_identity.hpp"
 #include "localsgd/errors.hpp"
+#include "run_identity.hpp"
 
 namespace localsgd::core {
 namespace {
@@ -48,8 +48,8 @@ SweepPoint point_of(const ordered_json& e, const SweepRequest& request,
       fail(std::string("sweep_point without a number or null \"") + key + "\"");
     return v->get<double>();
   };
-  SweepPoint p{integer("workers"), integer("local_steps"), integer("batch"), {}, 0, 0, 0,
-               {}, {}, {}, {}};
+  SweepPoint p{
+      integer("workers"), integer("local_steps"), integer("batch"), {}, 0, 0, 0, {}, {}, {}, {}};
   p.steps = steps_or_never("steps_to_target");
   p.rounds = steps_or_never("rounds");
   for (const SweepRequest::LrAxis& axis : request.lr_grid) {
@@ -61,7 +61,8 @@ SweepPoint point_of(const ordered_json& e, const SweepRequest& request,
   }
   // "reached": "r/R", the runs that reached EPS of the R = repeats seeds
   const auto reached = e.find("reached");
-  const std::string r = reached != e.end() && reached->is_string() ? reached->get<std::string>() : "";
+  const std::string r =
+      reached != e.end() && reached->is_string() ? reached->get<std::string>() : "";
   const std::string of = "/" + std::to_string(request.repeats);
   try {
     std::size_t used = 0;
@@ -156,8 +157,8 @@ nlohmann::ordered_json sweep_identity(const SweepRequest& request, const Problem
   id["max_epochs"] = request.max_epochs;
   id["evals_per_epoch"] = request.evals_per_epoch;
   id["measure"] = request.measure == SweepRequest::Measured::x_bar ? "x-bar" : "x-hat";
-  id["target"] = o.target ? ordered_json{{"absolute", *o.target}}
-                          : ordered_json{{"relative", *o.target_rel}};
+  id["target"] =
+      o.target ? ordered_json{{"absolute", *o.target}} : ordered_json{{"relative", *o.target_rel}};
   return id;
 }
 
@@ -215,8 +216,7 @@ std::vector<SweepPoint> resume_points(const std::filesystem::path& path,
     }
   }
   if (start.is_null()) throw DataError(file, 0, 0, "empty: no sweep to resume");
-  if (const auto difference =
-          identity_difference(start["identity"], identity, file, "this sweep"))
+  if (const auto difference = identity_difference(start["identity"], identity, file, "this sweep"))
     throw UsageError("--resume " + file + ": " + *difference +
                      "; a sweep resumes with the same options and data (the grid, --rho, "
                      "--theory, --threads and the outputs may differ)");

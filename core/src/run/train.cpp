@@ -1,5 +1,5 @@
-#include "localsgd/core/io/plot.hpp"
 #include "localsgd/core/run/train.hpp"
+#include "localsgd/core/io/plot.hpp"
 
 #include <chrono>
 #include <cmath>

@@ -41,8 +41,8 @@ bool converged(double gap_bound, double f, double f0, double relative_tolerance)
 // An iteration, to options.on_iteration when there is one.
 void tell(const SolveOptions& options, const SolveResult& result, double f, double f0, double gap) {
   if (options.on_iteration)
-    options.on_iteration({result.iterations, f, gap,
-                          options.relative_tolerance * gap_scale(f, f0), result.method.c_str()});
+    options.on_iteration({result.iterations, f, gap, options.relative_tolerance * gap_scale(f, f0),
+                          result.method.c_str()});
 }
 
 // A line search that cannot decrease f any more is at the limit of double precision; the

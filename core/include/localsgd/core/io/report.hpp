@@ -4,8 +4,8 @@
 //   csv    a header line and a value line per event (EventPrinter: one header per stream)
 #pragma once
 
-#include <ostream>
 #include <initializer_list>
+#include <ostream>
 #include <string>
 #include <vector>
 

@@ -129,7 +129,6 @@ nlohmann::ordered_json sweep_identity(const SweepRequest& request, const Problem
 nlohmann::ordered_json sweep_start_event(const nlohmann::ordered_json& identity,
                                          const nlohmann::ordered_json& options);
 
-
 // The `sweep` event that ends a stream: f*, the target, counts and Theorem 2.2's constants.
 nlohmann::ordered_json sweep_summary_event(const SweepResult& result, const SweepRequest& request);
 
