@@ -61,6 +61,17 @@ TEST(PluginLoading, ExceptionDuringTrainingIsAPluginError) {
                           "fixture objective fails during training");
 }
 
+// The core's own errors pass through a plugin call unchanged: a signal seen by a callback
+// inside it (solve's progress) is an interruption (exit 130/143), not the plugin's fault.
+TEST(PluginLoading, AnInterruptionInsideAPluginCallStaysAnInterruption) {
+  EXPECT_THROW(core::call_plugin(PluginKind::objective, "logreg", "solve",
+                                 []() -> int { throw localsgd::Interrupted(130, "stop"); }),
+               localsgd::Interrupted);
+  EXPECT_THROW(core::call_plugin(PluginKind::objective, "logreg", "solve",
+                                 []() -> int { throw std::runtime_error("boom"); }),
+               localsgd::PluginError);
+}
+
 TEST(PluginLoading, MissingFileIsAPluginError) {
   expect_cli_plugin_error({"train", "--plugin", "/nonexistent/dir/objective.so"},
                           "plugin file not found: /nonexistent/dir/objective.so");

@@ -24,6 +24,8 @@ auto call_plugin(PluginKind kind, const std::string& name, const char* what, Bod
     throw;
   } catch (const RuntimeFailure&) {
     throw;
+  } catch (const Interrupted&) {  // a signal, seen by a callback inside the call
+    throw;
   } catch (const ParamError& e) {
     throw ParamError(name + ": " + e.what());
   } catch (const std::exception& e) {
