@@ -29,7 +29,9 @@ bool same_file(const std::string& a, const std::string& b) {
 
 void refuse_shared_files(const NamedPaths& outputs, const NamedPaths& inputs) {
   for (std::size_t i = 0; i < outputs.size(); ++i) {
-    const auto& [option, path] = outputs[i];
+    // Named, not a structured binding: clang 14 (the fuzz build) cannot capture those.
+    const std::string& option = outputs[i].first;
+    const std::string& path = outputs[i].second;
     const auto clash = [&](const std::pair<std::string, std::string>& other) {
       if (same_file(path, other.second))
         throw UsageError(option + " " + path + " is also " + other.first + " " + other.second +
