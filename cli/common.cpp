@@ -1,5 +1,7 @@
 #include "common.hpp"
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <system_error>
 
@@ -55,6 +57,18 @@ nlohmann::ordered_json given_options(const CLI::App& command) {
     if (group->get_name().empty())  // option groups
       given.update(given_options(*group));
   return given;
+}
+
+CLI::Option* add_progress_option(CLI::App* app, std::string& mode, const std::string& what) {
+  return app
+      ->add_option("--progress", mode,
+                   what + " on stderr: auto (when it is a terminal), always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
+}
+
+bool progress_on_stderr(const std::string& mode) {
+  return mode == "always" || (mode == "auto" && isatty(STDERR_FILENO) == 1);
 }
 
 void add_format_option(CLI::App* app, OutputFlags& flags) {

@@ -31,6 +31,11 @@ bool same_file(const std::string& a, const std::string& b);
 using NamedPaths = std::vector<std::pair<std::string, std::string>>;
 void refuse_shared_files(const NamedPaths& outputs, const NamedPaths& inputs);
 
+// --progress auto|always|never into `mode`; `what` says what it shows on stderr.
+CLI::Option* add_progress_option(CLI::App* app, std::string& mode, const std::string& what);
+// Whether --progress `mode` shows progress on stderr: always, or auto on a terminal.
+bool progress_on_stderr(const std::string& mode);
+
 struct OutputFlags {
   std::string format = "table";
 };

@@ -1,6 +1,4 @@
 // `localsgd solve`: f* and x* of the full objective, by the exact solver.
-#include <unistd.h>
-
 #include <csignal>
 #include <iostream>
 #include <memory>
@@ -33,8 +31,7 @@ void run_solve(const SolveFlags& flags) {
   // nothing written (a second one ends the process at once).
   const core::GracefulInterrupts graceful;
   std::optional<SolveMeter> meter;
-  if (flags.progress == "always" || (flags.progress == "auto" && isatty(STDERR_FILENO) == 1))
-    meter.emplace(std::cerr);
+  if (progress_on_stderr(flags.progress)) meter.emplace(std::cerr);
   core::SolveOptions solver;
   solver.on_iteration = [&](const core::SolveIteration& it) {
     if (const int signal = core::GracefulInterrupts::flag()->load(); signal != 0)
@@ -65,12 +62,8 @@ void set_solve_command(CLI::App& app) {
        "data file (default: embedded synthetic data)", "reader plugin"});
   solve->add_option("--out", flags->out, "write x* to this model file (atomically)");
   add_format_option(solve, flags->output);
-  solve
-      ->add_option("--progress", flags->progress,
-                   "iterations, the bound on f - f*, elapsed time and ETA on stderr: auto (when "
-                   "it is a terminal), always or never")
-      ->check(CLI::IsMember({"auto", "always", "never"}))
-      ->capture_default_str();
+  add_progress_option(solve, flags->progress,
+                      "iterations, the bound on f - f*, elapsed time and ETA");
   solve->callback([flags] { run_solve(*flags); });
 }
 

@@ -87,8 +87,7 @@ void run_sweep_command(SweepFlags& flags, const CLI::App& command) {
   // finished points are printed and written, and the exit code is 130 or 143.
   const core::GracefulInterrupts graceful;
   std::optional<RunCounter> counter;
-  if (flags.progress == "always" || (flags.progress == "auto" && isatty(STDERR_FILENO) == 1))
-    counter.emplace(std::cerr);
+  if (progress_on_stderr(flags.progress)) counter.emplace(std::cerr);
   const bool rows_share_the_terminal = counter && isatty(STDOUT_FILENO) == 1;
 
   // Every event goes to stdout as it happens and into `record`, which --out holds after
@@ -218,12 +217,7 @@ void set_sweep_command(CLI::App& app) {
   sweep->add_option("--out", flags->out, "also write the table to this file (atomically)");
   CLI::Option* plot = sweep->add_option("--plot", flags->plot,
                                         "draw speedup against K (one curve per H) to .svg or .png");
-  sweep
-      ->add_option("--progress", flags->progress,
-                   "runs finished, elapsed time and ETA on stderr: auto (when it is a terminal), "
-                   "always or never")
-      ->check(CLI::IsMember({"auto", "always", "never"}))
-      ->capture_default_str();
+  add_progress_option(sweep, flags->progress, "runs finished, elapsed time and ETA");
   sweep
       ->add_option("--plot-speedup", flags->plot_speedup,
                    "what --plot draws: speedup in steps, or in the modelled time of --rho")

@@ -210,11 +210,7 @@ void set_train_command(CLI::App& app) {
                      "continue from this checkpoint with the same options: the model and "
                      "summary are those of the uninterrupted run, bit for bit");
   output->add_flag("--quiet,-q", flags->quiet, "print nothing on success (json still prints)");
-  output
-      ->add_option("--progress", flags->progress,
-                   "a progress bar on stderr: auto (when it is a terminal), always or never")
-      ->check(CLI::IsMember({"auto", "always", "never"}))
-      ->capture_default_str();
+  add_progress_option(output, flags->progress, "a progress bar");
   output->add_flag("--verbose", flags->verbose,
                    "with --backend mpi: every rank prints (default: rank 0 only)");
 

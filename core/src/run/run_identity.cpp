@@ -15,23 +15,27 @@ std::string hex(std::uint64_t value) {
   return text;
 }
 
-nlohmann::ordered_json plugin(const Manifest& manifest, const ParamMap& params) {
+}  // namespace
+
+nlohmann::ordered_json plugin_identity(const Manifest& manifest, const ParamMap& params) {
   return {{"name", manifest.name},
           {"version", manifest.version},
           {"file_hash", plugin_file_hash(manifest)},
           {"params", params.all()}};
 }
 
-}  // namespace
+nlohmann::ordered_json data_identity(const DataView& data) {
+  return {{"rows", data.rows()}, {"cols", data.cols}, {"hash", hex(dataset_hash(data))}};
+}
 
 nlohmann::ordered_json run_identity(const Problem& problem, const TrainOptions& options,
                                     const RunFacts& facts) {
   const EngineConfig& c = facts.config;
   const DataView data = problem.data();
   nlohmann::ordered_json id;
-  id["objective"] = plugin(problem.objective_manifest(), options.objective.params);
-  id["schedule"] = plugin(problem.schedule_manifest(), facts.schedule_params);
-  id["data"] = {{"rows", data.rows()}, {"cols", data.cols}, {"hash", hex(dataset_hash(data))}};
+  id["objective"] = plugin_identity(problem.objective_manifest(), options.objective.params);
+  id["schedule"] = plugin_identity(problem.schedule_manifest(), facts.schedule_params);
+  id["data"] = data_identity(data);
   id["dimension"] = problem.objective().dimension();
   id["workers"] = c.workers;
   id["batch"] = c.batch;

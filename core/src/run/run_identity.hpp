@@ -28,6 +28,11 @@ struct RunFacts {
 nlohmann::ordered_json run_identity(const Problem& problem, const TrainOptions& options,
                                     const RunFacts& facts);
 
+// The parts of an identity that name a plugin (name, version, its file's hash, the
+// parameters) and a data set (rows, columns, content hash); sweep_identity uses them too.
+nlohmann::ordered_json plugin_identity(const Manifest& manifest, const ParamMap& params);
+nlohmann::ordered_json data_identity(const DataView& data);
+
 // The first entry that differs, as "workers is 4 in the checkpoint and 8 in this run";
 // nothing when they agree.
 std::optional<std::string> identity_difference(const nlohmann::ordered_json& saved,

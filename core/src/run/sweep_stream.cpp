@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cmath>
 #include <csignal>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -11,9 +10,7 @@
 #include <string>
 
 #include "localsgd/core/errors.hpp"
-#include "localsgd/core/io/fstar_cache.hpp"
 #include "localsgd/core/io/report.hpp"
-#include "localsgd/core/plugins/plugin_file.hpp"
 #include "localsgd/core/run/problem.hpp"
 #include "localsgd/core/run/sweep.hpp"
 #include "localsgd/core/version.hpp"
@@ -22,12 +19,6 @@
 
 namespace localsgd::core {
 namespace {
-
-std::string hex(std::uint64_t value) {
-  char text[17];
-  std::snprintf(text, sizeof text, "%016llx", static_cast<unsigned long long>(value));
-  return text;
-}
 
 using nlohmann::ordered_json;
 
@@ -133,16 +124,11 @@ std::vector<std::string> sweep_csv_columns(const SweepRequest& request) {
 nlohmann::ordered_json sweep_identity(const SweepRequest& request, const Problem& problem,
                                       double fstar) {
   const TrainOptions& o = request.base;
-  const Manifest& objective = problem.objective_manifest();
-  const DataView data = problem.data();
   ordered_json id;
   id["version"] = version();
   id["fstar"] = fstar;
-  id["data"] = {{"rows", data.rows()}, {"cols", data.cols}, {"hash", hex(dataset_hash(data))}};
-  id["objective"] = {{"name", objective.name},
-                     {"version", objective.version},
-                     {"file_hash", plugin_file_hash(objective)},
-                     {"params", problem.spec().objective.params.all()}};
+  id["data"] = data_identity(problem.data());
+  id["objective"] = plugin_identity(problem.objective_manifest(), problem.spec().objective.params);
   id["init"] = o.init;
   id["lr"] = to_string(o.step_rule());
   id["lr_params"] = o.lr_params.all();
