@@ -13,6 +13,7 @@
 
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/io/model_io.hpp"
+#include "localsgd/sdk.hpp"
 #include "test_support.hpp"
 
 namespace localsgd::testing {
@@ -91,15 +92,19 @@ TEST_P(SameModelAsThreads, ForOneToFourRanks) {
 
 INSTANTIATE_TEST_SUITE_P(
     Mpi, SameModelAsThreads,
-    ::testing::Values(Case{"constant", {"-H", "4", "--lr", "constant", "--lr-param", "eta=0.5"}},
-                      Case{"default_rule", {}},
-                      Case{"hierarchical",
-                           {"--schedule", "hierarchical", "--schedule-param", "group=2", "--lr",
-                            "constant", "--lr-param", "eta=0.5"}},
-                      Case{"outer_nesterov",
-                           {"--schedule", "outer-nesterov", "--lr", "constant", "--lr-param",
-                            "eta=0.5"}},
-                      Case{"iid_paper", {"--sampling", "iid", "--lr", "paper"}}),
+    ::testing::Values(
+        Case{"constant", {"-H", "4", "--lr", "constant", "--lr-param", "eta=0.5"}},
+        Case{"default_rule", {}},
+        Case{"hierarchical",
+             {"--schedule", "hierarchical", "--schedule-param", "group=2", "--lr", "constant",
+              "--lr-param", "eta=0.5"}},
+        Case{"outer_nesterov",
+             {"--schedule", "outer-nesterov", "--lr", "constant", "--lr-param", "eta=0.5"}},
+        Case{"iid_paper", {"--sampling", "iid", "--lr", "paper"}},
+        // Each rank keeps only its workers' rows after set-up.
+        Case{"contiguous_rows_spread",
+             {"--partition", "contiguous", "--lr", "constant", "--lr-param", "eta=0.5"}},
+        Case{"shard_default_rule", {"--partition", "shard"}}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Mpi, RankZeroPrintsTheSummaryWithTheExchangeTime) {
@@ -220,6 +225,96 @@ TEST(Mpi, AFailureOnOneRankStopsEveryRankWithItsMessage) {
       "localsgd: error: rank 1 of 2: a plugin failed during training: fixture objective fails "
       "during training\n";
   EXPECT_NE(m.err.find(expected), std::string::npos) << m.err;
+  EXPECT_EQ(m.err.find("localsgd: error:"), m.err.rfind("localsgd: error:")) << "printed twice";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+}
+
+json mpi_summary(int ranks, const std::vector<std::string>& args) {
+  const CliResult m = mpirun(ranks, args);
+  EXPECT_EQ(m.exit_code, 0) << m.err;
+  return json::parse(last_line(m.out));
+}
+
+// With a partition, each rank holds its workers' rows alone during the run, and f, its
+// gradient and the epochs are still the whole data's.
+TEST(Mpi, APartitionLeavesEachRankOnlyItsWorkersRows) {
+  REQUIRE_MPIRUN();
+  const std::vector<std::string> base = {"train",    "--plugin",   "logreg", "--reader-param",
+                                         "n=3000",   "-K",         "4",      "--epochs",
+                                         "2",        "--format",   "json",   "--lr",
+                                         "constant", "--lr-param", "eta=0.5"};
+  auto with = [&](std::vector<std::string> more) {
+    std::vector<std::string> all = base;
+    all.insert(all.end(), more.begin(), more.end());
+    return all;
+  };
+  const CliResult t = run_cli(with({"--partition", "contiguous"}));
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const json threads = json::parse(last_line(t.out));
+  const json spread = mpi_summary(2, with({"--partition", "contiguous"}));
+  EXPECT_EQ(spread["rank_rows"], json::parse("[1500, 1500]"));
+  EXPECT_EQ(spread["rows"], 3000);
+  EXPECT_EQ(spread["epochs"], threads["epochs"]);
+  EXPECT_NEAR(spread["objective"].get<double>(), threads["objective"].get<double>(),
+              1e-12 * threads["objective"].get<double>());
+  EXPECT_NEAR(spread["grad_norm"].get<double>(), threads["grad_norm"].get<double>(),
+              1e-9 * threads["grad_norm"].get<double>());
+  // Three ranks run 1, 1 and 2 of the 4 workers: 750, 750 and 1500 rows.
+  EXPECT_EQ(mpi_summary(3, with({"--partition", "contiguous"}))["rank_rows"],
+            json::parse("[750, 750, 1500]"));
+  // Without a partition every worker samples all rows: every rank keeps them.
+  EXPECT_EQ(mpi_summary(2, base)["rank_rows"], json::parse("[3000, 3000]"));
+}
+
+// Sorted by label, a contiguous partition gives each of three ranks one class: the
+// objective's classes (and lambda = 1/n) are still those of the whole file.
+TEST(Mpi, ARankThatSeesOneClassKeepsTheWholeDataClasses) {
+  REQUIRE_MPIRUN();
+  TempDir dir;
+  std::string text;
+  for (int c = 1; c <= 3; ++c)
+    for (int i = 0; i < 40; ++i)
+      text += std::to_string(c) + " 1:" + std::to_string(0.1 * c + 0.01 * (i % 7)) + " " +
+              std::to_string(2 + i % 3) + ":" + std::to_string(0.05 * (i % 5) - 0.1 * c) + "\n";
+  const fs::path data = dir.path() / "sorted.svm";
+  write_text(data, text);
+  const std::vector<std::string> args = {"train",       "--plugin",   "softmax", "--data",
+                                         data.string(), "-K",         "3",       "--partition",
+                                         "contiguous",  "--epochs",   "20",      "--lr",
+                                         "constant",    "--lr-param", "eta=0.5", "-q"};
+  auto threads = args;
+  threads.insert(threads.end(), {"--out", (dir.path() / "threads").string()});
+  const CliResult t = run_cli(threads);
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  auto spread = args;
+  spread.insert(spread.end(), {"--out", (dir.path() / "spread").string()});
+  const CliResult m = mpirun(3, spread);
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  const core::Model model = core::load_model(dir.path() / "spread");
+  EXPECT_EQ(model.params.at("classes"), "1,2,3");
+  EXPECT_EQ(model.params.at("lambda"), localsgd::format_number(1.0 / 120));
+  EXPECT_LE(max_relative_difference(model.coefficients,
+                                    core::load_model(dir.path() / "threads").coefficients),
+            1e-12);
+}
+
+// Rank 1 fails in the evaluation of f over its rows (after its 10 training batches): the
+// processes' parts are summed with a failure count, so every rank stops with its message.
+TEST(Mpi, AFailedEvaluationOnOneRankStopsEveryRank) {
+  REQUIRE_MPIRUN();
+  TempDir dir;
+  const auto start = std::chrono::steady_clock::now();
+  const CliResult m = mpirun_in_rank_directories(
+      2, dir.path(),
+      {"train", "--plugin", std::string(LOCALSGD_FIXTURE_DIR) + "/fixture_throwing_objective.so",
+       "--param", "rank=1", "--param", "after=10", "--reader-param", "n=2000", "--steps", "10",
+       "-K", "2", "--partition", "contiguous", "--lr", "constant", "--lr-param", "eta=0.1"});
+  EXPECT_EQ(rank_exit_code(dir.path(), 0), kExitPlugin) << m.err;
+  EXPECT_EQ(rank_exit_code(dir.path(), 1), kExitPlugin) << m.err;
+  EXPECT_NE(m.err.find("localsgd: error: rank 1 of 2: objective plugin 'throwing_objective' "
+                       "failed in the evaluation of f: fixture objective fails during training\n"),
+            std::string::npos)
+      << m.err;
   EXPECT_EQ(m.err.find("localsgd: error:"), m.err.rfind("localsgd: error:")) << "printed twice";
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
 }

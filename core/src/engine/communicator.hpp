@@ -49,6 +49,10 @@ class Communicator {
 
   // Replaces `values` by their sum over all processes, the same bits on every process.
   virtual void sum(std::span<double> values) = 0;
+  // sum(), for what is not a round's exchange (an evaluation of f over rows spread across
+  // processes, counts): left out of exchanges(), values_exchanged() and exchange_seconds(),
+  // which measure the rounds.
+  virtual void sum_uncounted(std::span<double> values) { sum(values); }
   // `values` holds one block per group of `group_size` consecutive workers (of `workers`);
   // replaces each block by its sum over the processes that run workers of that group.
   // Blocks of groups this process has no worker in are left as they are. A group within

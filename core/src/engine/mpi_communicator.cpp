@@ -104,6 +104,10 @@ void MpiCommunicator::sum(std::span<double> values) {
   values_ += static_cast<std::int64_t>(values.size());
 }
 
+void MpiCommunicator::sum_uncounted(std::span<double> values) {
+  sum_over(values, MPI_COMM_WORLD);
+}
+
 void MpiCommunicator::sum_groups(std::span<double> values, std::int64_t workers,
                                  std::int64_t group_size) {
   const std::int64_t groups = (workers + group_size - 1) / group_size;

@@ -24,6 +24,7 @@ class MpiCommunicator final : public Communicator {
   int rank() const override { return rank_; }
   int ranks() const override { return ranks_; }
   void sum(std::span<double> values) override;
+  void sum_uncounted(std::span<double> values) override;
   // Each group's block is summed over the consecutive ranks that run its workers, on a
   // sub-communicator of just those ranks (made once per rank interval, collectively);
   // groups within one rank exchange nothing.

@@ -1,10 +1,12 @@
 #include "localsgd/core/run/problem.hpp"
 
 #include <chrono>
+#include <stdexcept>
 
 #include "localsgd/core/data/loading.hpp"
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/io/fstar_cache.hpp"
+#include "localsgd/core/io/make_model.hpp"
 #include "localsgd/core/plugins/plugins.hpp"
 
 namespace localsgd::core {
@@ -26,6 +28,8 @@ Problem::Problem(const ProblemSpec& spec)
   make_schedule();
   dataset_ = std::make_unique<Dataset>(load_dataset(spec.data, reader_name_, spec.reader.params));
   view_ = dataset_->view();
+  whole_rows_ = view_.rows();
+  whole_nnz_ = view_.nnz();
   objective_ = build_objective(objective_manifest_, spec.objective.params, *dataset_);
   if (!spec.test.empty()) {
     test_ =
@@ -40,6 +44,29 @@ Problem::Problem(const ProblemSpec& spec)
 
 Problem::~Problem() = default;
 
+void Problem::keep_rows(std::span<const std::int64_t> rows) {
+  auto kept = std::make_unique<Dataset>();
+  kept->cols = view_.cols;
+  kept->source = dataset_->source;
+  kept->label.reserve(rows.size());
+  kept->row_ptr.reserve(rows.size() + 1);
+  for (const std::int64_t i : rows) {
+    const SparseRow row = view_.row(i);
+    kept->index.insert(kept->index.end(), row.index, row.index + row.size);
+    kept->value.insert(kept->value.end(), row.value, row.value + row.size);
+    kept->row_ptr.push_back(static_cast<std::int64_t>(kept->index.size()));
+    kept->label.push_back(view_.label[static_cast<std::size_t>(i)]);
+  }
+  // The parameters as given, with every default the objective resolved on the whole data
+  // made explicit. The new objective first: the old one reads the old rows to resolve.
+  const ParamMap params(recorded_params(spec_.objective.params, *objective_));
+  auto objective = build_objective(objective_manifest_, params, *kept, view_.cols);
+  objective_ = std::move(objective);
+  dataset_ = std::move(kept);
+  view_ = dataset_->view();
+  kept_rows_ = true;
+}
+
 ParamMap Problem::schedule_params(const ParamMap& params) const {
   ParamMap merged = spec_.schedule.params;
   for (const auto& [key, value] : params.all()) merged.set(key, value);
@@ -52,6 +79,8 @@ std::unique_ptr<Schedule> Problem::make_schedule(const ParamMap& params) const {
 
 double Problem::fstar(const char* why, std::ostream& log) const {
   std::call_once(fstar_once_, [&] {
+    if (kept_rows_)  // keep_rows() came first: the solve needs all rows
+      throw std::logic_error("Problem::fstar after keep_rows");
     if (!objective_->curvature().convex)
       throw UsageError(std::string(why) +
                        " needs f*, and this objective is not convex: give --fstar");

@@ -1,6 +1,7 @@
 #include "localsgd/core/run/train.hpp"
 #include "localsgd/core/io/plot.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -46,17 +47,35 @@ class Assessor {
         fstar_(fstar),
         gradient_(static_cast<std::size_t>(problem.objective().dimension())) {}
 
+  // From now on this process holds `weight` (its rows over all rows) of the data, and the
+  // others the rest: f and its gradient are means over rows, so the whole data's are the
+  // row-weighted sums of the processes' (the regulariser, the same in each, adds up to
+  // itself: the weights sum to 1). Every process gets the same bits.
+  void spread_over(Communicator& communicator, double weight) {
+    communicator_ = &communicator;
+    weight_ = weight;
+  }
+
   Quality assess(const std::vector<double>& x_hat, const std::vector<double>* x_bar) {
     Quality q;
     const DataView data = problem_.data();
-    if (x_bar != nullptr) {  // both values and the gradient, reading the rows once
-      std::tie(q.objective, q.objective_last) =
-          evaluate_pair_and_gradient(problem_.objective(), data, x_hat, *x_bar, gradient_);
+    std::exception_ptr error;
+    try {
+      call_plugin(problem_.objective_manifest(), "the evaluation of f", [&] {
+        if (x_bar != nullptr)  // both values and the gradient, reading the rows once
+          std::tie(q.objective, q.objective_last) =
+              evaluate_pair_and_gradient(problem_.objective(), data, x_hat, *x_bar, gradient_);
+        else
+          q.objective = evaluate_objective(problem_.objective(), data, x_hat);
+      });
+    } catch (...) {
+      if (communicator_ == nullptr) throw;
+      error = std::current_exception();
+    }
+    if (communicator_ != nullptr) join(q, x_bar != nullptr, error);
+    if (x_bar != nullptr)
       q.grad_norm =
           std::sqrt(std::inner_product(gradient_.begin(), gradient_.end(), gradient_.begin(), 0.0));
-    } else {
-      q.objective = evaluate_objective(problem_.objective(), data, x_hat);
-    }
     if (fstar_) {
       q.suboptimality = q.objective - *fstar_;
       q.rel_suboptimality = *q.suboptimality / std::max(std::abs(*fstar_), 1e-300);
@@ -71,9 +90,27 @@ class Assessor {
   }
 
  private:
+  // Sums the processes' weighted parts, with a failure count in the same exchange: a
+  // process whose part failed makes all stop together (agree() then throws everywhere).
+  void join(Quality& q, bool full, std::exception_ptr error) {
+    std::vector<double> parts{error ? 1.0 : 0.0, weight_ * q.objective};
+    if (full) {
+      parts.push_back(weight_ * q.objective_last);
+      for (const double g : gradient_) parts.push_back(weight_ * g);
+    }
+    communicator_->sum_uncounted(parts);
+    if (parts[0] > 0) communicator_->agree(error);
+    q.objective = parts[1];
+    if (!full) return;
+    q.objective_last = parts[2];
+    std::copy(parts.begin() + 3, parts.end(), gradient_.begin());
+  }
+
   const Problem& problem_;
   const std::optional<double> fstar_;
   std::vector<double> gradient_;
+  Communicator* communicator_ = nullptr;  // set when the rows are spread over processes
+  double weight_ = 1;
 };
 
 // The engine's monitor: evaluates at the cadence's steps and consults the callbacks.
@@ -216,10 +253,31 @@ std::map<std::string, std::string> effective_params(const Manifest& manifest,
   return all;
 }
 
-}  // namespace
+// The rows this process's workers sample from, ascending, and the partition renumbered
+// into them (the other processes' workers get no rows: they do not run here).
+std::vector<std::int64_t> take_local_rows(std::vector<std::vector<std::int64_t>>& partition,
+                                          WorkerRange local) {
+  std::vector<std::int64_t> rows;
+  for (std::int64_t k = local.begin; k < local.end; ++k) {
+    const auto& part = partition[static_cast<std::size_t>(k)];
+    rows.insert(rows.end(), part.begin(), part.end());
+  }
+  std::sort(rows.begin(), rows.end());  // the parts are disjoint
+  for (std::size_t k = 0; k < partition.size(); ++k) {
+    auto& part = partition[k];
+    if (static_cast<std::int64_t>(k) < local.begin || static_cast<std::int64_t>(k) >= local.end) {
+      part = {};
+      continue;
+    }
+    for (std::int64_t& i : part) i = std::lower_bound(rows.begin(), rows.end(), i) - rows.begin();
+  }
+  return rows;
+}
 
-TrainOutcome train(const Problem& problem, const TrainOptions& options,
-                   std::span<TrainCallback* const> given_callbacks) {
+// train() on `problem`; `spreadable` is the same problem when the caller lets it drop the
+// rows of other processes' workers (it owns the problem and has no other run for it).
+TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOptions& options,
+                      std::span<TrainCallback* const> given_callbacks) {
   if (const auto error = options.validate()) throw UsageError(*error);
   const auto setup_start = Clock::now();
   const Manifest& objective_manifest = problem.objective_manifest();
@@ -305,7 +363,6 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
     }
   }
   const Whitening* whitening = automatic.whitening.get();
-  const Objective& run_objective = automatic.whitened ? *automatic.whitened : objective;
 
   std::optional<double> fstar = options.fstar;
   if (options.targeted() && !fstar) fstar = problem.fstar("--target", std::cerr);
@@ -419,6 +476,32 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   }
   // Under MPI a signal to any rank stops all at the same step (the runner votes on it).
   config.checkpoints.interrupt = GracefulInterrupts::flag();
+
+  // Everything above read the whole data, as a threads run does (the default rule's
+  // probes, f*, the partition, f(x_0)). With a partition over several processes each now
+  // keeps only its workers' rows, and evaluations add up the processes' parts.
+  const std::int64_t rows = problem.whole_rows(), nnz = problem.whole_nnz();
+  std::vector<std::int64_t> rank_rows;
+  if (communicator != nullptr) {
+    rank_rows.assign(static_cast<std::size_t>(communicator->ranks()), 0);
+    std::int64_t kept = rows;
+    if (spreadable != nullptr && communicator->ranks() > 1 && !config.partition.empty()) {
+      const std::vector<std::int64_t> local =
+          take_local_rows(config.partition, communicator->local_workers(config.workers));
+      kept = static_cast<std::int64_t>(local.size());
+      agree_on(communicator, [&] { spreadable->keep_rows(local); });
+      assessor.spread_over(*communicator, static_cast<double>(kept) / static_cast<double>(rows));
+      if (whitening != nullptr)
+        automatic.whitened = whitened_objective(problem.objective(), *whitening);
+    }
+    std::vector<double> counts(rank_rows.size(), 0.0);
+    counts[static_cast<std::size_t>(communicator->rank())] = static_cast<double>(kept);
+    communicator->sum_uncounted(counts);
+    for (std::size_t r = 0; r < counts.size(); ++r)
+      rank_rows[r] = static_cast<std::int64_t>(counts[r]);
+  }
+  const DataView run_data = problem.data();
+  const Objective& run_objective = automatic.whitened ? *automatic.whitened : problem.objective();
   const double setup_seconds = seconds_since(setup_start);
 
   const auto steps_done =
@@ -432,7 +515,7 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   const double exchange_before = communicator != nullptr ? communicator->exchange_seconds() : 0;
   const std::int64_t values_before = communicator != nullptr ? communicator->values_exchanged() : 0;
   try {
-    outcome.result = run_local_sgd(run_objective, data, *schedule, *step_size, config,
+    outcome.result = run_local_sgd(run_objective, run_data, *schedule, *step_size, config,
                                    monitored ? &monitor : nullptr);
   } catch (const Diverged& e) {
     guard.rethrow(e);
@@ -450,13 +533,14 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   TrainSummary& s = outcome.summary;
   s.plugin = objective_manifest.name;
   s.data = problem.dataset().source;
-  s.rows = data.rows();
-  s.cols = data.cols;
-  s.nnz = data.nnz();
+  s.rows = rows;
+  s.cols = run_data.cols;
+  s.nnz = nnz;
   s.dimension = static_cast<std::int64_t>(r.x_hat.size());
   s.schedule = schedule_manifest.name;
   s.objective_params = effective_params(
-      objective_manifest, ParamMap(recorded_params(problem.spec().objective.params, objective)));
+      objective_manifest,
+      ParamMap(recorded_params(problem.spec().objective.params, problem.objective())));
   s.schedule_params = effective_params(schedule_manifest, schedule_params);
   const Manifest& reader_manifest = load_plugin(problem.reader_name(), PluginKind::reader);
   s.reader = reader_manifest.name;  // the name it shows, also when given by path
@@ -471,7 +555,7 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
     s.async = TrainSummary::Async{config.async.speeds, r.max_staleness, r.mean_staleness};
   s.batch = config.batch;
   s.steps = r.steps;
-  s.epochs = static_cast<double>(r.grad_evals) / static_cast<double>(data.rows());
+  s.epochs = static_cast<double>(r.grad_evals) / static_cast<double>(rows);
   s.rounds = r.rounds;
   s.grad_evals = r.grad_evals;
   s.seed = config.seed;
@@ -491,8 +575,9 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   s.sync_seconds = r.sync_seconds;
   s.eval_seconds = r.eval_seconds;
   if (communicator != nullptr)
-    s.mpi = TrainSummary::Mpi{communicator->ranks(), run_exchange_seconds,
-                              communicator->exchanges(), run_values_exchanged};
+    s.mpi =
+        TrainSummary::Mpi{communicator->ranks(), run_exchange_seconds, communicator->exchanges(),
+                          run_values_exchanged, std::move(rank_rows)};
 
   for (TrainCallback* c : callbacks) c->on_end(s);
   if (rate) {
@@ -511,24 +596,31 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
   }
   agree_on(communicator, [&] {
     if (!options.out.empty() && lead)
-      save_model(options.out, make_model(objective_manifest, options.objective.params, objective,
-                                         data.cols, r.x_hat));
+      save_model(options.out, make_model(objective_manifest, options.objective.params,
+                                         problem.objective(), run_data.cols, r.x_hat));
   });
   return outcome;
+}
+
+}  // namespace
+
+TrainOutcome train(const Problem& problem, const TrainOptions& options,
+                   std::span<TrainCallback* const> callbacks) {
+  return train_on(problem, nullptr, options, callbacks);
 }
 
 TrainOutcome train(const TrainOptions& options,
                    const std::function<void(const nlohmann::ordered_json&)>& on_progress,
                    std::span<TrainCallback* const> more_callbacks) {
   if (const auto error = options.validate()) throw UsageError(*error);
-  std::unique_ptr<const Problem> loaded;
+  std::unique_ptr<Problem> loaded;
   agree_on(options.backend == Backend::mpi ? &MpiCommunicator::world() : nullptr,
-           [&] { loaded = std::make_unique<const Problem>(ProblemSpec::of(options)); });
-  const Problem& problem = *loaded;
+           [&] { loaded = std::make_unique<Problem>(ProblemSpec::of(options)); });
+  Problem& problem = *loaded;
   std::vector<TrainCallback*> callbacks(more_callbacks.begin(), more_callbacks.end());
   std::optional<ProgressEvents> events;
   if (on_progress) callbacks.push_back(&events.emplace(on_progress));
-  return train(problem, options, callbacks);
+  return train_on(problem, &problem, options, callbacks);
 }
 
 }  // namespace localsgd::core

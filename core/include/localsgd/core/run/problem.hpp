@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 
 #include "localsgd/core/run/train_options.hpp"
@@ -59,6 +60,16 @@ class Problem {
 
   double load_seconds() const { return load_seconds_; }  // plugins, data, objective
 
+  // Keeps only the listed rows (ascending, distinct) of the data and releases the rest
+  // (a memory-mapped file included), then rebuilds the objective on them from its
+  // resolved parameters, so that it is the whole data's objective restricted to these
+  // rows (lambda = 1/n of the whole data, its classes). For a rank of an MPI run that
+  // needs only its workers' rows after set-up. whole_rows() and whole_nnz() still
+  // describe the data as read; curvature() of the new objective is of these rows only.
+  void keep_rows(std::span<const std::int64_t> rows);
+  std::int64_t whole_rows() const { return whole_rows_; }
+  std::int64_t whole_nnz() const { return whole_nnz_; }
+
  private:
   std::chrono::steady_clock::time_point load_start_;
   ProblemSpec spec_;
@@ -71,6 +82,8 @@ class Problem {
   std::unique_ptr<Dataset> test_;
   std::unique_ptr<Objective> test_objective_;
   double load_seconds_ = 0;
+  std::int64_t whole_rows_ = 0, whole_nnz_ = 0;
+  bool kept_rows_ = false;
   mutable std::once_flag fstar_once_;
   mutable std::optional<double> fstar_;
 };
