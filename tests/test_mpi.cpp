@@ -266,6 +266,33 @@ TEST(Mpi, APartitionLeavesEachRankOnlyItsWorkersRows) {
   EXPECT_EQ(mpi_summary(2, base)["rank_rows"], json::parse("[3000, 3000]"));
 }
 
+// A memory-mapped .bin file: a rank's consecutive rows are a view into the mapping (no
+// copy), a shard's are copied; either way the model is the threads run's.
+TEST(Mpi, BinaryFilesSpreadAsViewsOrCopies) {
+  REQUIRE_MPIRUN();
+  TempDir dir;
+  const fs::path data = dir.path() / "d.bin";
+  const CliResult c = run_cli({"data", "convert", "--reader", "synthetic", "--reader-param",
+                               "n=2000", "--reader-param", "d=30", "none", data.string()});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  for (const char* partition : {"contiguous", "shard"}) {
+    SCOPED_TRACE(partition);
+    const std::vector<std::string> args = {"train",       "--plugin", "logreg", "--data",
+                                           data.string(), "-K",       "4",      "--partition",
+                                           partition,     "--epochs", "3",      "-q"};
+    auto threads = args;
+    threads.insert(threads.end(), {"--out", (dir.path() / "threads").string()});
+    const CliResult t = run_cli(threads);
+    ASSERT_EQ(t.exit_code, 0) << t.err;
+    auto spread = args;
+    spread.insert(spread.end(), {"--out", (dir.path() / "spread").string()});
+    const CliResult m = mpirun(3, spread);
+    ASSERT_EQ(m.exit_code, 0) << m.err;
+    EXPECT_LE(max_relative_difference(model(dir.path() / "spread"), model(dir.path() / "threads")),
+              1e-12);
+  }
+}
+
 // Sorted by label, a contiguous partition gives each of three ranks one class: the
 // objective's classes (and lambda = 1/n) are still those of the whole file.
 TEST(Mpi, ARankThatSeesOneClassKeepsTheWholeDataClasses) {
