@@ -293,6 +293,49 @@ TEST(Mpi, BinaryFilesSpreadAsViewsOrCopies) {
   }
 }
 
+// An objective that takes lambda = 1/n from its data without recording it would be
+// another function on a rank's rows: the ranks notice (f at a test point differs) and
+// keep every row, with a warning, and the model is still the threads run's.
+TEST(Mpi, AnObjectiveThatHidesItsDataDependenceKeepsEveryRow) {
+  REQUIRE_MPIRUN();
+  TempDir dir;
+  const std::vector<std::string> args = {
+      "train",
+      "--plugin",
+      std::string(LOCALSGD_FIXTURE_DIR) + "/fixture_unrecorded_lambda.so",
+      "--reader-param",
+      "n=1000",
+      "--reader-param",
+      "task=regression",
+      "-K",
+      "4",
+      "--partition",
+      "contiguous",
+      "--epochs",
+      "3",
+      "--lr",
+      "constant",
+      "--lr-param",
+      "eta=0.05",
+      "--format",
+      "json"};
+  auto threads = args;
+  threads.insert(threads.end(), {"--out", (dir.path() / "threads").string()});
+  const CliResult t = run_cli(threads);
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  auto spread = args;
+  spread.insert(spread.end(), {"--out", (dir.path() / "spread").string()});
+  const CliResult m = mpirun(2, spread);
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  EXPECT_EQ(json::parse(last_line(m.out))["rank_rows"], json::parse("[1000, 1000]"));
+  EXPECT_NE(m.err.find("localsgd: warning: objective plugin 'fixture_unrecorded_lambda' is "
+                       "another function on the ranks' rows than on the whole data"),
+            std::string::npos)
+      << m.err;
+  EXPECT_LE(max_relative_difference(model(dir.path() / "spread"), model(dir.path() / "threads")),
+            1e-12);
+}
+
 // Sorted by label, a contiguous partition gives each of three ranks one class: the
 // objective's classes (and lambda = 1/n) are still those of the whole file.
 TEST(Mpi, ARankThatSeesOneClassKeepsTheWholeDataClasses) {

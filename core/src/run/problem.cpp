@@ -94,18 +94,23 @@ Dataset copy_rows(const Dataset& data, std::span<const std::int64_t> rows) {
 
 }  // namespace
 
-void Problem::keep_rows(std::span<const std::int64_t> rows) {
+Problem::RowShare Problem::share_of(std::span<const std::int64_t> rows) const {
   const bool consecutive =
       !rows.empty() && rows.back() - rows.front() + 1 == static_cast<std::int64_t>(rows.size());
-  auto kept = std::make_unique<Dataset>(dataset_->is_external() && consecutive
-                                            ? lend_rows(*dataset_, rows.front(), rows.back() + 1)
-                                            : copy_rows(*dataset_, rows));
+  RowShare share;
+  share.data = std::make_unique<Dataset>(dataset_->is_external() && consecutive
+                                             ? lend_rows(*dataset_, rows.front(), rows.back() + 1)
+                                             : copy_rows(*dataset_, rows));
   // The parameters as given, with every default the objective resolved on the whole data
-  // made explicit. The new objective first: the old one reads the old rows to resolve.
+  // made explicit.
   const ParamMap params(recorded_params(spec_.objective.params, *objective_));
-  auto objective = build_objective(objective_manifest_, params, *kept, view_.cols);
-  objective_ = std::move(objective);
-  dataset_ = std::move(kept);
+  share.objective = build_objective(objective_manifest_, params, *share.data, view_.cols);
+  return share;
+}
+
+void Problem::adopt(RowShare share) {
+  objective_ = std::move(share.objective);
+  dataset_ = std::move(share.data);
   view_ = dataset_->view();
   kept_rows_ = true;
 }

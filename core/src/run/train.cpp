@@ -38,6 +38,17 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
+// Replaces `parts` by their sum over the processes, with a failure count in the same
+// exchange: when some process's part failed (its `error`), all stop together (agree()
+// then throws on every process).
+void sum_or_stop(Communicator& communicator, std::exception_ptr error, std::vector<double>& parts) {
+  parts.push_back(error ? 1.0 : 0.0);
+  communicator.sum_uncounted(parts);
+  const bool failed = parts.back() > 0;
+  parts.pop_back();
+  if (failed) communicator.agree(error);
+}
+
 // Measures a model: f(x̂) and its gap to f* always; f(x̄), the gradient norm and the
 // test score only for a full assessment (each costs a pass over its data).
 class Assessor {
@@ -90,20 +101,18 @@ class Assessor {
   }
 
  private:
-  // Sums the processes' weighted parts, with a failure count in the same exchange: a
-  // process whose part failed makes all stop together (agree() then throws everywhere).
+  // The processes' weighted parts, summed.
   void join(Quality& q, bool full, std::exception_ptr error) {
-    std::vector<double> parts{error ? 1.0 : 0.0, weight_ * q.objective};
+    std::vector<double> parts{weight_ * q.objective};
     if (full) {
       parts.push_back(weight_ * q.objective_last);
       for (const double g : gradient_) parts.push_back(weight_ * g);
     }
-    communicator_->sum_uncounted(parts);
-    if (parts[0] > 0) communicator_->agree(error);
-    q.objective = parts[1];
+    sum_or_stop(*communicator_, error, parts);
+    q.objective = parts[0];
     if (!full) return;
-    q.objective_last = parts[2];
-    std::copy(parts.begin() + 3, parts.end(), gradient_.begin());
+    q.objective_last = parts[1];
+    std::copy(parts.begin() + 2, parts.end(), gradient_.begin());
   }
 
   const Problem& problem_;
@@ -272,6 +281,44 @@ std::vector<std::int64_t> take_local_rows(std::vector<std::vector<std::int64_t>>
     for (std::int64_t& i : part) i = std::lower_bound(rows.begin(), rows.end(), i) - rows.begin();
   }
   return rows;
+}
+
+// Has `problem` keep only `rows`, the share `weight` of all rows, when its objective
+// rebuilt on them is the same function: at a point where every part of f counts (the L2
+// term too), f on the whole data must equal the ranks' row-weighted sum (to 1e-9). An
+// objective that takes more from its data than its resolved parameters say (a plugin
+// breaking that contract) fails the check and every rank keeps every row. Collective.
+bool spread_rows(Problem& problem, std::span<const std::int64_t> rows, double weight,
+                 Communicator& communicator, const Manifest& manifest) {
+  const auto dimension = static_cast<std::size_t>(problem.objective().dimension());
+  std::vector<double> point(dimension);
+  for (std::size_t i = 0; i < dimension; ++i)
+    point[i] = 0.1 * std::sin(1.0 + static_cast<double>(i));
+  double whole = 0;
+  agree_on(&communicator, [&] {
+    whole = call_plugin(manifest, "the evaluation of f", [&] {
+      return evaluate_objective(problem.objective(), problem.data(), point);
+    });
+  });
+  Problem::RowShare share;
+  std::exception_ptr error;
+  std::vector<double> parts{0.0, 0.0};
+  try {
+    share = problem.share_of(rows);
+    if (static_cast<std::size_t>(share.objective->dimension()) != dimension)
+      parts[1] = 1;  // another model: refused below on every rank
+    else
+      parts[0] = weight * call_plugin(manifest, "the evaluation of f", [&] {
+                   return evaluate_objective(*share.objective, share.data->view(), point);
+                 });
+  } catch (...) {
+    error = std::current_exception();
+  }
+  sum_or_stop(communicator, error, parts);
+  const bool same =
+      parts[1] == 0 && std::abs(parts[0] - whole) <= 1e-9 * std::max(1.0, std::abs(whole));
+  if (same) problem.adopt(std::move(share));
+  return same;
 }
 
 // train() on `problem`; `spreadable` is the same problem when the caller lets it drop the
@@ -486,13 +533,22 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
     rank_rows.assign(static_cast<std::size_t>(communicator->ranks()), 0);
     std::int64_t kept = rows;
     if (spreadable != nullptr && communicator->ranks() > 1 && !config.partition.empty()) {
+      auto partition_rows = config.partition;
       const std::vector<std::int64_t> local =
-          take_local_rows(config.partition, communicator->local_workers(config.workers));
-      kept = static_cast<std::int64_t>(local.size());
-      agree_on(communicator, [&] { spreadable->keep_rows(local); });
-      assessor.spread_over(*communicator, static_cast<double>(kept) / static_cast<double>(rows));
-      if (whitening != nullptr)
-        automatic.whitened = whitened_objective(problem.objective(), *whitening);
+          take_local_rows(partition_rows, communicator->local_workers(config.workers));
+      const double weight = static_cast<double>(local.size()) / static_cast<double>(rows);
+      if (spread_rows(*spreadable, local, weight, *communicator, objective_manifest)) {
+        config.partition = std::move(partition_rows);
+        kept = static_cast<std::int64_t>(local.size());
+        assessor.spread_over(*communicator, weight);
+        if (whitening != nullptr)
+          automatic.whitened = whitened_objective(problem.objective(), *whitening);
+      } else if (lead) {
+        std::cerr << "localsgd: warning: objective plugin '" << objective_manifest.name
+                  << "' is another function on the ranks' rows than on the whole data (it "
+                     "depends on the data beyond its resolved parameters), so every rank "
+                     "keeps every row\n";
+      }
     }
     std::vector<double> counts(rank_rows.size(), 0.0);
     counts[static_cast<std::size_t>(communicator->rank())] = static_cast<double>(kept);

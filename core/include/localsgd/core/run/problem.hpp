@@ -60,13 +60,21 @@ class Problem {
 
   double load_seconds() const { return load_seconds_; }  // plugins, data, objective
 
-  // Keeps only the listed rows (ascending, distinct) of the data and releases the rest
-  // (a memory-mapped file included), then rebuilds the objective on them from its
-  // resolved parameters, so that it is the whole data's objective restricted to these
-  // rows (lambda = 1/n of the whole data, its classes). For a rank of an MPI run that
-  // needs only its workers' rows after set-up. whole_rows() and whole_nnz() still
-  // describe the data as read; curvature() of the new objective is of these rows only.
-  void keep_rows(std::span<const std::int64_t> rows);
+  // Some rows of the data with the objective rebuilt on them from its resolved
+  // parameters, so that it is the whole data's objective restricted to these rows
+  // (lambda = 1/n of the whole data, its classes): for a rank of an MPI run that needs
+  // only its workers' rows after set-up.
+  struct RowShare {
+    std::unique_ptr<Dataset> data;
+    std::unique_ptr<Objective> objective;
+  };
+  // The listed rows (ascending, distinct): consecutive rows of a memory-mapped file as a
+  // view into it, others as a copy.
+  RowShare share_of(std::span<const std::int64_t> rows) const;
+  // Keeps only `share` and releases the rest of the data (a mapped file included).
+  // whole_rows() and whole_nnz() still describe the data as read; curvature() of the new
+  // objective is of these rows only, and fstar() must have been called before.
+  void adopt(RowShare share);
   std::int64_t whole_rows() const { return whole_rows_; }
   std::int64_t whole_nnz() const { return whole_nnz_; }
 
