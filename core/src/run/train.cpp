@@ -321,6 +321,39 @@ bool spread_rows(Problem& problem, std::span<const std::int64_t> rows, double we
   return same;
 }
 
+// With a partition over several processes, each keeps only its workers' rows from now on
+// (when spread_rows() finds the objective the same on them) and `assessor` adds up the
+// processes' parts of f. Returns the rows each process holds, in rank order. Collective.
+std::vector<std::int64_t> keep_own_rows(const Problem& problem, Problem* spreadable,
+                                        Communicator& communicator, EngineConfig& config,
+                                        Assessor& assessor, bool lead) {
+  const std::int64_t rows = problem.whole_rows();
+  std::int64_t kept = rows;
+  if (spreadable != nullptr && communicator.ranks() > 1 && !config.partition.empty()) {
+    auto partition = config.partition;
+    const std::vector<std::int64_t> local =
+        take_local_rows(partition, communicator.local_workers(config.workers));
+    const double weight = static_cast<double>(local.size()) / static_cast<double>(rows);
+    const Manifest& manifest = problem.objective_manifest();
+    if (spread_rows(*spreadable, local, weight, communicator, manifest)) {
+      config.partition = std::move(partition);
+      kept = static_cast<std::int64_t>(local.size());
+      assessor.spread_over(communicator, weight);
+    } else if (lead) {
+      std::cerr << "localsgd: warning: objective plugin '" << manifest.name
+                << "' is another function on the ranks' rows than on the whole data (it "
+                   "depends on the data beyond its resolved parameters), so every rank "
+                   "keeps every row\n";
+    }
+  }
+  std::vector<double> counts(static_cast<std::size_t>(communicator.ranks()), 0.0);
+  counts[static_cast<std::size_t>(communicator.rank())] = static_cast<double>(kept);
+  communicator.sum_uncounted(counts);
+  std::vector<std::int64_t> held;
+  for (const double c : counts) held.push_back(static_cast<std::int64_t>(c));
+  return held;
+}
+
 // train() on `problem`; `spreadable` is the same problem when the caller lets it drop the
 // rows of other processes' workers (it owns the problem and has no other run for it).
 TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOptions& options,
@@ -525,36 +558,12 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
   config.checkpoints.interrupt = GracefulInterrupts::flag();
 
   // Everything above read the whole data, as a threads run does (the default rule's
-  // probes, f*, the partition, f(x_0)). With a partition over several processes each now
-  // keeps only its workers' rows, and evaluations add up the processes' parts.
-  const std::int64_t rows = problem.whole_rows(), nnz = problem.whole_nnz();
+  // probes, f*, the partition, f(x_0)).
   std::vector<std::int64_t> rank_rows;
   if (communicator != nullptr) {
-    rank_rows.assign(static_cast<std::size_t>(communicator->ranks()), 0);
-    std::int64_t kept = rows;
-    if (spreadable != nullptr && communicator->ranks() > 1 && !config.partition.empty()) {
-      auto partition_rows = config.partition;
-      const std::vector<std::int64_t> local =
-          take_local_rows(partition_rows, communicator->local_workers(config.workers));
-      const double weight = static_cast<double>(local.size()) / static_cast<double>(rows);
-      if (spread_rows(*spreadable, local, weight, *communicator, objective_manifest)) {
-        config.partition = std::move(partition_rows);
-        kept = static_cast<std::int64_t>(local.size());
-        assessor.spread_over(*communicator, weight);
-        if (whitening != nullptr)
-          automatic.whitened = whitened_objective(problem.objective(), *whitening);
-      } else if (lead) {
-        std::cerr << "localsgd: warning: objective plugin '" << objective_manifest.name
-                  << "' is another function on the ranks' rows than on the whole data (it "
-                     "depends on the data beyond its resolved parameters), so every rank "
-                     "keeps every row\n";
-      }
-    }
-    std::vector<double> counts(rank_rows.size(), 0.0);
-    counts[static_cast<std::size_t>(communicator->rank())] = static_cast<double>(kept);
-    communicator->sum_uncounted(counts);
-    for (std::size_t r = 0; r < counts.size(); ++r)
-      rank_rows[r] = static_cast<std::int64_t>(counts[r]);
+    rank_rows = keep_own_rows(problem, spreadable, *communicator, config, assessor, lead);
+    if (whitening != nullptr)  // on the objective kept
+      automatic.whitened = whitened_objective(problem.objective(), *whitening);
   }
   const DataView run_data = problem.data();
   const Objective& run_objective = automatic.whitened ? *automatic.whitened : problem.objective();
@@ -589,9 +598,9 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
   TrainSummary& s = outcome.summary;
   s.plugin = objective_manifest.name;
   s.data = problem.dataset().source;
-  s.rows = rows;
+  s.rows = problem.whole_rows();
   s.cols = run_data.cols;
-  s.nnz = nnz;
+  s.nnz = problem.whole_nnz();
   s.dimension = static_cast<std::int64_t>(r.x_hat.size());
   s.schedule = schedule_manifest.name;
   s.objective_params = effective_params(
@@ -611,7 +620,7 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
     s.async = TrainSummary::Async{config.async.speeds, r.max_staleness, r.mean_staleness};
   s.batch = config.batch;
   s.steps = r.steps;
-  s.epochs = static_cast<double>(r.grad_evals) / static_cast<double>(rows);
+  s.epochs = static_cast<double>(r.grad_evals) / static_cast<double>(s.rows);
   s.rounds = r.rounds;
   s.grad_evals = r.grad_evals;
   s.seed = config.seed;
