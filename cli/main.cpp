@@ -7,6 +7,7 @@
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -51,18 +52,76 @@ std::string config_message(const CLI::App& app, std::string message) {
          "subcommand's, e.g. [train])";
 }
 
-// The options of the deepest subcommand on the command line, its option groups and
-// localsgd's own, as written on a command line ("--workers", "-K").
-std::vector<std::string> option_names(const CLI::App& app) {
+// The deepest subcommand on the command line, and its config section ("train").
+std::pair<const CLI::App*, std::string> deepest_command(const CLI::App& app) {
   const CLI::App* command = &app;
+  std::string section;
   for (bool deeper = true; deeper;) {
     deeper = false;
     for (const CLI::App* sub : command->get_subcommands())
       if (!sub->get_name().empty() && dynamic_cast<const CLI::Option_group*>(sub) == nullptr) {
         command = sub, deeper = true;
+        section += (section.empty() ? "" : ".") + sub->get_name();
         break;
       }
   }
+  return {command, section};
+}
+
+// CLI11 says "--steps excludes --epochs" whether the two came from the command line or
+// the config: say where a config set them ("FILE:3:1: 'epochs' excludes 'steps' (line 2):
+// give one of --steps and --epochs").
+std::string excludes_message(const CLI::App& app, const std::string& message) {
+  const std::string separator = " excludes ";
+  const auto at = message.find(separator);
+  const auto toml =
+      std::dynamic_pointer_cast<const localsgd::cli::TomlConfig>(app.get_config_formatter_base());
+  const CLI::Option* config = app.get_config_ptr();
+  if (at == std::string::npos || !toml || config == nullptr || config->results().empty())
+    return message;
+  // No structured binding: clang 14 (the fuzz build) cannot capture one in the lambda.
+  const auto deepest = deepest_command(app);
+  const CLI::App* command = deepest.first;
+  const std::string& section = deepest.second;
+  struct Place {
+    std::string option, key, line, column;
+  };
+  // The option's config key and its line:column, when the config sets it.
+  auto place_of = [&](const std::string& option) {
+    Place place{option, "", "", ""};
+    const CLI::Option* o = command->get_option_no_throw(option);
+    if (o == nullptr) o = app.get_option_no_throw(option);
+    if (o == nullptr) return place;
+    std::vector<std::string> names = o->get_lnames();
+    for (const std::string& n : o->get_snames()) names.push_back(n);
+    for (const std::string& n : names)
+      for (const std::string& key : {section.empty() ? n : section + "." + n, n})
+        if (const auto position = toml->key_position(key)) {
+          const auto colon = position->find(':');
+          return Place{option, n, position->substr(0, colon), position->substr(colon + 1)};
+        }
+    return place;
+  };
+  Place first = place_of(message.substr(0, at));
+  Place second = place_of(message.substr(at + separator.size()));
+  if (first.key.empty() && second.key.empty()) return message;
+  const std::string file = config->results().front();
+  const std::string both = "give one of " + first.option + " and " + second.option;
+  if (first.key.empty() || second.key.empty()) {
+    const Place& in_file = first.key.empty() ? second : first;
+    const Place& on_line = first.key.empty() ? first : second;
+    return file + ":" + in_file.line + ":" + in_file.column + ": '" + in_file.key + "' excludes " +
+           on_line.option + " on the command line: " + both;
+  }
+  if (std::stoll(first.line) > std::stoll(second.line)) std::swap(first, second);
+  return file + ":" + second.line + ":" + second.column + ": '" + second.key + "' excludes '" +
+         first.key + "' (line " + first.line + "): " + both;
+}
+
+// The options of the deepest subcommand on the command line, its option groups and
+// localsgd's own, as written on a command line ("--workers", "-K").
+std::vector<std::string> option_names(const CLI::App& app) {
+  const CLI::App* command = deepest_command(app).first;
   std::vector<std::string> names;
   const auto add = [&](const CLI::App& from) {
     for (const CLI::Option* o : from.get_options()) {
@@ -133,8 +192,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::Success& e) {
     return app.exit(e);  // --help, --version (CallForHelp is a Success)
   } catch (const CLI::ParseError& e) {
-    std::cerr << "localsgd: error: " << one_line(config_message(app, e.what()))
-              << option_suggestion(app, e) << " (see localsgd --help)\n";
+    const std::string message = dynamic_cast<const CLI::ExcludesError*>(&e) != nullptr
+                                    ? excludes_message(app, e.what())
+                                    : config_message(app, e.what());
+    std::cerr << "localsgd: error: " << one_line(message) << option_suggestion(app, e)
+              << " (see localsgd --help)\n";
     return localsgd::kExitUsage;
   } catch (...) {
     const localsgd::ErrorReport report = localsgd::describe_current_exception();

@@ -529,6 +529,22 @@ TEST(Cli, ConfigKeysThatNameNoOptionAreRefused) {
   EXPECT_EQ(t.err, "localsgd: error: " + twice.string() +
                        ":4:1: 'workers' and 'K' (line 2) both set --workers: give one (see "
                        "localsgd --help)\n");
+  // Options that exclude each other: where the config set them, and which to drop.
+  const auto exclusive = dir.write("exclusive.toml", "[train]\nsteps = 100\nepochs = 3\n");
+  const auto x = run_cli({"train", "--plugin", "logreg", "--config", exclusive.string()});
+  EXPECT_EQ(x.exit_code, 2);
+  EXPECT_EQ(x.err, "localsgd: error: " + exclusive.string() +
+                       ":3:1: 'epochs' excludes 'steps' (line 2): give one of --steps and "
+                       "--epochs (see localsgd --help)\n");
+  const auto one = dir.write("one.toml", "[train]\n\n  epochs = 3\n");
+  const auto o =
+      run_cli({"train", "--plugin", "logreg", "--config", one.string(), "--steps", "10"});
+  EXPECT_EQ(o.exit_code, 2);
+  EXPECT_EQ(o.err, "localsgd: error: " + one.string() +
+                       ":3:3: 'epochs' excludes --steps on the command line: give one of --steps "
+                       "and --epochs (see localsgd --help)\n");
+  const auto c = run_cli({"train", "--plugin", "logreg", "--steps", "10", "--epochs", "2"});
+  EXPECT_EQ(c.err, "localsgd: error: --steps excludes --epochs (see localsgd --help)\n");
   // A config read from a pipe keeps its places too.
   const fs::path err = dir.path() / "stdin.err";
   const int status = std::system(("printf '[train]\\nplugin = \"logreg\"\\nworker = 5\\n' | " +
