@@ -266,6 +266,26 @@ TEST(Mpi, APartitionLeavesEachRankOnlyItsWorkersRows) {
   EXPECT_EQ(mpi_summary(2, base)["rank_rows"], json::parse("[3000, 3000]"));
 }
 
+// Only rank 0 draws the progress bar and the plot, yet with rows spread every evaluation
+// is an all-reduce: all ranks must evaluate at the same steps, the same way (this hung).
+TEST(Mpi, RanksEvaluateTogetherWhenOnlyRankZeroPlotsOrDrawsTheBar) {
+  REQUIRE_MPIRUN();
+  TempDir dir;
+  const fs::path plot = dir.path() / "curve.svg";
+  const std::vector<std::string> args = {
+      "train",       "--plugin",    "logreg",     "--reader-param", "n=3000", "-K",
+      "4",           "--partition", "contiguous", "--epochs",       "4",      "--lr",
+      "constant",    "--lr-param",  "eta=0.5",    "--format",       "json",   "--plot",
+      plot.string(), "--progress",  "always"};
+  const CliResult t = run_cli(args);
+  ASSERT_EQ(t.exit_code, 0) << t.err;
+  const json spread = mpi_summary(2, args);
+  EXPECT_EQ(spread["rank_rows"], json::parse("[1500, 1500]"));
+  EXPECT_TRUE(fs::exists(plot));
+  const double f = json::parse(last_line(t.out))["objective"].get<double>();
+  EXPECT_NEAR(spread["objective"].get<double>(), f, 1e-12 * f);
+}
+
 // A memory-mapped .bin file: a rank's consecutive rows are a view into the mapping (no
 // copy), a shard's are copied; either way the model is the threads run's.
 TEST(Mpi, BinaryFilesSpreadAsViewsOrCopies) {

@@ -127,17 +127,16 @@ class CallbackMonitor final : public Monitor {
  public:
   CallbackMonitor(std::int64_t every, std::int64_t samples_per_step, std::int64_t rows,
                   Assessor& assessor, const DivergenceGuard& guard,
-                  std::span<TrainCallback* const> callbacks, const Whitening* whitening)
+                  std::span<TrainCallback* const> callbacks, bool full, const Whitening* whitening)
       : every_(every),
         samples_per_step_(samples_per_step),
         rows_(rows),
         assessor_(assessor),
         guard_(guard),
         callbacks_(callbacks),
+        full_(full),
         whitening_(whitening),
-        start_(Clock::now()) {
-    for (const TrainCallback* c : callbacks) full_ = full_ || c->needs_full_assessment();
-  }
+        start_(Clock::now()) {}
 
   std::int64_t next_evaluation(std::int64_t step) const override {
     return (step / every_ + 1) * every_;
@@ -173,7 +172,7 @@ class CallbackMonitor final : public Monitor {
   Assessor& assessor_;
   const DivergenceGuard& guard_;
   std::span<TrainCallback* const> callbacks_;
-  bool full_ = false;
+  const bool full_;  // f(x̄), the gradient norm and the test score too
   const Whitening* whitening_;
   std::vector<double> x_hat_, x_bar_;
   const Clock::time_point start_;
@@ -499,14 +498,25 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
   std::int64_t every = options.eval_every;
   if (every == 0 && rate) every = std::max<std::int64_t>(1, steps_per_epoch / 8);  // a tail
   if (every == 0 && options.targeted()) every = steps_per_epoch;
-  if (every == 0 && plot) every = std::max<std::int64_t>(1, steps_per_epoch / 8);
+  if (every == 0 && !options.plot.empty()) every = std::max<std::int64_t>(1, steps_per_epoch / 8);
+  bool monitored = every > 0 && !callbacks.empty();
+  bool full = std::any_of(callbacks.begin(), callbacks.end(),
+                          [](const TrainCallback* c) { return c->needs_full_assessment(); });
+  if (communicator != nullptr) {
+    // The ranks evaluate together (with their rows spread, an evaluation is an all-reduce),
+    // so all take the same cadence and kind of assessment, though only rank 0 draws the
+    // progress bar and the plot.
+    std::vector<double> votes{monitored ? 1.0 : 0.0, full ? 1.0 : 0.0};
+    communicator->sum_uncounted(votes);
+    monitored = votes[0] > 0;
+    full = votes[1] > 0;
+  }
   Assessor assessor(problem, fstar);
   auto [reference, reference_name] = reference_objective(problem, config);
   const DivergenceGuard guard(reference, std::move(reference_name), options, *step_size,
                               whitening != nullptr);
   CallbackMonitor monitor(std::max<std::int64_t>(1, every), samples_per_step, data.rows(), assessor,
-                          guard, callbacks, whitening);
-  const bool monitored = every > 0 && !callbacks.empty();
+                          guard, callbacks, full, whitening);
 
   // Checkpoints: what this run is, and the state of the callbacks that gather results.
   std::optional<Checkpoint> resumed;
