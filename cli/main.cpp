@@ -7,6 +7,7 @@
 #include <cstring>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -151,6 +152,15 @@ std::string option_suggestion(const CLI::App& app, const CLI::ParseError& error)
   return "";
 }
 
+// False on the processes other than the first of an mpirun or srun launch (by the rank
+// the launcher puts in the environment), which repeat its usage errors: one line is enough.
+bool first_launched_process() {
+  for (const char* variable : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
+    if (const char* rank = std::getenv(variable); rank != nullptr)
+      return std::string_view(rank) == "0";
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -195,13 +205,16 @@ int main(int argc, char** argv) {
     const std::string message = dynamic_cast<const CLI::ExcludesError*>(&e) != nullptr
                                     ? excludes_message(app, e.what())
                                     : config_message(app, e.what());
-    std::cerr << "localsgd: error: " << one_line(message) << option_suggestion(app, e)
-              << " (see localsgd --help)\n";
+    if (first_launched_process())
+      std::cerr << "localsgd: error: " << one_line(message) << option_suggestion(app, e)
+                << " (see localsgd --help)\n";
     return localsgd::kExitUsage;
   } catch (...) {
     const localsgd::ErrorReport report = localsgd::describe_current_exception();
-    // An MPI run's ranks stop together with the same error: rank 0 says it once.
-    if (localsgd::core::process_rank() == 0)
+    // An MPI run's ranks stop together with the same error: rank 0 says it once. A usage
+    // error may come before MPI starts, but every rank has the same command line.
+    if (localsgd::core::process_rank() == 0 &&
+        (report.exit_code != localsgd::kExitUsage || first_launched_process()))
       std::cerr << "localsgd: error: " << one_line(report.message) << '\n';
     return report.exit_code;
   }

@@ -104,7 +104,9 @@ INSTANTIATE_TEST_SUITE_P(
         // Each rank keeps only its workers' rows after set-up.
         Case{"contiguous_rows_spread",
              {"--partition", "contiguous", "--lr", "constant", "--lr-param", "eta=0.5"}},
-        Case{"shard_default_rule", {"--partition", "shard"}}),
+        Case{"shard_default_rule", {"--partition", "shard"}},
+        // adacomm adapts H to f: with rows spread, f is the ranks' sum.
+        Case{"adacomm_contiguous", {"--schedule", "adacomm", "--partition", "contiguous"}}),
     [](const auto& info) { return std::string(info.param.name); });
 
 TEST(Mpi, RankZeroPrintsTheSummaryWithTheExchangeTime) {
@@ -407,6 +409,48 @@ TEST(Mpi, AFailedEvaluationOnOneRankStopsEveryRank) {
       << m.err;
   EXPECT_EQ(m.err.find("localsgd: error:"), m.err.rfind("localsgd: error:")) << "printed twice";
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+}
+
+// Set-up work each rank does alone (the default rule's probes, f* for a target) fails on
+// rank 1 only: every rank stops with its message (this hung).
+TEST(Mpi, AFailureDuringSetUpOnOneRankStopsEveryRank) {
+  REQUIRE_MPIRUN();
+  for (const std::vector<std::string>& rule :
+       {std::vector<std::string>{},  // the default rule probes
+        std::vector<std::string>{"--lr", "constant", "--lr-param", "eta=0.1", "--target-rel",
+                                 "0.1"}}) {  // f* is solved
+    std::vector<std::string> args = {
+        "train",
+        "--plugin",
+        std::string(LOCALSGD_FIXTURE_DIR) + "/fixture_throwing_objective.so",
+        "--param",
+        "rank=1",
+        "--param",
+        "after=0",
+        "--reader-param",
+        "n=500",
+        "-K",
+        "2",
+        "--steps",
+        "200"};
+    args.insert(args.end(), rule.begin(), rule.end());
+    const auto start = std::chrono::steady_clock::now();
+    const CliResult m = mpirun(2, args);
+    EXPECT_EQ(m.exit_code, kExitPlugin) << m.err;
+    EXPECT_NE(m.err.find("localsgd: error: rank 1 of 2: "), std::string::npos) << m.err;
+    EXPECT_EQ(m.err.find("localsgd: error:"), m.err.rfind("localsgd: error:")) << m.err;
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
+  }
+}
+
+// A usage error comes before MPI starts; rank 0 alone says it.
+TEST(Mpi, AUsageErrorIsPrintedOnce) {
+  REQUIRE_MPIRUN();
+  const CliResult m = mpirun(3, {"train", "--plugin", "logreg", "-K", "4", "--partition", "bogus"});
+  EXPECT_EQ(m.exit_code, kExitUsage) << m.err;
+  const std::string line = "localsgd: error: --partition: unknown partition 'bogus'";
+  ASSERT_NE(m.err.find(line), std::string::npos) << m.err;
+  EXPECT_EQ(m.err.find(line), m.err.rfind(line)) << m.err;
 }
 
 TEST(Mpi, AKilledRankEndsTheJobWithinSeconds) {

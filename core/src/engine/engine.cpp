@@ -73,8 +73,24 @@ EngineResult run(const Objective& objective, const WorkerObjective& worker_objec
   WorkerPool<Worker> pool(worker_objective, std::move(x0), data, config, communicator);
   const StepEnvironment env{data, step_size, config.batch, config.avg_shift};
   ScheduleDriver driver(schedule, config.schedule_name);
+  // f for schedules that adapt to it (adacomm). With rows spread over the processes, the
+  // sum of their row-weighted parts, with a failure count in the same all-reduce: every
+  // process gets the same bits, so all decide alike, or all stop.
   const std::function<double(const std::vector<double>&)> objective_at =
-      [&](const std::vector<double>& x) { return evaluate_objective(objective, data, x); };
+      [&](const std::vector<double>& x) {
+        if (config.row_share <= 0) return evaluate_objective(objective, data, x);
+        std::exception_ptr error;
+        double parts[2] = {0.0, 0.0};
+        try {
+          parts[0] = config.row_share * evaluate_objective(objective, data, x);
+        } catch (...) {
+          error = std::current_exception();
+          parts[1] = 1;
+        }
+        communicator.sum_uncounted(parts);
+        if (parts[1] > 0) communicator.agree(error);
+        return parts[0];
+      };
   const int budget = thread_budget(config.threads);
   const EngineConfig::Checkpoints& checkpoints = config.checkpoints;
   if (checkpoints.save || checkpoints.resume != nullptr) {

@@ -336,6 +336,7 @@ std::vector<std::int64_t> keep_own_rows(const Problem& problem, Problem* spreada
     const Manifest& manifest = problem.objective_manifest();
     if (spread_rows(*spreadable, local, weight, communicator, manifest)) {
       config.partition = std::move(partition);
+      config.row_share = weight;
       kept = static_cast<std::int64_t>(local.size());
       assessor.spread_over(communicator, weight);
     } else if (lead) {
@@ -412,40 +413,45 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
   const std::int64_t steps = resolve_steps(options, data.rows());  // refuses a budget first
   DefaultStep automatic;
   std::unique_ptr<StepSize> step_size;
-  if (options.step_rule() == StepRule::automatic) {
-    automatic = call_plugin(objective_manifest, "loss_and_gradient", [&] {
-      std::vector<double> start = init;
-      if (start.empty()) {
-        start.resize(static_cast<std::size_t>(objective.dimension()));
-        objective.initial_point(options.seed, start);
-      }
-      const double run_samples =
-          static_cast<double>(steps) * static_cast<double>(options.workers * options.batch);
-      return choose_default_step(
-          objective, data, options.batch * multiplier, options.seed, start,
-          {(steps + multiplier - 1) / multiplier,  // the engine's T (config.steps below)
-           static_cast<std::int64_t>(std::min(run_samples, 0x1p62)),
-           !options.steps && !options.epochs && !options.max_epochs});
-    });
-    step_size = std::move(automatic.step_size);
-  } else {
-    try {
-      step_size = call_plugin(objective_manifest, "curvature", [&] {
-        return make_step_size(to_string(options.step_rule()), options.lr_params,
-                              {objective, options.batch * multiplier, data.rows(), period});
+  // Every rank probes (or estimates the curvature) alike; one that fails stops them all.
+  agree_on(communicator, [&] {
+    if (options.step_rule() == StepRule::automatic) {
+      automatic = call_plugin(objective_manifest, "loss_and_gradient", [&] {
+        std::vector<double> start = init;
+        if (start.empty()) {
+          start.resize(static_cast<std::size_t>(objective.dimension()));
+          objective.initial_point(options.seed, start);
+        }
+        const double run_samples =
+            static_cast<double>(steps) * static_cast<double>(options.workers * options.batch);
+        return choose_default_step(
+            objective, data, options.batch * multiplier, options.seed, start,
+            {(steps + multiplier - 1) / multiplier,  // the engine's T (config.steps below)
+             static_cast<std::int64_t>(std::min(run_samples, 0x1p62)),
+             !options.steps && !options.epochs && !options.max_epochs});
       });
-    } catch (const UsageError& e) {
-      if (options.lr) throw;
-      throw UsageError(std::string(e.what()) +
-                       " (--lr-param without --lr sets invtime's parameters; name the rule "
-                       "with --lr)");
+      step_size = std::move(automatic.step_size);
+    } else {
+      try {
+        step_size = call_plugin(objective_manifest, "curvature", [&] {
+          return make_step_size(to_string(options.step_rule()), options.lr_params,
+                                {objective, options.batch * multiplier, data.rows(), period});
+        });
+      } catch (const UsageError& e) {
+        if (options.lr) throw;
+        throw UsageError(std::string(e.what()) +
+                         " (--lr-param without --lr sets invtime's parameters; name the rule "
+                         "with --lr)");
+      }
     }
-  }
+  });
   const Whitening* whitening = automatic.whitening.get();
 
   std::optional<double> fstar = options.fstar;
-  if (options.targeted() && !fstar) fstar = problem.fstar("--target", std::cerr);
-  if (options.fit_rate && !fstar) fstar = problem.fstar("--fit-rate", std::cerr);
+  agree_on(communicator, [&] {
+    if (options.targeted() && !fstar) fstar = problem.fstar("--target", std::cerr);
+    if (options.fit_rate && !fstar) fstar = problem.fstar("--fit-rate", std::cerr);
+  });
 
   EngineConfig config;
   config.workers = options.workers;

@@ -47,6 +47,10 @@ struct EngineConfig {
   std::vector<double> initial_model;       // x_0 for every worker; empty: objective.initial_point
   // Rows each worker samples from (see partition.hpp); empty: all rows for every worker.
   std::vector<std::vector<std::int64_t>> partition;
+  // This process's share of all rows when the rows are spread over the processes (each
+  // holds its workers' rows only): f for a schedule is then the sum of the processes'
+  // shares. 0: this process holds every row.
+  double row_share = 0;
   Sampling sampling = Sampling::iid;  // with replacement (the paper) or shuffled passes
   // Asynchronous Local SGD in simulated time (see core/src/engine/async_runner.hpp).
   struct Async {
