@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,14 +32,18 @@ std::string one_line(std::string text) {
   return text;
 }
 
+// The --config file given, if any. The raw value: as<>() would run --config's check again,
+// and throw, inside main's handler.
+std::optional<std::string> config_file(const CLI::App& app) {
+  const CLI::Option* config = app.get_config_ptr();
+  if (config == nullptr || config->results().empty()) return std::nullopt;
+  return config->results().front();
+}
+
 // CLI11 says "INI was not able to parse train.worker" for a config key that names no
 // option ("trian.++" for a section without keys): say which file, and what to check.
 std::string config_message(const CLI::App& app, std::string message) {
-  // The raw value: as<>() would run --config's check again, and throw, inside main's handler.
-  const CLI::Option* config = app.get_config_ptr();
-  const std::string file = config != nullptr && !config->results().empty()
-                               ? config->results().front()
-                               : std::string("the config");
+  const std::string file = config_file(app).value_or("the config");
   if (message.starts_with(localsgd::cli::kTomlErrorPrefix))
     return file + ":" + message.substr(std::strlen(localsgd::cli::kTomlErrorPrefix));
   const std::string prefix = "INI was not able to parse ";
@@ -77,9 +82,8 @@ std::string excludes_message(const CLI::App& app, const std::string& message) {
   const auto at = message.find(separator);
   const auto toml =
       std::dynamic_pointer_cast<const localsgd::cli::TomlConfig>(app.get_config_formatter_base());
-  const CLI::Option* config = app.get_config_ptr();
-  if (at == std::string::npos || !toml || config == nullptr || config->results().empty())
-    return message;
+  const std::optional<std::string> file = config_file(app);
+  if (at == std::string::npos || !toml || !file) return message;
   // No structured binding: clang 14 (the fuzz build) cannot capture one in the lambda.
   const auto deepest = deepest_command(app);
   const CLI::App* command = deepest.first;
@@ -106,16 +110,15 @@ std::string excludes_message(const CLI::App& app, const std::string& message) {
   Place first = place_of(message.substr(0, at));
   Place second = place_of(message.substr(at + separator.size()));
   if (first.key.empty() && second.key.empty()) return message;
-  const std::string file = config->results().front();
   const std::string both = "give one of " + first.option + " and " + second.option;
   if (first.key.empty() || second.key.empty()) {
     const Place& in_file = first.key.empty() ? second : first;
     const Place& on_line = first.key.empty() ? first : second;
-    return file + ":" + in_file.line + ":" + in_file.column + ": '" + in_file.key + "' excludes " +
+    return *file + ":" + in_file.line + ":" + in_file.column + ": '" + in_file.key + "' excludes " +
            on_line.option + " on the command line: " + both;
   }
   if (std::stoll(first.line) > std::stoll(second.line)) std::swap(first, second);
-  return file + ":" + second.line + ":" + second.column + ": '" + second.key + "' excludes '" +
+  return *file + ":" + second.line + ":" + second.column + ": '" + second.key + "' excludes '" +
          first.key + "' (line " + first.line + "): " + both;
 }
 

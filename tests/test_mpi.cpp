@@ -237,6 +237,25 @@ json mpi_summary(int ranks, const std::vector<std::string>& args) {
   return json::parse(last_line(m.out));
 }
 
+// Runs `args` on threads and on `ranks` MPI ranks, writing their models to DIR/threads
+// and DIR/spread, and expects both to succeed with models equal to 1e-12 (relative).
+// Returns the MPI run's result.
+CliResult expect_model_of_threads(int ranks, const std::vector<std::string>& args,
+                                  const fs::path& dir) {
+  auto threads = args;
+  threads.insert(threads.end(), {"--out", (dir / "threads").string()});
+  const CliResult t = run_cli(threads);
+  EXPECT_EQ(t.exit_code, 0) << t.err;
+  auto spread = args;
+  spread.insert(spread.end(), {"--out", (dir / "spread").string()});
+  const CliResult m = mpirun(ranks, spread);
+  EXPECT_EQ(m.exit_code, 0) << m.err;
+  if (t.exit_code == 0 && m.exit_code == 0) {
+    EXPECT_LE(max_relative_difference(model(dir / "spread"), model(dir / "threads")), 1e-12);
+  }
+  return m;
+}
+
 // With a partition, each rank holds its workers' rows alone during the run, and f, its
 // gradient and the epochs are still the whole data's.
 TEST(Mpi, APartitionLeavesEachRankOnlyItsWorkersRows) {
@@ -302,16 +321,7 @@ TEST(Mpi, BinaryFilesSpreadAsViewsOrCopies) {
     const std::vector<std::string> args = {"train",       "--plugin", "logreg", "--data",
                                            data.string(), "-K",       "4",      "--partition",
                                            partition,     "--epochs", "3",      "-q"};
-    auto threads = args;
-    threads.insert(threads.end(), {"--out", (dir.path() / "threads").string()});
-    const CliResult t = run_cli(threads);
-    ASSERT_EQ(t.exit_code, 0) << t.err;
-    auto spread = args;
-    spread.insert(spread.end(), {"--out", (dir.path() / "spread").string()});
-    const CliResult m = mpirun(3, spread);
-    ASSERT_EQ(m.exit_code, 0) << m.err;
-    EXPECT_LE(max_relative_difference(model(dir.path() / "spread"), model(dir.path() / "threads")),
-              1e-12);
+    expect_model_of_threads(3, args, dir.path());
   }
 }
 
@@ -341,21 +351,13 @@ TEST(Mpi, AnObjectiveThatHidesItsDataDependenceKeepsEveryRow) {
       "eta=0.05",
       "--format",
       "json"};
-  auto threads = args;
-  threads.insert(threads.end(), {"--out", (dir.path() / "threads").string()});
-  const CliResult t = run_cli(threads);
-  ASSERT_EQ(t.exit_code, 0) << t.err;
-  auto spread = args;
-  spread.insert(spread.end(), {"--out", (dir.path() / "spread").string()});
-  const CliResult m = mpirun(2, spread);
+  const CliResult m = expect_model_of_threads(2, args, dir.path());
   ASSERT_EQ(m.exit_code, 0) << m.err;
   EXPECT_EQ(json::parse(last_line(m.out))["rank_rows"], json::parse("[1000, 1000]"));
   EXPECT_NE(m.err.find("localsgd: warning: objective plugin 'fixture_unrecorded_lambda' is "
                        "another function on the ranks' rows than on the whole data"),
             std::string::npos)
       << m.err;
-  EXPECT_LE(max_relative_difference(model(dir.path() / "spread"), model(dir.path() / "threads")),
-            1e-12);
 }
 
 // Sorted by label, a contiguous partition gives each of three ranks one class: the
@@ -374,20 +376,10 @@ TEST(Mpi, ARankThatSeesOneClassKeepsTheWholeDataClasses) {
                                          data.string(), "-K",         "3",       "--partition",
                                          "contiguous",  "--epochs",   "20",      "--lr",
                                          "constant",    "--lr-param", "eta=0.5", "-q"};
-  auto threads = args;
-  threads.insert(threads.end(), {"--out", (dir.path() / "threads").string()});
-  const CliResult t = run_cli(threads);
-  ASSERT_EQ(t.exit_code, 0) << t.err;
-  auto spread = args;
-  spread.insert(spread.end(), {"--out", (dir.path() / "spread").string()});
-  const CliResult m = mpirun(3, spread);
-  ASSERT_EQ(m.exit_code, 0) << m.err;
-  const core::Model model = core::load_model(dir.path() / "spread");
-  EXPECT_EQ(model.params.at("classes"), "1,2,3");
-  EXPECT_EQ(model.params.at("lambda"), localsgd::format_number(1.0 / 120));
-  EXPECT_LE(max_relative_difference(model.coefficients,
-                                    core::load_model(dir.path() / "threads").coefficients),
-            1e-12);
+  ASSERT_EQ(expect_model_of_threads(3, args, dir.path()).exit_code, 0);
+  const core::Model spread = core::load_model(dir.path() / "spread");
+  EXPECT_EQ(spread.params.at("classes"), "1,2,3");
+  EXPECT_EQ(spread.params.at("lambda"), localsgd::format_number(1.0 / 120));
 }
 
 // Rank 1 fails in the evaluation of f over its rows (after its 10 training batches): the

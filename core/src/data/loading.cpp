@@ -68,6 +68,21 @@ std::unique_ptr<Objective> build_objective(const Manifest& manifest, const Param
   return objective;
 }
 
+Dataset copy_rows(const DataView& data, std::span<const std::int64_t> rows) {
+  Dataset copy;
+  copy.cols = data.cols;
+  copy.label.reserve(rows.size());
+  copy.row_ptr.reserve(rows.size() + 1);
+  for (const std::int64_t i : rows) {
+    const SparseRow row = data.row(i);
+    copy.index.insert(copy.index.end(), row.index, row.index + row.size);
+    copy.value.insert(copy.value.end(), row.value, row.value + row.size);
+    copy.row_ptr.push_back(static_cast<std::int64_t>(copy.index.size()));
+    copy.label.push_back(data.label[static_cast<std::size_t>(i)]);
+  }
+  return copy;
+}
+
 std::int64_t drop_columns_from(Dataset& data, std::int64_t cols) {
   data.make_owned();
   std::size_t out = 0;

@@ -6,6 +6,7 @@
 #include <numeric>
 #include <vector>
 
+#include "localsgd/core/data/loading.hpp"
 #include "localsgd/core/engine/engine.hpp"
 #include "localsgd/core/engine/rng.hpp"
 #include "localsgd/core/errors.hpp"
@@ -157,21 +158,14 @@ std::int64_t probe_steps(std::int64_t sample_rows, bool all_rows, std::int64_t b
 // engine and the evaluation see a data set of their own.
 Dataset probe_sample(const DataView& data, std::uint64_t seed) {
   const std::int64_t n = data.rows();
-  Dataset sample;
-  sample.cols = data.cols;
   RandomStream stream(seed, kProbeStream, 0);
   const std::int64_t m = n <= kMinProbeRows ? n : std::max(kMinProbeRows, n / 128);
-  for (std::int64_t k = 0; k < m; ++k) {
-    const std::int64_t i =
+  std::vector<std::int64_t> rows(static_cast<std::size_t>(m));
+  for (std::int64_t k = 0; k < m; ++k)
+    rows[static_cast<std::size_t>(k)] =
         n <= kMinProbeRows ? k
                            : static_cast<std::int64_t>(stream.below(static_cast<std::uint64_t>(n)));
-    const SparseRow row = data.row(i);
-    sample.index.insert(sample.index.end(), row.index, row.index + row.size);
-    sample.value.insert(sample.value.end(), row.value, row.value + row.size);
-    sample.row_ptr.push_back(static_cast<std::int64_t>(sample.index.size()));
-    sample.label.push_back(data.label[static_cast<std::size_t>(i)]);
-  }
-  return sample;
+  return copy_rows(data, rows);
 }
 
 double mean_row_norm2(const DataView& data) {

@@ -74,24 +74,6 @@ Dataset lend_rows(const Dataset& data, std::int64_t first, std::int64_t end) {
   return lent;
 }
 
-// Copies of the listed rows.
-Dataset copy_rows(const Dataset& data, std::span<const std::int64_t> rows) {
-  const DataView whole = data.view();
-  Dataset kept;
-  kept.cols = data.cols;
-  kept.source = data.source;
-  kept.label.reserve(rows.size());
-  kept.row_ptr.reserve(rows.size() + 1);
-  for (const std::int64_t i : rows) {
-    const SparseRow row = whole.row(i);
-    kept.index.insert(kept.index.end(), row.index, row.index + row.size);
-    kept.value.insert(kept.value.end(), row.value, row.value + row.size);
-    kept.row_ptr.push_back(static_cast<std::int64_t>(kept.index.size()));
-    kept.label.push_back(whole.label[static_cast<std::size_t>(i)]);
-  }
-  return kept;
-}
-
 }  // namespace
 
 Problem::RowShare Problem::share_of(std::span<const std::int64_t> rows) const {
@@ -100,7 +82,8 @@ Problem::RowShare Problem::share_of(std::span<const std::int64_t> rows) const {
   RowShare share;
   share.data = std::make_unique<Dataset>(dataset_->is_external() && consecutive
                                              ? lend_rows(*dataset_, rows.front(), rows.back() + 1)
-                                             : copy_rows(*dataset_, rows));
+                                             : copy_rows(view_, rows));
+  share.data->source = dataset_->source;
   // The parameters as given, with every default the objective resolved on the whole data
   // made explicit.
   const ParamMap params(recorded_params(spec_.objective.params, *objective_));

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -34,6 +35,10 @@ Dataset load_dataset(const std::string& path, const std::string& reader, const P
 // make_objective, with the data set's name added to data errors the objective raises.
 std::unique_ptr<Objective> build_objective(const Manifest& manifest, const ParamMap& params,
                                            const Dataset& data, std::int64_t cols = -1);
+
+// A data set of its own holding copies of the listed rows of `data`, in the listed order
+// (a row may be listed twice); no source name.
+Dataset copy_rows(const DataView& data, std::span<const std::int64_t> rows);
 
 // Drops the columns >= cols (for eval of a model trained on fewer columns); returns how
 // many stored entries were dropped.
