@@ -63,11 +63,10 @@ struct Failure {
 
 class Parser {
  public:
-  Parser(const char* begin, const char* end, IndexBase base)
-      : p_(begin), end_(end), base_(base), shift_(base == IndexBase::kOne ? 1 : 0) {}
+  Parser(const char* begin, const char* end, IndexBase base, const ChunkOutput& out)
+      : p_(begin), end_(end), base_(base), shift_(base == IndexBase::kOne ? 1 : 0), to_(out) {}
 
   ChunkResult parse() {
-    reserve();
     try {
       while (p_ < end_) parse_line();
     } catch (Failure& failure) {
@@ -77,20 +76,6 @@ class Parser {
   }
 
  private:
-  // Tight upper bounds (a row per newline, at most one entry per ':') cost one fast
-  // pass and spare every reallocation and copy of the large arrays.
-  void reserve() {
-    std::size_t lines = 0, colons = 0;
-    for (const char* p = p_; p < end_; ++p) {
-      lines += *p == '\n';
-      colons += *p == ':';
-    }
-    out_.row_ptr.reserve(lines + 1);
-    out_.label.reserve(lines);
-    out_.index.reserve(colons);
-    out_.value.reserve(colons);
-  }
-
   void parse_line() {
     line_start_ = p_;
     ++line_;
@@ -104,7 +89,7 @@ class Parser {
         p = parse_feature(p, first, previous);
       }
       out_.max_index = std::max(out_.max_index, previous);  // ascending: the last is largest
-      out_.row_ptr.push_back(static_cast<std::int64_t>(out_.index.size()));
+      to_.row_end[out_.rows++] = to_.first_entry + static_cast<std::int64_t>(out_.entries);
     }
     p_ = next_line(p);
   }
@@ -130,7 +115,7 @@ class Parser {
         next = check_label(p, label);
       }
     }
-    out_.label.push_back(label);
+    to_.label[out_.rows] = label;
     return next;
   }
 
@@ -154,8 +139,8 @@ class Parser {
   }
 
   void store(std::int64_t index, double value) {
-    out_.index.push_back(static_cast<std::int32_t>(index - shift_));
-    out_.value.push_back(value);
+    to_.index[out_.entries] = static_cast<std::int32_t>(index - shift_);
+    to_.value[out_.entries++] = value;
     if (index == 0) out_.saw_zero = true;
   }
 
@@ -253,13 +238,24 @@ class Parser {
   std::int64_t line_ = 0;  // 1-based number of the current line within the chunk
   IndexBase base_;
   std::int64_t shift_;  // subtracted from every index as stored: 1 for 1-based files
+  ChunkOutput to_;
   ChunkResult out_;
 };
 
 }  // namespace
 
-ChunkResult parse_chunk(const char* begin, const char* end, IndexBase base) {
-  return Parser(begin, end, base).parse();
+ChunkBounds bound_chunk(const char* begin, const char* end) {
+  ChunkBounds bounds;
+  for (const char* p = begin; p < end; ++p) {
+    bounds.rows += *p == '\n';
+    bounds.entries += *p == ':';
+  }
+  return bounds;
+}
+
+ChunkResult parse_chunk(const char* begin, const char* end, IndexBase base,
+                        const ChunkOutput& out) {
+  return Parser(begin, end, base, out).parse();
 }
 
 }  // namespace localsgd::libsvm

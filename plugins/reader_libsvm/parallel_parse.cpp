@@ -68,37 +68,36 @@ void throw_first_error(const std::vector<Chunk>& chunks, const std::vector<Chunk
   }
 }
 
-// Concatenates the chunks' arrays into `data`, subtracting `shift` from every index.
-void concatenate(std::vector<ChunkResult>& results, std::int64_t shift, Dataset& data) {
-  if (results.size() == 1 && shift == 0) {
-    ChunkResult& only = results.front();
-    data.row_ptr = std::move(only.row_ptr);
-    data.index = std::move(only.index);
-    data.value = std::move(only.value);
-    data.label = std::move(only.label);
-    return;
-  }
-  std::vector<std::size_t> row_offset(results.size() + 1, 0), entry_offset(results.size() + 1, 0);
+// Closes the gaps the bounds left where a chunk held fewer rows or entries than its
+// newlines and colons (blank and comment lines, qid tokens): moves every chunk's rows
+// down to follow the previous chunk's, in file order (each move is to lower addresses),
+// then drops the unused tail. Returns the rows.
+std::size_t close_gaps(const std::vector<ChunkBounds>& bounds,
+                       const std::vector<ChunkResult>& results, Dataset& data) {
+  std::size_t bound_row = 0, bound_entry = 0, row = 0, entry = 0;
   for (std::size_t i = 0; i < results.size(); ++i) {
-    row_offset[i + 1] = row_offset[i] + results[i].label.size();
-    entry_offset[i + 1] = entry_offset[i] + results[i].index.size();
-  }
-  data.row_ptr.resize(row_offset.back() + 1);
-  data.label.resize(row_offset.back());
-  data.index.resize(entry_offset.back());
-  data.value.resize(entry_offset.back());
-  tbb::parallel_for(std::size_t{0}, results.size(), [&](std::size_t i) {
-    ChunkResult& r = results[i];
-    const auto base = static_cast<std::int64_t>(entry_offset[i]);
-    std::copy(r.label.begin(), r.label.end(), data.label.begin() + std::ptrdiff_t(row_offset[i]));
-    for (std::size_t row = 1; row < r.row_ptr.size(); ++row) {
-      data.row_ptr[row_offset[i] + row] = base + r.row_ptr[row];
+    const ChunkResult& r = results[i];
+    if (row != bound_row || entry != bound_entry) {
+      std::memmove(data.label.data() + row, data.label.data() + bound_row, r.rows * sizeof(double));
+      std::memmove(data.index.data() + entry, data.index.data() + bound_entry,
+                   r.entries * sizeof(std::int32_t));
+      std::memmove(data.value.data() + entry, data.value.data() + bound_entry,
+                   r.entries * sizeof(double));
+      const auto moved_by = static_cast<std::int64_t>(bound_entry - entry);
+      for (std::size_t k = 1; k <= r.rows; ++k)
+        data.row_ptr[row + k] = data.row_ptr[bound_row + k] - moved_by;
     }
-    std::copy(r.value.begin(), r.value.end(), data.value.begin() + base);
-    std::int32_t* index = data.index.data() + base;
-    for (const std::int32_t j : r.index) *index++ = static_cast<std::int32_t>(j - shift);
-    r = ChunkResult{};  // free the chunk's memory as soon as it is copied
-  });
+    bound_row += bounds[i].rows;
+    bound_entry += bounds[i].entries;
+    row += r.rows;
+    entry += r.entries;
+  }
+  // Shrinking keeps the capacity: no reallocation, so no second copy of the data.
+  data.label.resize(row);
+  data.row_ptr.resize(row + 1);
+  data.index.resize(entry);
+  data.value.resize(entry);
+  return row;
 }
 
 }  // namespace
@@ -106,33 +105,58 @@ void concatenate(std::vector<ChunkResult>& results, std::int64_t shift, Dataset&
 Dataset parse_buffer(const char* bytes, std::size_t size, const std::string& name,
                      const ParseOptions& options) {
   const std::vector<Chunk> chunks = split(bytes, size, chunk_size_for(size, options));
+  std::vector<ChunkBounds> bounds(chunks.size());
+  tbb::parallel_for(std::size_t{0}, chunks.size(), [&](std::size_t i) {
+    bounds[i] = bound_chunk(chunks[i].begin, chunks[i].end);
+  });
+  std::size_t rows_bound = 0, entries_bound = 0;
+  for (const ChunkBounds& b : bounds) {
+    rows_bound += b.rows;
+    entries_bound += b.entries;
+  }
+  Dataset data;
+  data.label.resize(rows_bound);
+  data.row_ptr.resize(rows_bound + 1);
+  data.index.resize(entries_bound);
+  data.value.resize(entries_bound);
+
   std::vector<ChunkResult> results(chunks.size());
+  std::vector<std::size_t> first_row(chunks.size()), first_entry(chunks.size());
+  for (std::size_t i = 1; i < chunks.size(); ++i) {
+    first_row[i] = first_row[i - 1] + bounds[i - 1].rows;
+    first_entry[i] = first_entry[i - 1] + bounds[i - 1].entries;
+  }
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, chunks.size(), 1),
                     [&](const tbb::blocked_range<std::size_t>& range) {
                       for (std::size_t i = range.begin(); i != range.end(); ++i) {
-                        results[i] = parse_chunk(chunks[i].begin, chunks[i].end, options.base);
+                        const ChunkOutput out{data.label.data() + first_row[i],
+                                              data.row_ptr.data() + first_row[i] + 1,
+                                              data.index.data() + first_entry[i],
+                                              data.value.data() + first_entry[i],
+                                              static_cast<std::int64_t>(first_entry[i])};
+                        results[i] = parse_chunk(chunks[i].begin, chunks[i].end, options.base, out);
                       }
                     });
   throw_first_error(chunks, results, bytes, name);
 
   std::int64_t max_index = -1;
   bool saw_zero = false;
-  std::size_t rows = 0;
   for (const ChunkResult& r : results) {
     max_index = std::max(max_index, r.max_index);
     saw_zero = saw_zero || r.saw_zero;
-    rows += r.label.size();
   }
-  if (rows == 0) throw DataError(name, 0, 0, "no data rows");
+  if (close_gaps(bounds, results, data) == 0) throw DataError(name, 0, 0, "no data rows");
 
   // zero_based=auto is decided on the whole file: 1-based unless some index is 0. The
-  // chunks stored such indices as written, so they are shifted while concatenating.
+  // chunks stored such indices as written, so they are shifted now.
   const bool one_based =
       options.base == IndexBase::kOne || (options.base == IndexBase::kAuto && !saw_zero);
-  const std::int64_t shift = options.base == IndexBase::kAuto && one_based ? 1 : 0;
-
-  Dataset data;
-  concatenate(results, shift, data);
+  if (options.base == IndexBase::kAuto && one_based) {
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, data.index.size()),
+                      [&](const tbb::blocked_range<std::size_t>& range) {
+                        for (std::size_t k = range.begin(); k != range.end(); ++k) --data.index[k];
+                      });
+  }
   data.cols = data.index.empty() ? 0 : max_index + (one_based ? 0 : 1);
   data.source = name;
   return data;

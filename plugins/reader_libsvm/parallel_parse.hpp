@@ -1,7 +1,9 @@
 // Parsing a whole libsvm buffer, in parallel when it is large.
 //
-// The buffer is cut just after newlines into chunks, the chunks are parsed concurrently
-// with oneTBB (parse_chunk), and their arrays are concatenated in file order. The result
+// The buffer is cut just after newlines into chunks, each chunk's rows and entries are
+// bounded by counting its newlines and colons (bound_chunk), the file's arrays are sized
+// from the bounds once, and the chunks are parsed concurrently with oneTBB (parse_chunk)
+// straight into their places; the gaps the bounds leave are closed in file order. The result
 // is the same, bit for bit, for any number of chunks and threads: lines are independent,
 // numbers parse exactly, and the decisions that need the whole file (zero_based=auto,
 // the column count, the first error) are made after all chunks are done.
