@@ -214,6 +214,25 @@ void SolveMeter::iteration(const core::SolveIteration& it) {
   draw("");
 }
 
+std::string SolveMeter::first_line(const char* method, double seconds) {
+  return std::string("solve ") + method + "  iteration 0  (first step)  " + duration(seconds);
+}
+
+void SolveMeter::working(const char* method) {
+  const auto now = std::chrono::steady_clock::now();
+  // Not before an interval has passed, so a quick solve's line is as it was.
+  if (open_ ? now - drawn_ < kRedraw : now - started_ < kRedraw) return;
+  drawn_ = now;
+  if (last_) {
+    draw("");  // the last iteration's line, its clock and ETA moved on
+    return;
+  }
+  method_ = method;
+  const double seconds = std::chrono::duration<double>(now - started_).count();
+  out_ << '\r' << first_line(method, seconds) << "\x1b[K" << std::flush;
+  open_ = true;
+}
+
 void SolveMeter::draw(const char* end) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();

@@ -90,11 +90,16 @@ class SolveMeter {
   SolveMeter& operator=(const SolveMeter&) = delete;
 
   void iteration(const core::SolveIteration& it);
+  // Work inside `iteration` (at most one redraw per interval): the clock moves on; before
+  // the first iteration's end, the line says which step is under way.
+  void working(const char* method);
   void close(std::int64_t iterations);  // the solve ended after them: keep the line
 
   // The line after `seconds`, without control characters; `first_gap` the first
   // iteration's gap (for the ETA).
   static std::string line(const core::SolveIteration& it, double first_gap, double seconds);
+  // The line while the first iteration runs, when no gap is known yet.
+  static std::string first_line(const char* method, double seconds);
 
  private:
   void draw(const char* end);

@@ -33,14 +33,22 @@ void run_solve(const SolveFlags& flags) {
   std::optional<SolveMeter> meter;
   if (progress_on_stderr(flags.progress)) meter.emplace(std::cerr);
   core::SolveOptions solver;
-  solver.on_iteration = [&](const core::SolveIteration& it) {
+  const auto stop_on_signal = [&](std::int64_t iteration, const char* method) {
     if (const int signal = core::GracefulInterrupts::flag()->load(); signal != 0)
       throw Interrupted(
           core::exit_code_of_signal(signal),
           std::string("solve interrupted by ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
-              " at iteration " + std::to_string(it.iteration) + " of " + it.method +
+              " at iteration " + std::to_string(iteration) + " of " + method +
               (flags.out.empty() ? std::string() : "; " + flags.out + " was not written"));
+  };
+  solver.on_iteration = [&](const core::SolveIteration& it) {
+    stop_on_signal(it.iteration, it.method);
     if (meter) meter->iteration(it);
+  };
+  // A long iteration (a large dense Hessian) still sees a signal and moves the clock.
+  solver.on_work = [&](std::int64_t iteration, const char* method) {
+    stop_on_signal(iteration, method);
+    if (meter) meter->working(method);
   };
   const nlohmann::ordered_json result = core::solve_problem(problem, flags.out, solver);
   if (meter) meter->close(result["iterations"].get<std::int64_t>());

@@ -2,6 +2,7 @@
 // LIBLINEAR on a9a, and its own paths (Newton-Cholesky, Newton-CG, L-BFGS) against each other.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -218,6 +219,88 @@ TEST(Solve, SoftmaxOnDnaTakesTheNewtonCgPath) {
   const auto lbfgs = core::solve(first_order, data.view());
   EXPECT_NEAR(lbfgs.fstar, r.fstar, 1e-10 * r.fstar);
   EXPECT_LT(r.grad_norm * r.grad_norm / (2 * f->curvature().mu), 1e-12 * r.fstar);
+}
+
+// Dense rows make the Newton-Cholesky Hessian the long part of an iteration
+// (n d² / 2 multiply-adds): the solver must tell its caller of that work as it goes.
+localsgd::Dataset dense_synthetic(int rows, int cols) {
+  return core::load_dataset(
+      "", "synthetic",
+      localsgd::ParamMap(
+          {{"n", std::to_string(rows)}, {"d", std::to_string(cols)}, {"density", "1"}}));
+}
+
+struct StopHere {};
+
+TEST(Solve, ALongIterationIsToldOfItsWorkAndCanBeStoppedInside) {
+  const auto data = dense_synthetic(600, 400);  // 48e6 multiply-adds for one Hessian
+  const auto f = objective("logreg", data);
+  std::int64_t work_before_first = 0, iterations = 0;
+  core::SolveOptions options;
+  options.on_iteration = [&](const core::SolveIteration&) { ++iterations; };
+  options.on_work = [&](std::int64_t iteration, const char* method) {
+    EXPECT_STREQ(method, "newton-cholesky");
+    if (iterations == 0) {
+      EXPECT_EQ(iteration, 0);
+      ++work_before_first;
+    }
+  };
+  const auto r = core::solve(*f, data.view(), options);
+  EXPECT_TRUE(r.converged);
+  EXPECT_GE(work_before_first, 40) << "about one call per 2^20 multiply-adds of the Hessian";
+  // A caller that throws from the work stops the solve inside its first iteration.
+  iterations = 0;
+  std::int64_t calls = 0;
+  options.on_work = [&](std::int64_t, const char*) {
+    if (++calls == 10) throw StopHere{};
+  };
+  EXPECT_THROW(core::solve(*f, data.view(), options), StopHere);
+  EXPECT_EQ(iterations, 0);
+}
+
+TEST(Solve, NewtonCgAndLbfgsAreToldOfTheirWorkToo) {
+  LOCALSGD_REQUIRE_DATA_FILE(data_file("dna.scale"));
+  const auto data = read("dna.scale");
+  const auto f = objective("softmax", data);
+  const NoSecondOrder first_order(*f);
+  const std::vector<const localsgd::Objective*> objectives{f.get(), &first_order};
+  for (const localsgd::Objective* objective : objectives) {
+    std::int64_t work = 0, iterations = 0;
+    core::SolveOptions options;
+    options.on_iteration = [&](const core::SolveIteration&) { ++iterations; };
+    options.on_work = [&](std::int64_t, const char*) { ++work; };
+    const auto r = core::solve(*objective, data.view(), options);
+    SCOPED_TRACE(r.method);
+    EXPECT_GT(iterations, 0);
+    EXPECT_GT(work, iterations) << "CG's products or the line search's trials";
+  }
+}
+
+// SIGINT while the first Newton step builds a large dense Hessian: the solve stops within
+// moments with exit 130 and says where, not after the iteration (seconds here, hours on
+// large data).
+TEST(Solve, ASignalStopsTheSolveInsideALongIteration) {
+  localsgd::testing::TempDir dir;
+  const std::string command =
+      "sh -c '" + std::string(LOCALSGD_CLI) +
+      " solve --plugin logreg --reader synthetic --reader-param n=4000 --reader-param d=2500 "
+      "--reader-param density=1 --out " +
+      (dir.path() / "x.model").string() + " 2>" + (dir.path() / "err").string() +
+      " & pid=$!; sleep 1.5; kill -INT $pid; wait $pid; echo $? >" + (dir.path() / "rc").string() +
+      "'";
+  const auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(std::system(command.c_str()), 0);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(localsgd::testing::read_text(dir.path() / "rc"), "130\n");
+  const std::string err = localsgd::testing::read_text(dir.path() / "err");
+  EXPECT_NE(err.find("solve interrupted by SIGINT at iteration "), std::string::npos) << err;
+  EXPECT_NE(
+      err.find(" of newton-cholesky; " + (dir.path() / "x.model").string() + " was not written"),
+      std::string::npos)
+      << err;
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "x.model"));
+  EXPECT_LT(seconds, 6.0) << "the signal waited for the end of an iteration";
 }
 
 }  // namespace

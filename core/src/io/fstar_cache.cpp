@@ -1,6 +1,8 @@
 #include "localsgd/core/io/fstar_cache.hpp"
 #include "localsgd/core/errors.hpp"
 
+#include <atomic>
+#include <csignal>
 #include <cstdlib>
 #include <fstream>
 #include <iomanip>
@@ -10,6 +12,7 @@
 
 #include "localsgd/core/data/binary_format.hpp"
 #include "localsgd/core/io/atomic_file.hpp"
+#include "localsgd/core/run/interrupt.hpp"
 #include "localsgd/core/solve/solve.hpp"
 
 namespace localsgd::core {
@@ -67,7 +70,21 @@ double cached_fstar(const Manifest& manifest, const Objective& objective, const 
       return cached["fstar"].get<double>();
   }
 
-  const SolveResult solved = solve(objective, data);
+  // A signal while solving (a train run's GracefulInterrupts) stops the solve: the run
+  // has not started, so there is nothing to write.
+  SolveOptions options;
+  options.on_work = [](std::int64_t iteration, const char* method) {
+    const std::atomic<int>* flag = GracefulInterrupts::flag();
+    if (const int signal = flag != nullptr ? flag->load() : 0; signal != 0)
+      throw Interrupted(exit_code_of_signal(signal),
+                        std::string("interrupted by ") + (signal == SIGINT ? "SIGINT" : "SIGTERM") +
+                            " while computing f* (iteration " + std::to_string(iteration) + " of " +
+                            method + "); no model written");
+  };
+  options.on_iteration = [&](const SolveIteration& it) {
+    options.on_work(it.iteration, it.method);
+  };
+  const SolveResult solved = solve(objective, data, options);
   if (!solved.converged)
     throw RuntimeFailure("f* for the target: " + unconverged_message(solved) +
                          "; give f* with --fstar");

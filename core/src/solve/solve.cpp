@@ -45,6 +45,11 @@ void tell(const SolveOptions& options, const SolveResult& result, double f, doub
                           result.method.c_str()});
 }
 
+// Work inside an iteration, to options.on_work when there is one.
+void working(const SolveOptions& options, const SolveResult& result) {
+  if (options.on_work) options.on_work(result.iterations, result.method.c_str());
+}
+
 // A line search that cannot decrease f any more is at the limit of double precision; the
 // result counts as converged when the method's own model puts f* that close.
 bool stalled_at_precision(double gap_estimate, double f, double f0) {
@@ -130,8 +135,12 @@ class MarginProblem {
     for (std::size_t j = 0; j < weights_; ++j) out[j] += f_.lambda() * v[j];
   }
 
-  // The full Hessian at the last evaluated point, for a Cholesky solve.
-  Eigen::MatrixXd hessian() const {
+  // The full Hessian at the last evaluated point, for a Cholesky solve; `work` is called
+  // about every million multiply-adds (d² / 2 a dense row: minutes for large dense data).
+  template <class Work>
+  Eigen::MatrixXd hessian(Work&& work) const {
+    constexpr std::int64_t kWorkBetweenCalls = std::int64_t{1} << 20;
+    std::int64_t done = 0;
     const auto d = static_cast<Eigen::Index>(d_);
     Eigen::MatrixXd H = Eigen::MatrixXd::Zero(d, d);
     const Eigen::Index bias = f_.has_intercept() ? d - 1 : -1;
@@ -145,6 +154,11 @@ class MarginProblem {
         if (bias >= 0) H(bias, row.index[a]) += ca;
       }
       if (bias >= 0) H(bias, bias) += c;
+      done += row.size * (row.size + 1) / 2;
+      if (done >= kWorkBetweenCalls) {
+        work();
+        done = 0;
+      }
     }
     for (Eigen::Index j = 0; j < static_cast<Eigen::Index>(weights_); ++j) H(j, j) += f_.lambda();
     return H.selfadjointView<Eigen::Lower>();
@@ -203,14 +217,20 @@ SolveResult newton_margin(const MarginObjective& objective, const DataView& data
       result.gap_estimate = 0;
       break;
     }
+    const auto work = [&] { working(options, result); };
+    work();
     if (cholesky) {
-      const Eigen::MatrixXd H = problem.hessian();
+      const Eigen::MatrixXd H = problem.hessian(work);
       Eigen::LDLT<Eigen::MatrixXd> factor(H);
       Eigen::Map<const Eigen::VectorXd> gv(g.data(), static_cast<Eigen::Index>(d));
       Eigen::Map<Eigen::VectorXd>(p.data(), static_cast<Eigen::Index>(d)) = factor.solve(-gv);
     } else {
-      p = conjugate_gradient([&](const Vector& v, Vector& out) { problem.hessian_times(v, out); },
-                             g, std::min(0.1, std::sqrt(gnorm)), 10 * static_cast<std::int64_t>(d));
+      p = conjugate_gradient(
+          [&](const Vector& v, Vector& out) {
+            work();
+            problem.hessian_times(v, out);
+          },
+          g, std::min(0.1, std::sqrt(gnorm)), 10 * static_cast<std::int64_t>(d));
     }
     double slope = dot(g, p);
     if (!(slope < 0)) {  // not a descent direction (numerically singular H): use -g
@@ -228,6 +248,7 @@ SolveResult newton_margin(const MarginObjective& objective, const DataView& data
     // Margins of the step: Ã p includes the intercept's unit column. Backtracking.
     double t = 1.0, trial = problem.value_along(x, p, q, t);
     while (!(trial <= f + 1e-4 * t * slope) && t > 1e-20) {
+      work();
       t *= 0.5;
       trial = problem.value_along(x, p, q, t);
     }
@@ -291,9 +312,11 @@ SolveResult quasi_newton(const Objective& objective, const DataView& data, doubl
       result.gap_estimate = 0;
       break;
     }
+    working(options, result);
     if (has_hv) {
       p = conjugate_gradient(
           [&](const Vector& v, Vector& hv) {
+            working(options, result);
             hv.resize(d);
             objective.hessian_vector_product(data, x, v, hv);
           },
@@ -335,6 +358,7 @@ SolveResult quasi_newton(const Objective& objective, const DataView& data, doubl
     }
     double t = 1.0, f_next = 0.0;
     while (true) {
+      working(options, result);
       for (std::size_t j = 0; j < d; ++j) x_next[j] = x[j] + t * p[j];
       f_next = problem.evaluate(x_next, g_next);
       if (f_next <= f + 1e-4 * t * slope || t < 1e-20) break;

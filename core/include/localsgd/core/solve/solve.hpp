@@ -34,6 +34,12 @@ struct SolveOptions {
   std::int64_t max_iterations = 500;
   // Told of each iteration before its step (it cannot change the solve); optional.
   std::function<void(const SolveIteration&)> on_iteration;
+  // Told every few milliseconds of work inside an iteration (the rows of a Hessian, the
+  // products of conjugate gradients, the trials of a line search), with the iteration and
+  // the method: a caller stops a long iteration by throwing (a signal) and keeps its
+  // display alive; optional. One call of the objective (f and its gradient over all rows,
+  // a plugin's Hessian-vector product) is not interrupted.
+  std::function<void(std::int64_t iteration, const char* method)> on_work;
 };
 
 struct SolveResult {
