@@ -181,23 +181,32 @@ class MarginProblem {
         }
         H.selfadjointView<Eigen::Lower>().rankUpdate(B.transpose());
       } else {
-        for (std::int64_t i = first; i < end; ++i) {
-          const double c = d2phi_[static_cast<std::size_t>(i)] / n_;
-          if (c == 0.0) continue;
-          const SparseRow row = data_.row(i);
-          for (std::int64_t a = 0; a < row.size; ++a) {
-            const double ca = c * row.value[a];
-            for (std::int64_t b = 0; b <= a; ++b)
-              H(row.index[a], row.index[b]) += ca * row.value[b];
-            if (bias >= 0) H(bias, row.index[a]) += ca;
-          }
-          if (bias >= 0) H(bias, bias) += c;
-        }
+        add_rows_entrywise(first, end, H);
       }
       work();
     }
     for (Eigen::Index j = 0; j < static_cast<Eigen::Index>(weights_); ++j) H(j, j) += f_.lambda();
     return H.selfadjointView<Eigen::Lower>();
+  }
+
+  // Adds rows [first, end)'s outer products to H's lower triangle, nonzero by nonzero.
+  void add_rows_entrywise(std::int64_t first, std::int64_t end, Eigen::MatrixXd& H) const {
+    const Eigen::Index bias = f_.has_intercept() ? H.rows() - 1 : -1;
+    double* const h = H.data();  // column-major: H(r, c) = h[c * ld + r]
+    const auto ld = static_cast<std::size_t>(H.rows());
+    for (std::int64_t i = first; i < end; ++i) {
+      const double c = d2phi_[static_cast<std::size_t>(i)] / n_;
+      if (c == 0.0) continue;
+      const SparseRow row = data_.row(i);
+      for (std::int64_t a = 0; a < row.size; ++a) {
+        const double ca = c * row.value[a];
+        const auto ra = static_cast<std::size_t>(row.index[a]);
+        for (std::int64_t b = 0; b <= a; ++b)
+          h[static_cast<std::size_t>(row.index[b]) * ld + ra] += ca * row.value[b];
+        if (bias >= 0) H(bias, row.index[a]) += ca;
+      }
+      if (bias >= 0) H(bias, bias) += c;
+    }
   }
 
  private:
