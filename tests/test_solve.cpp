@@ -298,31 +298,60 @@ TEST(Solve, NewtonCgAndLbfgsAreToldOfTheirWorkToo) {
   }
 }
 
+struct Interrupted {
+  std::string rc, err;
+  double seconds = 0;
+};
+
+// Runs `localsgd ARGS` (with XDG_CACHE_HOME in `dir`), sends SIGINT after `after` seconds, and
+// waits for it.
+Interrupted interrupt_cli(const std::string& args, const std::string& after,
+                          const localsgd::testing::TempDir& dir) {
+  // A cache of its own: no f* of an earlier run is found.
+  const std::string command =
+      "sh -c 'XDG_CACHE_HOME=" + dir.path().string() + " " + std::string(LOCALSGD_CLI) + " " +
+      args + " 2>" + (dir.path() / "err").string() + " & pid=$!; sleep " + after +
+      "; kill -INT $pid; wait $pid; echo $? >" + (dir.path() / "rc").string() + "'";
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(std::system(command.c_str()), 0);
+  return {localsgd::testing::read_text(dir.path() / "rc"),
+          localsgd::testing::read_text(dir.path() / "err"),
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count()};
+}
+
+const std::string kLongFirstIteration =
+    "--plugin logreg --reader synthetic --reader-param n=4000 --reader-param d=2500 "
+    "--reader-param density=1";
+
 // SIGINT while the first Newton step builds a large dense Hessian: the solve stops within
 // moments with exit 130 and says where, not after the iteration (seconds here, hours on
 // large data).
 TEST(Solve, ASignalStopsTheSolveInsideALongIteration) {
   localsgd::testing::TempDir dir;
-  const std::string command =
-      "sh -c '" + std::string(LOCALSGD_CLI) +
-      " solve --plugin logreg --reader synthetic --reader-param n=4000 --reader-param d=2500 "
-      "--reader-param density=1 --out " +
-      (dir.path() / "x.model").string() + " 2>" + (dir.path() / "err").string() +
-      " & pid=$!; sleep 1.5; kill -INT $pid; wait $pid; echo $? >" + (dir.path() / "rc").string() +
-      "'";
-  const auto start = std::chrono::steady_clock::now();
-  ASSERT_EQ(std::system(command.c_str()), 0);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_EQ(localsgd::testing::read_text(dir.path() / "rc"), "130\n");
-  const std::string err = localsgd::testing::read_text(dir.path() / "err");
-  EXPECT_NE(err.find("solve interrupted by SIGINT at iteration "), std::string::npos) << err;
-  EXPECT_NE(
-      err.find(" of newton-cholesky; " + (dir.path() / "x.model").string() + " was not written"),
-      std::string::npos)
-      << err;
-  EXPECT_FALSE(std::filesystem::exists(dir.path() / "x.model"));
-  EXPECT_LT(seconds, 6.0) << "the signal waited for the end of an iteration";
+  const std::string model = (dir.path() / "x.model").string();
+  const auto r = interrupt_cli("solve " + kLongFirstIteration + " --out " + model, "1.5", dir);
+  EXPECT_EQ(r.rc, "130\n");
+  EXPECT_NE(r.err.find("solve interrupted by SIGINT at iteration "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(" of newton-cholesky; " + model + " was not written"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(std::filesystem::exists(model));
+  EXPECT_LT(r.seconds, 6.0) << "the signal waited for the end of an iteration";
+}
+
+// train --target-rel solves for f* before it trains (no cache here): a signal then stops
+// that solve the same way.
+TEST(Solve, ASignalStopsTrainsFstarSolve) {
+  localsgd::testing::TempDir dir;
+  const std::string model = (dir.path() / "x.model").string();
+  const auto r = interrupt_cli("train " + kLongFirstIteration + " --target-rel 0.01 --out " + model,
+                               "1.5", dir);
+  EXPECT_EQ(r.rc, "130\n");
+  EXPECT_NE(r.err.find("localsgd: error: interrupted by SIGINT while computing f* (iteration "),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find(" of newton-cholesky); no model written"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(model));
+  EXPECT_LT(r.seconds, 6.0);
 }
 
 }  // namespace
