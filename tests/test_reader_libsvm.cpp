@@ -259,8 +259,15 @@ TEST_F(LibsvmReaderTest, RejectsBadIndexValue) {
   expect_error("1 2147483648:1\n", 1, 3, "index too large in '2147483648:1'");
   expect_error("1 99999999999999999999:1\n", 1, 3, "index too large");
   expect_error("1 1:1\n1 0:1\n", 2, 3, "index 0 but indices are 1-based");
-  // The largest index that fits is fine (0-based, so the column count fits too).
-  EXPECT_EQ(read("1 2147483647:1\n", "true").cols, 2147483648LL);
+  // The column count must fit in 32 bits too: with 0-based indices, one more than the
+  // largest index. Also when zero_based=auto decides on 0-based after the fact, with the
+  // place of that index (the first, in file order, of the largest).
+  EXPECT_EQ(read("1 2147483646:1\n", "true").cols, 2147483647LL);
+  EXPECT_EQ(read("1 2147483647:1\n", "false").cols, 2147483647LL);
+  expect_error("1 1:1\n-1 2:1 2147483647:0.5\n", 2, 8,
+               "index too large in '2147483647:0.5' (max 2147483646 with 0-based indices)", "true");
+  expect_error("1 1:1 2147483647:2\n1 0:1\n-1 2147483647:3 # end\n", 1, 7,
+               "index too large in '2147483647:2' (max 2147483646 with 0-based indices)", "auto");
 }
 
 TEST_F(LibsvmReaderTest, RejectsBinaryBytesWhereTheyAre) {

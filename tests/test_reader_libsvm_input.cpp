@@ -255,6 +255,28 @@ TEST_F(LibsvmParallel, FirstErrorInFileOrderWins) {
   });
 }
 
+// The arrays are sized from bounds counted before parsing; lines that hold no row or no
+// entry (comments full of colons, blank or whitespace-only lines) must neither make the
+// bounds explode nor leave their slack in the data set.
+TEST_F(LibsvmParallel, LinesWithoutDataLeaveNoSlack) {
+  const std::string colons = "# " + std::string(200'000, ':') + "\n";
+  const std::string blanks(300'000, '\n');
+  std::string spaces;
+  for (int i = 0; i < 100'000; ++i) spaces += " \t\r\n";
+  std::string text = "1 1:1 3:2\n";
+  for (int i = 0; i < 10; ++i) text += colons + blanks + spaces + "-1 2:0.5\n";
+  const fs::path path = dir_.write("sparse_lines.svm", text);
+  for_each_split([&](const std::string& bytes) {
+    const Dataset d = read_libsvm(path, {{"chunk_bytes", bytes}});
+    ASSERT_EQ(d.rows(), 11);
+    ASSERT_EQ(d.nnz(), 12);
+    EXPECT_LT(d.index.capacity(), 1024u);
+    EXPECT_LT(d.value.capacity(), 1024u);
+    EXPECT_LT(d.label.capacity(), 1024u);
+    EXPECT_LT(d.row_ptr.capacity(), 1024u);
+  });
+}
+
 TEST_F(LibsvmParallel, LinesLongerThanAChunkStayWhole) {
   std::string text = "1";
   for (int j = 1; j <= 200'000; ++j) text += " " + std::to_string(j) + ":0.5";

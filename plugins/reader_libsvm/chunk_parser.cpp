@@ -83,12 +83,19 @@ class Parser {
     if (class_of(*p) != kStop) {  // else a blank or comment-only line
       p = parse_label(p);
       std::int64_t previous = -1;  // last index of this row, as written in the file
+      const char* previous_at = nullptr;
       for (bool first = true;; first = false) {
         p = skip_space(p);
         if (class_of(*p) == kStop) break;
+        const char* token = p;
+        const std::int64_t before = previous;
         p = parse_feature(p, first, previous);
+        if (previous != before) previous_at = token;
       }
-      out_.max_index = std::max(out_.max_index, previous);  // ascending: the last is largest
+      if (previous > out_.max_index) {  // ascending: the row's last index is its largest
+        out_.max_index = previous;
+        out_.max_index_at = previous_at;
+      }
       to_.row_end[out_.rows++] = to_.first_entry + static_cast<std::int64_t>(out_.entries);
     }
     p_ = next_line(p);
@@ -245,11 +252,19 @@ class Parser {
 }  // namespace
 
 ChunkBounds bound_chunk(const char* begin, const char* end) {
+  // A row needs a line that starts with neither '\n' nor '#'. An entry needs a ':' and at
+  // least 4 bytes of its own ("1:1" and a separator), which bounds a comment full of colons.
   ChunkBounds bounds;
-  for (const char* p = begin; p < end; ++p) {
-    bounds.rows += *p == '\n';
-    bounds.entries += *p == ':';
+  std::size_t colons = 0;
+  if (begin < end) {
+    bounds.rows = *begin != '\n' && *begin != '#';
+    colons = *begin == ':';
   }
+  for (const char* p = begin + 1; p < end; ++p) {
+    bounds.rows += p[-1] == '\n' && *p != '\n' && *p != '#';
+    colons += *p == ':';
+  }
+  bounds.entries = std::min(colons, static_cast<std::size_t>(end - begin) / 4);
   return bounds;
 }
 

@@ -24,9 +24,10 @@ struct ChunkError {
   std::string message;
 };
 
-// Upper bounds on what a chunk holds, found by one fast pass: a row per newline, an entry
-// per ':'. The file's arrays are sized from them before any chunk is parsed, so every
-// chunk writes its rows straight into place and the file is never held twice.
+// Upper bounds on what a chunk holds, found by one fast pass: a row per line that starts
+// with neither a newline nor '#', an entry per ':' and per 4 bytes. The file's arrays are sized
+// from them before any chunk is parsed, so every chunk writes its rows straight into place and the
+// file is never held twice.
 struct ChunkBounds {
   std::size_t rows = 0;
   std::size_t entries = 0;
@@ -44,10 +45,11 @@ struct ChunkOutput {
 };
 
 struct ChunkResult {
-  std::size_t rows = 0;         // written to the output
-  std::size_t entries = 0;      // written to the output
-  std::int64_t max_index = -1;  // largest index as written in the file
-  bool saw_zero = false;        // some index is 0
+  std::size_t rows = 0;                // written to the output
+  std::size_t entries = 0;             // written to the output
+  std::int64_t max_index = -1;         // largest index as written in the file
+  const char* max_index_at = nullptr;  // its first token in the chunk
+  bool saw_zero = false;               // some index is 0
   std::optional<ChunkError> error;
 };
 

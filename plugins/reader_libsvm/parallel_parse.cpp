@@ -12,6 +12,8 @@
 #include <tbb/task_arena.h>
 #include <localsgd/errors.hpp>
 
+#include "numbers.hpp"
+
 namespace localsgd::libsvm {
 namespace {
 
@@ -92,11 +94,21 @@ std::size_t close_gaps(const std::vector<ChunkBounds>& bounds,
     row += r.rows;
     entry += r.entries;
   }
-  // Shrinking keeps the capacity: no reallocation, so no second copy of the data.
+  // Shrinking keeps the capacity: no reallocation, so no second copy of the data. Only
+  // an array the bounds overestimated by much (a file of comments, blank lines or qid
+  // tokens) is copied into one of its size, so that the slack is not kept for the run.
   data.label.resize(row);
   data.row_ptr.resize(row + 1);
   data.index.resize(entry);
   data.value.resize(entry);
+  const auto release_slack = [](auto& array) {
+    if (array.capacity() > array.size() + array.size() / 4 + (std::size_t{1} << 16))
+      array.shrink_to_fit();
+  };
+  release_slack(data.label);
+  release_slack(data.row_ptr);
+  release_slack(data.index);
+  release_slack(data.value);
   return row;
 }
 
@@ -139,12 +151,13 @@ Dataset parse_buffer(const char* bytes, std::size_t size, const std::string& nam
                     });
   throw_first_error(chunks, results, bytes, name);
 
-  std::int64_t max_index = -1;
+  std::size_t widest = 0;  // the first chunk with the largest index
   bool saw_zero = false;
-  for (const ChunkResult& r : results) {
-    max_index = std::max(max_index, r.max_index);
-    saw_zero = saw_zero || r.saw_zero;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (results[i].max_index > results[widest].max_index) widest = i;
+    saw_zero = saw_zero || results[i].saw_zero;
   }
+  const std::int64_t max_index = results[widest].max_index;
   if (close_gaps(bounds, results, data) == 0) throw DataError(name, 0, 0, "no data rows");
 
   // zero_based=auto is decided on the whole file: 1-based unless some index is 0. The
@@ -156,6 +169,17 @@ Dataset parse_buffer(const char* bytes, std::size_t size, const std::string& nam
                       [&](const tbb::blocked_range<std::size_t>& range) {
                         for (std::size_t k = range.begin(); k != range.end(); ++k) --data.index[k];
                       });
+  }
+  // With 0-based indices the column count is one more than the largest: it must fit too.
+  if (!one_based && max_index >= kMaxIndex) {
+    const char* at = results[widest].max_index_at;
+    const char* line = at;
+    while (line > bytes && line[-1] != '\n') --line;
+    const char* end = at;  // the token: up to whitespace, a newline or '#'
+    while (std::strchr(" \t\r\v\f\n#", *end) == nullptr) ++end;
+    throw DataError(name, std::count(bytes, at, '\n') + 1, at - line + 1,
+                    "index too large in '" + std::string(at, end) + "' (max " +
+                        std::to_string(kMaxIndex - 1) + " with 0-based indices)");
   }
   data.cols = data.index.empty() ? 0 : max_index + (one_based ? 0 : 1);
   data.source = name;
