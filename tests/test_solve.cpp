@@ -279,6 +279,21 @@ TEST(Solve, DenseHessiansAgreeWithLbfgs) {
   }
 }
 
+// Below the Cholesky dimension, Newton-Cholesky is taken only where building and factoring
+// H costs less than about 50 CG products a step: few rows in 2000 dimensions go to CG
+// (w8a, d = 300, stays with Cholesky: W8aLogregMatchesTheKnownOptimum).
+TEST(Solve, CholeskyOnlyWhereItPays) {
+  const auto data = dense_synthetic(300, 2000);
+  const auto f = objective("logreg", data);
+  const auto r = core::solve(*f, data.view());
+  EXPECT_EQ(r.method, "newton-cg");
+  const NoSecondOrder first_order(*f);
+  const auto lbfgs = core::solve(first_order, data.view());
+  EXPECT_NEAR(r.fstar, lbfgs.fstar, 1e-11 * lbfgs.fstar);
+  const auto narrow = dense_synthetic(4000, 120);
+  EXPECT_EQ(core::solve(*objective("logreg", narrow), narrow.view()).method, "newton-cholesky");
+}
+
 TEST(Solve, NewtonCgAndLbfgsAreToldOfTheirWorkToo) {
   LOCALSGD_REQUIRE_DATA_FILE(data_file("dna.scale"));
   const auto data = read("dna.scale");

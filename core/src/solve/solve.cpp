@@ -25,6 +25,10 @@ double norm(const Vector& a) {
 
 // Dense Hessians up to this dimension are factored by Cholesky; larger ones use CG.
 constexpr std::int64_t kCholeskyMaxDimension = 3000;
+// Rows a Hessian block holds (its work is told after each: at most 0.1 s here at d = 3000).
+constexpr std::int64_t kHessianBlock = 128;
+// Conjugate-gradient products a Newton step is assumed to take, to weigh it against Cholesky.
+constexpr double kCgProducts = 50;
 // How many times faster a multiply-add of a dense symmetric rank-k update is than one of the
 // entry-by-entry sparse outer products, at dimension d: the entry-by-entry updates slow
 // down as H outgrows the caches. Measured here on dense rows (docs/BENCHMARKS.md, "The
@@ -143,7 +147,7 @@ class MarginProblem {
   }
 
   // The full Hessian at the last evaluated point, for a Cholesky solve; `work` is called
-  // after every block of 128 rows (at most 0.1 s here at d = 3000).
+  // after every block of kHessianBlock rows.
   //
   // H = Ãᵀ D Ã / n + lambda I, lower triangle, in blocks of rows: a dense enough block adds
   // Bᵀ B (B: its rows times sqrt(D_i / n), as a dense matrix) by one symmetric rank-k update,
@@ -156,21 +160,14 @@ class MarginProblem {
     Eigen::MatrixXd H = Eigen::MatrixXd::Zero(d, d);
     const Eigen::Index bias = f_.has_intercept() ? d - 1 : -1;
     const std::int64_t n = data_.rows();
-    constexpr std::int64_t block = 128;
     Eigen::MatrixXd B;
-    for (std::int64_t first = 0; first < n; first += block) {
-      const std::int64_t end = std::min(n, first + block);
+    for (std::int64_t first = 0; first < n; first += kHessianBlock) {
+      const std::int64_t end = std::min(n, first + kHessianBlock);
       const auto rows = static_cast<Eigen::Index>(end - first);
-      double pairs = 0;  // the entry-by-entry multiply-adds
       bool nonnegative = true;
-      for (std::int64_t i = first; i < end; ++i) {
-        const double size = static_cast<double>(data_.row(i).size) + (bias >= 0 ? 1 : 0);
-        pairs += size * (size + 1) / 2;
+      for (std::int64_t i = first; i < end; ++i)
         nonnegative = nonnegative && d2phi_[static_cast<std::size_t>(i)] >= 0;
-      }
-      const double dense =
-          static_cast<double>(rows) * static_cast<double>(d) * static_cast<double>(d + 1) / 2;
-      if (nonnegative && dense_speedup(d) * pairs > dense) {
+      if (nonnegative && block_cost(first, end).dense_pays()) {
         B.setZero(rows, d);
         for (std::int64_t i = first; i < end; ++i) {
           const auto r = static_cast<Eigen::Index>(i - first);
@@ -187,6 +184,38 @@ class MarginProblem {
     }
     for (Eigen::Index j = 0; j < static_cast<Eigen::Index>(weights_); ++j) H(j, j) += f_.lambda();
     return H.selfadjointView<Eigen::Lower>();
+  }
+
+  // Whether Newton-Cholesky pays: building and factoring H (d³/3) must cost less than the
+  // products of conjugate gradients would, about kCgProducts a Newton step, 2 nnz each.
+  // At d = 3000, 1200 rows of a few hundred nonzeros took 29 s by Cholesky, 0.7 s by CG.
+  bool cholesky_pays() const {
+    double cost = std::pow(static_cast<double>(d_), 3) / 3 / dense_speedup(d_);
+    for (std::int64_t first = 0; first < data_.rows(); first += kHessianBlock)
+      cost += block_cost(first, std::min(data_.rows(), first + kHessianBlock)).entrywise();
+    const double entries = static_cast<double>(data_.nnz()) +
+                           (f_.has_intercept() ? static_cast<double>(data_.rows()) : 0.0);
+    return cost <= kCgProducts * 2 * entries;
+  }
+
+  // What adding rows [first, end) to H costs, in entry-by-entry multiply-adds.
+  struct BlockCost {
+    double pairs;  // entry by entry: on the nonzeros (and the intercept) of each row
+    double dense;  // as a dense block, dense_speedup() times cheaper each
+    double speedup;
+    bool dense_pays() const { return speedup * pairs > dense; }
+    double entrywise() const { return std::min(pairs, dense / speedup); }
+  };
+  BlockCost block_cost(std::int64_t first, std::int64_t end) const {
+    const double extra = f_.has_intercept() ? 1 : 0;
+    double pairs = 0;
+    for (std::int64_t i = first; i < end; ++i) {
+      const double size = static_cast<double>(data_.row(i).size) + extra;
+      pairs += size * (size + 1) / 2;
+    }
+    const auto d = static_cast<double>(d_);
+    return {pairs, static_cast<double>(end - first) * d * (d + 1) / 2,
+            dense_speedup(static_cast<std::int64_t>(d_))};
   }
 
   // Adds rows [first, end)'s outer products to H's lower triangle, nonzero by nonzero.
@@ -248,7 +277,8 @@ SolveResult newton_margin(const MarginObjective& objective, const DataView& data
                           const SolveOptions& options) {
   MarginProblem problem(objective, data);
   const std::size_t d = problem.dimension();
-  const bool cholesky = static_cast<std::int64_t>(d) <= kCholeskyMaxDimension;
+  const bool cholesky =
+      static_cast<std::int64_t>(d) <= kCholeskyMaxDimension && problem.cholesky_pays();
   SolveResult result;
   result.method = cholesky ? "newton-cholesky" : "newton-cg";
   Vector x(d, 0.0), g, p(d), q;
