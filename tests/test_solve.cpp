@@ -8,6 +8,7 @@
 #include <memory>
 #include <numeric>
 
+#include <sys/stat.h>
 #include <nlohmann/json.hpp>
 
 #include "localsgd/core/data/loading.hpp"
@@ -353,6 +354,17 @@ TEST(Solve, ASignalStopsTheSolveInsideALongIteration) {
             std::string::npos)
       << r.err;
   EXPECT_FALSE(std::filesystem::exists(model));
+}
+
+// Before a command takes signals gracefully (here: solve still opening its data, a FIFO
+// no one writes), a signal ends the process at once, with exit 130 and one line saying so.
+TEST(Solve, ASignalWhileLoadingEndsAtOnceWithALine) {
+  localsgd::testing::TempDir dir;
+  const std::string fifo = (dir.path() / "data.svm").string();
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const auto r = interrupt_cli("solve --plugin logreg --data " + fifo, "", dir);
+  EXPECT_EQ(r.rc, "130\n") << r.err;
+  EXPECT_EQ(r.err, "localsgd: interrupted by SIGINT\n");
 }
 
 // train --target-rel solves for f* before it trains (its own cache: none found), and says

@@ -3,26 +3,43 @@
 #include <csignal>
 #include <cstdlib>
 
+#include <unistd.h>
+
 #include "localsgd/core/io/atomic_file.hpp"
 
 namespace localsgd::core {
 namespace {
 
-// Lock-free atomics are async-signal-safe; the handler touches nothing else but unlink.
+// Lock-free atomics are async-signal-safe; the handler touches nothing else but unlink and
+// write.
 std::atomic<int> received{0};
 std::atomic<bool> graceful{false};
+std::atomic<bool> stderr_is_terminal{false};  // isatty() is not async-signal-safe: asked once
 static_assert(std::atomic<int>::is_always_lock_free && std::atomic<bool>::is_always_lock_free);
 
 extern "C" void on_signal(int signal) {
   int none = 0;
   if (graceful.load() && received.compare_exchange_strong(none, signal)) return;
   remove_partial_output();
+  // One line, so that an interrupted load or a second signal is not a silent exit 130
+  // (write(2) is async-signal-safe; what it could not write is lost, as the exit follows).
+  // On a terminal it first clears a progress line being drawn.
+  static constexpr char kClear[] = "\r\x1b[K";
+  static constexpr char kInt[] = "localsgd: interrupted by SIGINT\n";
+  static constexpr char kTerm[] = "localsgd: interrupted by SIGTERM\n";
+  const bool is_int = signal == SIGINT;
+  if (stderr_is_terminal.load()) {
+    [[maybe_unused]] const auto cleared = ::write(STDERR_FILENO, kClear, sizeof kClear - 1);
+  }
+  [[maybe_unused]] const auto written =
+      ::write(STDERR_FILENO, is_int ? kInt : kTerm, (is_int ? sizeof kInt : sizeof kTerm) - 1);
   ::_Exit(exit_code_of_signal(signal));
 }
 
 }  // namespace
 
 void install_signal_handlers() {
+  stderr_is_terminal.store(::isatty(STDERR_FILENO) == 1);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
 }
