@@ -27,8 +27,11 @@ void run_solve(const SolveFlags& flags) {
   core::TrainOptions options;
   apply(flags.source, options);
   const core::Problem problem(core::ProblemSpec::of(options));
-  // The first SIGINT/SIGTERM stops the solve at its next iteration, with a message and
-  // nothing written (a second one ends the process at once).
+  // Loading and the convexity check (a power iteration over the data for the linear
+  // models) are not interrupted gracefully: a signal then ends the process at once, with
+  // nothing to write. Then the first SIGINT/SIGTERM stops the solve within its
+  // iteration, with a message and nothing written (a second one ends it at once).
+  core::check_solvable(problem);
   const core::GracefulInterrupts graceful;
   std::optional<SolveMeter> meter;
   if (progress_on_stderr(flags.progress)) meter.emplace(std::cerr);

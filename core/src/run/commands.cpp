@@ -37,14 +37,19 @@ std::string labels_text(const std::map<double, std::int64_t>& labels) {
 
 }  // namespace
 
+void check_solvable(const Problem& problem) {
+  const Manifest& manifest = problem.objective_manifest();
+  if (!call_plugin(manifest, "curvature", [&] { return problem.objective().curvature().convex; }))
+    throw UsageError("objective '" + std::string(manifest.name) +
+                     "' does not declare itself convex; solve finds the optimum of convex "
+                     "objectives only");
+}
+
 ordered_json solve_problem(const Problem& problem, const std::string& out,
                            const SolveOptions& options) {
   const Manifest& manifest = problem.objective_manifest();
   const Objective& objective = problem.objective();
-  if (!call_plugin(manifest, "curvature", [&] { return objective.curvature().convex; }))
-    throw UsageError("objective '" + std::string(manifest.name) +
-                     "' does not declare itself convex; solve finds the optimum of convex "
-                     "objectives only");
+  check_solvable(problem);
   const SolveResult r =
       call_plugin(manifest, "solve", [&] { return solve(objective, problem.data(), options); });
   if (!r.converged)

@@ -12,9 +12,14 @@
 
 namespace localsgd::core {
 
-// f* and x* of the problem's objective by the exact solver; x* written to `out` (a model
-// file, atomically) unless it is empty. A UsageError for objectives that do not declare
-// themselves convex. Returns the `solve` event.
+// Refuses (UsageError) an objective that does not declare itself convex. Its curvature
+// may cost passes over the data (the linear models' power iteration, cached): a caller
+// that takes signals gracefully only during the solve asks this first.
+void check_solvable(const Problem& problem);
+
+// f* and x* of the problem's objective by the exact solver (check_solvable() first); x* written to
+// `out` (a model file, atomically) unless it is empty. A UsageError for objectives that do not
+// declare themselves convex. Returns the `solve` event.
 nlohmann::ordered_json solve_problem(const Problem& problem, const std::string& out,
                                      const SolveOptions& options = {});
 
