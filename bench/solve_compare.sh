@@ -4,19 +4,22 @@
 # sparse data sets (its entry-by-entry path). Runs alternate between the builds; prints
 # the median of 3 of the summary's `seconds` (the solve, loading excluded) and old/new.
 #
-#   bash bench/solve_compare.sh OLD_BUILD/bin/localsgd build/bin/localsgd
+#   bash bench/solve_compare.sh OLD_BUILD/bin/localsgd build/bin/localsgd [SUBSTRING]
 #
 # Run from the repository's root (the data sets are read from ../shared/data).
 set -euo pipefail
 old=$1; new=$2
+only=${3:-}  # a substring: only the cases that contain it
 cases=(
  "--plugin logreg --reader synthetic --reader-param n=20000 --reader-param d=500 --reader-param density=1"
  "--plugin logreg --reader synthetic --reader-param n=4000 --reader-param d=1000 --reader-param density=1"
+ "--plugin logreg --reader synthetic --reader-param n=300 --reader-param d=2000 --reader-param density=1"
  "--plugin logreg --data ../shared/data/ijcnn1.xz"
  "--plugin logreg --data ../shared/data/a9a"
  "--plugin logreg --data ../shared/data/w8a"
 )
 for c in "${cases[@]}"; do
+  [[ -n $only && $c != *"$only"* ]] && continue
   o=(); n=()
   for r in 1 2 3; do
     o+=($($old solve $c --format json | grep -o '"seconds":[0-9.e-]*' | cut -d: -f2))
