@@ -31,8 +31,9 @@ constexpr std::int64_t kHessianBlock = 128;
 constexpr double kCgProducts = 50;
 // How many times faster a multiply-add of a dense symmetric rank-k update is than one of the
 // entry-by-entry sparse outer products, at dimension d: the entry-by-entry updates slow
-// down as H outgrows the caches. Measured here on dense rows (docs/BENCHMARKS.md, "The
-// exact solver"): about 4 at d = 250, 5 at 500, 8 at 1000, 10-20 at 2000.
+// down as H outgrows the caches. Whole solves on dense rows with each path forced
+// (docs/BENCHMARKS.md, "The exact solver") were about 4 times faster by rank-k updates at
+// d = 250, 5 at 500, 7 at 1000 and 10 at 2000.
 double dense_speedup(std::int64_t d) {
   return std::clamp(static_cast<double>(d) / 100.0, 4.0, 20.0);
 }
