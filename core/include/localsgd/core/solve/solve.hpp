@@ -2,8 +2,9 @@
 // full, deterministic objective to high accuracy.
 //
 //  * generalised-linear (MarginObjective): Newton's method with the exact Hessian
-//    (1/n) A^T D A + lambda I, solved by Cholesky when d is small and by conjugate
-//    gradients (matrix-free) when it is large; backtracking line search.
+//    (1/n) A^T D A + lambda I, solved by Cholesky when d is small and H is cheap to build
+//    and factor (dense blocks of rows by rank-k updates), else by conjugate gradients
+//    (matrix-free); backtracking line search.
 //  * any other convex objective: Newton-CG when it offers Hessian-vector products,
 //    L-BFGS otherwise.
 // Refuses objectives that do not declare themselves convex (UsageError).
