@@ -445,6 +445,22 @@ TEST(Mpi, AUsageErrorIsPrintedOnce) {
   EXPECT_EQ(m.err.find(line), m.err.rfind(line)) << m.err;
 }
 
+// Each rank solves for f* (the same solve), but only rank 0 says so (the others are
+// silent unless --verbose); each test's cache of its own, so the solve runs.
+TEST(Mpi, OnlyRankZeroSaysItSolvedForFstar) {
+  REQUIRE_MPIRUN();
+  TempDir dir;
+  const CliResult m =
+      run_cli({"-np", "2", "--oversubscribe", "--bind-to", "none", "-x", "XDG_CACHE_HOME",
+               LOCALSGD_CLI, "train", "--plugin", "logreg", "--target-rel", "0.01", "--progress",
+               "never", "--backend", "mpi"},
+              std::string(kMpiEnv) + " XDG_CACHE_HOME=" + dir.path().string(), "mpirun");
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  const std::string line = "localsgd: computed f* = ";
+  ASSERT_NE(m.err.find(line), std::string::npos) << m.err;
+  EXPECT_EQ(m.err.find(line), m.err.rfind(line)) << m.err;
+}
+
 TEST(Mpi, AKilledRankEndsTheJobWithinSeconds) {
   REQUIRE_MPIRUN();
   TempDir dir;

@@ -2,6 +2,7 @@
 #include "localsgd/core/errors.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -73,7 +74,15 @@ double cached_fstar(const Manifest& manifest, const Objective& objective, const 
   // A signal while solving (a train run's GracefulInterrupts) stops the solve: the run
   // has not started, so there is nothing to write.
   SolveOptions options;
-  options.on_work = [](std::int64_t iteration, const char* method) {
+  // A solve that takes a while says what the wait is for, once.
+  const auto start = std::chrono::steady_clock::now();
+  bool announced = false;
+  options.on_work = [&](std::int64_t iteration, const char* method) {
+    if (!announced && std::chrono::steady_clock::now() - start > std::chrono::seconds(2)) {
+      log << "localsgd: computing f* by " << method << " (give --fstar to skip this)..."
+          << std::endl;
+      announced = true;
+    }
     const std::atomic<int>* flag = GracefulInterrupts::flag();
     if (const int signal = flag != nullptr ? flag->load() : 0; signal != 0)
       throw Interrupted(exit_code_of_signal(signal),

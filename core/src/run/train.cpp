@@ -448,9 +448,11 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
   const Whitening* whitening = automatic.whitening.get();
 
   std::optional<double> fstar = options.fstar;
+  std::ostream silent(nullptr);  // the other ranks solve for f* alike, without a word
+  std::ostream& fstar_log = lead ? std::cerr : silent;
   agree_on(communicator, [&] {
-    if (options.targeted() && !fstar) fstar = problem.fstar("--target", std::cerr);
-    if (options.fit_rate && !fstar) fstar = problem.fstar("--fit-rate", std::cerr);
+    if (options.targeted() && !fstar) fstar = problem.fstar("--target", fstar_log);
+    if (options.fit_rate && !fstar) fstar = problem.fstar("--fit-rate", fstar_log);
   });
 
   EngineConfig config;
