@@ -51,7 +51,7 @@ fs::path fstar_cache_directory() {
 }
 
 double cached_fstar(const Manifest& manifest, const Objective& objective, const DataView& data,
-                    std::ostream& log) {
+                    std::ostream& log, bool store) {
   const ParamMap params = objective.resolved_params();
   nlohmann::ordered_json key;
   key["objective"] = manifest.name;
@@ -99,7 +99,7 @@ double cached_fstar(const Manifest& manifest, const Objective& objective, const 
                          "; give f* with --fstar");
   log << "localsgd: computed f* = " << std::setprecision(17) << solved.fstar << " by "
       << solved.method << " in " << std::setprecision(3) << solved.seconds << " s";
-  if (!file.empty()) {
+  if (store && !file.empty()) {
     try {
       std::error_code ec;
       fs::create_directories(dir, ec);

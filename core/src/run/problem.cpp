@@ -108,14 +108,14 @@ std::unique_ptr<Schedule> Problem::make_schedule(const ParamMap& params) const {
   return core::make_schedule(schedule_manifest_, schedule_params(params));
 }
 
-double Problem::fstar(const char* why, std::ostream& log) const {
+double Problem::fstar(const char* why, std::ostream& log, bool store) const {
   std::call_once(fstar_once_, [&] {
     if (kept_rows_)  // keep_rows() came first: the solve needs all rows
       throw std::logic_error("Problem::fstar after keep_rows");
     if (!objective_->curvature().convex)
       throw UsageError(std::string(why) +
                        " needs f*, and this objective is not convex: give --fstar");
-    fstar_ = cached_fstar(objective_manifest_, *objective_, view_, log);
+    fstar_ = cached_fstar(objective_manifest_, *objective_, view_, log, store);
   });
   return *fstar_;
 }

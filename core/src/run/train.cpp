@@ -448,11 +448,13 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
   const Whitening* whitening = automatic.whitening.get();
 
   std::optional<double> fstar = options.fstar;
-  std::ostream silent(nullptr);  // the other ranks solve for f* alike, without a word
+  // The other ranks solve for f* alike, without a word and without storing it (only rank
+  // 0 stores: fstar_cache.hpp).
+  std::ostream silent(nullptr);
   std::ostream& fstar_log = lead ? std::cerr : silent;
   agree_on(communicator, [&] {
-    if (options.targeted() && !fstar) fstar = problem.fstar("--target", fstar_log);
-    if (options.fit_rate && !fstar) fstar = problem.fstar("--fit-rate", fstar_log);
+    if (options.targeted() && !fstar) fstar = problem.fstar("--target", fstar_log, lead);
+    if (options.fit_rate && !fstar) fstar = problem.fstar("--fit-rate", fstar_log, lead);
   });
 
   EngineConfig config;

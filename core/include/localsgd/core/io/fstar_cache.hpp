@@ -18,9 +18,11 @@ std::uint64_t dataset_hash(const DataView& data);
 
 std::filesystem::path fstar_cache_directory();
 
-// f* of `objective` on `data`, from the cache or by solving (then stored). `log` gets one
-// line when the solver runs. A cache that cannot be read or written is bypassed.
+// f* of `objective` on `data`, from the cache or by solving (then stored, if `store`). `log`
+// gets one line when the solver runs. A cache that cannot be read or written is bypassed.
+// Under MPI only rank 0 stores: another rank's entry, written while rank 0 still looks,
+// would make rank 0's answer (and whether it says it solved) depend on timing.
 double cached_fstar(const Manifest& manifest, const Objective& objective, const DataView& data,
-                    std::ostream& log);
+                    std::ostream& log, bool store = true);
 
 }  // namespace localsgd::core

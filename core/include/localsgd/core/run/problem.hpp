@@ -55,8 +55,9 @@ class Problem {
   std::unique_ptr<Schedule> make_schedule(const ParamMap& params = {}) const;
 
   // f* of the objective on the data: solved once (and cached on disk, see
-  // fstar_cache.hpp); a UsageError naming `why` for objectives that are not convex.
-  double fstar(const char* why, std::ostream& log) const;
+  // fstar_cache.hpp; stored there if `store`); a UsageError naming `why` for objectives
+  // that are not convex.
+  double fstar(const char* why, std::ostream& log, bool store = true) const;
 
   double load_seconds() const { return load_seconds_; }  // plugins, data, objective
 
