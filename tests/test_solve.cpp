@@ -75,6 +75,12 @@ class NoSecondOrder final : public localsgd::Objective {
   const localsgd::Objective& inner_;
 };
 
+// The L-BFGS solve of `f` (gradients only): the reference for the Newton paths.
+core::SolveResult lbfgs_solve(const localsgd::Objective& f, const localsgd::DataView& data) {
+  const NoSecondOrder first_order(f);
+  return core::solve(first_order, data);
+}
+
 // a9a, logreg on it and its Newton solution, loaded and solved once for the suite (nothing
 // is loaded when the file is missing: SetUp then skips, or fails in CI, every test).
 class SolveA9a : public ::testing::Test {
@@ -107,8 +113,7 @@ class SolveA9a : public ::testing::Test {
 };
 
 TEST_F(SolveA9a, LbfgsAgreesWithNewton) {
-  const NoSecondOrder first_order(logreg());
-  const auto lbfgs = core::solve(first_order, data().view());
+  const auto lbfgs = lbfgs_solve(logreg(), data().view());
   EXPECT_EQ(lbfgs.method, "lbfgs");
   EXPECT_NEAR(lbfgs.fstar, newton().fstar, 1e-11 * newton().fstar);
   EXPECT_LT(relative_distance(lbfgs.x, newton().x), 1e-5);
@@ -215,8 +220,7 @@ TEST(Solve, SoftmaxOnDnaTakesTheNewtonCgPath) {
   const auto f = objective("softmax", data);
   const auto r = core::solve(*f, data.view());
   EXPECT_EQ(r.method, "newton-cg");
-  const NoSecondOrder first_order(*f);
-  const auto lbfgs = core::solve(first_order, data.view());
+  const auto lbfgs = lbfgs_solve(*f, data.view());
   EXPECT_NEAR(lbfgs.fstar, r.fstar, 1e-10 * r.fstar);
   EXPECT_LT(r.grad_norm * r.grad_norm / (2 * f->curvature().mu), 1e-12 * r.fstar);
 }
@@ -272,8 +276,7 @@ TEST(Solve, DenseHessiansAgreeWithLbfgs) {
     EXPECT_EQ(newton.method, "newton-cholesky");
     EXPECT_TRUE(newton.converged);
     EXPECT_LE(newton.iterations, 7) << "an exact Hessian converges quadratically (5-6 here)";
-    const NoSecondOrder first_order(*f);
-    const auto lbfgs = core::solve(first_order, data.view());
+    const auto lbfgs = lbfgs_solve(*f, data.view());
     EXPECT_NEAR(newton.fstar, lbfgs.fstar, 1e-11 * lbfgs.fstar);
     EXPECT_LT(relative_distance(newton.x, lbfgs.x), 1e-5);
     EXPECT_LT(newton.grad_norm, 1e-12);
@@ -288,8 +291,7 @@ TEST(Solve, CholeskyOnlyWhereItPays) {
   const auto f = objective("logreg", data);
   const auto r = core::solve(*f, data.view());
   EXPECT_EQ(r.method, "newton-cg");
-  const NoSecondOrder first_order(*f);
-  const auto lbfgs = core::solve(first_order, data.view());
+  const auto lbfgs = lbfgs_solve(*f, data.view());
   EXPECT_NEAR(r.fstar, lbfgs.fstar, 1e-11 * lbfgs.fstar);
   const auto narrow = dense_synthetic(4000, 120);
   EXPECT_EQ(core::solve(*objective("logreg", narrow), narrow.view()).method, "newton-cholesky");

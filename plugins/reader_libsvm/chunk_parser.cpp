@@ -83,18 +83,14 @@ class Parser {
     if (class_of(*p) != kStop) {  // else a blank or comment-only line
       p = parse_label(p);
       std::int64_t previous = -1;  // last index of this row, as written in the file
-      const char* previous_at = nullptr;
       for (bool first = true;; first = false) {
         p = skip_space(p);
         if (class_of(*p) == kStop) break;
-        const char* token = p;
-        const std::int64_t before = previous;
         p = parse_feature(p, first, previous);
-        if (previous != before) previous_at = token;
       }
       if (previous > out_.max_index) {  // ascending: the row's last index is its largest
         out_.max_index = previous;
-        out_.max_index_at = previous_at;
+        out_.max_index_line = line_start_;
       }
       to_.row_end[out_.rows++] = to_.first_entry + static_cast<std::int64_t>(out_.entries);
     }

@@ -45,11 +45,11 @@ struct ChunkOutput {
 };
 
 struct ChunkResult {
-  std::size_t rows = 0;                // written to the output
-  std::size_t entries = 0;             // written to the output
-  std::int64_t max_index = -1;         // largest index as written in the file
-  const char* max_index_at = nullptr;  // its first token in the chunk
-  bool saw_zero = false;               // some index is 0
+  std::size_t rows = 0;                  // written to the output
+  std::size_t entries = 0;               // written to the output
+  std::int64_t max_index = -1;           // largest index as written in the file
+  const char* max_index_line = nullptr;  // the first line holding it (its last feature)
+  bool saw_zero = false;                 // some index is 0
   std::optional<ChunkError> error;
 };
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -172,11 +173,24 @@ Dataset parse_buffer(const char* bytes, std::size_t size, const std::string& nam
   }
   // With 0-based indices the column count is one more than the largest: it must fit too.
   if (!one_based && max_index >= kMaxIndex) {
-    const char* at = results[widest].max_index_at;
-    const char* line = at;
-    while (line > bytes && line[-1] != '\n') --line;
-    const char* end = at;  // the token: up to whitespace, a newline or '#'
-    while (std::strchr(" \t\r\v\f\n#", *end) == nullptr) ++end;
+    // Only on this error is the token looked for (not while parsing): the line's last
+    // feature, its largest index. Tokens end at whitespace, a newline or '#'.
+    const char* const line = results[widest].max_index_line;
+    const auto ends_token = [](char c) { return std::strchr(" \t\r\v\f\n#", c) != nullptr; };
+    const char *at = line, *end = line;
+    for (const char* p = line; *p != '\n' && *p != '#';) {
+      if (ends_token(*p)) {
+        ++p;
+        continue;
+      }
+      const char* token = p;
+      while (!ends_token(*p)) ++p;
+      if (std::find(token, p, ':') != p &&
+          !std::string_view(token, p - token).starts_with("qid:")) {
+        at = token;
+        end = p;
+      }
+    }
     throw DataError(name, std::count(bytes, at, '\n') + 1, at - line + 1,
                     "index too large in '" + std::string(at, end) + "' (max " +
                         std::to_string(kMaxIndex - 1) + " with 0-based indices)");
