@@ -14,12 +14,13 @@ namespace {
 // write.
 std::atomic<int> received{0};
 std::atomic<bool> graceful{false};
+std::atomic<bool> immediate{false};  // an ImmediateInterrupts section (inside a graceful one)
 std::atomic<bool> stderr_is_terminal{false};  // isatty() is not async-signal-safe: asked once
 static_assert(std::atomic<int>::is_always_lock_free && std::atomic<bool>::is_always_lock_free);
 
 extern "C" void on_signal(int signal) {
   int none = 0;
-  if (graceful.load() && received.compare_exchange_strong(none, signal)) return;
+  if (graceful.load() && !immediate.load() && received.compare_exchange_strong(none, signal)) return;
   remove_partial_output();
   // One line, so that an interrupted load or a second signal is not a silent exit 130
   // (write(2) is async-signal-safe; what it could not write is lost, as the exit follows).
@@ -59,6 +60,12 @@ GracefulInterrupts::~GracefulInterrupts() {
 
 const std::atomic<int>* GracefulInterrupts::flag() {
   return graceful.load() ? &received : nullptr;
+}
+
+ImmediateInterrupts::ImmediateInterrupts() : was_immediate_(immediate.exchange(true)) {}
+
+ImmediateInterrupts::~ImmediateInterrupts() {
+  immediate.store(was_immediate_);
 }
 
 }  // namespace localsgd::core

@@ -11,6 +11,7 @@
 #include "localsgd/core/io/fstar_cache.hpp"
 #include "localsgd/core/io/make_model.hpp"
 #include "localsgd/core/plugins/plugins.hpp"
+#include "localsgd/core/run/interrupt.hpp"
 
 namespace localsgd::core {
 
@@ -29,6 +30,8 @@ Problem::Problem(const ProblemSpec& spec)
       schedule_manifest_(load_plugin(spec.schedule.name, PluginKind::schedule)) {
   // A schedule's parameters are checked now, not when the first run starts.
   make_schedule();
+  // Loading keeps nothing a graceful stop could write: a signal ends the process at once.
+  const ImmediateInterrupts loading;
   dataset_ = std::make_unique<Dataset>(load_dataset(spec.data, reader_name_, spec.reader.params));
   view_ = dataset_->view();
   whole_rows_ = view_.rows();

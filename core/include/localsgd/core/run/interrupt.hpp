@@ -5,7 +5,8 @@
 // lives (a train run; under MPI on every rank), the first signal only raises a flag that the engine
 // polls between steps: the run stops at the next step boundary, writes its checkpoint (with
 // --checkpoint), its model and summary, and the process exits 130 or 143. A second signal
-// ends the process at once, as by default.
+// ends the process at once, as by default. Loading data, where nothing could be kept,
+// is an ImmediateInterrupts section even then.
 #pragma once
 
 #include <atomic>
@@ -26,6 +27,21 @@ class GracefulInterrupts {
 
   // The signal received while graceful (0: none), or null when no object lives.
   static const std::atomic<int>* flag();
+};
+
+// While it lives, a signal ends the process at once even where a GracefulInterrupts lives:
+// for work that leaves nothing worth stopping gracefully for (loading a data set), so that
+// a signal is not held until the work is done and then misreported as stopping what comes
+// next. A signal that arrived gracefully before it began stays in flag().
+class ImmediateInterrupts {
+ public:
+  ImmediateInterrupts();
+  ~ImmediateInterrupts();
+  ImmediateInterrupts(const ImmediateInterrupts&) = delete;
+  ImmediateInterrupts& operator=(const ImmediateInterrupts&) = delete;
+
+ private:
+  bool was_immediate_;
 };
 
 }  // namespace localsgd::core
