@@ -135,8 +135,18 @@ TEST(LibsvmCli, CorruptCompressedStreamIsADataError) {
   const std::string bytes = localsgd::testing::read_text(xz);
   const std::string truncated = dir.write("truncated.svm.xz", bytes.substr(0, bytes.size() / 2));
   expect_data_error(truncated, truncated, "corrupt or truncated xz data (unexpected end)");
-  const fs::path not_gzip = dir.write("plain.svm.gz", "+1 1:1\n");
-  expect_data_error(not_gzip.string(), not_gzip.string(), "not gzip data (bad header)");
+  // A file named for a format it is not in says so, for each format (liblzma alone would
+  // call it corrupt data).
+  for (const std::string suffix : {"gz", "xz", "bz2"}) {
+    const fs::path wrong = dir.write("plain.svm." + suffix, "+1 1:1\n");
+    const std::string format = suffix == "gz" ? "gzip" : suffix == "xz" ? "xz" : "bzip2";
+    expect_data_error(wrong.string(), wrong.string(), "not " + format + " data (bad header)");
+  }
+  // An empty bzip2 stream has the header and no block: empty data, not a bad header.
+  ASSERT_EQ(std::system(("printf '' | bzip2 > " + (dir.path() / "empty.svm.bz2").string()).c_str()),
+            0);
+  const auto empty = run_cli({"data", "inspect", (dir.path() / "empty.svm.bz2").string()});
+  EXPECT_EQ(empty.err.find("bad header"), std::string::npos) << empty.err;
 }
 
 TEST(LibsvmCli, ReadsStandardInput) {
