@@ -359,27 +359,20 @@ TEST(Solve, ASignalStopsTheSolveInsideALongIteration) {
   EXPECT_FALSE(std::filesystem::exists(model));
 }
 
-// Before a command takes signals gracefully (here: solve still opening its data, a FIFO
-// no one writes), a signal ends the process at once, with exit 130 and one line saying so.
+// While a command loads its data (here a FIFO no one writes) a signal ends it at once, with
+// exit 130 and one line saying so: solve takes signals gracefully only later, and train,
+// which takes them gracefully from its start (it stops at a step with its model), has
+// nothing to keep yet; holding the signal until the data is in would misreport it as
+// stopping what follows (f*'s solve, step 0).
 TEST(Solve, ASignalWhileLoadingEndsAtOnceWithALine) {
-  localsgd::testing::TempDir dir;
-  const std::string fifo = (dir.path() / "data.svm").string();
-  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
-  const auto r = interrupt_cli("solve --plugin logreg --data " + fifo, "", dir);
-  EXPECT_EQ(r.rc, "130\n") << r.err;
-  EXPECT_EQ(r.err, "localsgd: interrupted by SIGINT\n");
-}
-
-// train takes signals gracefully (it stops at a step with its model and summary), but not
-// while it loads its data: then there is nothing to keep, and a signal held until the data
-// is in would be misreported as stopping what follows (f*'s solve, step 0).
-TEST(Solve, ASignalWhileTrainLoadsEndsAtOnceWithALine) {
-  localsgd::testing::TempDir dir;
-  const std::string fifo = (dir.path() / "data.svm").string();
-  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
-  const auto r = interrupt_cli("train --plugin logreg --data " + fifo, "", dir);
-  EXPECT_EQ(r.rc, "130\n") << r.err;
-  EXPECT_EQ(r.err, "localsgd: interrupted by SIGINT\n");
+  for (const std::string command : {"solve", "train"}) {
+    localsgd::testing::TempDir dir;
+    const std::string fifo = (dir.path() / "data.svm").string();
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+    const auto r = interrupt_cli(command + " --plugin logreg --data " + fifo, "", dir);
+    EXPECT_EQ(r.rc, "130\n") << command << ": " << r.err;
+    EXPECT_EQ(r.err, "localsgd: interrupted by SIGINT\n") << command;
+  }
 }
 
 // train --target-rel solves for f* before it trains (its own cache: none found) and says,
