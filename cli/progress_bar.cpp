@@ -191,24 +191,47 @@ SolveMeter::~SolveMeter() {
   if (open_) out_ << "\r\x1b[K" << std::flush;  // a failed solve: its message follows
 }
 
-std::string SolveMeter::line(const core::SolveIteration& it, double first_gap, double seconds) {
+std::optional<double> solve_eta(std::span<const double> gaps, double target, double told_at,
+                                double now) {
+  const std::size_t n = gaps.size();
+  if (n < 2) return std::nullopt;
+  const auto orders = [](double from, double to) { return std::log10(from / to); };
+  const double left = orders(gaps[n - 1], target);
+  const double last = orders(gaps[n - 2], gaps[n - 1]);
+  if (!(left > 0 && last > 0 && std::isfinite(left) && std::isfinite(last))) return std::nullopt;
+  double growth = 1;
+  if (n >= 3) {
+    const double before = orders(gaps[n - 3], gaps[n - 2]);
+    if (before > 0) growth = std::clamp(last / before, 1.0, 2.0);
+  }
+  double fall = growth > 1 ? last : orders(gaps[0], gaps[n - 1]) / static_cast<double>(n - 1);
+  if (!(fall > 0)) fall = last;
+  std::int64_t iterations = 0;
+  for (double fallen = 0; fallen < left && iterations < 100000; ++iterations) {
+    fall *= growth;
+    fallen += fall;
+  }
+  const double per_iteration = told_at / static_cast<double>(n);  // the first ends after a step
+  return std::max(0.0, static_cast<double>(iterations) * per_iteration - (now - told_at));
+}
+
+std::string SolveMeter::line(const core::SolveIteration& it, double seconds,
+                             std::optional<double> eta) {
   char gap[64];
   std::snprintf(gap, sizeof gap, "f - f* <= %.2g (stops at %.2g)", it.gap, it.target_gap);
   std::string text = std::string("solve ") + it.method + "  iteration " +
                      std::to_string(it.iteration) + "  " + gap + "  " + duration(seconds);
-  // Orders of magnitude the gap has fallen per second, and those it has left to fall.
-  const double fallen = std::log10(first_gap / it.gap), left = std::log10(it.gap / it.target_gap);
-  if (it.iteration > 0 && fallen > 0 && left > 0 && std::isfinite(fallen) && std::isfinite(left))
-    text += "  ETA " + duration(seconds * left / fallen);
+  if (eta) text += "  ETA " + duration(*eta);
   return text;
 }
 
 void SolveMeter::iteration(const core::SolveIteration& it) {
-  if (!last_) first_gap_ = it.gap;
+  const auto now = std::chrono::steady_clock::now();
+  gaps_.push_back(it.gap);
+  told_at_ = std::chrono::duration<double>(now - started_).count();
   last_ = it;
   method_ = it.method;
   last_->method = method_.c_str();
-  const auto now = std::chrono::steady_clock::now();
   if (open_ && now - drawn_ < kRedraw) return;
   drawn_ = now;
   draw("");
@@ -236,7 +259,11 @@ void SolveMeter::working(const char* method) {
 void SolveMeter::draw(const char* end) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started_).count();
-  out_ << '\r' << line(*last_, first_gap_, seconds) << "\x1b[K" << end << std::flush;
+  // The closing line has no ETA (a solve stopped by its iteration limit has one left).
+  const bool closing = *end != '\0';
+  const std::optional<double> eta =
+      closing ? std::nullopt : solve_eta(gaps_, last_->target_gap, told_at_, seconds);
+  out_ << '\r' << line(*last_, seconds, eta) << "\x1b[K" << end << std::flush;
   open_ = true;
 }
 

@@ -12,8 +12,10 @@
 #include <mutex>
 #include <optional>
 #include <ostream>
+#include <span>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "localsgd/core/run/callbacks.hpp"
 #include "localsgd/core/solve/solve.hpp"
@@ -79,9 +81,8 @@ class RunCounter {
 };
 
 // For `solve`: the method, its iteration, the bound on f - f* against the one it stops at,
-// elapsed time and, once the bound has fallen, an ETA from its rate of fall on a log scale
-// (Newton's superlinear end comes sooner). Redrawn at most five times a second, from the
-// solver's thread; the last state stays on its line.
+// elapsed time and, once the bound has fallen twice, an ETA (solve_eta). Redrawn at most
+// five times a second, from the solver's thread; the last state stays on its line.
 class SolveMeter {
  public:
   explicit SolveMeter(std::ostream& out);
@@ -95,9 +96,9 @@ class SolveMeter {
   void working(const char* method);
   void close(std::int64_t iterations);  // the solve ended after them: keep the line
 
-  // The line after `seconds`, without control characters; `first_gap` the first
-  // iteration's gap (for the ETA).
-  static std::string line(const core::SolveIteration& it, double first_gap, double seconds);
+  // The line after `seconds`, without control characters, with the ETA `eta` if known.
+  static std::string line(const core::SolveIteration& it, double seconds,
+                          std::optional<double> eta);
   // The line while the first iteration runs, when no gap is known yet.
   static std::string first_line(const char* method, double seconds);
 
@@ -108,8 +109,21 @@ class SolveMeter {
   std::chrono::steady_clock::time_point started_, drawn_;
   std::optional<core::SolveIteration> last_;
   std::string method_;  // last_.method points into the solver's result, which moves
-  double first_gap_ = 0;
+  std::vector<double> gaps_;  // every iteration's bound, in order
+  double told_at_ = 0;        // seconds from the start to the last iteration's end
   bool open_ = false;
 };
+
+// Seconds a solve has left, from the bounds on f - f* after each of its iterations so far
+// (`gaps`, the last told `told_at` seconds after the start, which is `now`), down to
+// `target`; none before two bounds have fallen. The iterations left are those the bound
+// needs to fall through, each falling (in orders of magnitude) by the last one's fall
+// times its growth over the one before, between 1 (a linear rate: gradient methods, and
+// then the average fall) and 2 (Newton's quadratic end doubles the digits per step); each
+// takes the mean iteration's time, less what the current one has taken. A linear
+// extrapolation of the whole fall overstated Newton's ETA 2.5-3x and grew while an
+// iteration ran.
+std::optional<double> solve_eta(std::span<const double> gaps, double target, double told_at,
+                                double now);
 
 }  // namespace localsgd::cli
