@@ -108,7 +108,7 @@ class SolveMeter {
   std::ostream& out_;
   std::chrono::steady_clock::time_point started_, drawn_;
   std::optional<core::SolveIteration> last_;
-  std::string method_;  // last_.method points into the solver's result, which moves
+  std::string method_;        // last_.method points into the solver's result, which moves
   std::vector<double> gaps_;  // every iteration's bound, in order
   double told_at_ = 0;        // seconds from the start to the last iteration's end
   bool open_ = false;

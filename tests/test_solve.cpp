@@ -381,9 +381,8 @@ TEST(Solve, ASignalWhileLoadingEndsAtOnceWithALine) {
 TEST(Solve, ASignalStopsTrainsFstarSolve) {
   localsgd::testing::TempDir dir;
   const std::string model = (dir.path() / "x.model").string();
-  const auto r =
-      interrupt_cli("train " + kLongFirstIteration + " --target-rel 0.01 --out " + model,
-                    "localsgd: computing f* by newton-cholesky", dir);
+  const auto r = interrupt_cli("train " + kLongFirstIteration + " --target-rel 0.01 --out " + model,
+                               "localsgd: computing f* by newton-cholesky", dir);
   EXPECT_EQ(r.rc, "130\n") << r.err;
   // Which iteration the 2 s fall in depends on the machine; the solve takes four.
   EXPECT_TRUE(std::regex_search(r.err, std::regex(R"(localsgd: error: interrupted by SIGINT while )"

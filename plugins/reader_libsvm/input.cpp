@@ -61,7 +61,11 @@ std::string describe(Compression c, const std::exception& error) {
 bool has_header(Compression c, std::string_view data) {
   switch (c) {
     case Compression::kGzip: return data.starts_with("\x1f\x8b");
-    case Compression::kXz: return data.starts_with(std::string_view("\xfd" "7zXZ\0", 6));
+    case Compression::kXz:
+      return data.starts_with(
+          std::string_view("\xfd"
+                           "7zXZ\0",
+                           6));
     case Compression::kBzip2:
       return data.size() >= 4 && data.starts_with("BZh") && data[3] >= '1' && data[3] <= '9';
     case Compression::kNone: break;
@@ -78,8 +82,7 @@ ByteBuffer decompress(Compression c, std::string_view compressed, const std::str
     throw DataError(name, 0, 0,
                     "empty file, expected " + std::string(compression_name(c)) + " data");
   if (!has_header(c, compressed))
-    throw DataError(name, 0, 0,
-                    "not " + std::string(compression_name(c)) + " data (bad header)");
+    throw DataError(name, 0, 0, "not " + std::string(compression_name(c)) + " data (bad header)");
   ByteBuffer text(std::max<std::size_t>(compressed.size() * 6, std::size_t{1} << 20));
   try {
     io::filtering_istreambuf in;

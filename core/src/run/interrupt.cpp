@@ -20,7 +20,8 @@ static_assert(std::atomic<int>::is_always_lock_free && std::atomic<bool>::is_alw
 
 extern "C" void on_signal(int signal) {
   int none = 0;
-  if (graceful.load() && !immediate.load() && received.compare_exchange_strong(none, signal)) return;
+  if (graceful.load() && !immediate.load() && received.compare_exchange_strong(none, signal))
+    return;
   remove_partial_output();
   // One line, so that an interrupted load or a second signal is not a silent exit 130
   // (write(2) is async-signal-safe; what it could not write is lost, as the exit follows).
