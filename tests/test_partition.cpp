@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "localsgd/core/data/loading.hpp"
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/engine/partition.hpp"
 #include "test_support.hpp"
@@ -116,6 +117,39 @@ TEST(Partition, SummaryReportsThePartition) {
   const auto bad = localsgd::testing::run_cli({"train", "--plugin", "logreg", "--partition", "x"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_NE(bad.err.find("available: shared, shard, contiguous, label-skew"), std::string::npos);
+}
+
+// A rank keeps its workers' rows in place (keep_only_rows): the same data set as a copy of
+// those rows, for consecutive and scattered rows, the first and last rows, rows without
+// entries and none at all; large enough (64k entries) that pages are handed back.
+TEST(KeepOnlyRows, EqualsACopyOfTheRows) {
+  localsgd::Dataset whole;
+  whole.cols = 50;
+  for (std::int64_t i = 0; i < 4000; ++i) {
+    for (std::int32_t j = 0; j < static_cast<std::int32_t>(i % 33); ++j) {
+      whole.index.push_back(j + static_cast<std::int32_t>(i % 17));
+      whole.value.push_back(static_cast<double>(i) + 0.001 * j);
+    }
+    whole.row_ptr.push_back(static_cast<std::int64_t>(whole.index.size()));
+    whole.label.push_back(static_cast<double>(i % 5));
+  }
+  std::vector<std::int64_t> scattered, consecutive(1000), everything(4000);
+  for (std::int64_t i = 0; i < 4000; i += 3) scattered.push_back(i);
+  scattered.push_back(3999);
+  std::iota(consecutive.begin(), consecutive.end(), 1500);
+  std::iota(everything.begin(), everything.end(), 0);
+  const std::vector<std::vector<std::int64_t>> cases{
+      scattered, consecutive, everything, {0}, {3999}, {33, 66, 99}, {}};
+  for (const auto& rows : cases) {
+    const localsgd::Dataset copy = core::copy_rows(whole.view(), rows);
+    localsgd::Dataset kept = whole;
+    core::keep_only_rows(kept, rows);
+    EXPECT_EQ(kept.row_ptr, copy.row_ptr) << rows.size();
+    EXPECT_EQ(kept.index, copy.index) << rows.size();
+    EXPECT_EQ(kept.value, copy.value) << rows.size();
+    EXPECT_EQ(kept.label, copy.label) << rows.size();
+    EXPECT_EQ(kept.cols, whole.cols);
+  }
 }
 
 }  // namespace

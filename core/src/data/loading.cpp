@@ -1,6 +1,12 @@
 #include "localsgd/core/data/loading.hpp"
 
+#include <cstring>
 #include <filesystem>
+#include <stdexcept>
+#include <vector>
+
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "localsgd/core/data/validation.hpp"
 
@@ -81,6 +87,49 @@ Dataset copy_rows(const DataView& data, std::span<const std::int64_t> rows) {
     copy.label.push_back(data.label[static_cast<std::size_t>(i)]);
   }
   return copy;
+}
+
+namespace {
+
+// Shortens `array` to `size` and hands the whole pages beyond it back to the system.
+// std::vector::shrink_to_fit would copy the kept part into a new allocation first, next to
+// the old one; the vector keeps its capacity instead, whose dropped pages read as zeros
+// and cost no memory until written again (MADV_DONTNEED on private anonymous memory).
+template <class T>
+void release_beyond(std::vector<T>& array, std::size_t size) {
+  array.resize(size);
+  const auto page = static_cast<std::uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const auto used = reinterpret_cast<std::uintptr_t>(array.data() + size);
+  const auto end = reinterpret_cast<std::uintptr_t>(array.data() + array.capacity());
+  const std::uintptr_t first = (used + page - 1) / page * page, last = end / page * page;
+  if (last > first)
+    ::madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);  // advice only
+}
+
+}  // namespace
+
+void keep_only_rows(Dataset& data, std::span<const std::int64_t> rows) {
+  if (data.is_external()) throw std::logic_error("keep_only_rows on external arrays");
+  // Kept rows only move towards the front, so each is read before anything overwrites it.
+  std::size_t entries = 0;
+  for (std::size_t j = 0; j < rows.size(); ++j) {
+    const auto i = static_cast<std::size_t>(rows[j]);
+    const auto begin = static_cast<std::size_t>(data.row_ptr[i]);
+    const auto size = static_cast<std::size_t>(data.row_ptr[i + 1]) - begin;
+    if (begin != entries) {
+      std::memmove(data.index.data() + entries, data.index.data() + begin,
+                   size * sizeof(std::int32_t));
+      std::memmove(data.value.data() + entries, data.value.data() + begin, size * sizeof(double));
+    }
+    data.label[j] = data.label[i];
+    data.row_ptr[j] = static_cast<std::int64_t>(entries);  // row j's start: i >= j, read above
+    entries += size;
+  }
+  data.row_ptr[rows.size()] = static_cast<std::int64_t>(entries);
+  release_beyond(data.row_ptr, rows.size() + 1);
+  release_beyond(data.label, rows.size());
+  release_beyond(data.index, entries);
+  release_beyond(data.value, entries);
 }
 
 std::int64_t drop_columns_from(Dataset& data, std::int64_t cols) {

@@ -79,26 +79,37 @@ Dataset lend_rows(const Dataset& data, std::int64_t first, std::int64_t end) {
 
 }  // namespace
 
-Problem::RowShare Problem::share_of(std::span<const std::int64_t> rows) const {
-  const bool consecutive =
-      !rows.empty() && rows.back() - rows.front() + 1 == static_cast<std::int64_t>(rows.size());
-  RowShare share;
-  share.data = std::make_unique<Dataset>(dataset_->is_external() && consecutive
-                                             ? lend_rows(*dataset_, rows.front(), rows.back() + 1)
-                                             : copy_rows(view_, rows));
-  share.data->source = dataset_->source;
+void Problem::keep_rows(std::span<const std::int64_t> rows) {
   // The parameters as given, with every default the objective resolved on the whole data
-  // made explicit.
+  // made explicit, taken before the rows go.
   const ParamMap params(recorded_params(spec_.objective.params, *objective_));
-  share.objective = build_objective(objective_manifest_, params, *share.data, view_.cols);
-  return share;
-}
-
-void Problem::adopt(RowShare share) {
-  objective_ = std::move(share.objective);
-  dataset_ = std::move(share.data);
+  const std::int64_t cols = view_.cols;
+  objective_.reset();  // it may look into the rows about to move
+  if (dataset_->is_external()) {
+    const bool consecutive =
+        !rows.empty() && rows.back() - rows.front() + 1 == static_cast<std::int64_t>(rows.size());
+    auto kept = std::make_unique<Dataset>(
+        consecutive ? lend_rows(*dataset_, rows.front(), rows.back() + 1) : copy_rows(view_, rows));
+    kept->source = dataset_->source;
+    dataset_ = std::move(kept);  // releases the mapping's other pages
+  } else {
+    keep_only_rows(*dataset_, rows);
+  }
   view_ = dataset_->view();
   kept_rows_ = true;
+  objective_ = build_objective(objective_manifest_, params, *dataset_, cols);
+}
+
+void Problem::reload() {
+  if (spec_.data == "-")
+    throw UsageError("standard input cannot be read again to keep every row (give a file)");
+  objective_.reset();
+  dataset_.reset();                   // not held twice
+  const ImmediateInterrupts loading;  // as in the constructor
+  dataset_ = std::make_unique<Dataset>(load_dataset(spec_.data, reader_name_, spec_.reader.params));
+  view_ = dataset_->view();
+  objective_ = build_objective(objective_manifest_, spec_.objective.params, *dataset_);
+  kept_rows_ = false;
 }
 
 ParamMap Problem::schedule_params(const ParamMap& params) const {

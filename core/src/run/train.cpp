@@ -286,7 +286,9 @@ std::vector<std::int64_t> take_local_rows(std::vector<std::vector<std::int64_t>>
 // rebuilt on them is the same function: at a point where every part of f counts (the L2
 // term too), f on the whole data must equal the ranks' row-weighted sum (to 1e-9). An
 // objective that takes more from its data than its resolved parameters say (a plugin
-// breaking that contract) fails the check and every rank keeps every row. Collective.
+// breaking that contract) fails the check, and every rank reads the data again and keeps
+// every row. The rows are kept first and checked after, so that no rank ever holds its
+// rows twice (keep_rows). Collective.
 bool spread_rows(Problem& problem, std::span<const std::int64_t> rows, double weight,
                  Communicator& communicator, const Manifest& manifest) {
   const auto dimension = static_cast<std::size_t>(problem.objective().dimension());
@@ -299,16 +301,15 @@ bool spread_rows(Problem& problem, std::span<const std::int64_t> rows, double we
       return evaluate_objective(problem.objective(), problem.data(), point);
     });
   });
-  Problem::RowShare share;
   std::exception_ptr error;
   std::vector<double> parts{0.0, 0.0};
   try {
-    share = problem.share_of(rows);
-    if (static_cast<std::size_t>(share.objective->dimension()) != dimension)
+    problem.keep_rows(rows);
+    if (static_cast<std::size_t>(problem.objective().dimension()) != dimension)
       parts[1] = 1;  // another model: refused below on every rank
     else
       parts[0] = weight * call_plugin(manifest, "the evaluation of f", [&] {
-                   return evaluate_objective(*share.objective, share.data->view(), point);
+                   return evaluate_objective(problem.objective(), problem.data(), point);
                  });
   } catch (...) {
     error = std::current_exception();
@@ -316,7 +317,7 @@ bool spread_rows(Problem& problem, std::span<const std::int64_t> rows, double we
   sum_or_stop(communicator, error, parts);
   const bool same =
       parts[1] == 0 && std::abs(parts[0] - whole) <= 1e-9 * std::max(1.0, std::abs(whole));
-  if (same) problem.adopt(std::move(share));
+  if (!same) agree_on(&communicator, [&] { problem.reload(); });
   return same;
 }
 

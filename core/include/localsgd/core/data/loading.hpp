@@ -40,6 +40,11 @@ std::unique_ptr<Objective> build_objective(const Manifest& manifest, const Param
 // (a row may be listed twice); no source name.
 Dataset copy_rows(const DataView& data, std::span<const std::int64_t> rows);
 
+// Keeps only the listed rows (ascending, distinct) of a data set that owns its arrays,
+// moved to the front in place; the memory beyond them goes back to the system at once, so
+// that the rows kept are never held twice (copy_rows would hold them next to the whole).
+void keep_only_rows(Dataset& data, std::span<const std::int64_t> rows);
+
 // Drops the columns >= cols (for eval of a model trained on fewer columns); returns how
 // many stored entries were dropped.
 std::int64_t drop_columns_from(Dataset& data, std::int64_t cols);

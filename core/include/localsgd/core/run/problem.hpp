@@ -61,21 +61,18 @@ class Problem {
 
   double load_seconds() const { return load_seconds_; }  // plugins, data, objective
 
-  // Some rows of the data with the objective rebuilt on them from its resolved
-  // parameters, so that it is the whole data's objective restricted to these rows
-  // (lambda = 1/n of the whole data, its classes): for a rank of an MPI run that needs
-  // only its workers' rows after set-up.
-  struct RowShare {
-    std::unique_ptr<Dataset> data;
-    std::unique_ptr<Objective> objective;
-  };
-  // The listed rows (ascending, distinct): consecutive rows of a memory-mapped file as a
-  // view into it, others as a copy.
-  RowShare share_of(std::span<const std::int64_t> rows) const;
-  // Keeps only `share` and releases the rest of the data (a mapped file included).
-  // whole_rows() and whole_nnz() still describe the data as read; curvature() of the new
-  // objective is of these rows only, and fstar() must have been called before.
-  void adopt(RowShare share);
+  // Keeps only the listed rows (ascending, distinct), with the objective rebuilt on them
+  // from its resolved parameters, so that it is the whole data's objective restricted to
+  // these rows (lambda = 1/n of the whole data, its classes): for a rank of an MPI run
+  // that needs only its workers' rows after set-up. Rows the problem owns (a parsed text
+  // file) move to the front in place and the rest of the memory is released, so the rows
+  // are never held twice; a memory-mapped file's consecutive rows become a view into it,
+  // other rows a copy. whole_rows() and whole_nnz() still describe the data as read;
+  // curvature() of the new objective is of these rows only, and fstar() must have been
+  // called before.
+  void keep_rows(std::span<const std::int64_t> rows);
+  // Reads the data again and rebuilds the objective on all of it: undoes keep_rows().
+  void reload();
   std::int64_t whole_rows() const { return whole_rows_; }
   std::int64_t whole_nnz() const { return whole_nnz_; }
 
