@@ -8,8 +8,8 @@
 #include <nlohmann/json.hpp>
 
 #include "localsgd/core/data/loading.hpp"
-#include "localsgd/core/errors.hpp"
 #include "localsgd/core/engine/partition.hpp"
+#include "localsgd/core/errors.hpp"
 #include "test_support.hpp"
 
 namespace {
@@ -138,8 +138,8 @@ TEST(KeepOnlyRows, EqualsACopyOfTheRows) {
   scattered.push_back(3999);
   std::iota(consecutive.begin(), consecutive.end(), 1500);
   std::iota(everything.begin(), everything.end(), 0);
-  const std::vector<std::vector<std::int64_t>> cases{
-      scattered, consecutive, everything, {0}, {3999}, {33, 66, 99}, {}};
+  const std::vector<std::vector<std::int64_t>> cases{scattered, consecutive,  everything, {0},
+                                                     {3999},    {33, 66, 99}, {}};
   for (const auto& rows : cases) {
     const localsgd::Dataset copy = core::copy_rows(whole.view(), rows);
     localsgd::Dataset kept = whole;
