@@ -201,6 +201,50 @@ TEST(Mpi, BadDataOnOneRankEndsEveryRankWithExitThree) {
   EXPECT_FALSE(fs::exists(dir.path() / "r0" / "model"));
 }
 
+// One path naming different data on different nodes (here: a directory per rank) would
+// make the ranks disagree on T and wait for each other forever; instead every rank stops
+// at set-up with exit 2, and rank 0 names the first difference. Options that differ (an
+// MPMD launch) are caught alike.
+TEST(Mpi, RanksThatWouldRunDifferentThingsStopAtSetUp) {
+  REQUIRE_MPIRUN();
+  TempDir dir;
+  const auto start = std::chrono::steady_clock::now();
+  for (const auto& [rank, rows] : {std::pair{0, 40}, std::pair{1, 30}}) {
+    std::string text;
+    for (int i = 0; i < rows; ++i)
+      text += (i % 2 == 0 ? "+1 1:" : "-1 2:") + std::to_string(1 + i % 7) + " 3:0.5\n";
+    fs::create_directories(dir.path() / ("r" + std::to_string(rank)));
+    std::ofstream(dir.path() / ("r" + std::to_string(rank)) / "data.svm") << text;
+  }
+  const CliResult m = mpirun_in_rank_directories(
+      2, dir.path(),
+      {"train", "--plugin", "logreg", "--data", "data.svm", "--epochs", "1", "--out", "model"});
+  EXPECT_EQ(rank_exit_code(dir.path(), 0), kExitUsage) << m.err;
+  EXPECT_EQ(rank_exit_code(dir.path(), 1), kExitUsage) << m.err;
+  const std::string said = "localsgd: error: the ranks would run different things: ";
+  EXPECT_NE(m.err.find(said + "data.rows is 30 in rank 1 and 40 in rank 0 (every rank needs the "
+                              "same data, plugins and options: a file at the same path on every "
+                              "node)\n"),
+            std::string::npos)
+      << m.err;
+  EXPECT_EQ(m.err.find("localsgd: error:"), m.err.rfind("localsgd: error:")) << "printed twice";
+  EXPECT_FALSE(fs::exists(dir.path() / "r0" / "model"));
+
+  const auto rank_args = [](const char* seed) {
+    return std::vector<std::string>{"-np",       "1",       LOCALSGD_CLI, "train", "--plugin",
+                                    "logreg",    "--steps", "100",        "--lr",  "constant",
+                                    "--backend", "mpi",     "--seed",     seed};
+  };
+  std::vector<std::string> launch = {"--oversubscribe", "--bind-to", "none"};
+  for (const auto& part : {rank_args("1"), std::vector<std::string>{":"}, rank_args("2")})
+    launch.insert(launch.end(), part.begin(), part.end());
+  const CliResult seeds = run_cli(launch, kMpiEnv, "mpirun");
+  EXPECT_EQ(seeds.exit_code, kExitUsage) << seeds.err;
+  EXPECT_NE(seeds.err.find(said + "seed is 2 in rank 1 and 1 in rank 0"), std::string::npos)
+      << seeds.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(60));
+}
+
 TEST(Mpi, RankZeroAloneWritesTheModel) {
   REQUIRE_MPIRUN();
   TempDir dir;

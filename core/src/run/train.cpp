@@ -321,6 +321,41 @@ bool spread_rows(Problem& problem, std::span<const std::int64_t> rows, double we
   return same;
 }
 
+// Every rank must set up the same run. Ranks that read different data (a file that
+// differs from node to node), load other plugins or were given other options would
+// disagree on T, the partition or when to stop, and wait for each other forever. Rank 0
+// compares each rank's description of its run (the checkpoint identity, and what decides
+// when it stops and what it reports) with its own; the first difference stops every rank
+// with exit 2. Collective.
+void check_same_run(nlohmann::ordered_json run, const Problem& problem, const TrainOptions& options,
+                    Communicator& communicator) {
+  const auto optional = [](const std::optional<double>& v) {
+    return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json();
+  };
+  run["fstar"] = optional(options.fstar);
+  run["target"] = optional(options.target);
+  run["target_rel"] = optional(options.target_rel);
+  run["require_target"] = options.require_target;
+  run["fit_rate"] = options.fit_rate;
+  run["test"] = problem.test() != nullptr ? data_identity(problem.test()->view())
+                                          : nlohmann::ordered_json("none");
+  const std::string mine = run.dump();
+  const auto all = communicator.gather(std::as_bytes(std::span(mine)));
+  std::exception_ptr error;
+  for (std::size_t rank = 1; rank < all.size() && !error; ++rank) {
+    const std::string theirs(reinterpret_cast<const char*>(all[rank].data()), all[rank].size());
+    if (theirs == mine) continue;
+    const std::string name = "rank " + std::to_string(rank);
+    const auto difference =
+        identity_difference(nlohmann::ordered_json::parse(theirs), run, name, "rank 0");
+    error = std::make_exception_ptr(UsageError(
+        "the ranks would run different things: " + difference.value_or("their runs differ") +
+        " (every rank needs the same data, plugins and options: a file at the same path on "
+        "every node)"));
+  }
+  communicator.agree(error);
+}
+
 // With a partition over several processes, each keeps only its workers' rows from now on
 // (when spread_rows() finds the objective the same on them) and `assessor` adds up the
 // processes' parts of f. Returns the rows each process holds, in rank order. Collective.
@@ -538,12 +573,16 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
         {"plot", plot ? plot->save_state() : nlohmann::ordered_json()},
         {"rate", rate ? rate->save_state() : nlohmann::ordered_json()}};
   };
-  if (!options.checkpoint.empty() || !options.resume.empty()) {
-    identity =
-        run_identity(problem, options,
-                     {config, schedule_params, step_size->describe(), automatic.preconditioner(),
-                      partition.description, monitored ? std::max<std::int64_t>(1, every) : 0});
+  const bool several = communicator != nullptr && communicator->ranks() > 1;
+  if (!options.checkpoint.empty() || !options.resume.empty() || several) {
+    agree_on(communicator, [&] {
+      identity =
+          run_identity(problem, options,
+                       {config, schedule_params, step_size->describe(), automatic.preconditioner(),
+                        partition.description, monitored ? std::max<std::int64_t>(1, every) : 0});
+    });
   }
+  if (several) check_same_run(identity, problem, options, *communicator);
   if (!options.resume.empty()) {
     // Every process reads the checkpoint (all workers' state) and takes its own workers.
     agree_on(communicator, [&] {
