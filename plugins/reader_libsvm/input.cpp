@@ -55,22 +55,14 @@ std::string describe(Compression c, const std::exception& error) {
   return corrupt + ": " + error.what();
 }
 
-// Whether `data` starts as a `c` stream does (bzip2: "BZh" and the block size, which an
-// empty stream has too). The decompressors' own verdict on another file varies: liblzma
-// calls garbage corrupt data, not a bad header.
+// Whether `data` starts as a `c` stream does. compression_by_magic also wants bzip2's first
+// block magic, which an empty bzip2 stream lacks: here "BZh" and the block size suffice. The
+// decompressors' own verdict on another file varies: liblzma calls garbage corrupt data,
+// not a bad header.
 bool has_header(Compression c, std::string_view data) {
-  switch (c) {
-    case Compression::kGzip: return data.starts_with("\x1f\x8b");
-    case Compression::kXz:
-      return data.starts_with(
-          std::string_view("\xfd"
-                           "7zXZ\0",
-                           6));
-    case Compression::kBzip2:
-      return data.size() >= 4 && data.starts_with("BZh") && data[3] >= '1' && data[3] <= '9';
-    case Compression::kNone: break;
-  }
-  return true;
+  if (c == Compression::kBzip2)
+    return data.size() >= 4 && data.starts_with("BZh") && data[3] >= '1' && data[3] <= '9';
+  return readers::compression_by_magic(data) == c;
 }
 
 ByteBuffer decompress(Compression c, std::string_view compressed, const std::string& name) {

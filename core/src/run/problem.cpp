@@ -32,11 +32,9 @@ Problem::Problem(const ProblemSpec& spec)
   make_schedule();
   // Loading keeps nothing a graceful stop could write: a signal ends the process at once.
   const ImmediateInterrupts loading;
-  dataset_ = std::make_unique<Dataset>(load_dataset(spec.data, reader_name_, spec.reader.params));
-  view_ = dataset_->view();
+  load_training_data();
   whole_rows_ = view_.rows();
   whole_nnz_ = view_.nnz();
-  objective_ = build_objective(objective_manifest_, spec.objective.params, *dataset_);
   if (!spec.test.empty()) {
     test_ =
         std::make_unique<Dataset>(load_dataset(spec.test, spec.reader.name, spec.reader.params));
@@ -106,10 +104,14 @@ void Problem::reload() {
   objective_.reset();
   dataset_.reset();                   // not held twice
   const ImmediateInterrupts loading;  // as in the constructor
+  load_training_data();
+  kept_rows_ = false;
+}
+
+void Problem::load_training_data() {
   dataset_ = std::make_unique<Dataset>(load_dataset(spec_.data, reader_name_, spec_.reader.params));
   view_ = dataset_->view();
   objective_ = build_objective(objective_manifest_, spec_.objective.params, *dataset_);
-  kept_rows_ = false;
 }
 
 ParamMap Problem::schedule_params(const ParamMap& params) const {

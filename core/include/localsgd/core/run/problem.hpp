@@ -77,6 +77,9 @@ class Problem {
   std::int64_t whole_nnz() const { return whole_nnz_; }
 
  private:
+  // The data and the objective on it, as the spec says (the constructor and reload()).
+  void load_training_data();
+
   std::chrono::steady_clock::time_point load_start_;
   ProblemSpec spec_;
   std::string reader_name_;
