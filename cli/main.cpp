@@ -208,12 +208,14 @@ int main(int argc, char** argv) {
     const std::string message = dynamic_cast<const CLI::ExcludesError*>(&e) != nullptr
                                     ? excludes_message(app, e.what())
                                     : config_message(app, e.what());
+    localsgd::core::exiting_with(localsgd::kExitUsage);
     if (first_launched_process())
       std::cerr << "localsgd: error: " << one_line(message) << option_suggestion(app, e)
                 << " (see localsgd --help)\n";
     return localsgd::kExitUsage;
   } catch (...) {
     const localsgd::ErrorReport report = localsgd::describe_current_exception();
+    localsgd::core::exiting_with(report.exit_code);
     // An MPI run's ranks stop together with the same error: rank 0 says it once. A usage
     // error may come before MPI starts, but every rank has the same command line.
     if (localsgd::core::process_rank() == 0 &&

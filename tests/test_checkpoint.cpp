@@ -189,6 +189,27 @@ TEST_F(CheckpointFile, ResumingAnotherRunNamesWhatDiffers) {
       << r.err;
 }
 
+// A step size the checkpoint's run did not take is another run, however close: the
+// rule is compared with its exact parameters (once it was compared to six digits, and a
+// resume with eta=0.1000001 took over a run with eta=0.1).
+TEST(CheckpointIdentity, TheStepSizeIsComparedExactly) {
+  TempDir dir;
+  const std::string checkpoint = (dir.path() / "run.ckpt").string();
+  const Args run{"train", "--plugin", "logreg", "--steps", "200", "-q", "--lr", "constant"};
+  ASSERT_EQ(run_cli(run + Args{"--lr-param", "eta=0.1", "--checkpoint", checkpoint,
+                               "--checkpoint-every", "101"})
+                .exit_code,
+            0);
+  const CliResult r = run_cli(run + Args{"--lr-param", "eta=0.1000001", "--resume", checkpoint});
+  EXPECT_EQ(r.exit_code, 3) << r.err;
+  EXPECT_NE(r.err.find("this checkpoint is of another run: lr is \"constant(eta=0.1)\" in the "
+                       "checkpoint and \"constant(eta=0.1000001)\" in this run"),
+            std::string::npos)
+      << r.err;
+  const CliResult same = run_cli(run + Args{"--lr-param", "eta=0.1", "--resume", checkpoint});
+  EXPECT_EQ(same.exit_code, 0) << same.err;
+}
+
 TEST_F(CheckpointFile, DamagedCheckpointsAreRefusedWithExitThree) {
   const std::string bytes = read_text(checkpoint_);
   ASSERT_GT(bytes.size(), 100u);
@@ -234,6 +255,33 @@ TEST(CheckpointOptions, MisuseIsAUsageError) {
   EXPECT_EQ(zero.exit_code, 2);
   EXPECT_NE(zero.err.find("--checkpoint-every"), std::string::npos) << zero.err;
   EXPECT_FALSE(fs::exists(file));
+}
+
+// A checkpoint that could never be written fails the run before it starts, not when the
+// first one is due (a minute into the run by default, or never in a run shorter than
+// --checkpoint-every, whose summary would still have named the file). The model's file
+// likewise.
+TEST(CheckpointOptions, AnUnwritablePathIsRefusedBeforeTheRun) {
+  TempDir dir;
+  const std::string missing = (dir.path() / "no" / "such").string();
+  for (const auto& [option, extra] :
+       {std::pair<std::string, Args>{"--checkpoint", {"--checkpoint-every", "5000"}},
+        std::pair<std::string, Args>{"--out", {}}}) {
+    SCOPED_TRACE(option);
+    const CliResult r = run_cli(Args{"train", "--plugin", "logreg", "--steps", "1000", "--format",
+                                     "json", "--eval-every", "100", option, missing + "/x"} +
+                                extra);
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_EQ(r.err, "localsgd: error: " + missing + "/x: cannot write: directory " + missing +
+                         " does not exist\n");
+    EXPECT_EQ(r.out, "") << "no progress: the run never started";
+  }
+  const CliResult directory = run_cli(
+      {"train", "--plugin", "logreg", "--steps", "1000", "--checkpoint", dir.path().string()});
+  EXPECT_EQ(directory.exit_code, 3) << directory.err;
+  EXPECT_NE(directory.err.find("cannot write: it is a directory; give the path of a file"),
+            std::string::npos)
+      << directory.err;
 }
 
 // Starts `localsgd args...` in the background with stdout and stderr to files.

@@ -242,7 +242,108 @@ TEST(Mpi, RanksThatWouldRunDifferentThingsStopAtSetUp) {
   EXPECT_EQ(seeds.exit_code, kExitUsage) << seeds.err;
   EXPECT_NE(seeds.err.find(said + "seed is 2 in rank 1 and 1 in rank 0"), std::string::npos)
       << seeds.err;
-  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(60));
+  // A step size that differs past six digits, and checkpoints due at other steps (the
+  // ranks would end their phases at different steps): these hung, or ran each rank
+  // with its own step size.
+  struct Mismatch {
+    std::vector<std::string> rank0, rank1;
+    std::string message;
+  };
+  for (const Mismatch& m : std::vector<Mismatch>{
+           {{"--lr-param", "eta=0.5"},
+            {"--lr-param", "eta=0.50000001"},
+            "lr is \"constant(eta=0.50000001)\" in rank 1 and \"constant(eta=0.5)\" in rank 0"},
+           {{"--checkpoint", (dir.path() / "c").string(), "--checkpoint-every", "50"},
+            {"--checkpoint", (dir.path() / "c").string(), "--checkpoint-every", "30"},
+            "checkpoint_every is 30 in rank 1 and 50 in rank 0"},
+           {{"--checkpoint", (dir.path() / "c").string()},
+            {},
+            "checkpoint is \"\" in rank 1 and \"" + (dir.path() / "c").string() + "\" in rank 0"},
+       }) {
+    std::vector<std::string> mpmd = {"--oversubscribe", "--bind-to", "none"};
+    for (const auto* part :
+         {&m.rank0, static_cast<const std::vector<std::string>*>(nullptr), &m.rank1}) {
+      if (part == nullptr) {
+        mpmd.push_back(":");
+        continue;
+      }
+      const auto args = rank_args("1");
+      mpmd.insert(mpmd.end(), args.begin(), args.end());
+      mpmd.insert(mpmd.end(), part->begin(), part->end());
+    }
+    const CliResult r = run_cli(mpmd, kMpiEnv, "mpirun");
+    EXPECT_EQ(r.exit_code, kExitUsage) << r.err;
+    EXPECT_NE(r.err.find(said + m.message + " (every rank needs"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir.path() / "c"));
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(90));
+}
+
+// The same relative --resume path names a checkpoint per node: ranks that resumed from
+// different ones would start at different steps (this hung after MPI_ERR_TRUNCATE).
+// Every rank stops at set-up with exit 2 and rank 0 says where each file is.
+TEST(Mpi, RanksResumingFromDifferentCheckpointsStopAtSetUp) {
+  REQUIRE_MPIRUN();
+  TempDir dir;
+  const std::vector<std::string> run = {"train",   "--plugin", "logreg", "-K",       "2",
+                                        "--steps", "1000",     "--lr",   "constant", "-q"};
+  for (const auto& [rank, every] : {std::pair{0, "300"}, std::pair{1, "400"}}) {
+    const fs::path rank_dir = dir.path() / ("r" + std::to_string(rank));
+    fs::create_directories(rank_dir);
+    std::vector<std::string> save = run;
+    save.insert(save.end(),
+                {"--checkpoint", (rank_dir / "run.ckpt").string(), "--checkpoint-every", every});
+    ASSERT_EQ(run_cli(save).exit_code, 0);
+  }
+  std::vector<std::string> resume = run;
+  resume.insert(resume.end(), {"--resume", "run.ckpt", "--out", "model"});
+  const CliResult m = mpirun_in_rank_directories(2, dir.path(), resume);
+  EXPECT_EQ(rank_exit_code(dir.path(), 0), kExitUsage) << m.err;
+  EXPECT_EQ(rank_exit_code(dir.path(), 1), kExitUsage) << m.err;
+  const std::string said =
+      "localsgd: error: the ranks would resume from different checkpoints: run.ckpt is at step "
+      "800 (checksum ";
+  EXPECT_NE(m.err.find(said), std::string::npos) << m.err;
+  EXPECT_NE(m.err.find(") on rank 1 and at step 900 (checksum "), std::string::npos) << m.err;
+  EXPECT_EQ(m.err.find("localsgd: error:"), m.err.rfind("localsgd: error:")) << "printed twice";
+  EXPECT_FALSE(fs::exists(dir.path() / "r0" / "model"));
+
+  // The same file on both: the run resumes.
+  fs::copy_file(dir.path() / "r0" / "run.ckpt", dir.path() / "r1" / "run.ckpt",
+                fs::copy_options::overwrite_existing);
+  const CliResult same = mpirun_in_rank_directories(2, dir.path(), resume);
+  EXPECT_EQ(rank_exit_code(dir.path(), 0), 0) << same.err;
+  EXPECT_NE(same.err.find("resuming from run.ckpt at step 900 of 1000"), std::string::npos)
+      << same.err;
+  EXPECT_TRUE(fs::exists(dir.path() / "r0" / "model"));
+}
+
+// Standard input reaches rank 0 alone: refused up front on every rank, not read as no
+// rows on the others.
+TEST(Mpi, StandardInputAsDataIsRefusedOnSeveralRanks) {
+  REQUIRE_MPIRUN();
+  const CliResult m = mpirun(2, {"train", "--plugin", "logreg", "--data", "-"});
+  EXPECT_EQ(m.exit_code, kExitUsage) << m.err;
+  const std::string line =
+      "localsgd: error: --data - reads standard input, which mpirun gives to rank 0 alone: give "
+      "a file every rank can read\n";
+  ASSERT_NE(m.err.find(line), std::string::npos) << m.err;
+  EXPECT_EQ(m.err.find("localsgd:"), m.err.rfind("localsgd:")) << m.err;
+}
+
+// An error every rank meets at set-up is one line: the rank that exits first has mpirun
+// send the others SIGTERM, which must not add "interrupted by SIGTERM" lines to it.
+TEST(Mpi, AnErrorEveryRankMeetsIsOneLine) {
+  REQUIRE_MPIRUN();
+  TempDir dir;
+  const std::string missing = (dir.path() / "none.svm").string();
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const CliResult m = mpirun(3, {"train", "--plugin", "logreg", "-K", "3", "--data", missing});
+    EXPECT_EQ(m.exit_code, kExitData) << m.err;
+    EXPECT_NE(m.err.find("localsgd: error: " + missing + ": cannot open"), std::string::npos)
+        << m.err;
+    EXPECT_EQ(m.err.find("localsgd:"), m.err.rfind("localsgd:")) << m.err;
+  }
 }
 
 TEST(Mpi, RankZeroAloneWritesTheModel) {

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sstream>
 
 #include "localsgd/core/errors.hpp"
 #include "plugins/param_keys.hpp"
@@ -10,17 +9,17 @@
 namespace localsgd::core {
 namespace {
 
+// Exact values (the shortest text that reads back as the same double): the description
+// is a checkpoint's and the MPI ranks' record of the rule, where eta=0.5 and
+// eta=0.50000001 must differ, and a user can copy it back to --lr-param.
 std::string format(const char* name, std::initializer_list<std::pair<const char*, double>> kv) {
-  std::ostringstream out;
-  out.precision(6);
-  out << name << '(';
+  std::string out = std::string(name) + '(';
   bool first = true;
   for (const auto& [k, v] : kv) {
-    out << (first ? "" : ",") << k << '=' << v;
+    out += (first ? "" : ",") + std::string(k) + '=' + format_number(v);
     first = false;
   }
-  out << ')';
-  return out.str();
+  return out + ')';
 }
 
 // `remedy` names options that work without the constant (an explicit step size), so a

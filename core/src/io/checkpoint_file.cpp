@@ -316,8 +316,8 @@ Checkpoint parse_checkpoint(std::string_view bytes, const std::string& file) {
                           " bytes, expected " + std::to_string(kPrefix + payload_size + 8) + ")"
                     : "corrupted checkpoint: bytes after its end");
   const std::string_view payload = bytes.substr(kPrefix, payload_size);
-  if (binary::hash64(payload.data(), payload.size()) !=
-      get<std::uint64_t>(bytes, kPrefix + payload_size))
+  const auto checksum = get<std::uint64_t>(bytes, kPrefix + payload_size);
+  if (binary::hash64(payload.data(), payload.size()) != checksum)
     return fail("corrupted checkpoint (checksum mismatch)");
   if (payload.size() < 8) return fail("corrupted checkpoint: no header");
   const auto json_size = get<std::uint64_t>(payload, 0);
@@ -329,6 +329,7 @@ Checkpoint parse_checkpoint(std::string_view bytes, const std::string& file) {
     checkpoint.identity = header.at("identity");
     checkpoint.callbacks = header.at("callbacks");
     checkpoint.state = decode_state(header.at("state"), arrays);
+    checkpoint.checksum = checksum;
   } catch (const nlohmann::json::exception& e) {
     return fail(std::string("corrupted checkpoint header: ") + e.what());
   }

@@ -15,10 +15,15 @@ namespace {
 std::atomic<int> received{0};
 std::atomic<bool> graceful{false};
 std::atomic<bool> immediate{false};  // an ImmediateInterrupts section (inside a graceful one)
+std::atomic<int> exiting{-1};        // the exit code a process already ending will return
 std::atomic<bool> stderr_is_terminal{false};  // isatty() is not async-signal-safe: asked once
 static_assert(std::atomic<int>::is_always_lock_free && std::atomic<bool>::is_always_lock_free);
 
 extern "C" void on_signal(int signal) {
+  if (const int code = exiting.load(); code >= 0) {
+    remove_partial_output();
+    ::_Exit(code);
+  }
   int none = 0;
   if (graceful.load() && !immediate.load() && received.compare_exchange_strong(none, signal))
     return;
@@ -44,6 +49,10 @@ void install_signal_handlers() {
   stderr_is_terminal.store(::isatty(STDERR_FILENO) == 1);
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
+}
+
+void exiting_with(int exit_code) {
+  exiting.store(exit_code);
 }
 
 int exit_code_of_signal(int signal) {

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <cstdio>
 #include <iostream>
 #include <map>
 #include <numeric>
@@ -15,6 +16,7 @@
 
 #include "divergence_guard.hpp"
 #include "engine/mpi_communicator.hpp"
+#include "localsgd/atomic_file.hpp"
 #include "localsgd/core/engine/partition.hpp"
 #include "localsgd/core/engine/rng.hpp"
 #include "localsgd/core/engine/step_size.hpp"
@@ -321,15 +323,27 @@ bool spread_rows(Problem& problem, std::span<const std::int64_t> rows, double we
   return same;
 }
 
+// On rank 0: the first other rank whose `mine` differs from rank 0's, and its text.
+// Collective.
+std::optional<std::pair<int, std::string>> first_other_rank(const std::string& mine,
+                                                            Communicator& communicator) {
+  const auto all = communicator.gather(std::as_bytes(std::span(mine)));
+  for (std::size_t rank = 1; rank < all.size(); ++rank) {
+    std::string theirs(reinterpret_cast<const char*>(all[rank].data()), all[rank].size());
+    if (theirs != mine) return std::pair(static_cast<int>(rank), std::move(theirs));
+  }
+  return std::nullopt;
+}
+
 // Every rank must set up the same run. Ranks that read different data (a file that
 // differs from node to node), load other plugins or were given other options would
-// disagree on T, the partition or when to stop, and wait for each other forever. Rank 0
-// compares each rank's description of its run (the checkpoint identity, and what decides
-// when it stops and what it reports) with its own; the first difference stops every rank
-// with exit 2. Collective.
+// disagree on T, the partition, when to stop or when to save a checkpoint, and wait for
+// each other forever. Rank 0 compares each rank's description of its run (the checkpoint
+// identity, and what decides when it stops, saves and what it reports) with its own; the
+// first difference stops every rank with exit 2. Collective.
 void check_same_run(nlohmann::ordered_json run, const Problem& problem, const TrainOptions& options,
                     Communicator& communicator) {
-  const auto optional = [](const std::optional<double>& v) {
+  const auto optional = [](const auto& v) {
     return v ? nlohmann::ordered_json(*v) : nlohmann::ordered_json();
   };
   run["fstar"] = optional(options.fstar);
@@ -339,20 +353,41 @@ void check_same_run(nlohmann::ordered_json run, const Problem& problem, const Tr
   run["fit_rate"] = options.fit_rate;
   run["test"] = problem.test() != nullptr ? data_identity(problem.test()->view())
                                           : nlohmann::ordered_json("none");
+  // Rank 0 writes the checkpoint, but every rank ends its phases where one is due.
+  run["checkpoint"] = options.checkpoint;
+  run["checkpoint_every"] = optional(options.checkpoint_every);
+  run["resume"] = options.resume;
   const std::string mine = run.dump();
-  const auto all = communicator.gather(std::as_bytes(std::span(mine)));
   std::exception_ptr error;
-  for (std::size_t rank = 1; rank < all.size() && !error; ++rank) {
-    const std::string theirs(reinterpret_cast<const char*>(all[rank].data()), all[rank].size());
-    if (theirs == mine) continue;
-    const std::string name = "rank " + std::to_string(rank);
-    const auto difference =
-        identity_difference(nlohmann::ordered_json::parse(theirs), run, name, "rank 0");
+  if (const auto other = first_other_rank(mine, communicator)) {
+    const auto difference = identity_difference(nlohmann::ordered_json::parse(other->second), run,
+                                                "rank " + std::to_string(other->first), "rank 0");
     error = std::make_exception_ptr(UsageError(
         "the ranks would run different things: " + difference.value_or("their runs differ") +
         " (every rank needs the same data, plugins and options: a file at the same path on "
         "every node)"));
   }
+  communicator.agree(error);
+}
+
+// Ranks that resume must read the same checkpoint: a path that names another file on
+// another node would start them at different steps. Collective.
+void check_same_checkpoint(const Checkpoint& checkpoint, const std::string& file,
+                           Communicator& communicator) {
+  const auto describe = [](const Checkpoint& c) {
+    char checksum[17];
+    std::snprintf(checksum, sizeof checksum, "%016llx",
+                  static_cast<unsigned long long>(c.checksum));
+    return "step " + std::to_string(c.state.step) + " (checksum " + checksum + ")";
+  };
+  const std::string mine = describe(checkpoint);
+  std::exception_ptr error;
+  if (const auto other = first_other_rank(mine, communicator))
+    error = std::make_exception_ptr(UsageError(
+        "the ranks would resume from different checkpoints: " + file + " is at " + other->second +
+        " on rank " + std::to_string(other->first) + " and at " + mine +
+        " on rank 0 (every rank needs the same checkpoint: a shared file system, or a copy on "
+        "every node)"));
   communicator.agree(error);
 }
 
@@ -429,6 +464,14 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
         "--backend mpi needs a worker on every rank: K = " + std::to_string(options.workers) +
         " on " + std::to_string(communicator->ranks()) + " ranks (use -K " +
         std::to_string(communicator->ranks()) + " or more, or fewer ranks)");
+  // The files the run writes, before it runs: a checkpoint due after a minute, or a
+  // model at the end, must not fail for a directory that was never there. Rank 0
+  // writes them.
+  agree_on(communicator, [&] {
+    if (communicator != nullptr && communicator->rank() != 0) return;
+    for (const std::string& file : {options.out, options.checkpoint})
+      if (!file.empty()) check_output_path(file);
+  });
   // This process's workers against this process's share of its node's memory.
   agree_on(communicator, [&] {
     const std::int64_t local = communicator != nullptr
@@ -592,6 +635,7 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
       if (resumed->state.step >= config.steps)
         throw DataError(options.resume, 0, 0, "the checkpoint is at the end of its run");
     });
+    if (several) check_same_checkpoint(*resumed, options.resume, *communicator);
     if (target_stop && resumed->callbacks.contains("target"))
       target_stop->restore_state(resumed->callbacks["target"]);
     if (plot && resumed->callbacks.contains("plot") && resumed->callbacks["plot"].is_object())
@@ -738,6 +782,11 @@ TrainOutcome train(const TrainOptions& options,
                    const std::function<void(const nlohmann::ordered_json&)>& on_progress,
                    std::span<TrainCallback* const> more_callbacks) {
   if (const auto error = options.validate()) throw UsageError(*error);
+  if (options.backend == Backend::mpi && options.data == "-" &&
+      MpiCommunicator::world().ranks() > 1)
+    throw UsageError(
+        "--data - reads standard input, which mpirun gives to rank 0 alone: give a file every "
+        "rank can read");
   std::unique_ptr<Problem> loaded;
   agree_on(options.backend == Backend::mpi ? &MpiCommunicator::world() : nullptr,
            [&] { loaded = std::make_unique<Problem>(ProblemSpec::of(options)); });

@@ -96,6 +96,30 @@ inline mode_t new_file_mode() {
 
 }  // namespace detail
 
+// The file a write to `path` replaces (see resolve_output) and the directory its temporary
+// file goes to, which must exist and be writable.
+inline std::pair<std::filesystem::path, std::filesystem::path> output_target(
+    const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
+  fs::path target = detail::resolve_output(path);
+  fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec))
+    throw DataError(path.string(), 0, 0,
+                    "cannot write: directory " + dir.string() + " does not exist");
+  if (::access(dir.c_str(), W_OK | X_OK) != 0)
+    throw DataError(path.string(), 0, 0,
+                    "cannot write in directory " + dir.string() + ": " + std::strerror(errno));
+  return {std::move(target), std::move(dir)};
+}
+
+// Throws the DataError a write_file_atomically(path, ...) would throw before writing
+// anything: a directory that does not exist or cannot be written, or a path that names a
+// directory, FIFO or device. A command checks its output files with it before a long run.
+inline void check_output_path(const std::filesystem::path& path) {
+  output_target(path);
+}
+
 // Calls `write(std::ostream&)` with a stream to a temporary file ".NAME.tmp.PID.N" next to
 // `path`, syncs it to disk, then renames it to `path` and syncs the directory, so that a
 // crash at any moment leaves either the old file or the new one. A symbolic link is
@@ -108,12 +132,8 @@ inline mode_t new_file_mode() {
 template <class Guard = NoTemporaryFileGuard, class Write>
 void write_file_atomically(const std::filesystem::path& path, Write&& write) {
   namespace fs = std::filesystem;
-  const fs::path target = detail::resolve_output(path);
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  const auto [target, dir] = output_target(path);
   std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    throw DataError(path.string(), 0, 0,
-                    "cannot write: directory " + dir.string() + " does not exist");
   detail::remove_stale_temporaries(dir, target.filename().string());
   // Created exclusively and private (never through a planted link), locked while it lives.
   fs::path temp;

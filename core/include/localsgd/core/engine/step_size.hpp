@@ -25,7 +25,9 @@ class StepSize {
   virtual double at(std::int64_t step) const = 0;
   // The rule's own shift a, which then also weights the output average (paper rule).
   virtual std::optional<double> shift() const { return std::nullopt; }
-  // e.g. "invtime(eta0=0.0656,c=1,mu=2.01e-05)"
+  // The rule with its exact parameters, e.g. "invtime(eta0=0.5,c=1,mu=2.0100906550885444e-05)":
+  // the summary's `lr`, and what a checkpoint and the MPI ranks compare (the default
+  // rule's step, chosen from the data and options alone, shows four digits).
   virtual std::string describe() const = 0;
 };
 

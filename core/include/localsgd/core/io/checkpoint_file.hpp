@@ -29,6 +29,7 @@ struct Checkpoint {
   nlohmann::ordered_json identity;   // what the run was; a resume must match it
   nlohmann::ordered_json callbacks;  // train's callbacks (target stop, plot curve)
   EngineState state;
+  std::uint64_t checksum = 0;  // of the file's content, as stored in it: equal files, equal sums
 };
 
 void save_checkpoint(const std::filesystem::path& path, const Checkpoint& checkpoint);

@@ -18,6 +18,12 @@ void install_signal_handlers();
 // The exit code of a process ended by `signal`: 130 for SIGINT, 143 for SIGTERM.
 int exit_code_of_signal(int signal);
 
+// The process is ending with `exit_code` (an error it reported, or that rank 0 reported
+// for every rank): from now on a signal ends it with that code and says nothing. Under
+// mpirun the rank that exits first has the others sent SIGTERM, which would otherwise add
+// an "interrupted" line to the one error every rank stopped for.
+void exiting_with(int exit_code);
+
 class GracefulInterrupts {
  public:
   GracefulInterrupts();
