@@ -7,6 +7,7 @@
 #include "commands.hpp"
 #include "common.hpp"
 #include "localsgd/core/errors.hpp"
+#include "localsgd/core/io/atomic_file.hpp"
 #include "localsgd/core/io/report.hpp"
 #include "localsgd/core/run/commands.hpp"
 #include "localsgd/core/run/interrupt.hpp"
@@ -26,6 +27,7 @@ void run_solve(const SolveFlags& flags) {
   const core::OutputFormat format = core::parse_output_format(flags.output.format);
   core::TrainOptions options;
   apply(flags.source, options);
+  if (!flags.out.empty()) core::check_output_path(flags.out);  // before the solve, not after it
   const core::Problem problem(core::ProblemSpec::of(options));
   // Loading and the convexity check (a power iteration over the data for the linear
   // models) are not interrupted gracefully: a signal then ends the process at once, with

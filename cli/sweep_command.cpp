@@ -69,6 +69,7 @@ void run_sweep_command(SweepFlags& flags, const CLI::App& command) {
        {"format", "out", "plot", "plot-speedup", "progress", "resume", "threads"})
     options.erase(output);
   refuse_shared_files({{"--out", flags.out}, {"--plot", flags.plot}}, {{"--data", r.base.data}});
+  if (!flags.out.empty()) core::check_output_path(flags.out);  // before the sweep, not after it
   if (!flags.resume.empty() && !flags.out.empty() && format != core::OutputFormat::json &&
       same_file(flags.resume, flags.out))
     throw UsageError("--out " + flags.out + " is the stream --resume reads: with --format " +

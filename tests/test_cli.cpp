@@ -132,6 +132,24 @@ TEST(Cli, CsvOutputIsOneTable) {
   EXPECT_EQ(sweep_rows[3][0], "sweep");
 }
 
+// A sweep or a solve whose --out could never be written stops before its work (it once
+// failed only after it, and a sweep's events had already streamed out).
+TEST(Cli, SweepAndSolveRefuseAnUnwritableOutBeforeTheirWork) {
+  TempDir dir;
+  const std::string out = (dir.path() / "missing" / "out").string();
+  const std::string said = "localsgd: error: " + out + ": cannot write: directory " +
+                           (dir.path() / "missing").string() + " does not exist\n";
+  const auto sweep =
+      run_cli({"sweep", "--plugin", "logreg", "-K", "1,2", "-H", "4", "--repeats", "1", "--fstar",
+               "0.1", "--target-rel", "0.5", "--format", "json", "--out", out});
+  EXPECT_EQ(sweep.exit_code, 3) << sweep.err;
+  EXPECT_EQ(sweep.err, said);
+  EXPECT_EQ(sweep.out, "");
+  const auto solve = run_cli({"solve", "--plugin", "logreg", "--progress", "always", "--out", out});
+  EXPECT_EQ(solve.exit_code, 3) << solve.err;
+  EXPECT_EQ(solve.err, said) << "no progress: the solve never started";
+}
+
 TEST(Cli, OutWritesALoadableModelAtomically) {
   TempDir dir;
   const auto model = dir.path() / "x.model";

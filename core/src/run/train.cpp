@@ -16,11 +16,11 @@
 
 #include "divergence_guard.hpp"
 #include "engine/mpi_communicator.hpp"
-#include "localsgd/atomic_file.hpp"
 #include "localsgd/core/engine/partition.hpp"
 #include "localsgd/core/engine/rng.hpp"
 #include "localsgd/core/engine/step_size.hpp"
 #include "localsgd/core/errors.hpp"
+#include "localsgd/core/io/atomic_file.hpp"
 #include "localsgd/core/io/checkpoint_file.hpp"
 #include "localsgd/core/io/make_model.hpp"
 #include "localsgd/core/io/model_io.hpp"

@@ -9,6 +9,8 @@
 #include <functional>
 #include <ostream>
 
+#include "localsgd/atomic_file.hpp"
+
 namespace localsgd::core {
 
 // Removes the temporary file of a write in progress, if any. Async-signal-safe: the
@@ -19,5 +21,9 @@ void remove_partial_output() noexcept;
 // Throws DataError (exit 3) naming `path` when the file cannot be written.
 void write_file_atomically(const std::filesystem::path& path,
                            const std::function<void(std::ostream&)>& write);
+
+// Throws the DataError write_file_atomically would for a path it could never write: for
+// commands that check their outputs before a long computation.
+using localsgd::check_output_path;
 
 }  // namespace localsgd::core
