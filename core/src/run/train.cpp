@@ -353,10 +353,12 @@ void check_same_run(nlohmann::ordered_json run, const Problem& problem, const Tr
   run["fit_rate"] = options.fit_rate;
   run["test"] = problem.test() != nullptr ? data_identity(problem.test()->view())
                                           : nlohmann::ordered_json("none");
-  // Rank 0 writes the checkpoint, but every rank ends its phases where one is due.
-  run["checkpoint"] = options.checkpoint;
+  // Rank 0 writes the checkpoint (to its --checkpoint path), but every rank ends its
+  // phases where one is due. Which checkpoint each resumes from is compared once read
+  // (check_same_checkpoint): node-local copies may have different paths.
+  run["saves_checkpoints"] = !options.checkpoint.empty();
   run["checkpoint_every"] = optional(options.checkpoint_every);
-  run["resume"] = options.resume;
+  run["resumes"] = !options.resume.empty();
   const std::string mine = run.dump();
   std::exception_ptr error;
   if (const auto other = first_other_rank(mine, communicator)) {

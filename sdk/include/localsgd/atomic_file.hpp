@@ -94,30 +94,31 @@ inline mode_t new_file_mode() {
   return 0666 & ~mask;
 }
 
-}  // namespace detail
-
 // The file a write to `path` replaces (see resolve_output) and the directory its temporary
 // file goes to, which must exist and be writable.
 inline std::pair<std::filesystem::path, std::filesystem::path> output_target(
     const std::filesystem::path& path) {
   namespace fs = std::filesystem;
-  fs::path target = detail::resolve_output(path);
+  fs::path target = resolve_output(path);
   fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
     throw DataError(path.string(), 0, 0,
                     "cannot write: directory " + dir.string() + " does not exist");
   if (::access(dir.c_str(), W_OK | X_OK) != 0)
-    throw DataError(path.string(), 0, 0,
-                    "cannot write in directory " + dir.string() + ": " + std::strerror(errno));
+    throw DataError(
+        path.string(), 0, 0,
+        std::string("cannot write: ") + std::strerror(errno) + " (directory " + dir.string() + ")");
   return {std::move(target), std::move(dir)};
 }
+
+}  // namespace detail
 
 // Throws the DataError a write_file_atomically(path, ...) would throw before writing
 // anything: a directory that does not exist or cannot be written, or a path that names a
 // directory, FIFO or device. A command checks its output files with it before a long run.
 inline void check_output_path(const std::filesystem::path& path) {
-  output_target(path);
+  detail::output_target(path);
 }
 
 // Calls `write(std::ostream&)` with a stream to a temporary file ".NAME.tmp.PID.N" next to
@@ -132,7 +133,7 @@ inline void check_output_path(const std::filesystem::path& path) {
 template <class Guard = NoTemporaryFileGuard, class Write>
 void write_file_atomically(const std::filesystem::path& path, Write&& write) {
   namespace fs = std::filesystem;
-  const auto [target, dir] = output_target(path);
+  const auto [target, dir] = detail::output_target(path);
   std::error_code ec;
   detail::remove_stale_temporaries(dir, target.filename().string());
   // Created exclusively and private (never through a planted link), locked while it lives.
