@@ -284,6 +284,26 @@ TEST(CheckpointOptions, AnUnwritablePathIsRefusedBeforeTheRun) {
       << directory.err;
 }
 
+// The summary names the checkpoint only when the run wrote one, with its step.
+TEST(CheckpointOptions, TheSummarySaysWhichCheckpointWasWritten) {
+  TempDir dir;
+  const std::string file = (dir.path() / "run.ckpt").string();
+  const Args run{"train",    "--plugin", "logreg",       "--steps", "1000",
+                 "--format", "json",     "--checkpoint", file};
+  const CliResult every = run_cli(run + Args{"--checkpoint-every", "300"});
+  ASSERT_EQ(every.exit_code, 0) << every.err;
+  const auto saved = nlohmann::json::parse(localsgd::testing::last_line(every.out));
+  EXPECT_EQ(saved["checkpoint"], file);
+  EXPECT_EQ(saved["checkpoint_step"], 900);
+  fs::remove(file);
+  const CliResult none = run_cli(run);  // a checkpoint a minute: this run is shorter
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  const auto unsaved = nlohmann::json::parse(localsgd::testing::last_line(none.out));
+  EXPECT_TRUE(unsaved["checkpoint"].is_null()) << unsaved["checkpoint"];
+  EXPECT_TRUE(unsaved["checkpoint_step"].is_null());
+  EXPECT_FALSE(fs::exists(file));
+}
+
 // Starts `localsgd args...` in the background with stdout and stderr to files.
 struct Background {
   pid_t pid = -1;

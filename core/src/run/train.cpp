@@ -649,6 +649,7 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
       std::cerr << "localsgd: resuming from " << options.resume << " at step "
                 << resumed->state.step << " of " << config.steps << '\n';
   }
+  std::optional<std::int64_t> checkpoint_step;  // of the last one written (rank 0 writes)
   if (!options.checkpoint.empty()) {
     // By default a checkpoint a minute: a fast run's epochs would spend more time writing
     // than computing, a slow run's would lose hours.
@@ -658,6 +659,7 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
       config.checkpoints.every_seconds = kDefaultCheckpointSeconds;
     config.checkpoints.save = [&](const EngineState& state) {
       save_checkpoint(options.checkpoint, {identity, callbacks_state(), state});
+      checkpoint_step = state.step;
     };
   }
   // Under MPI a signal to any rank stops all at the same step (the runner votes on it).
@@ -738,6 +740,7 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
   });
   s.model = options.out;
   s.checkpoint = options.checkpoint;
+  s.checkpoint_step = checkpoint_step;
   outcome.interrupted = r.interrupted;
   if (r.interrupted != 0) s.interrupted = r.interrupted == SIGINT ? "SIGINT" : "SIGTERM";
   s.threads = r.threads;

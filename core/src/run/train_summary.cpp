@@ -88,7 +88,12 @@ ordered_json TrainSummary::to_json() const {
     s["rate_points"] = rate ? rate->points : 0;
   }
   s["model"] = model.empty() ? ordered_json(nullptr) : ordered_json(model);
-  if (!checkpoint.empty()) s["checkpoint"] = checkpoint;
+  // The file only once this run wrote it: a run shorter than its checkpoint interval
+  // (a minute by default) writes none.
+  if (!checkpoint.empty()) {
+    s["checkpoint"] = checkpoint_step ? ordered_json(checkpoint) : ordered_json(nullptr);
+    s["checkpoint_step"] = checkpoint_step ? ordered_json(*checkpoint_step) : ordered_json();
+  }
   if (!interrupted.empty()) s["interrupted"] = interrupted;
   s["threads"] = threads;
   s["load_seconds"] = load_seconds;
@@ -129,6 +134,7 @@ std::vector<std::string> train_csv_columns() {
   summary.target = TrainSummary::Target{};
   summary.rate_requested = true;
   summary.checkpoint = summary.interrupted = "-";
+  summary.checkpoint_step = 0;
   summary.mpi = TrainSummary::Mpi{};
   return union_of_keys({progress.to_json(), summary.to_json()});
 }

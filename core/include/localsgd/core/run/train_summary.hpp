@@ -74,8 +74,9 @@ struct TrainSummary {
   // without `fit` when too few evaluations had a positive gap.
   bool rate_requested = false;
   std::optional<RateFit> rate;
-  std::string model;        // the --out file, or ""
-  std::string checkpoint;   // the --checkpoint file, or ""
+  std::string model;                            // the --out file, or ""
+  std::string checkpoint;                       // the --checkpoint file, or ""
+  std::optional<std::int64_t> checkpoint_step;  // of the last checkpoint this run wrote
   std::string interrupted;  // "SIGINT" or "SIGTERM" when a signal ended the run early
   int threads = 1;
   double load_seconds = 0, seconds = 0, sync_seconds = 0, eval_seconds = 0;
