@@ -60,6 +60,9 @@ void set_eval_commands(CLI::App& app) {
     const core::OutputFormat format = core::parse_output_format(predict_flags->output.format);
     predict_flags->request.reader_params =
         collect_params("--reader-param", predict_flags->reader_params);
+    refuse_shared_files(
+        {{"--out", predict_flags->out}},
+        {{"--data", predict_flags->request.data}, {"--model", predict_flags->request.model}});
     if (predict_flags->out.empty()) {
       core::predict_model(predict_flags->request, format, std::cout);
     } else {

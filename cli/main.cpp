@@ -1,6 +1,7 @@
 // localsgd: Local SGD from the command line. See README.md and `localsgd --help`.
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -9,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -155,13 +157,41 @@ std::string option_suggestion(const CLI::App& app, const CLI::ParseError& error)
   return "";
 }
 
-// False on the processes other than the first of an mpirun or srun launch (by the rank
-// the launcher puts in the environment), which repeat its usage errors: one line is enough.
-bool first_launched_process() {
-  for (const char* variable : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
-    if (const char* rank = std::getenv(variable); rank != nullptr)
-      return std::string_view(rank) == "0";
-  return true;
+// How long a process other than the first of a launch waits before it reports an error
+// found before MPI started: enough for the first, which has the same command line in an
+// ordinary launch, to print the same error and exit, whereupon the launcher ends the job.
+constexpr auto kFirstProcessGrace = std::chrono::milliseconds(1500);
+
+// Prints "localsgd: error: MESSAGE" once per job and returns `exit_code` (or ends the
+// job). One process: it prints. A job of several processes:
+//  - after MPI started, rank 0 prints an error the ranks agreed on (all stop with it); a
+//    rank that met an error alone prints it, naming its rank, and ends the job, whose
+//    other ranks would otherwise wait for it in their next exchange;
+//  - before MPI started (the command line, a config file), the first process prints at
+//    once; another prints, naming its rank, only if it is still running after a grace
+//    period: when its command line differs from the first's (an mpirun of several
+//    programs), which the launcher would otherwise end without a word.
+int report_error(const std::string& message, int exit_code) {
+  localsgd::core::exiting_with(exit_code);  // a launcher's SIGTERM now ends us silently
+  if (localsgd::core::process_count() > 1) {
+    const int rank = localsgd::core::process_rank();
+    if (localsgd::core::error_stops_every_rank()) {
+      if (rank == 0) std::cerr << "localsgd: error: " << message << '\n';
+      return exit_code;
+    }
+    std::cerr << "localsgd: error: rank " << rank << " of " << localsgd::core::process_count()
+              << ": " << message << '\n'
+              << std::flush;
+    localsgd::core::abort_every_rank(exit_code);
+  }
+  const int rank = localsgd::core::launched_rank();
+  if (rank > 0) {
+    std::this_thread::sleep_for(kFirstProcessGrace);
+    std::cerr << "localsgd: error: rank " << rank << ": " << message << '\n';
+    return exit_code;
+  }
+  std::cerr << "localsgd: error: " << message << '\n';
+  return exit_code;
 }
 
 }  // namespace
@@ -203,24 +233,16 @@ int main(int argc, char** argv) {
                                 "write error (disk full, or standard output closed?)");
     return localsgd::kExitOk;
   } catch (const CLI::Success& e) {
-    return app.exit(e);  // --help, --version (CallForHelp is a Success)
+    // --help, --version (CallForHelp is a Success): once per job, by its first process.
+    return localsgd::core::launched_rank() > 0 ? localsgd::kExitOk : app.exit(e);
   } catch (const CLI::ParseError& e) {
     const std::string message = dynamic_cast<const CLI::ExcludesError*>(&e) != nullptr
                                     ? excludes_message(app, e.what())
                                     : config_message(app, e.what());
-    localsgd::core::exiting_with(localsgd::kExitUsage);
-    if (first_launched_process())
-      std::cerr << "localsgd: error: " << one_line(message) << option_suggestion(app, e)
-                << " (see localsgd --help)\n";
-    return localsgd::kExitUsage;
+    return report_error(one_line(message) + option_suggestion(app, e) + " (see localsgd --help)",
+                        localsgd::kExitUsage);
   } catch (...) {
     const localsgd::ErrorReport report = localsgd::describe_current_exception();
-    localsgd::core::exiting_with(report.exit_code);
-    // An MPI run's ranks stop together with the same error: rank 0 says it once. A usage
-    // error may come before MPI starts, but every rank has the same command line.
-    if (localsgd::core::process_rank() == 0 &&
-        (report.exit_code != localsgd::kExitUsage || first_launched_process()))
-      std::cerr << "localsgd: error: " << one_line(report.message) << '\n';
-    return report.exit_code;
+    return report_error(one_line(report.message), report.exit_code);
   }
 }

@@ -27,6 +27,7 @@ void run_solve(const SolveFlags& flags) {
   const core::OutputFormat format = core::parse_output_format(flags.output.format);
   core::TrainOptions options;
   apply(flags.source, options);
+  refuse_shared_files({{"--out", flags.out}}, {{"--data", options.data}, {"--test", options.test}});
   if (!flags.out.empty()) core::check_output_path(flags.out);  // before the solve, not after it
   const core::Problem problem(core::ProblemSpec::of(options));
   // Loading and the convexity check (a power iteration over the data for the linear

@@ -76,11 +76,14 @@ void run_train(TrainFlags& flags, const CLI::App& command) {
 
   refuse_shared_files({{"--out", o.out}, {"--plot", o.plot}, {"--checkpoint", o.checkpoint}},
                       {{"--data", o.data}, {"--test", o.test}, {"--init", o.init}});
+  // A run may resume from the checkpoint it goes on writing, but not write a model over it.
+  refuse_shared_files({{"--out", o.out}, {"--plot", o.plot}}, {{"--resume", o.resume}});
   if (flags.print_config) {
     // The options as given (command line and --config), once they pass the checks every
     // run passes; `localsgd train --config FILE` reads this back.
     if (const auto error = o.validate()) throw UsageError(*error);
-    std::cout << "[train]\n" << command.config_to_str(false, false);
+    if (core::launched_rank() <= 0)  // once per mpirun, which merges the ranks' stdout
+      std::cout << "[train]\n" << command.config_to_str(false, false);
     return;
   }
   const ThreadCap cap(o.threads);
@@ -93,7 +96,8 @@ void run_train(TrainFlags& flags, const CLI::App& command) {
   // all of them so.
   const core::GracefulInterrupts graceful;
   std::optional<ProgressBar> bar;
-  if (core::process_rank() == 0 && wants_progress_bar(flags, format)) bar.emplace(std::cerr);
+  // Rank 0 draws it (MPI has not started yet: the launcher says which rank this is).
+  if (core::launched_rank() <= 0 && wants_progress_bar(flags, format)) bar.emplace(std::cerr);
   std::vector<core::TrainCallback*> callbacks;
   if (bar) callbacks.push_back(&*bar);
   const core::TrainOutcome outcome = core::train(

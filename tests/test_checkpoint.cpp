@@ -171,7 +171,7 @@ TEST_F(CheckpointFile, ResumingAnotherRunNamesWhatDiffers) {
            {{"--seed", "2"}, "seed is 1 in the checkpoint and 2 in this run"},
            {{"-b", "2"}, "batch is 4 in the checkpoint and 2 in this run"},
            {{"--param", "lambda=0.01"},
-            "objective.params.lambda is unset in the checkpoint and \"0.01\" in this run"},
+            "objective.params.lambda is \"1e-04\" in the checkpoint and \"0.01\" in this run"},
            {{"--schedule", "post-local"},
             "schedule.name is \"constant\" in the checkpoint and \"post-local\" in this run"},
        }) {
@@ -208,6 +208,33 @@ TEST(CheckpointIdentity, TheStepSizeIsComparedExactly) {
       << r.err;
   const CliResult same = run_cli(run + Args{"--lr-param", "eta=0.1", "--resume", checkpoint});
   EXPECT_EQ(same.exit_code, 0) << same.err;
+}
+
+// Objective parameters are compared by value: another spelling of a number, or a default
+// given explicitly, is the same run (these were refused as text); another value is not.
+TEST(CheckpointIdentity, ObjectiveParametersAreComparedByValue) {
+  TempDir dir;
+  const std::string checkpoint = (dir.path() / "run.ckpt").string();
+  const Args run{"train", "--plugin", "logreg", "--steps", "200", "-q"};
+  ASSERT_EQ(run_cli(run + Args{"--param", "lambda=3e-4", "--checkpoint", checkpoint,
+                               "--checkpoint-every", "101"})
+                .exit_code,
+            0);
+  const CliResult other = run_cli(run + Args{"--param", "lambda=2e-4", "--resume", checkpoint});
+  EXPECT_EQ(other.exit_code, 3) << other.err;
+  EXPECT_NE(other.err.find("this checkpoint is of another run: objective.params.lambda is "
+                           "\"3e-04\" in the checkpoint and \"2e-04\" in this run"),
+            std::string::npos)
+      << other.err;
+  const CliResult same = run_cli(
+      run + Args{"--param", "lambda=0.00030", "--param", "bias=false", "--resume", checkpoint});
+  EXPECT_EQ(same.exit_code, 0) << same.err;
+  // lambda's default, 1/n = 1e-4 on the 10,000 rows of the embedded data, given as its value.
+  ASSERT_EQ(run_cli(run + Args{"--checkpoint", checkpoint, "--checkpoint-every", "101"}).exit_code,
+            0);
+  const CliResult explicit_default =
+      run_cli(run + Args{"--param", "lambda=0.0001", "--resume", checkpoint});
+  EXPECT_EQ(explicit_default.exit_code, 0) << explicit_default.err;
 }
 
 TEST_F(CheckpointFile, DamagedCheckpointsAreRefusedWithExitThree) {

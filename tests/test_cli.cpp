@@ -470,6 +470,66 @@ TEST(Cli, OutputsNeverReplaceInputsOrEachOther) {
   const auto proc = run_cli({"train", "--plugin", "logreg", "--plot", "/proc/x.svg"});
   EXPECT_EQ(proc.exit_code, 3);
   EXPECT_NE(proc.err.find("/proc/x.svg: cannot write"), std::string::npos) << proc.err;
+
+  // solve's model and predict's predictions over their data (they replaced it).
+  const auto solve = run_cli({"solve", "--plugin", "logreg", "--data", data.string(), "--out",
+                              data.string(), "--progress", "never"});
+  EXPECT_EQ(solve.exit_code, 2) << solve.err;
+  EXPECT_EQ(solve.err, "localsgd: error: --out " + data.string() + " is also --data " +
+                           data.string() + ": give each output a file of its own\n");
+  const auto model = dir.path() / "m.model";
+  ASSERT_EQ(run_cli({"solve", "--plugin", "logreg", "--data", data.string(), "--out",
+                     model.string(), "--progress", "never"})
+                .exit_code,
+            0);
+  const auto predict = run_cli(
+      {"predict", "--model", model.string(), "--data", data.string(), "--out", data.string()});
+  EXPECT_EQ(predict.exit_code, 2) << predict.err;
+  EXPECT_NE(predict.err.find("is also --data"), std::string::npos) << predict.err;
+  EXPECT_EQ(read_text(data), kept);
+
+  // A model written over the checkpoint the run resumes from (the checkpoint itself may go
+  // on being written there).
+  const auto checkpoint = dir.path() / "c.ckpt";
+  ASSERT_EQ(run_cli({"train", "--plugin", "logreg", "--steps", "40", "--checkpoint",
+                     checkpoint.string(), "--checkpoint-every", "20", "--quiet"})
+                .exit_code,
+            0);
+  const std::string saved = read_text(checkpoint);
+  const auto over_checkpoint =
+      run_cli({"train", "--plugin", "logreg", "--steps", "80", "--resume", checkpoint.string(),
+               "--out", checkpoint.string(), "--quiet"});
+  EXPECT_EQ(over_checkpoint.exit_code, 2) << over_checkpoint.err;
+  EXPECT_EQ(over_checkpoint.err, "localsgd: error: --out " + checkpoint.string() +
+                                     " is also --resume " + checkpoint.string() +
+                                     ": give each output a file of its own\n");
+  EXPECT_EQ(read_text(checkpoint), saved);
+}
+
+// The output checks made before the work try to create a file where the output goes:
+// permission bits say nothing to root (a read-only mount, /proc, /sys), and a path under
+// a regular file is not a missing directory.
+TEST(Cli, OutputChecksNameWhatStandsInTheWay) {
+  TempDir dir;
+  const auto file = dir.write("plain", "x");
+  const auto under_file = run_cli({"train", "--plugin", "logreg", "--steps", "10", "--quiet",
+                                   "--out", (file / "m.model").string()});
+  EXPECT_EQ(under_file.exit_code, 3);
+  EXPECT_EQ(under_file.err, "localsgd: error: " + (file / "m.model").string() +
+                                ": cannot write: " + file.string() + " is not a directory\n");
+  const auto proc = run_cli(
+      {"train", "--plugin", "logreg", "--steps", "10", "--quiet", "--out", "/proc/version"});
+  EXPECT_EQ(proc.exit_code, 3);
+  EXPECT_EQ(proc.err.rfind("localsgd: error: /proc/version: cannot write: ", 0), 0u) << proc.err;
+  EXPECT_NE(proc.err.find("(creating a file in directory /proc)\n"), std::string::npos) << proc.err;
+  // data convert checks its output before it parses the input (a missing input is not
+  // even opened).
+  const auto convert = run_cli({"data", "convert", (dir.path() / "absent.svm").string(),
+                                (dir.path() / "none" / "out.bin").string()});
+  EXPECT_EQ(convert.exit_code, 3);
+  EXPECT_EQ(convert.err, "localsgd: error: " + (dir.path() / "none" / "out.bin").string() +
+                             ": cannot write: directory " + (dir.path() / "none").string() +
+                             " does not exist\n");
 }
 
 // A misspelled command or option gets the closest real one; a word that is no near miss

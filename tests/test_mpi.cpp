@@ -304,7 +304,8 @@ TEST(Mpi, RanksResumingFromDifferentCheckpointsStopAtSetUp) {
       "localsgd: error: the ranks would resume from different checkpoints: run.ckpt is at step "
       "800 (checksum ";
   EXPECT_NE(m.err.find(said), std::string::npos) << m.err;
-  EXPECT_NE(m.err.find(") on rank 1 and at step 900 (checksum "), std::string::npos) << m.err;
+  EXPECT_NE(m.err.find(") on rank 1 and run.ckpt is at step 900 (checksum "), std::string::npos)
+      << m.err;
   EXPECT_EQ(m.err.find("localsgd: error:"), m.err.rfind("localsgd: error:")) << "printed twice";
   EXPECT_FALSE(fs::exists(dir.path() / "r0" / "model"));
 
@@ -588,6 +589,127 @@ TEST(Mpi, AUsageErrorIsPrintedOnce) {
   const std::string line = "localsgd: error: --partition: unknown partition 'bogus'";
   ASSERT_NE(m.err.find(line), std::string::npos) << m.err;
   EXPECT_EQ(m.err.find(line), m.err.rfind(line)) << m.err;
+}
+
+// mpirun of two programs, rank 0's arguments and rank 1's (each rank with --backend mpi),
+// ended by `timeout` after a minute: a job that hangs fails the test with exit 124.
+CliResult mpmd_within_a_minute(const std::vector<std::string>& rank0,
+                               const std::vector<std::string>& rank1) {
+  std::vector<std::string> launch = {"60", "mpirun", "--oversubscribe", "--bind-to", "none"};
+  for (int rank = 0; rank < 2; ++rank) {
+    const std::vector<std::string>& args = rank == 0 ? rank0 : rank1;
+    if (rank == 1) launch.push_back(":");
+    launch.insert(launch.end(), {"-np", "1", LOCALSGD_CLI});
+    launch.insert(launch.end(), args.begin(), args.end());
+    launch.insert(launch.end(), {"--backend", "mpi"});
+  }
+  return run_cli(launch, kMpiEnv, "timeout");
+}
+
+// What one rank alone meets before the ranks compare their runs (its options refused,
+// its standard input, its output files) stops every rank with one line naming that rank:
+// these hung, the other rank waiting in its first exchange.
+TEST(Mpi, AnErrorOneRankMeetsAtSetUpStopsEveryRank) {
+  REQUIRE_MPIRUN();
+  const std::vector<std::string> run = {"train", "--plugin", "logreg", "-q"};
+  const auto with = [&](std::vector<std::string> more) {
+    more.insert(more.begin(), run.begin(), run.end());
+    return more;
+  };
+  struct OneRank {
+    std::vector<std::string> rank0, rank1;
+    int exit_code;
+    std::string line;
+  };
+  for (const OneRank& c : std::vector<OneRank>{
+           {with({"-K", "2", "--steps", "50"}), with({"-K", "2", "--steps", "0"}), kExitUsage,
+            "localsgd: error: rank 1 of 2: --steps must be at least 1\n"},
+           {with({"-K", "4", "--steps", "50"}), with({"-K", "1", "--steps", "50"}), kExitUsage,
+            "localsgd: error: rank 1 of 2: --backend mpi needs a worker on every rank: K = 1 on "
+            "2 ranks (use -K 2 or more, or fewer ranks)\n"},
+           {with({"-K", "2", "--steps", "50"}), with({"-K", "2", "--steps", "50", "--data", "-"}),
+            kExitUsage,
+            "localsgd: error: rank 1 of 2: --data - reads standard input, which mpirun gives to "
+            "rank 0 alone: give a file every rank can read\n"},
+       }) {
+    const CliResult r = mpmd_within_a_minute(c.rank0, c.rank1);
+    EXPECT_EQ(r.exit_code, c.exit_code) << r.err;
+    EXPECT_NE(r.err.find(c.line), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("localsgd:"), r.err.rfind("localsgd:")) << r.err;
+  }
+}
+
+// The plot is rank 0's: its file is checked with the model's and the checkpoint's before
+// the run, agreed by every rank (this hung: rank 0 alone failed), and a gnuplot that fails
+// at the end of the run stops every rank too.
+TEST(Mpi, APlotThatCannotBeDrawnStopsEveryRank) {
+  REQUIRE_MPIRUN();
+  TempDir dir;
+  const std::string plot = (dir.path() / "none" / "curve.svg").string();
+  const std::vector<std::string> run = {"train", "--plugin", "logreg", "-K",
+                                        "2",     "--steps",  "50",     "-q"};
+  auto unwritable = run;
+  unwritable.insert(unwritable.end(), {"--plot", plot});
+  const CliResult r = mpmd_within_a_minute(unwritable, unwritable);
+  EXPECT_EQ(r.exit_code, kExitData) << r.err;
+  EXPECT_NE(r.err.find("localsgd: error: " + plot + ": cannot write: directory " +
+                       (dir.path() / "none").string() + " does not exist\n"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("localsgd:"), r.err.rfind("localsgd:")) << r.err;
+
+  // A gnuplot that exits with an error, first on the ranks' PATH.
+  fs::create_directories(dir.path() / "bin");
+  std::ofstream(dir.path() / "bin" / "gnuplot") << "#!/bin/sh\nexit 1\n";
+  fs::permissions(dir.path() / "bin" / "gnuplot", fs::perms::owner_all);
+  const std::string svg = (dir.path() / "curve.svg").string();
+  std::string ranks = std::string(LOCALSGD_CLI) +
+                      " train --plugin logreg -K 2 --steps 50 -q --plot " + svg + " --backend mpi";
+  const CliResult failing =
+      run_cli({"60", "mpirun", "--oversubscribe", "--bind-to", "none", "-np", "2", "sh", "-c",
+               "PATH=" + (dir.path() / "bin").string() + ":$PATH exec " + ranks},
+              kMpiEnv, "timeout");
+  EXPECT_EQ(failing.exit_code, kExitRuntime) << failing.err;
+  EXPECT_NE(failing.err.find("localsgd: error: gnuplot failed to draw " + svg + "\n"),
+            std::string::npos)
+      << failing.err;
+  EXPECT_FALSE(fs::exists(svg));
+}
+
+// A command line that fails to parse is refused by every rank before MPI starts: the first
+// rank says so at once; the others wait before they speak, so that mpirun, which ends the
+// job when one rank fails, does not kill rank 0 before its line is out (12 runs of 20 said
+// nothing). A rank whose command line alone is wrong says so, naming its rank.
+TEST(Mpi, ACommandLineErrorIsOneLineFromTheRankThatMetIt) {
+  REQUIRE_MPIRUN();
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    const CliResult m = run_cli({"60", "mpirun", "--oversubscribe", "--bind-to", "none", "-np", "3",
+                                 LOCALSGD_CLI, "train", "--plugin", "logreg", "--bogus"},
+                                kMpiEnv, "timeout");
+    EXPECT_EQ(m.exit_code, kExitUsage) << m.err;
+    EXPECT_NE(m.err.find("localsgd: error: The following argument was not expected: --bogus"),
+              std::string::npos)
+        << m.err;
+    EXPECT_EQ(m.err.find("localsgd:"), m.err.rfind("localsgd:")) << m.err;
+  }
+  const std::vector<std::string> run = {"train", "--plugin", "logreg", "-K", "2", "--steps", "50"};
+  auto bogus = run;
+  bogus.insert(bogus.end(), {"--lr", "bogus"});
+  const CliResult one = mpmd_within_a_minute(run, bogus);
+  EXPECT_EQ(one.exit_code, kExitUsage) << one.err;
+  EXPECT_NE(one.err.find("localsgd: error: rank 1: --lr: unknown step size rule 'bogus'"),
+            std::string::npos)
+      << one.err;
+}
+
+// mpirun merges the ranks' standard output: the config is printed once, so that it reads
+// back with --config.
+TEST(Mpi, PrintConfigPrintsOnce) {
+  REQUIRE_MPIRUN();
+  const CliResult m = mpirun(2, {"train", "--plugin", "logreg", "-K", "2", "--print-config"});
+  EXPECT_EQ(m.exit_code, kExitOk) << m.err;
+  EXPECT_EQ(m.out.find("[train]"), 0u) << m.out;
+  EXPECT_EQ(m.out.find("[train]"), m.out.rfind("[train]")) << m.out;
 }
 
 // Each rank solves for f* (the same solve), but only rank 0 says so (the others are

@@ -194,7 +194,8 @@ RoundVotes MpiCommunicator::agree_and_vote(std::exception_ptr error, RoundVotes 
           "MPI_Allreduce");
   }
   const int first = values[0];
-  if (first == ranks_) return {-values[1], values[2] != 0};
+  error_agreed_ = first != ranks_;
+  if (!error_agreed_) return {-values[1], values[2] != 0};
   // The first failing rank tells the others its exit code and message.
   ErrorReport report{0, ""};
   if (rank_ == first) {
@@ -250,6 +251,28 @@ std::vector<std::vector<std::byte>> MpiCommunicator::gather(std::span<const std:
 int process_rank() {
   if (!initialised_here) return 0;
   return MpiCommunicator::world().rank();
+}
+
+int launched_rank() {
+  for (const char* variable : {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK", "SLURM_PROCID"})
+    if (const char* rank = std::getenv(variable); rank != nullptr) return std::atoi(rank);
+  return -1;
+}
+
+int process_count() {
+  if (!initialised_here) return 1;
+  return MpiCommunicator::world().ranks();
+}
+
+bool error_stops_every_rank() {
+  if (!initialised_here) return true;
+  const MpiCommunicator& world = MpiCommunicator::world();
+  return world.ranks() == 1 || world.error_agreed() || !world.exchanges_pending();
+}
+
+void abort_every_rank(int exit_code) {
+  MPI_Abort(MPI_COMM_WORLD, exit_code);
+  std::_Exit(exit_code);  // MPI_Abort does not return
 }
 
 }  // namespace localsgd::core

@@ -39,6 +39,13 @@ class MpiCommunicator final : public Communicator {
   double exchange_seconds() const override { return seconds_; }
   // Ranks on this node (MPI_Comm_split_type, shared memory): they share its cores.
   int node_ranks() const { return node_ranks_; }
+  // Whether the last agreement (agree, agree_and_vote) ended in an error: every rank then
+  // stops with it.
+  bool error_agreed() const { return error_agreed_; }
+  // Whether the ranks may still wait for one another in an exchange: from a run's start
+  // until it returned. An error a rank meets alone then must end the job.
+  bool exchanges_pending() const { return exchanges_pending_; }
+  void set_exchanges_pending(bool pending) { exchanges_pending_ = pending; }
 
  private:
   MpiCommunicator();
@@ -49,6 +56,8 @@ class MpiCommunicator final : public Communicator {
   double seconds_ = 0;
   std::int64_t exchanges_ = 0, values_ = 0;
   std::unique_ptr<SubCommunicators> sub_;
+  bool error_agreed_ = false;
+  bool exchanges_pending_ = false;
 };
 
 }  // namespace localsgd::core

@@ -21,6 +21,7 @@
 #include "localsgd/core/engine/sampling.hpp"
 #include "localsgd/core/engine/step_size.hpp"
 #include "localsgd/core/errors.hpp"
+#include "localsgd/params.hpp"
 #include "localsgd/sdk.hpp"
 
 namespace localsgd::core {
@@ -99,8 +100,8 @@ class alignas(64) MarginWorker {
 
       const double decay = 1.0 - eta * lambda_;
       if (!(decay > 0.0))
-        throw RuntimeFailure("step size " + std::to_string(eta) + " at step " + std::to_string(t) +
-                             " is too large for lambda " + std::to_string(lambda_) +
+        throw RuntimeFailure("step size " + format_number(eta) + " at step " + std::to_string(t) +
+                             " is too large for lambda " + format_number(lambda_) +
                              " (needs eta*lambda < 1)");
       s_ *= decay;
       const double scale = -eta * inv_batch / s_;

@@ -75,20 +75,7 @@ void check_plot_file(const std::filesystem::path& path, const std::string& optio
       throw UsageError(option +
                        ": the file name contains a control character: give a plain "
                        "file name");
-  const std::filesystem::path target = detail::resolve_output(path);
-  const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : ".";
-  std::error_code missing;
-  if (!std::filesystem::is_directory(dir, missing))
-    throw DataError(path.string(), 0, 0,
-                    "cannot write: directory " + dir.string() + " does not exist");
-  // A file can be made there (not /proc, not a read-only mount): tried, then removed.
-  const std::filesystem::path probe =
-      dir / ("." + target.filename().string() + ".probe." + std::to_string(::getpid()));
-  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0)
-    throw DataError(path.string(), 0, 0, std::string("cannot write: ") + std::strerror(errno));
-  ::close(fd);
-  ::unlink(probe.c_str());
+  check_output_path(path);  // tries to create a file there (not /proc, not a read-only mount)
   if (!on_path("gnuplot"))
     throw RuntimeFailure(option + " " + path.string() +
                          ": drawing needs gnuplot, which is not on PATH (install Debian's "

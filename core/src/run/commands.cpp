@@ -8,6 +8,7 @@
 #include "localsgd/core/data/data_writers.hpp"
 #include "localsgd/core/data/loading.hpp"
 #include "localsgd/core/errors.hpp"
+#include "localsgd/core/io/atomic_file.hpp"
 #include "localsgd/core/io/make_model.hpp"
 #include "localsgd/core/io/model_io.hpp"
 #include "localsgd/core/plugins/plugins.hpp"
@@ -108,6 +109,7 @@ ordered_json convert_data(const DataRequest& request, const std::string& out,
     throw UsageError("data convert writes to a file, not to standard output ('-')");
   // Checked before reading: a typo in --to should not cost a parse of a large file.
   const DataFormat format = to.empty() ? data_format_for(out) : parse_data_format(to);
+  check_output_path(out);
   const Dataset data = load_dataset(request.file, request.reader.name, request.reader.params);
   write_data_file(out, data, format);
   ordered_json e;

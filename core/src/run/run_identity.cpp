@@ -1,13 +1,37 @@
 #include "run_identity.hpp"
 
+#include <charconv>
+#include <cmath>
+#include <cstdint>
 #include <cstdio>
+#include <map>
+#include <string>
+#include <system_error>
 
 #include "localsgd/core/data/binary_format.hpp"
 #include "localsgd/core/io/fstar_cache.hpp"
+#include "localsgd/core/io/make_model.hpp"
 #include "localsgd/core/plugins/plugin_file.hpp"
 
 namespace localsgd::core {
 namespace {
+
+// One spelling per number: "1e-4" and "0.0001" are one value, "016" and "16" one integer
+// (integers apart: a double would merge neighbours above 2^53). Other text stays.
+std::string canonical_value(const std::string& text) {
+  const char* const end = text.data() + text.size();
+  std::int64_t integer = 0;
+  if (const auto [at, error] = std::from_chars(text.data(), end, integer);
+      error == std::errc() && at == end)
+    return std::to_string(integer);
+  double number = 0;
+  if (const auto [at, error] = std::from_chars(text.data(), end, number);
+      error == std::errc() && at == end && std::isfinite(number))
+    return format_number(number);
+  return text;
+}
+
+}  // namespace
 
 std::string hex(std::uint64_t value) {
   char text[17];
@@ -15,13 +39,16 @@ std::string hex(std::uint64_t value) {
   return text;
 }
 
-}  // namespace
-
 nlohmann::ordered_json plugin_identity(const Manifest& manifest, const ParamMap& params) {
+  // The values the plugin runs with: a default stated explicitly is the default left out.
+  std::map<std::string, std::string> values = params.all();
+  for (std::size_t i = 0; i < manifest.param_count; ++i)
+    values.emplace(manifest.params[i].name, manifest.params[i].default_value);
+  for (auto& [name, value] : values) value = canonical_value(value);
   return {{"name", manifest.name},
           {"version", manifest.version},
           {"file_hash", plugin_file_hash(manifest)},
-          {"params", params.all()}};
+          {"params", values}};
 }
 
 nlohmann::ordered_json data_identity(const DataView& data) {
@@ -33,9 +60,14 @@ nlohmann::ordered_json run_identity(const Problem& problem, const TrainOptions& 
   const EngineConfig& c = facts.config;
   const DataView data = problem.data();
   nlohmann::ordered_json id;
-  id["objective"] = plugin_identity(problem.objective_manifest(), options.objective.params);
-  id["schedule"] = plugin_identity(problem.schedule_manifest(), facts.schedule_params);
+  // The data first: the first difference named is the cause (lambda = 1/n follows n).
   id["data"] = data_identity(data);
+  // With the defaults the objective resolved on the data (lambda = 1/n), so that giving
+  // one's value explicitly is the same run.
+  id["objective"] =
+      plugin_identity(problem.objective_manifest(),
+                      ParamMap(recorded_params(options.objective.params, problem.objective())));
+  id["schedule"] = plugin_identity(problem.schedule_manifest(), facts.schedule_params);
   id["dimension"] = problem.objective().dimension();
   id["workers"] = c.workers;
   id["batch"] = c.batch;

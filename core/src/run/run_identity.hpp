@@ -29,9 +29,12 @@ nlohmann::ordered_json run_identity(const Problem& problem, const TrainOptions& 
                                     const RunFacts& facts);
 
 // The parts of an identity that name a plugin (name, version, its file's hash, the
-// parameters) and a data set (rows, columns, content hash); sweep_identity uses them too.
+// parameters by value, defaults included) and a data set (rows, columns, content hash);
+// sweep_identity uses them too.
 nlohmann::ordered_json plugin_identity(const Manifest& manifest, const ParamMap& params);
 nlohmann::ordered_json data_identity(const DataView& data);
+// A 64-bit hash as the identities write it: 16 hexadecimal digits.
+std::string hex(std::uint64_t value);
 
 // The first entry that differs, as "workers is 4 in the checkpoint and 8 in this run";
 // nothing when they agree.

@@ -376,18 +376,14 @@ void check_same_run(nlohmann::ordered_json run, const Problem& problem, const Tr
 // another node would start them at different steps. Collective.
 void check_same_checkpoint(const Checkpoint& checkpoint, const std::string& file,
                            Communicator& communicator) {
-  const auto describe = [](const Checkpoint& c) {
-    char checksum[17];
-    std::snprintf(checksum, sizeof checksum, "%016llx",
-                  static_cast<unsigned long long>(c.checksum));
-    return "step " + std::to_string(c.state.step) + " (checksum " + checksum + ")";
-  };
-  const std::string mine = describe(checkpoint);
+  // Each rank's own path: node-local copies may have different ones.
+  const std::string mine = file + " is at step " + std::to_string(checkpoint.state.step) +
+                           " (checksum " + hex(checkpoint.checksum) + ")";
   std::exception_ptr error;
   if (const auto other = first_other_rank(mine, communicator))
     error = std::make_exception_ptr(UsageError(
-        "the ranks would resume from different checkpoints: " + file + " is at " + other->second +
-        " on rank " + std::to_string(other->first) + " and at " + mine +
+        "the ranks would resume from different checkpoints: " + other->second + " on rank " +
+        std::to_string(other->first) + " and " + mine +
         " on rank 0 (every rank needs the same checkpoint: a shared file system, or a copy on "
         "every node)"));
   communicator.agree(error);
@@ -431,48 +427,54 @@ std::vector<std::int64_t> keep_own_rows(const Problem& problem, Problem* spreada
 // rows of other processes' workers (it owns the problem and has no other run for it).
 TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOptions& options,
                       std::span<TrainCallback* const> given_callbacks) {
-  if (const auto error = options.validate()) throw UsageError(*error);
   const auto setup_start = Clock::now();
   const Manifest& objective_manifest = problem.objective_manifest();
   const Manifest& schedule_manifest = problem.schedule_manifest();
   const DataView data = problem.data();
   const Objective& objective = problem.objective();
-
-  ParamMap given_schedule_params;
-  if (options.local_steps) given_schedule_params.set("H", std::to_string(*options.local_steps));
-  const ParamMap schedule_params = problem.schedule_params(given_schedule_params);
-  auto schedule = make_schedule(schedule_manifest, schedule_params);
-  const std::int64_t period =
-      call_plugin(schedule_manifest, "nominal_period", [&] { return schedule->nominal_period(); });
-  // A mini-batch baseline schedule trades steps for batch size at equal samples.
-  const std::int64_t multiplier = call_plugin(schedule_manifest, "batch_multiplier",
-                                              [&] { return schedule->batch_multiplier(); });
-  if (multiplier < 1 || multiplier > kMaxBatch)
-    throw PluginError("schedule plugin '" + std::string(schedule_manifest.name) +
-                      "' returned a batch multiplier of " + std::to_string(multiplier) +
-                      " (it must be between 1 and " + std::to_string(kMaxBatch) + ")");
-  if (options.batch * multiplier > kMaxBatch)
-    throw UsageError("mini-batches of b = " + std::to_string(options.batch) + " times schedule '" +
-                     std::string(schedule_manifest.name) + "''s batch multiplier " +
-                     std::to_string(multiplier) + " exceed " + std::to_string(kMaxBatch) +
-                     " samples");
-  // With the mpi backend, the ranks stop together on what may fail on one alone (a file
-  // missing on one node); the rest of the set-up depends only on the data and options,
-  // which every rank has alike.
+  // With the mpi backend every step of the set-up that may fail is agreed on (agree_on):
+  // a rank that fails alone (a file missing on one node, other options on one rank of an
+  // mpirun of several programs) stops them all, with one message from rank 0, instead of
+  // leaving the others waiting in the next exchange.
   Communicator* const communicator =
       options.backend == Backend::mpi ? &MpiCommunicator::world() : nullptr;
-  if (communicator != nullptr && options.workers < communicator->ranks())
-    throw UsageError(
-        "--backend mpi needs a worker on every rank: K = " + std::to_string(options.workers) +
-        " on " + std::to_string(communicator->ranks()) + " ranks (use -K " +
-        std::to_string(communicator->ranks()) + " or more, or fewer ranks)");
-  // The files the run writes, before it runs: a checkpoint due after a minute, or a
-  // model at the end, must not fail for a directory that was never there. Rank 0
-  // writes them.
+  const bool lead = communicator == nullptr || communicator->rank() == 0;
+
+  ParamMap schedule_params;
+  std::unique_ptr<Schedule> schedule;
+  std::int64_t period = 0;
+  std::int64_t multiplier = 1;  // a mini-batch baseline trades steps for batch size
   agree_on(communicator, [&] {
-    if (communicator != nullptr && communicator->rank() != 0) return;
+    if (const auto error = options.validate()) throw UsageError(*error);
+    if (communicator != nullptr && options.workers < communicator->ranks())
+      throw UsageError(
+          "--backend mpi needs a worker on every rank: K = " + std::to_string(options.workers) +
+          " on " + std::to_string(communicator->ranks()) + " ranks (use -K " +
+          std::to_string(communicator->ranks()) + " or more, or fewer ranks)");
+    ParamMap given_schedule_params;
+    if (options.local_steps) given_schedule_params.set("H", std::to_string(*options.local_steps));
+    schedule_params = problem.schedule_params(given_schedule_params);
+    schedule = make_schedule(schedule_manifest, schedule_params);
+    period = call_plugin(schedule_manifest, "nominal_period",
+                         [&] { return schedule->nominal_period(); });
+    multiplier = call_plugin(schedule_manifest, "batch_multiplier",
+                             [&] { return schedule->batch_multiplier(); });
+    if (multiplier < 1 || multiplier > kMaxBatch)
+      throw PluginError("schedule plugin '" + std::string(schedule_manifest.name) +
+                        "' returned a batch multiplier of " + std::to_string(multiplier) +
+                        " (it must be between 1 and " + std::to_string(kMaxBatch) + ")");
+    if (options.batch * multiplier > kMaxBatch)
+      throw UsageError("mini-batches of b = " + std::to_string(options.batch) +
+                       " times schedule '" + std::string(schedule_manifest.name) +
+                       "''s batch multiplier " + std::to_string(multiplier) + " exceed " +
+                       std::to_string(kMaxBatch) + " samples");
+    // The files the run writes, before it runs: a checkpoint due after a minute, a model
+    // or a plot at the end, must not fail for a directory that was never there. Rank 0
+    // writes them.
+    if (!lead) return;
     for (const std::string& file : {options.out, options.checkpoint})
       if (!file.empty()) check_output_path(file);
+    if (!options.plot.empty()) check_plot_file(options.plot, "--plot");
   });
   // This process's workers against this process's share of its node's memory.
   agree_on(communicator, [&] {
@@ -486,12 +488,14 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
                                                               : data.rows() / options.workers + 1,
                  sharing);
   });
-  const bool lead = communicator == nullptr || communicator->rank() == 0;
   std::vector<double> init;
-  agree_on(communicator, [&] { init = initial_model(options.init, problem); });
+  std::int64_t steps = 0;
+  agree_on(communicator, [&] {
+    init = initial_model(options.init, problem);
+    steps = resolve_steps(options, data.rows());  // refuses a budget first
+  });
   // The default rule probes the problem and may whiten it: the engine then runs on
   // u with x = P u, and everything it reports is mapped back to x.
-  const std::int64_t steps = resolve_steps(options, data.rows());  // refuses a budget first
   DefaultStep automatic;
   std::unique_ptr<StepSize> step_size;
   // Every rank probes (or estimates the curvature) alike; one that fails stops them all.
@@ -555,30 +559,30 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
       options.avg_shift.value_or(step_size->shift().value_or(static_cast<double>(period)));
   config.initial_model =
       whitening != nullptr && !init.empty() ? whitening->to_whitened(init) : std::move(init);
-  Partition partition = make_partition(to_string(options.partition), options.partition_params, data,
-                                       config.workers, config.seed);
-  config.partition = std::move(partition.rows);
   config.sampling = options.sampling;
   config.communicator = communicator;
-  if (options.async.enabled) {
-    config.async.enabled = true;
-    config.async.speeds = worker_speeds(options.async, config.workers, config.seed);
-    if (options.async.max_staleness) config.async.max_staleness = *options.async.max_staleness;
-  }
-
+  Partition partition;
   // The callbacks: the caller's, then the target stop and the plot when asked for.
   std::vector<TrainCallback*> callbacks(given_callbacks.begin(), given_callbacks.end());
   std::optional<TargetStop> target_stop;
-  if (options.targeted())
-    callbacks.push_back(&target_stop.emplace(options.target ? *options.target : *options.target_rel,
-                                             !options.target.has_value()));
-  std::optional<PlotCurve> plot;
-  if (!options.plot.empty() && lead) {
-    check_plot_file(options.plot, "--plot");  // not after the run
-    callbacks.push_back(&plot.emplace(options.plot, objective_manifest.name));
-  }
+  std::optional<PlotCurve> plot;  // rank 0 draws it (its file was checked above)
   std::optional<RateFitter> rate;
-  if (options.fit_rate) callbacks.push_back(&rate.emplace());
+  agree_on(communicator, [&] {
+    partition = make_partition(to_string(options.partition), options.partition_params, data,
+                               config.workers, config.seed);
+    config.partition = std::move(partition.rows);
+    if (options.async.enabled) {
+      config.async.enabled = true;
+      config.async.speeds = worker_speeds(options.async, config.workers, config.seed);
+      if (options.async.max_staleness) config.async.max_staleness = *options.async.max_staleness;
+    }
+    if (options.targeted())
+      callbacks.push_back(&target_stop.emplace(
+          options.target ? *options.target : *options.target_rel, !options.target.has_value()));
+    if (!options.plot.empty() && lead)
+      callbacks.push_back(&plot.emplace(options.plot, objective_manifest.name));
+    if (options.fit_rate) callbacks.push_back(&rate.emplace());
+  });
 
   // Evaluate every --eval-every steps; else 8 times per epoch for a rate fit (its tail
   // needs points), with a target once per epoch, with a plot 8 times per epoch, and with
@@ -603,11 +607,13 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
     full = votes[1] > 0;
   }
   Assessor assessor(problem, fstar);
-  auto [reference, reference_name] = reference_objective(problem, config);
-  const DivergenceGuard guard(reference, std::move(reference_name), options, *step_size,
-                              whitening != nullptr);
+  std::optional<const DivergenceGuard> guard;
+  agree_on(communicator, [&] {
+    auto [reference, reference_name] = reference_objective(problem, config);
+    guard.emplace(reference, std::move(reference_name), options, *step_size, whitening != nullptr);
+  });
   CallbackMonitor monitor(std::max<std::int64_t>(1, every), samples_per_step, data.rows(), assessor,
-                          guard, callbacks, full, whitening);
+                          *guard, callbacks, full, whitening);
 
   // Checkpoints: what this run is, and the state of the callbacks that gather results.
   std::optional<Checkpoint> resumed;
@@ -638,12 +644,14 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
         throw DataError(options.resume, 0, 0, "the checkpoint is at the end of its run");
     });
     if (several) check_same_checkpoint(*resumed, options.resume, *communicator);
-    if (target_stop && resumed->callbacks.contains("target"))
-      target_stop->restore_state(resumed->callbacks["target"]);
-    if (plot && resumed->callbacks.contains("plot") && resumed->callbacks["plot"].is_object())
-      plot->restore_state(resumed->callbacks["plot"]);
-    if (rate && resumed->callbacks.contains("rate") && resumed->callbacks["rate"].is_object())
-      rate->restore_state(resumed->callbacks["rate"]);
+    agree_on(communicator, [&] {
+      if (target_stop && resumed->callbacks.contains("target"))
+        target_stop->restore_state(resumed->callbacks["target"]);
+      if (plot && resumed->callbacks.contains("plot") && resumed->callbacks["plot"].is_object())
+        plot->restore_state(resumed->callbacks["plot"]);
+      if (rate && resumed->callbacks.contains("rate") && resumed->callbacks["rate"].is_object())
+        rate->restore_state(resumed->callbacks["rate"]);
+    });
     config.checkpoints.resume = &resumed->state;
     if (lead)
       std::cerr << "localsgd: resuming from " << options.resume << " at step "
@@ -680,7 +688,9 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
   const auto steps_done =
       std::make_shared<std::atomic<std::int64_t>>(resumed ? resumed->state.step : 0);
   config.steps_done = steps_done.get();
-  for (TrainCallback* c : callbacks) c->on_start(config.steps, samples_per_step, steps_done);
+  agree_on(communicator, [&] {
+    for (TrainCallback* c : callbacks) c->on_start(config.steps, samples_per_step, steps_done);
+  });
 
   TrainOutcome outcome;
   // The summary's exchange time is the run's: set-up agreements (and a resumed run's wait
@@ -691,7 +701,7 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
     outcome.result = run_local_sgd(run_objective, run_data, *schedule, *step_size, config,
                                    monitored ? &monitor : nullptr);
   } catch (const Diverged& e) {
-    guard.rethrow(e);
+    guard->rethrow(e);
   }
   const double run_exchange_seconds =
       communicator != nullptr ? communicator->exchange_seconds() - exchange_before : 0;
@@ -736,7 +746,7 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
   s.fstar = fstar;
   agree_on(communicator, [&] {
     s.quality = assessor.assess(r.x_hat, &r.x_last);
-    guard.check_end(r.steps, s.quality);
+    guard->check_end(r.steps, s.quality);
   });
   s.model = options.out;
   s.checkpoint = options.checkpoint;
@@ -753,21 +763,25 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
         TrainSummary::Mpi{communicator->ranks(), run_exchange_seconds, communicator->exchanges(),
                           run_values_exchanged, std::move(rank_rows)};
 
-  for (TrainCallback* c : callbacks) c->on_end(s);
-  if (rate) {
-    s.rate_requested = true;
-    s.rate = rate->fit();
-  }
-  if (target_stop) {
-    s.target = TrainSummary::Target{options.target ? *options.target : *options.target_rel,
-                                    !options.target.has_value(), target_stop->reached_at()};
-    if (!s.target_reached() && r.interrupted == 0) {
-      const std::string message = unmet_target(s, options);
-      if (options.require_target)
-        throw RuntimeFailure(message + " (--require-target; no model written)");
-      if (options.warn_unmet_target && lead) std::cerr << "localsgd: warning: " << message << '\n';
+  // Rank 0 draws the plot here: a gnuplot that fails stops every rank.
+  agree_on(communicator, [&] {
+    for (TrainCallback* c : callbacks) c->on_end(s);
+    if (rate) {
+      s.rate_requested = true;
+      s.rate = rate->fit();
     }
-  }
+    if (target_stop) {
+      s.target = TrainSummary::Target{options.target ? *options.target : *options.target_rel,
+                                      !options.target.has_value(), target_stop->reached_at()};
+      if (!s.target_reached() && r.interrupted == 0) {
+        const std::string message = unmet_target(s, options);
+        if (options.require_target)
+          throw RuntimeFailure(message + " (--require-target; no model written)");
+        if (options.warn_unmet_target && lead)
+          std::cerr << "localsgd: warning: " << message << '\n';
+      }
+    }
+  });
   agree_on(communicator, [&] {
     if (!options.out.empty() && lead)
       save_model(options.out, make_model(objective_manifest, options.objective.params,
@@ -786,20 +800,25 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
 TrainOutcome train(const TrainOptions& options,
                    const std::function<void(const nlohmann::ordered_json&)>& on_progress,
                    std::span<TrainCallback* const> more_callbacks) {
-  if (const auto error = options.validate()) throw UsageError(*error);
-  if (options.backend == Backend::mpi && options.data == "-" &&
-      MpiCommunicator::world().ranks() > 1)
-    throw UsageError(
-        "--data - reads standard input, which mpirun gives to rank 0 alone: give a file every "
-        "rank can read");
+  Communicator* const communicator =
+      options.backend == Backend::mpi ? &MpiCommunicator::world() : nullptr;
+  if (communicator != nullptr) MpiCommunicator::world().set_exchanges_pending(true);
   std::unique_ptr<Problem> loaded;
-  agree_on(options.backend == Backend::mpi ? &MpiCommunicator::world() : nullptr,
-           [&] { loaded = std::make_unique<Problem>(ProblemSpec::of(options)); });
+  agree_on(communicator, [&] {
+    if (const auto error = options.validate()) throw UsageError(*error);
+    if (communicator != nullptr && options.data == "-" && communicator->ranks() > 1)
+      throw UsageError(
+          "--data - reads standard input, which mpirun gives to rank 0 alone: give a file every "
+          "rank can read");
+    loaded = std::make_unique<Problem>(ProblemSpec::of(options));
+  });
   Problem& problem = *loaded;
   std::vector<TrainCallback*> callbacks(more_callbacks.begin(), more_callbacks.end());
   std::optional<ProgressEvents> events;
   if (on_progress) callbacks.push_back(&events.emplace(on_progress));
-  return train_on(problem, &problem, options, callbacks);
+  TrainOutcome outcome = train_on(problem, &problem, options, callbacks);
+  if (communicator != nullptr) MpiCommunicator::world().set_exchanges_pending(false);
+  return outcome;
 }
 
 }  // namespace localsgd::core

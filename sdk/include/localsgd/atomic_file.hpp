@@ -95,30 +95,60 @@ inline mode_t new_file_mode() {
 }
 
 // The file a write to `path` replaces (see resolve_output) and the directory its temporary
-// file goes to, which must exist and be writable.
+// file goes to, which must exist.
 inline std::pair<std::filesystem::path, std::filesystem::path> output_target(
     const std::filesystem::path& path) {
   namespace fs = std::filesystem;
   fs::path target = resolve_output(path);
   fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
   std::error_code ec;
-  if (!fs::is_directory(dir, ec))
+  const fs::file_status status = fs::status(dir, ec);
+  if (fs::exists(status) && !fs::is_directory(status))
+    throw DataError(path.string(), 0, 0, "cannot write: " + dir.string() + " is not a directory");
+  if (!fs::is_directory(status))
     throw DataError(path.string(), 0, 0,
                     "cannot write: directory " + dir.string() + " does not exist");
-  if (::access(dir.c_str(), W_OK | X_OK) != 0)
-    throw DataError(
-        path.string(), 0, 0,
-        std::string("cannot write: ") + std::strerror(errno) + " (directory " + dir.string() + ")");
   return {std::move(target), std::move(dir)};
+}
+
+// The error of a file that could not be created in `dir` (errno says why).
+inline DataError cannot_create(const std::filesystem::path& path,
+                               const std::filesystem::path& dir) {
+  return DataError(path.string(), 0, 0,
+                   std::string("cannot write: ") + std::strerror(errno) +
+                       " (creating a file in directory " + dir.string() + ")");
 }
 
 }  // namespace detail
 
 // Throws the DataError a write_file_atomically(path, ...) would throw before writing
-// anything: a directory that does not exist or cannot be written, or a path that names a
-// directory, FIFO or device. A command checks its output files with it before a long run.
+// anything: a directory that does not exist or where no file can be created (tried, not
+// judged by permission bits: root passes those on a read-only mount or in /proc), a path
+// that names a directory, FIFO or device, or a file another user owns in a sticky
+// directory (/tmp), which the rename could not replace. A command checks its output files
+// with it before a long run.
 inline void check_output_path(const std::filesystem::path& path) {
-  detail::output_target(path);
+  const auto [target, dir] = detail::output_target(path);
+  for (int attempt = 0;; ++attempt) {
+    const std::filesystem::path probe =
+        dir / ("." + target.filename().string() + ".probe." + std::to_string(::getpid()) + "." +
+               std::to_string(std::random_device{}() % 1000000));
+    const int fd =
+        ::open(probe.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0 && (errno != EEXIST || attempt == 15)) throw detail::cannot_create(path, dir);
+    if (fd < 0) continue;
+    ::close(fd);
+    ::unlink(probe.c_str());
+    break;
+  }
+  struct stat directory {
+  }, existing{};
+  const uid_t me = ::geteuid();
+  if (me != 0 && ::stat(dir.c_str(), &directory) == 0 && (directory.st_mode & S_ISVTX) != 0 &&
+      ::stat(target.c_str(), &existing) == 0 && existing.st_uid != me && directory.st_uid != me)
+    throw DataError(path.string(), 0, 0,
+                    "cannot write: the file belongs to another user and directory " + dir.string() +
+                        " is sticky (only its owner may replace it)");
 }
 
 // Calls `write(std::ostream&)` with a stream to a temporary file ".NAME.tmp.PID.N" next to
@@ -143,8 +173,7 @@ void write_file_atomically(const std::filesystem::path& path, Write&& write) {
     temp = dir / ("." + target.filename().string() + ".tmp." + std::to_string(::getpid()) + "." +
                   std::to_string(std::random_device{}() % 1000000));
     fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0 && errno != EEXIST)
-      throw DataError(path.string(), 0, 0, std::string("cannot write: ") + std::strerror(errno));
+    if (fd < 0 && errno != EEXIST) throw detail::cannot_create(path, dir);
   }
   if (fd < 0) throw DataError(path.string(), 0, 0, "cannot write: no free temporary name");
   ::flock(fd, LOCK_EX);
