@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <fstream>
@@ -341,7 +342,8 @@ Checkpoint load_checkpoint(const std::filesystem::path& path) {
   if (const auto problem = input_file_problem(path, UINTMAX_MAX))
     throw DataError(file, 0, 0, *problem + ", expected a checkpoint");
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError(file, 0, 0, "cannot open checkpoint");
+  if (!in)  // errno is the open's (ifstream reports nothing else)
+    throw DataError(file, 0, 0, std::string("cannot open checkpoint: ") + std::strerror(errno));
   std::ostringstream bytes;
   // An empty file fails the insertion too; parse_checkpoint names it truncated.
   if (!(bytes << in.rdbuf()) && in.bad()) throw DataError(file, 0, 0, "cannot read checkpoint");
