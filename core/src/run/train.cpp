@@ -16,6 +16,7 @@
 
 #include "divergence_guard.hpp"
 #include "engine/mpi_communicator.hpp"
+#include "localsgd/core/engine/backend.hpp"
 #include "localsgd/core/engine/partition.hpp"
 #include "localsgd/core/engine/rng.hpp"
 #include "localsgd/core/engine/step_size.hpp"
@@ -800,6 +801,10 @@ TrainOutcome train(const Problem& problem, const TrainOptions& options,
 TrainOutcome train(const TrainOptions& options,
                    const std::function<void(const nlohmann::ordered_json&)>& on_progress,
                    std::span<TrainCallback* const> more_callbacks) {
+  // A process no launcher started has no other ranks to stop: its options are refused
+  // before MPI starts (a singleton MPI_Init costs a second and leaves allocations behind).
+  if (launched_rank() < 0)
+    if (const auto error = options.validate()) throw UsageError(*error);
   Communicator* const communicator =
       options.backend == Backend::mpi ? &MpiCommunicator::world() : nullptr;
   if (communicator != nullptr) MpiCommunicator::world().set_exchanges_pending(true);
