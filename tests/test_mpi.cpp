@@ -712,6 +712,34 @@ TEST(Mpi, PrintConfigPrintsOnce) {
   EXPECT_EQ(m.out.find("[train]"), m.out.rfind("[train]")) << m.out;
 }
 
+// Divergence follows from values every rank has alike (the average of all workers, an
+// evaluation of f): every rank stops at the same step and rank 0 alone says so, as the
+// threads backend does (each rank printed its own line and called MPI_Abort).
+TEST(Mpi, ADivergingRunIsOneLineFromRankZero) {
+  REQUIRE_MPIRUN();
+  const std::vector<std::string> run = {"train", "--plugin", "ridge", "--steps",   "2000",
+                                        "--lr",  "constant", "-q",    "--lr-param"};
+  for (const int ranks : {2, 3}) {
+    auto average = run;
+    average.insert(average.end(), {"eta=3000", "-H", "500", "-K", std::to_string(ranks)});
+    const CliResult m = mpirun(ranks, average);
+    EXPECT_EQ(m.exit_code, kExitRuntime) << m.err;
+    EXPECT_NE(m.err.find("localsgd: error: diverged: the average has non-finite entries; lower "
+                         "the step size (--lr, --lr-param); try --lr-param eta=300\n"),
+              std::string::npos)
+        << m.err;
+    EXPECT_EQ(m.err.find("localsgd:"), m.err.rfind("localsgd:")) << m.err;
+    EXPECT_EQ(m.err.find("MPI_ABORT"), std::string::npos) << m.err;
+  }
+  auto early = run;
+  early.insert(early.end(), {"eta=100", "--eval-every", "50", "-K", "2"});
+  const CliResult m = mpirun(2, early);
+  EXPECT_EQ(m.exit_code, kExitRuntime) << m.err;
+  EXPECT_NE(m.err.find("localsgd: error: diverging at step 50: "), std::string::npos) << m.err;
+  EXPECT_EQ(m.err.find("localsgd:"), m.err.rfind("localsgd:")) << m.err;
+  EXPECT_EQ(m.err.find("MPI_ABORT"), std::string::npos) << m.err;
+}
+
 // Each rank solves for f* (the same solve), but only rank 0 says so (the others are
 // silent unless --verbose); each test's cache of its own, so the solve runs.
 TEST(Mpi, OnlyRankZeroSaysItSolvedForFstar) {

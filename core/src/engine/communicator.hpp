@@ -80,6 +80,10 @@ class Communicator {
   void agree(std::exception_ptr error) { agree_and_vote(error, {}); }
   // agree(), and in the same exchange the largest of every process's votes.
   virtual RoundVotes agree_and_vote(std::exception_ptr error, RoundVotes votes) = 0;
+  // The error about to be thrown follows from values every process summed alike (a
+  // non-finite average of all workers): every process throws it at the same point, so it
+  // counts as agreed without an exchange.
+  virtual void failing_together() {}
   // Collective: every process's `bytes`, in rank order, on process 0; nothing elsewhere.
   virtual std::vector<std::vector<std::byte>> gather(std::span<const std::byte> bytes) = 0;
   // Seconds spent in the exchanges (all-reduce and agreement) so far.

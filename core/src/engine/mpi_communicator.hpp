@@ -42,6 +42,7 @@ class MpiCommunicator final : public Communicator {
   // Whether the last agreement (agree, agree_and_vote) ended in an error: every rank then
   // stops with it.
   bool error_agreed() const { return error_agreed_; }
+  void failing_together() override { error_agreed_ = true; }
   // Whether the ranks may still wait for one another in an exchange: from a run's start
   // until it returned. An error a rank meets alone then must end the job.
   bool exchanges_pending() const { return exchanges_pending_; }

@@ -291,8 +291,11 @@ class SyncRunner {
       pool_.communicator().sum_groups(means(), pool_.size(), group_);
       for (std::int64_t group = 0; group < groups_of(group_); ++group) divide_range(group, 0, d_);
     }
-    if (diverged_.load(std::memory_order_relaxed)) throw_diverged("the average");
     const bool all = groups_of(group_) == 1;
+    if (diverged_.load(std::memory_order_relaxed)) {
+      if (all) pool_.communicator().failing_together();  // a group's average is its own
+      throw_diverged("the average");
+    }
     if (all) {
       const std::span<double> mean(means().data(), d_);
       schedule_.combine(pool_.global(), mean);
@@ -395,7 +398,10 @@ class SyncRunner {
       sum /= K;
       finite = finite && std::isfinite(sum);
     }
-    if (!finite) throw_diverged("the average");
+    if (!finite) {
+      pool_.communicator().failing_together();  // the sums of all workers
+      throw_diverged("the average");
+    }
     auto adopt_block = [&](std::size_t block) {
       const std::size_t first = block * kSparseBlock;
       const std::size_t end = std::min(touched_.size(), first + kSparseBlock);

@@ -130,7 +130,8 @@ class CallbackMonitor final : public Monitor {
  public:
   CallbackMonitor(std::int64_t every, std::int64_t samples_per_step, std::int64_t rows,
                   Assessor& assessor, const DivergenceGuard& guard,
-                  std::span<TrainCallback* const> callbacks, bool full, const Whitening* whitening)
+                  std::span<TrainCallback* const> callbacks, bool full, const Whitening* whitening,
+                  Communicator* communicator)
       : every_(every),
         samples_per_step_(samples_per_step),
         rows_(rows),
@@ -139,6 +140,7 @@ class CallbackMonitor final : public Monitor {
         callbacks_(callbacks),
         full_(full),
         whitening_(whitening),
+        communicator_(communicator),
         start_(Clock::now()) {}
 
   std::int64_t next_evaluation(std::int64_t step) const override {
@@ -158,15 +160,26 @@ class CallbackMonitor final : public Monitor {
     const std::vector<double>& x_hat = whitening_ != nullptr ? x_hat_ : s.x_hat;
     const std::vector<double>& x_bar = whitening_ != nullptr ? x_bar_ : s.x_bar;
     p.quality = assessor_.assess(x_hat, full_ ? &x_bar : nullptr);
-    guard_.check(s.step, p.quality, full_);
-    p.seconds = seconds_since(start_);
-    p.x_hat = x_hat;
-    p.x_bar = x_bar;
     bool stop = false;
-    for (TrainCallback* c : callbacks_) {
-      c->on_progress(p);
-      stop = c->should_stop(p) || stop;  // every callback sees every evaluation
+    std::exception_ptr error;
+    try {
+      guard_.check(s.step, p.quality, full_);
+      p.seconds = seconds_since(start_);
+      p.x_hat = x_hat;
+      p.x_bar = x_bar;
+      for (TrainCallback* c : callbacks_) {
+        c->on_progress(p);
+        stop = c->should_stop(p) || stop;  // every callback sees every evaluation
+      }
+    } catch (...) {
+      error = std::current_exception();
     }
+    // The ranks evaluate together: they agree on a failure (the guard's verdict, a
+    // callback's), so that rank 0 alone reports it, and stop when any rank's callbacks
+    // ask to (a target met on one rank alone would leave the others waiting).
+    if (communicator_ != nullptr && communicator_->ranks() > 1)
+      return communicator_->agree_and_vote(error, {stop ? 1 : 0, false}).interrupt > 0;
+    if (error) std::rethrow_exception(error);
     return stop;
   }
 
@@ -177,6 +190,7 @@ class CallbackMonitor final : public Monitor {
   std::span<TrainCallback* const> callbacks_;
   const bool full_;  // f(x̄), the gradient norm and the test score too
   const Whitening* whitening_;
+  Communicator* communicator_;  // null in one process
   std::vector<double> x_hat_, x_bar_;
   const Clock::time_point start_;
 };
@@ -614,7 +628,7 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
     guard.emplace(reference, std::move(reference_name), options, *step_size, whitening != nullptr);
   });
   CallbackMonitor monitor(std::max<std::int64_t>(1, every), samples_per_step, data.rows(), assessor,
-                          *guard, callbacks, full, whitening);
+                          *guard, callbacks, full, whitening, communicator);
 
   // Checkpoints: what this run is, and the state of the callbacks that gather results.
   std::optional<Checkpoint> resumed;
