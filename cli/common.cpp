@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "localsgd/atomic_file.hpp"
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/plugins/plugins.hpp"
 
@@ -16,8 +17,23 @@ ParamMap collect_params(const char* option, const std::vector<std::string>& item
   return params;
 }
 
-bool same_file(const std::string& a, const std::string& b) {
-  if (a.empty() || b.empty()) return false;
+namespace {
+
+// The file a path stands for once its symbolic links are followed, as a writer follows
+// them (write_file_atomically): also to a target that does not exist yet.
+std::string followed(const std::string& path) {
+  try {
+    return localsgd::detail::resolve_output(path).string();
+  } catch (const std::exception&) {  // a directory, device or link loop: judged as given
+    return path;
+  }
+}
+
+}  // namespace
+
+bool same_file(const std::string& given_a, const std::string& given_b) {
+  if (given_a.empty() || given_b.empty()) return false;
+  const std::string a = followed(given_a), b = followed(given_b);
   std::error_code ec;
   if (std::filesystem::exists(a, ec) && std::filesystem::exists(b, ec))
     return std::filesystem::equivalent(a, b, ec);

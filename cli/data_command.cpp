@@ -50,6 +50,7 @@ struct ConvertFlags {
 
 void run_convert(const ConvertFlags& flags) {
   const core::OutputFormat format = core::parse_output_format(flags.output.format);
+  refuse_shared_files({{"output", flags.out}}, {{"input", flags.in}});
   core::print_event(std::cout, format,
                     core::convert_data(request(flags.in, flags.read), flags.out, flags.to));
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "commands.hpp"
+#include "common.hpp"
 #include "localsgd/core/io/atomic_file.hpp"
 #include "localsgd/core/io/liblinear_model.hpp"
 #include "localsgd/core/io/model_io.hpp"
@@ -36,6 +37,7 @@ void set_model_command(CLI::App& app) {
       "Example:\n  localsgd model export w8a.model --out w8a.liblinear\n"
       "  liblinear-predict w8a.t w8a.liblinear predictions.txt");
   out->callback([e] {
+    refuse_shared_files({{"--out", e->out}}, {{"the model", e->in}});
     const core::Model m = core::load_model(e->in);
     const auto write = [&](std::ostream& to) {
       try {
@@ -61,7 +63,10 @@ void set_model_command(CLI::App& app) {
       "Example:\n  liblinear-train -s 0 a9a a9a.liblinear\n"
       "  localsgd model import a9a.liblinear --out a9a.model\n"
       "  localsgd eval --model a9a.model --data a9a.t");
-  in->callback([i] { core::save_model(i->out, core::read_liblinear_model(i->in)); });
+  in->callback([i] {
+    refuse_shared_files({{"--out", i->out}}, {{"the LIBLINEAR model", i->in}});
+    core::save_model(i->out, core::read_liblinear_model(i->in));
+  });
 }
 
 }  // namespace localsgd::cli

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.hpp"
+#include "common.hpp"
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/io/input_file.hpp"
 #include "localsgd/core/io/plot.hpp"
@@ -89,6 +90,9 @@ double number_or_nan(const ordered_json& event, const char* key) {
 
 void run_plot(const PlotFlags& flags) {
   const auto axis = kAxes.at(flags.x);
+  std::vector<std::pair<std::string, std::string>> inputs;
+  for (const std::string& file : flags.runs) inputs.emplace_back("the runs file", file);
+  refuse_shared_files({{"--out", flags.out}}, inputs);
   core::check_plot_file(flags.out, "--out");
   std::vector<Run> runs;
   for (const std::string& file : flags.runs) runs.push_back(read_run(file));

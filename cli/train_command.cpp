@@ -74,8 +74,14 @@ void run_train(TrainFlags& flags, const CLI::App& command) {
   parse_worker_speeds(flags.worker_speeds, o.async);
   apply(flags.targets, o);
 
-  refuse_shared_files({{"--out", o.out}, {"--plot", o.plot}, {"--checkpoint", o.checkpoint}},
-                      {{"--data", o.data}, {"--test", o.test}, {"--init", o.init}});
+  const CLI::App* root = &command;
+  while (root->get_parent() != nullptr) root = root->get_parent();
+  const CLI::Option* config = root->get_config_ptr();
+  const std::string config_file =
+      config != nullptr && !config->results().empty() ? config->results().front() : "";
+  refuse_shared_files(
+      {{"--out", o.out}, {"--plot", o.plot}, {"--checkpoint", o.checkpoint}},
+      {{"--data", o.data}, {"--test", o.test}, {"--init", o.init}, {"--config", config_file}});
   // A run may resume from the checkpoint it goes on writing, but not write a model over it.
   refuse_shared_files({{"--out", o.out}, {"--plot", o.plot}}, {{"--resume", o.resume}});
   if (flags.print_config) {

@@ -504,6 +504,34 @@ TEST(Cli, OutputsNeverReplaceInputsOrEachOther) {
                                      " is also --resume " + checkpoint.string() +
                                      ": give each output a file of its own\n");
   EXPECT_EQ(read_text(checkpoint), saved);
+
+  // A link to a file not written yet is that file (the writer follows links).
+  fs::create_symlink("c.model", dir.path() / "link.ckpt");
+  const auto linked = run_cli({"train", "--plugin", "logreg", "--steps", "40", "--quiet", "--out",
+                               (dir.path() / "c.model").string(), "--checkpoint",
+                               (dir.path() / "link.ckpt").string()});
+  EXPECT_EQ(linked.exit_code, 2) << linked.err;
+  EXPECT_NE(linked.err.find("link.ckpt is also --out "), std::string::npos) << linked.err;
+  EXPECT_FALSE(fs::exists(dir.path() / "c.model"));
+
+  // Every other command that reads one file and writes another.
+  const auto refused = [&](const std::vector<std::string>& args, const std::string& said) {
+    const auto r = run_cli(args);
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find(said + ": give each output a file of its own\n"), std::string::npos)
+        << r.err;
+  };
+  refused({"data", "convert", data.string(), data.string(), "--to", "bin"},
+          "output " + data.string() + " is also input " + data.string());
+  EXPECT_EQ(read_text(data), kept);
+  const std::string m = model.string();
+  refused({"model", "export", m, "--out", m}, "--out " + m + " is also the model " + m);
+  const auto config = dir.write("run.toml", "[train]\nplugin = \"logreg\"\nsteps = 40\n");
+  refused({"train", "--config", config.string(), "--out", config.string(), "--quiet"},
+          "--out " + config.string() + " is also --config " + config.string());
+  const auto runs = dir.write("runs.jsonl", "");
+  refused({"plot", runs.string(), "--out", (dir.path() / "runs.jsonl").string()},
+          "--out " + runs.string() + " is also the runs file " + runs.string());
 }
 
 // The output checks made before the work try to create a file where the output goes:
