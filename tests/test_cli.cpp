@@ -560,6 +560,27 @@ TEST(Cli, OutputChecksNameWhatStandsInTheWay) {
                              " does not exist\n");
 }
 
+// A file the rename cannot replace (chattr +i or +a) is refused before the run, not after
+// it. Skipped where the attribute cannot be set (no CAP_LINUX_IMMUTABLE, or a file system
+// without it).
+TEST(Cli, AnImmutableOutputIsRefusedBeforeTheRun) {
+  TempDir dir;
+  const auto model = dir.write("m.model", "kept");
+  if (std::system(("chattr +i " + model.string() + " 2>/dev/null").c_str()) != 0)
+    GTEST_SKIP() << "chattr +i is not available here";
+  struct Unlock {
+    std::string path;
+    ~Unlock() { (void)std::system(("chattr -i " + path).c_str()); }
+  } unlock{model.string()};
+  const auto run =
+      run_cli({"train", "--plugin", "logreg", "--steps", "10", "--quiet", "--out", model.string()});
+  EXPECT_EQ(run.exit_code, 3);
+  EXPECT_EQ(run.err, "localsgd: error: " + model.string() +
+                         ": cannot write: the file is immutable or append-only (chattr +i or "
+                         "+a; lsattr shows it)\n");
+  EXPECT_EQ(read_text(model), "kept");
+}
+
 // A misspelled command or option gets the closest real one; a word that is no near miss
 // gets none.
 TEST(Cli, MisspellingsGetASuggestion) {

@@ -9,7 +9,9 @@
 #include "localsgd/language.hpp"  // first: C++20 or one clear error
 
 #include <fcntl.h>
+#include <linux/fs.h>  // FS_IOC_GETFLAGS: chattr +i / +a
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -143,6 +145,19 @@ inline void check_output_path(const std::filesystem::path& path) {
   }
   struct stat directory {
   }, existing{};
+  // The rename that replaces a file needs only the directory, except when the file is
+  // immutable or append-only (chattr +i, +a): then it fails after the work.
+  if (::stat(target.c_str(), &existing) == 0 && S_ISREG(existing.st_mode)) {
+    const int fd = ::open(target.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOFOLLOW);
+    int attributes = 0;
+    const bool fixed = fd >= 0 && ::ioctl(fd, FS_IOC_GETFLAGS, &attributes) == 0 &&
+                       (attributes & (FS_IMMUTABLE_FL | FS_APPEND_FL)) != 0;
+    if (fd >= 0) ::close(fd);
+    if (fixed)
+      throw DataError(path.string(), 0, 0,
+                      "cannot write: the file is immutable or append-only (chattr +i or +a; "
+                      "lsattr shows it)");
+  }
   const uid_t me = ::geteuid();
   if (me != 0 && ::stat(dir.c_str(), &directory) == 0 && (directory.st_mode & S_ISVTX) != 0 &&
       ::stat(target.c_str(), &existing) == 0 && existing.st_uid != me && directory.st_uid != me)
