@@ -12,7 +12,7 @@ row per (file, partition), median of --repeats runs.
 
 Make a large input with the synthetic reader, e.g.
   localsgd data convert --reader synthetic --reader-param n=1000000 \
-      --reader-param d=1000 --reader-param density=0.04 none big.bin
+      --reader-param d=1000 --reader-param density=0.04 big.bin
   localsgd data convert big.bin big.svm
 """
 import argparse

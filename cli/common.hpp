@@ -1,7 +1,9 @@
 // Options shared by several subcommands.
 #pragma once
 
+#include <charconv>
 #include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -109,6 +111,20 @@ CLI::Option* add_enum_option(CLI::App* app, const std::string& flag, Target& tar
             return "unknown " + what + " '" + value + "'; available: " + list;
           },
           "", ""));
+}
+
+// A seed: a whole number >= 0 (an unsigned option would take -1 as 2^64 - 1).
+inline CLI::Validator seed_validator() {
+  return CLI::Validator(
+      [](std::string& value) -> std::string {
+        std::uint64_t seed = 0;
+        const char* end = value.data() + value.size();
+        const auto [stop, error] = std::from_chars(value.data(), end, seed);
+        return error == std::errc() && stop == end && !value.empty()
+                   ? std::string()
+                   : "must be a whole number from 0 to 18446744073709551615, not '" + value + "'";
+      },
+      "", "");
 }
 
 // "a, b or c", as help texts list choices.

@@ -9,6 +9,8 @@
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "localsgd/core/data/loading.hpp"
+#include "localsgd/core/errors.hpp"
 #include "localsgd/core/io/report.hpp"
 #include "localsgd/core/run/commands.hpp"
 
@@ -22,7 +24,9 @@ struct ReadFlags {
 
 void add_read_options(CLI::App* app, ReadFlags& flags) {
   app->add_option("--reader", flags.reader, "reader plugin [by suffix: .csv, .bin, else libsvm]");
-  app->add_option("--reader-param", flags.reader_params, "reader parameter key=value (repeatable)");
+  // One value per occurrence: greedy, it would swallow the file names that follow.
+  app->add_option("--reader-param", flags.reader_params, "reader parameter key=value (repeatable)")
+      ->allow_extra_args(false);
 }
 
 core::DataRequest request(const std::string& file, const ReadFlags& flags) {
@@ -35,7 +39,14 @@ struct InspectFlags {
   OutputFlags output;
 };
 
+// The synthetic reader generates its rows and reads no file.
+bool generated(const ReadFlags& flags) {
+  return core::generates_rows(flags.reader);
+}
+
 void run_inspect(const InspectFlags& flags) {
+  if (flags.file.empty() && !generated(flags.read))
+    throw UsageError("data inspect needs a FILE (or --reader synthetic, which generates one)");
   const core::OutputFormat format = core::parse_output_format(flags.output.format);
   core::print_event(
       std::cout, format,
@@ -49,10 +60,16 @@ struct ConvertFlags {
 };
 
 void run_convert(const ConvertFlags& flags) {
+  // With --reader synthetic the one file named is the output.
+  const bool one_file = flags.out.empty() && generated(flags.read);
+  const std::string in = one_file ? "" : flags.in, out = one_file ? flags.in : flags.out;
+  if (out.empty())
+    throw UsageError(generated(flags.read)
+                         ? "data convert --reader synthetic needs OUT"
+                         : "data convert needs IN and OUT (with --reader synthetic, OUT alone)");
   const core::OutputFormat format = core::parse_output_format(flags.output.format);
-  refuse_shared_files({{"output", flags.out}}, {{"input", flags.in}});
-  core::print_event(std::cout, format,
-                    core::convert_data(request(flags.in, flags.read), flags.out, flags.to));
+  refuse_shared_files({{"output", out}}, {{"input", in}});
+  core::print_event(std::cout, format, core::convert_data(request(in, flags.read), out, flags.to));
 }
 
 }  // namespace
@@ -65,7 +82,7 @@ void set_data_command(CLI::App& app) {
   auto inspect_flags = std::make_shared<InspectFlags>();
   CLI::App* inspect = data->add_subcommand(
       "inspect", "Rows, columns, nnz, density, label counts and value range of a data file");
-  inspect->add_option("file", inspect_flags->file, "data file")->required();
+  inspect->add_option("file", inspect_flags->file, "data file (none with --reader synthetic)");
   add_read_options(inspect, inspect_flags->read);
   add_format_option(inspect, inspect_flags->output);
   inspect->callback([inspect_flags] { run_inspect(*inspect_flags); });
@@ -73,8 +90,8 @@ void set_data_command(CLI::App& app) {
   auto convert_flags = std::make_shared<ConvertFlags>();
   CLI::App* convert = data->add_subcommand(
       "convert", "Write a data file as canonical LIBSVM, dense CSV or the binary cache (.bin)");
-  convert->add_option("in", convert_flags->in, "input data file")->required();
-  convert->add_option("out", convert_flags->out, "output file (written atomically)")->required();
+  convert->add_option("in", convert_flags->in, "input data file (none with --reader synthetic)");
+  convert->add_option("out", convert_flags->out, "output file (written atomically)");
   convert->add_option("--to", convert_flags->to,
                       "libsvm, csv or bin [by OUT's suffix: .csv, .bin, else libsvm]");
   add_read_options(convert, convert_flags->read);

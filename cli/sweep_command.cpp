@@ -209,7 +209,9 @@ void set_sweep_command(CLI::App& app) {
                   "model",
                   "model that must reach EPS: x-hat (weighted average) or x-bar (last average)")
       ->default_str("x-hat");
-  sweep->add_option("--seed", r.base.seed, "first seed")->capture_default_str();
+  sweep->add_option("--seed", r.base.seed, "first seed")
+      ->check(seed_validator())
+      ->capture_default_str();
   add_threads_option(sweep, r.base.threads);
   sweep->add_flag("--theory", r.theory,
                   "add Theorem 2.2's steps and speedup (L, mu from the objective; sigma^2 at x*; "

@@ -11,6 +11,7 @@
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "localsgd/core/data/loading.hpp"
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/io/report.hpp"
 #include "localsgd/core/run/interrupt.hpp"
@@ -79,11 +80,19 @@ void run_train(TrainFlags& flags, const CLI::App& command) {
   const CLI::Option* config = root->get_config_ptr();
   const std::string config_file =
       config != nullptr && !config->results().empty() ? config->results().front() : "";
+  // The synthetic reader writes its w* to truth=FILE when it generates the data.
+  const bool generated =
+      o.data.empty() && (o.reader.name.empty() || core::generates_rows(o.reader.name));
+  const std::string truth = generated ? o.reader.params.text("truth", "") : "";
   refuse_shared_files(
-      {{"--out", o.out}, {"--plot", o.plot}, {"--checkpoint", o.checkpoint}},
+      {{"--out", o.out},
+       {"--plot", o.plot},
+       {"--checkpoint", o.checkpoint},
+       {"--reader-param truth", truth}},
       {{"--data", o.data}, {"--test", o.test}, {"--init", o.init}, {"--config", config_file}});
   // A run may resume from the checkpoint it goes on writing, but not write a model over it.
-  refuse_shared_files({{"--out", o.out}, {"--plot", o.plot}}, {{"--resume", o.resume}});
+  refuse_shared_files({{"--out", o.out}, {"--plot", o.plot}, {"--reader-param truth", truth}},
+                      {{"--resume", o.resume}});
   if (flags.print_config) {
     // The options as given (command line and --config), once they pass the checks every
     // run passes; `localsgd train --config FILE` reads this back.
@@ -185,7 +194,7 @@ void set_train_command(CLI::App& app) {
                    "with --async: steps per time unit per worker, e.g. 1,1,0.5,0.25, or 'random'");
   algo->add_option("--max-staleness", o.async.max_staleness,
                    "with --async: rounds a worker may lead the slowest (default unbounded)");
-  algo->add_option("--seed", o.seed, "random seed")->capture_default_str();
+  algo->add_option("--seed", o.seed, "random seed")->check(seed_validator())->capture_default_str();
   add_threads_option(algo, o.threads);
   add_enum_option(algo, "--backend", o.backend, core::backend_names(), "backend",
                   "threads, or mpi: the workers spread over the ranks of mpirun/srun")

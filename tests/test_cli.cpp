@@ -581,6 +581,126 @@ TEST(Cli, AnImmutableOutputIsRefusedBeforeTheRun) {
   EXPECT_EQ(read_text(model), "kept");
 }
 
+// The synthetic reader generates its rows: a file named beside it would be ignored, so it
+// is refused; a --test file beside generated data is read by its own suffix's reader.
+TEST(Cli, TheSyntheticReaderReadsNoFile) {
+  TempDir dir;
+  const auto svm = dir.write("t.svm", "1 1:0.5 2:1\n-1 1:-0.5 3:1\n1 2:0.25\n");
+  expect_error(run_cli({"train", "--plugin", "logreg", "--reader", "synthetic", "--data",
+                        svm.string(), "--steps", "10"}),
+               2,
+               "reader synthetic generates its rows and reads no file, not " + svm.string() +
+                   " (drop --reader synthetic to read it)");
+  const auto tested =
+      run_cli({"train", "--plugin", "logreg", "--reader", "synthetic", "--reader-param", "d=5",
+               "--test", svm.string(), "--steps", "10", "--format", "json"});
+  ASSERT_EQ(tested.exit_code, 0) << tested.err;
+  const auto summary = nlohmann::json::parse(last_line(tested.out));
+  const double accuracy = summary["test_accuracy"].get<double>();
+  EXPECT_NEAR(accuracy * 3, std::round(accuracy * 3), 1e-12) << "scored on the 3 rows of t.svm";
+  // data convert and inspect take the generated rows with no input file.
+  const auto bin = dir.path() / "g.bin";
+  const auto convert = run_cli({"data", "convert", "--reader", "synthetic", "--reader-param",
+                                "n=40", "--reader-param", "d=6", bin.string()});
+  ASSERT_EQ(convert.exit_code, 0) << convert.err;
+  const auto inspect = run_cli({"data", "inspect", bin.string(), "--format", "json"});
+  ASSERT_EQ(inspect.exit_code, 0) << inspect.err;
+  EXPECT_EQ(nlohmann::json::parse(last_line(inspect.out))["rows"], 40);
+  expect_error(run_cli({"data", "inspect"}), 2,
+               "data inspect needs a FILE (or --reader synthetic, which generates one)");
+}
+
+// truth=FILE is an output of the synthetic reader: never one of the run's inputs, and
+// never a file that is not a localsgd model.
+TEST(Cli, TheSyntheticTruthFileNeverReplacesAnInput) {
+  TempDir dir;
+  const auto svm = dir.write("t.svm", "1 1:0.5\n-1 1:-0.5\n");
+  expect_error(run_cli({"train", "--plugin", "logreg", "--reader-param", "truth=" + svm.string(),
+                        "--test", svm.string(), "--steps", "10"}),
+               2,
+               "--reader-param truth " + svm.string() + " is also --test " + svm.string() +
+                   ": give each output a file of its own");
+  expect_error(run_cli({"train", "--plugin", "logreg", "--reader-param", "truth=" + svm.string(),
+                        "--steps", "10"}),
+               2,
+               "synthetic: parameter truth=" + svm.string() + ": " + svm.string() +
+                   " exists and is not a localsgd model file; not replaced");
+  EXPECT_EQ(read_text(svm), "1 1:0.5\n-1 1:-0.5\n");
+  const auto truth = dir.path() / "w.model";
+  for (int twice = 0; twice < 2; ++twice)  // a model file is replaced
+    ASSERT_EQ(run_cli({"train", "--plugin", "logreg", "--reader-param", "truth=" + truth.string(),
+                       "--steps", "10", "-q"})
+                  .exit_code,
+              0);
+}
+
+// Options that would be silently dropped or wrapped are refused.
+TEST(Cli, ContradictoryOrOutOfRangeOptionsAreRefused) {
+  expect_error(
+      run_cli({"train", "--plugin", "logreg", "--param", "lambda=0.1", "--param", "lambda=0.2"}), 2,
+      "--param lambda is given twice: 0.1 and 0.2");
+  EXPECT_EQ(run_cli({"train", "--plugin", "logreg", "--param", "lambda=0.1", "--param",
+                     "lambda=0.1", "--steps", "10", "-q"})
+                .exit_code,
+            0);
+  expect_error(run_cli({"train", "--plugin", "logreg", "--seed", "-1"}), 2,
+               "--seed: must be a whole number from 0 to 18446744073709551615, not '-1'");
+  expect_error(run_cli({"train", "--plugin", "logreg", "--seed", "18446744073709551616"}), 2,
+               "not '18446744073709551616'");
+  expect_error(run_cli({"train", "--plugin", "logreg", "-H", "2", "--schedule-param", "H=16"}), 2,
+               "give -H or --schedule-param H, not both");
+  expect_error(run_cli({"train", "--plugin", "logreg", "--data", "-", "--test", "-"}), 2,
+               "--data and --test cannot both be standard input");
+}
+
+// An --init model whose classes are in another order would start every class from
+// another's weights.
+TEST(Cli, AnInitModelMustHaveTheRunsClasses) {
+  TempDir dir;
+  const auto data = dir.write("m.svm", "1 1:1\n2 1:-1\n3 2:1\n1 1:0.5\n2 2:-1\n3 2:0.5\n");
+  const auto model = dir.path() / "r.model";
+  ASSERT_EQ(run_cli({"train", "--plugin", "softmax", "--data", data.string(), "--param",
+                     "classes=3,2,1", "--steps", "20", "-q", "--out", model.string()})
+                .exit_code,
+            0);
+  expect_error(run_cli({"train", "--plugin", "softmax", "--data", data.string(), "--init",
+                        model.string(), "--steps", "10"}),
+               3,
+               model.string() +
+                   ": --init: the model's classes is 3,2,1 and this run's is 1,2,3 (give "
+                   "--param classes=3,2,1, or start without --init)");
+  // The same classes with another lambda is a warm start.
+  EXPECT_EQ(
+      run_cli({"train", "--plugin", "softmax", "--data", data.string(), "--init", model.string(),
+               "--param", "classes=3,2,1", "--param", "lambda=0.01", "--steps", "10", "-q"})
+          .exit_code,
+      0);
+}
+
+// What a run does quietly but should say: test features the model cannot score, and a
+// one-step run whose x_hat is the starting point. A mini-batch baseline past T is refused.
+TEST(Cli, RunsSayWhatTheyCannotDo) {
+  TempDir dir;
+  const auto train = dir.write("a.svm", "1 1:1\n-1 1:-1\n1 1:0.5\n-1 1:-0.5\n");
+  const auto test = dir.write("b.svm", "1 1:1 3:2\n-1 1:-1\n");
+  const auto wide = run_cli({"train", "--plugin", "logreg", "--data", train.string(), "--test",
+                             test.string(), "--steps", "10", "-q"});
+  ASSERT_EQ(wide.exit_code, 0) << wide.err;
+  EXPECT_EQ(wide.err, "localsgd: warning: --test " + test.string() +
+                          " has 3 columns and the training data 1: test scores ignore the "
+                          "features beyond column 1\n");
+  const auto one = run_cli({"train", "--plugin", "logreg", "--steps", "1", "-q"});
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_EQ(one.err,
+            "localsgd: warning: a run of one step reports x_hat = x_0, the starting point (x_hat "
+            "averages the iterates before step T)\n");
+  expect_error(run_cli({"train", "--plugin", "logreg", "--steps", "200", "--schedule", "minibatch",
+                        "--schedule-param", "H=1000"}),
+               2,
+               "schedule 'minibatch' makes steps of 1000 local steps' samples, more than the "
+               "run's 200 steps (give a smaller H or more --steps)");
+}
+
 // A misspelled command or option gets the closest real one; a word that is no near miss
 // gets none.
 TEST(Cli, MisspellingsGetASuggestion) {

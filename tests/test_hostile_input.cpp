@@ -101,10 +101,10 @@ TEST(HostileInput, SolveConvergesOnAnExactFit) {
 }
 
 TEST(HostileInput, AnAbsurdBatchMultiplierIsTheSchedulesError) {
-  const auto run = [](const std::string& H, const std::string& b) {
+  const auto run = [](const std::string& H, const std::string& b, const std::string& steps = "10") {
     return run_cli({"train", "--plugin", "logreg", "--reader-param", "n=200", "--schedule",
                     fixture("fixture_minibatch"), "--schedule-param", "H=" + H, "-b", b, "--steps",
-                    "10", "-q"});
+                    steps, "-q"});
   };
   for (const std::string m : {"4611686018427387904", "1073741825"})
     expect_error(run(m, "1"), kExitPlugin,
@@ -116,7 +116,11 @@ TEST(HostileInput, AnAbsurdBatchMultiplierIsTheSchedulesError) {
                "1073741824 exceed 1073741824 samples");
   // Mini-batches larger than the data are valid (the mini-batch schedule's default H on
   // a small data set): sampling draws with replacement across passes.
-  EXPECT_EQ(run("201", "1").exit_code, 0);
+  EXPECT_EQ(run("201", "1", "201").exit_code, 0);
+  // Beyond T it would take more samples than the Local SGD run it stands for.
+  expect_error(run("201", "1"), kExitUsage,
+               "schedule 'fixture_minibatch' makes steps of 201 local steps' samples, more than "
+               "the run's 10 steps (give a smaller H or more --steps)");
 }
 
 TEST(HostileInput, RequestsBeyondTheMachinesMemoryAreRefusedBeforeAllocating) {

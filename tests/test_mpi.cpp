@@ -460,7 +460,7 @@ TEST(Mpi, BinaryFilesSpreadAsViewsOrCopies) {
   TempDir dir;
   const fs::path data = dir.path() / "d.bin";
   const CliResult c = run_cli({"data", "convert", "--reader", "synthetic", "--reader-param",
-                               "n=2000", "--reader-param", "d=30", "none", data.string()});
+                               "n=2000", "--reader-param", "d=30", data.string()});
   ASSERT_EQ(c.exit_code, 0) << c.err;
   for (const char* partition : {"contiguous", "shard"}) {
     SCOPED_TRACE(partition);

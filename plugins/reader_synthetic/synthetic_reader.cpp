@@ -28,6 +28,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <fstream>
 #include <limits>
 #include <numbers>
 #include <string>
@@ -215,7 +216,21 @@ class SyntheticReader final : public localsgd::Reader {
 
   // w* as a model file of the objective that fits the task, so that `localsgd eval
   // --model FILE` rebuilds it (with default parameters) on this data.
+  // truth=FILE is an output: a file there that is not a localsgd model (a data set, a
+  // config given by mistake) is refused, not replaced.
+  static void refuse_to_replace_other_files(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return;  // nothing there (or unreadable: the writer reports it)
+    std::string head(4096, '\0');
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<std::size_t>(in.gcount()));
+    if (head.find("\"format\":\"localsgd-model\"") == std::string::npos)
+      throw ParamError("parameter truth=" + path + ": " + path +
+                       " exists and is not a localsgd model file; not replaced");
+  }
+
   static void write_truth(const Options& o, const std::vector<double>& model) {
+    refuse_to_replace_other_files(o.truth);
     localsgd::Model truth;
     truth.objective = o.regression ? "ridge" : "logreg";
     truth.cols = o.d;

@@ -37,7 +37,7 @@ foreach(which intree oot)
     set(synthetic synthetic)
     set(bin bin)
   endif()
-  run(${CLI} data convert none ${out}/${which}.bin --reader ${synthetic} ${params}
+  run(${CLI} data convert ${out}/${which}.bin --reader ${synthetic} ${params}
       --reader-param truth=${out}/${which}.model OUTPUT_QUIET)
   run(${CLI} data convert ${out}/${which}.bin ${out}/${which}.svm --reader ${bin} OUTPUT_QUIET)
 endforeach()

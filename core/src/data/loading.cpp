@@ -40,9 +40,18 @@ std::string reader_for(const std::string& path, const std::string& reader) {
   return !reader.empty() ? reader : default_reader_for(path);
 }
 
+bool generates_rows(const std::string& reader) {
+  return !reader.empty() &&
+         std::string_view(load_plugin(reader, PluginKind::reader).name) == "synthetic";
+}
+
 Dataset load_dataset(const std::string& path, const std::string& reader, const ParamMap& params) {
   const std::string reader_name = reader_for(path, reader);
   const Manifest& manifest = load_plugin(reader_name, PluginKind::reader);
+  // The generator would ignore the file and train or score on its own rows.
+  if (std::string_view(manifest.name) == "synthetic" && !path.empty())
+    throw UsageError("reader synthetic generates its rows and reads no file, not " + path +
+                     " (drop --reader synthetic to read it)");
   auto instance = make_reader(manifest, params);
   Dataset data = call_plugin(manifest, "read", [&] { return instance->read({path}); });
   if (data.rows() == 0) throw DataError(path, 0, 0, "the data set has no rows");

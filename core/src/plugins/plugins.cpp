@@ -316,7 +316,12 @@ void add_key_value(ParamMap& params, const std::string& option, const std::strin
   const auto eq = key_value.find('=');
   if (eq == std::string::npos || eq == 0)
     throw UsageError(option + " " + key_value + ": expected key=value");
-  params.set(key_value.substr(0, eq), key_value.substr(eq + 1));
+  const std::string key = key_value.substr(0, eq), value = key_value.substr(eq + 1);
+  // The last of two would win silently, and which one the user meant is anyone's guess.
+  if (params.has(key) && params.text(key, "") != value)
+    throw UsageError(option + " " + key + " is given twice: " + params.text(key, "") + " and " +
+                     value);
+  params.set(key, value);
 }
 
 }  // namespace localsgd::core

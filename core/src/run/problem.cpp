@@ -36,8 +36,15 @@ Problem::Problem(const ProblemSpec& spec)
   whole_rows_ = view_.rows();
   whole_nnz_ = view_.nnz();
   if (!spec.test.empty()) {
-    test_ =
-        std::make_unique<Dataset>(load_dataset(spec.test, spec.reader.name, spec.reader.params));
+    // The test file is read as --data is, with the same reader parameters; by its own
+    // suffix's reader, without them, when that is another reader (CSV data, LIBSVM test)
+    // or the data is generated.
+    const std::string test_reader = generates_rows(reader_name_)
+                                        ? default_reader_for(spec.test)
+                                        : reader_for(spec.test, spec.reader.name);
+    test_ = std::make_unique<Dataset>(load_dataset(
+        spec.test, test_reader, test_reader == reader_name_ ? spec.reader.params : ParamMap{}));
+    test_file_columns_ = test_->cols;
     if (test_->cols > view_.cols) drop_columns_from(*test_, view_.cols);
     test_objective_ =
         build_objective(objective_manifest_, objective_->resolved_params(), *test_, view_.cols);

@@ -2,6 +2,7 @@
 #include "localsgd/core/io/plot.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <cmath>
 #include <csignal>
@@ -251,6 +252,26 @@ std::vector<double> initial_model(const std::string& file, const Problem& proble
                     "--init: the model has " + std::to_string(model.coefficients.size()) +
                         " coefficients; the objective on this data has " +
                         std::to_string(problem.objective().dimension()));
+  // Parameters that are words or lists (classes, bias, an activation) say what each
+  // coefficient means: the same count in another class order starts every class from
+  // another's weights. Numbers (lambda, a loss's delta) may change between runs.
+  const auto is_number = [](const std::string& text) {
+    double value = 0;
+    const char* end = text.data() + text.size();
+    const auto [stop, error] = std::from_chars(text.data(), end, value);
+    return !text.empty() && error == std::errc() && stop == end;
+  };
+  const ParamMap resolved = problem.objective().resolved_params();
+  for (const auto& [key, here] : resolved.all()) {
+    const auto saved = model.params.find(key);
+    if (saved == model.params.end() || saved->second == here ||
+        (is_number(here) && is_number(saved->second)))
+      continue;
+    throw DataError(file, 0, 0,
+                    "--init: the model's " + key + " is " + saved->second + " and this run's is " +
+                        here + " (give --param " + key + "=" + saved->second +
+                        ", or start without --init)");
+  }
   return std::move(model.coefficients);
 }
 
@@ -454,6 +475,11 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
   Communicator* const communicator =
       options.backend == Backend::mpi ? &MpiCommunicator::world() : nullptr;
   const bool lead = communicator == nullptr || communicator->rank() == 0;
+  if (lead && problem.test() != nullptr && problem.test_file_columns() > problem.data().cols)
+    std::cerr << "localsgd: warning: --test " << options.test << " has "
+              << problem.test_file_columns() << " columns and the training data "
+              << problem.data().cols << ": test scores ignore the features beyond column "
+              << problem.data().cols << '\n';
 
   ParamMap schedule_params;
   std::unique_ptr<Schedule> schedule;
@@ -508,7 +534,17 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
   agree_on(communicator, [&] {
     init = initial_model(options.init, problem);
     steps = resolve_steps(options, data.rows());  // refuses a budget first
+    // A mini-batch baseline makes ceil(T/H) steps of H·b samples: past T it would take
+    // more samples than the Local SGD run it stands for.
+    if (multiplier > steps)
+      throw UsageError("schedule '" + std::string(schedule_manifest.name) + "' makes steps of " +
+                       std::to_string(multiplier) + " local steps' samples, more than the run's " +
+                       std::to_string(steps) + " steps (give a smaller H or more --steps)");
   });
+  // x̂ weighs the iterates before the last step: after one step that is x_0 alone.
+  if (lead && (steps + multiplier - 1) / multiplier == 1)
+    std::cerr << "localsgd: warning: a run of one step reports x_hat = x_0, the starting "
+                 "point (x_hat averages the iterates before step T)\n";
   // The default rule probes the problem and may whiten it: the engine then runs on
   // u with x = P u, and everything it reports is mapped back to x.
   DefaultStep automatic;

@@ -72,6 +72,8 @@ std::optional<std::string> TrainOptions::validate() const {
       return "--local-steps sets the constant schedule; with --schedule " + schedule.name +
              " use --schedule-param";
   }
+  if (local_steps && schedule.params.has("H")) return "give -H or --schedule-param H, not both";
+  if (data == "-" && test == "-") return "--data and --test cannot both be standard input";
   if (steps && epochs) return "give --steps or --epochs, not both";
   if (steps && *steps < 1) return "--steps must be at least 1";
   if (epochs && (!(*epochs > 0) || !std::isfinite(*epochs))) return "--epochs must be > 0";

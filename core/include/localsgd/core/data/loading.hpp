@@ -28,6 +28,10 @@ std::string default_reader_for(const std::string& path);
 // The reader that reads `path`: `reader` when given, else default_reader_for(path).
 std::string reader_for(const std::string& path, const std::string& reader);
 
+// Whether `reader` (a name or a plugin's path) is the synthetic reader, which generates
+// its rows and reads no file.
+bool generates_rows(const std::string& reader);
+
 // `reader` "" picks default_reader_for(path). Checks the CSR the reader returned (a
 // broken reader is a plugin error, an empty data set a data error).
 Dataset load_dataset(const std::string& path, const std::string& reader, const ParamMap& params);

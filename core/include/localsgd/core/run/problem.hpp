@@ -48,6 +48,9 @@ class Problem {
   // parameters (e.g. lambda = 1/n of the training data); null without test data.
   const Dataset* test() const { return test_.get(); }
   const Objective* test_objective() const { return test_objective_.get(); }
+  // The test file's own column count: more than the training data's when it had features
+  // the model has no coefficient for (dropped from test(), as LIBLINEAR's predict does).
+  std::int64_t test_file_columns() const { return test_file_columns_; }
 
   // The spec's schedule parameters overridden by `params`, and a fresh schedule for one
   // run made with them.
@@ -90,6 +93,7 @@ class Problem {
   std::unique_ptr<Objective> objective_;
   std::unique_ptr<Dataset> test_;
   std::unique_ptr<Objective> test_objective_;
+  std::int64_t test_file_columns_ = 0;
   double load_seconds_ = 0;
   std::int64_t whole_rows_ = 0, whole_nnz_ = 0;
   bool kept_rows_ = false;
