@@ -94,8 +94,9 @@ void run_train(TrainFlags& flags, const CLI::App& command) {
   refuse_shared_files({{"--out", o.out}, {"--plot", o.plot}, {"--reader-param truth", truth}},
                       {{"--resume", o.resume}});
   if (flags.print_config) {
-    // The options as given (command line and --config), once they pass the checks every
-    // run passes; `localsgd train --config FILE` reads this back.
+    // The options as given (command line and --config), once they pass the checks of the
+    // options themselves (plugins and their parameters are checked when a run loads them);
+    // `localsgd train --config FILE` reads this back.
     if (const auto error = o.validate()) throw UsageError(*error);
     if (core::launched_rank() <= 0)  // once per mpirun, which merges the ranks' stdout
       std::cout << "[train]\n" << command.config_to_str(false, false);

@@ -694,6 +694,24 @@ TEST(Cli, RunsSayWhatTheyCannotDo) {
   EXPECT_EQ(one.err,
             "localsgd: warning: a run of one step reports x_hat = x_0, the starting point (x_hat "
             "averages the iterates before step T)\n");
+  // An f* the run went below is not the minimum: its suboptimality would be negative.
+  const auto below =
+      run_cli({"train", "--plugin", "logreg", "--steps", "100", "--fstar", "5", "-q"});
+  ASSERT_EQ(below.exit_code, 0) << below.err;
+  EXPECT_EQ(below.err.rfind("localsgd: warning: f(x_hat) = ", 0), 0u) << below.err;
+  EXPECT_NE(below.err.find(" is below --fstar 5: that is not the minimum"), std::string::npos)
+      << below.err;
+  // A default run that ends where it started says so, and names the features' scale.
+  std::string noise;
+  for (int i = 0; i < 200; ++i)
+    noise += (i * 7919 % 13 < 6 ? "1" : "-1") + std::string(" 1:") +
+             std::to_string(1e6 * ((i * 104729) % 97 - 48)) + " 2:3e6\n";
+  const auto stuck = run_cli(
+      {"train", "--plugin", "logreg", "--data", dir.write("noise.svm", noise).string(), "-q"});
+  ASSERT_EQ(stuck.exit_code, 0) << stuck.err;
+  EXPECT_EQ(stuck.err.rfind("localsgd: warning: the run ended at f(x_hat) = ", 0), 0u) << stuck.err;
+  EXPECT_NE(stuck.err.find("it learned almost nothing"), std::string::npos) << stuck.err;
+  EXPECT_NE(stuck.err.find("(largest |value| here: 4.8e+07)"), std::string::npos) << stuck.err;
   expect_error(run_cli({"train", "--plugin", "logreg", "--steps", "200", "--schedule", "minibatch",
                         "--schedule-param", "H=1000"}),
                2,

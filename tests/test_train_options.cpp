@@ -63,7 +63,8 @@ TEST(TrainOptions, EachRuleHasItsMessage) {
       {[](auto& o) { o.steps = 0; }, "--steps must be at least 1"},
       {[&](auto& o) { o.epochs = inf; }, "--epochs must be > 0"},
       {[](auto& o) { o.epochs = 0; }, "--epochs must be > 0"},
-      {[](auto& o) { o.avg_shift = -1; }, "--avg-shift must be a finite number >= 0"},
+      {[](auto& o) { o.avg_shift = -1; }, "--avg-shift must be a number from 0 to 1e100"},
+      {[](auto& o) { o.avg_shift = 1e160; }, "--avg-shift must be a number from 0 to 1e100"},
       {[](auto& o) { o.threads = -2; }, "--threads must be >= 0"},
       {[](auto& o) {
          o.target = 1;

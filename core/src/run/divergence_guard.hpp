@@ -34,6 +34,8 @@ class DivergenceGuard {
         step_size_(step_size),
         whitened_(whitened) {}
 
+  double reference() const { return reference_; }
+
   // At a check: throws RuntimeFailure past the runaway bound.
   void check(std::int64_t step, const Quality& q, bool with_last) const {
     test(step, with_last ? std::max(q.objective, q.objective_last) : q.objective, kRunawayFactor);

@@ -36,12 +36,14 @@ inline void check_memory(std::int64_t workers, std::int64_t dimension, std::int6
   const double available = physical_memory_bytes() / std::max(1, sharing);
   if (!(available > 0) || bytes <= available) return;
   // Name the largest part, and what shrinks it.
-  const char* remedy = permutations >= std::max({model, batches, fixed})
-                           ? "shuffled sampling keeps a permutation of the rows per worker: use "
-                             "--sampling iid, --partition shard, or fewer workers (-K)"
-                       : batches >= std::max(model, fixed)
-                           ? "use a smaller batch (-b) or fewer workers (-K)"
-                           : "use fewer workers (-K)";
+  const char* remedy =
+      permutations >= std::max({model, batches, fixed})
+          ? "shuffled sampling keeps a permutation of the rows per worker: use "
+            "--sampling iid, --partition shard, or fewer workers (-K)"
+      : batches >= std::max(model, fixed) ? "use a smaller batch (-b) or fewer workers (-K)"
+      : workers > 1                       ? "use fewer workers (-K)"
+                    : "one model of this size does not fit: the data's largest feature "
+                      "index sets it (check the file for a stray huge index)";
   throw UsageError(
       "K = " + std::to_string(workers) + " workers with a model of " + std::to_string(dimension) +
       " coordinates, mini-batches of " + std::to_string(batch) +

@@ -799,6 +799,31 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
     s.quality = assessor.assess(r.x_hat, &r.x_last);
     guard->check_end(r.steps, s.quality);
   });
+  // A default run (no step size, no budget, no warm start) that ends where it started has
+  // failed the user quietly: say so, with the likeliest cause. (Pure-noise labels also
+  // end there; the message says that too.)
+  if (lead && options.step_rule() == StepRule::automatic && !options.steps && !options.epochs &&
+      options.init.empty() && guard->reference() > 0 &&
+      s.quality.objective > 0.95 * guard->reference()) {
+    double largest = 0;
+    for (const double v : run_data.value) largest = std::max(largest, std::abs(v));
+    std::cerr << "localsgd: warning: the run ended at f(x_hat) = "
+              << brief_number(s.quality.objective)
+              << ", within 5 % of f(x_0) = " << brief_number(guard->reference())
+              << ": it learned almost nothing. Unless the labels are noise, the default step "
+                 "size found no progress; features of large or very different scales (largest "
+                 "|value| here: "
+              << brief_number(largest) << ") are the usual cause: scale them, or give --lr\n";
+  }
+  // A given f* above a value the run reached is not the minimum: every suboptimality and
+  // target measured against it is wrong. (Solved ones are accurate to far below 1e-6.)
+  if (lead && options.fstar &&
+      s.quality.objective<*options.fstar&& * options.fstar - s.quality.objective> 1e-6 *
+          std::max(1.0, std::abs(*options.fstar)))
+    std::cerr << "localsgd: warning: f(x_hat) = " << format_number(s.quality.objective)
+              << " is below --fstar " << format_number(*options.fstar)
+              << ": that is not the minimum, so the suboptimality and targets measured "
+                 "against it are wrong (localsgd solve finds f*)\n";
   s.model = options.out;
   s.checkpoint = options.checkpoint;
   s.checkpoint_step = checkpoint_step;

@@ -77,8 +77,10 @@ std::optional<std::string> TrainOptions::validate() const {
   if (steps && epochs) return "give --steps or --epochs, not both";
   if (steps && *steps < 1) return "--steps must be at least 1";
   if (epochs && (!(*epochs > 0) || !std::isfinite(*epochs))) return "--epochs must be > 0";
-  if (avg_shift && (!std::isfinite(*avg_shift) || *avg_shift < 0))
-    return "--avg-shift must be a finite number >= 0";
+  // Beyond 1e100 the weights (a+t)^2 and their sums leave double range long before the
+  // average changes (it is already the plain mean of the iterates).
+  if (avg_shift && (!std::isfinite(*avg_shift) || *avg_shift < 0 || *avg_shift > 1e100))
+    return "--avg-shift must be a number from 0 to 1e100";
   if (threads < 0) return "--threads must be >= 0";
   if (lr == StepRule::automatic && !lr_params.all().empty())
     return "--lr auto takes no --lr-param (it chooses the step size itself): drop --lr auto to "
