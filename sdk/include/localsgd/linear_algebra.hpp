@@ -100,8 +100,8 @@ inline void check_binary_labels(const DataView& data, const char* objective) {
     has_minus_one = has_minus_one || y == -1.0;
     if (y != 1.0 && y != -1.0 && y != 0.0)
       throw DataError("", 0, 0,
-                      std::string(objective) + " needs binary labels (-1/+1 or 0/1); row " +
-                          std::to_string(i + 1) + " has label " + std::to_string(y) +
+                      std::string(objective) + " needs binary labels (-1/+1 or 0/1); data row " +
+                          std::to_string(i + 1) + " has label " + format_number(y) +
                           " (use a multiclass objective such as softmax)");
   }
   if (has_zero && has_minus_one)

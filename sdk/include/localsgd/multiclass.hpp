@@ -49,7 +49,7 @@ class ClassLabels {
         const double y = data.label[i];
         if (!(std::isfinite(y) && y == std::round(y)))
           throw DataError("", 0, 0,
-                          std::string(objective) + " needs integer class labels; row " +
+                          std::string(objective) + " needs integer class labels; data row " +
                               std::to_string(i + 1) + " has label " + format_number(y) +
                               " (or list the classes with --param classes=...)");
         c.labels_.push_back(y);
@@ -83,8 +83,9 @@ class ClassLabels {
     const std::size_t c = index_of(y);
     if (c == npos)
       throw DataError("", 0, 0,
-                      std::string(objective) + ": row " + std::to_string(i + 1) + " has label " +
-                          format_number(y) + ", which is not one of the classes " + to_string());
+                      std::string(objective) + ": data row " + std::to_string(i + 1) +
+                          " has label " + format_number(y) + ", which is not one of the classes " +
+                          to_string());
     return c;
   }
 
