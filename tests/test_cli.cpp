@@ -857,7 +857,8 @@ int wait_status_after_signal(int signal) {
           static_cast<char*>(nullptr));
     _exit(127);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  EXPECT_TRUE(localsgd::testing::wait_until_catching(pid, signal));
+  std::this_thread::sleep_for(std::chrono::milliseconds(400));  // into the run
   kill(pid, signal);
   int status = 0;
   waitpid(pid, &status, 0);

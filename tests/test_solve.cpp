@@ -325,13 +325,17 @@ struct Interrupted {
 Interrupted interrupt_cli(const std::string& args, const std::string& cue,
                           const localsgd::testing::TempDir& dir) {
   const std::string err = (dir.path() / "err").string();
-  const std::string command = "sh -c 'XDG_CACHE_HOME=" + dir.path().string() + " " +
-                              std::string(LOCALSGD_CLI) + " " + args + " 2>" + err + " & pid=$!; " +
-                              (cue.empty() ? "sleep 0.5"
-                                           : "while kill -0 $pid 2>/dev/null && ! grep -qF \"" +
-                                                 cue + "\" " + err + "; do sleep 0.05; done") +
-                              "; kill -INT $pid; wait $pid; echo $? >" +
-                              (dir.path() / "rc").string() + "'";
+  // The signal goes only once the process handles it (SigCgt: a sanitizer build on a
+  // loaded machine can take longer than the 0.5 s to get there).
+  const std::string command =
+      "bash -c 'XDG_CACHE_HOME=" + dir.path().string() + " " + std::string(LOCALSGD_CLI) + " " +
+      args + " 2>" + err + " & pid=$!; " +
+      "for i in $(seq 2000); do m=$(grep SigCgt /proc/$pid/status " +
+      "2>/dev/null | cut -f2); [ -n \"$m\" ] && (( 0x$m & 2 )) && " + "break; sleep 0.01; done; " +
+      (cue.empty() ? "sleep 0.5"
+                   : "while kill -0 $pid 2>/dev/null && ! grep -qF \"" + cue + "\" " + err +
+                         "; do sleep 0.05; done") +
+      "; kill -INT $pid; wait $pid; echo $? >" + (dir.path() / "rc").string() + "'";
   EXPECT_EQ(std::system(command.c_str()), 0);
   return {localsgd::testing::read_text(dir.path() / "rc"), localsgd::testing::read_text(err)};
 }

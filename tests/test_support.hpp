@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -16,6 +17,7 @@
 #include <span>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -71,6 +73,22 @@ class TempDir {
  private:
   fs::path path_;
 };
+
+// Waits (up to 20 s) until process `pid` has a handler for `signal` (the SigCgt mask in
+// /proc): a signal sent sooner meets the default action, e.g. while a sanitizer build
+// starts up on a loaded machine, and a test of the handler would fail for the machine.
+inline bool wait_until_catching(pid_t pid, int signal) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (std::chrono::steady_clock::now() < until) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    for (std::string line; std::getline(status, line);)
+      if (line.rfind("SigCgt:", 0) == 0 &&
+          (std::stoull(line.substr(7), nullptr, 16) >> (signal - 1) & 1) != 0)
+        return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
 
 inline std::string read_text(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);

@@ -72,7 +72,12 @@ const std::atomic<int>* GracefulInterrupts::flag() {
   return graceful.load() ? &received : nullptr;
 }
 
-ImmediateInterrupts::ImmediateInterrupts() : was_immediate_(immediate.exchange(true)) {}
+ImmediateInterrupts::ImmediateInterrupts() : was_immediate_(immediate.exchange(true)) {
+  // A signal taken gracefully just before (between a command's start and its loading)
+  // would otherwise wait for a step that a blocked read, e.g. of a FIFO no one writes,
+  // never reaches: it ends the process now, as one arriving from here on does.
+  if (const int signal = received.load(); signal != 0) on_signal(signal);
+}
 
 ImmediateInterrupts::~ImmediateInterrupts() {
   immediate.store(was_immediate_);
