@@ -817,9 +817,8 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
   }
   // A given f* above a value the run reached is not the minimum: every suboptimality and
   // target measured against it is wrong. (Solved ones are accurate to far below 1e-6.)
-  if (lead && options.fstar &&
-      s.quality.objective<*options.fstar&& * options.fstar - s.quality.objective> 1e-6 *
-          std::max(1.0, std::abs(*options.fstar)))
+  const double below_fstar = options.fstar ? *options.fstar - s.quality.objective : 0.0;
+  if (lead && below_fstar > 1e-6 * std::max(1.0, std::abs(options.fstar.value_or(0.0))))
     std::cerr << "localsgd: warning: f(x_hat) = " << format_number(s.quality.objective)
               << " is below --fstar " << format_number(*options.fstar)
               << ": that is not the minimum, so the suboptimality and targets measured "
