@@ -209,6 +209,30 @@ TEST(Solve, RidgeOnAbaloneMatchesTheClosedForm) {
   EXPECT_NEAR(r.fstar, f->value(view, expected), 1e-12 * r.fstar);
 }
 
+// Targets offset by 1e5 put every Huber residual at x_0 beyond delta, where the loss has
+// no curvature: the intercept is fitted first (before, the solve crept 1 a step and did
+// not converge in 500 iterations). The offset moves the intercept alone.
+TEST(Solve, AnInterceptFarFromZeroIsFound) {
+  LOCALSGD_REQUIRE_DATA_FILE(data_file("abalone_scale"));
+  const auto data = read("abalone_scale");
+  auto shifted = data;
+  for (double& y : shifted.label) y += 1e5;
+  localsgd::ParamMap bias;
+  bias.set("bias", "true");
+  for (const char* name : {"huber", "ridge"}) {
+    SCOPED_TRACE(name);
+    const auto r = core::solve(*objective(name, data, bias), data.view());
+    const auto s = core::solve(*objective(name, shifted, bias), shifted.view());
+    EXPECT_TRUE(s.converged) << core::unconverged_message(s);
+    EXPECT_LE(s.iterations, 10);
+    EXPECT_NEAR(s.fstar, r.fstar, 1e-10 * r.fstar);
+    const std::vector<double> weights(s.x.begin(), s.x.end() - 1),
+        expected(r.x.begin(), r.x.end() - 1);
+    EXPECT_LT(relative_distance(weights, expected), 1e-6);
+    EXPECT_NEAR(s.x.back(), r.x.back() + 1e5, 1e-6);
+  }
+}
+
 TEST(Solve, RefusesNonConvexObjectives) {
   const auto r = localsgd::testing::run_cli({"solve", "--plugin", "mlp"});
   EXPECT_EQ(r.exit_code, 2) << r.err;

@@ -83,7 +83,8 @@ class MarginProblem {
         weights_(f_.has_intercept() ? d_ - 1 : d_),
         z_(static_cast<std::size_t>(data.rows())),
         dphi_(z_.size()),
-        d2phi_(z_.size()) {}
+        d2phi_(z_.size()),
+        shifted_(z_.size()) {}
 
   std::size_t dimension() const { return d_; }
 
@@ -131,6 +132,14 @@ class MarginProblem {
       }
     }
     return loss / n_ + 0.5 * f_.lambda() * norm2;
+  }
+
+  // d f / d beta at the last evaluated point with the intercept moved by t: the mean of
+  // phi'(z_i + t).
+  double intercept_slope(double t) {
+    for (std::size_t i = 0; i < z_.size(); ++i) shifted_[i] = z_[i] + t;
+    f_.margin_derivatives(shifted_, data_.label, dphi_);
+    return std::accumulate(dphi_.begin(), dphi_.end(), 0.0) / n_;
   }
 
   // H v = Ãᵀ D Ã v / n + lambda v (weights only), at the last evaluated point.
@@ -245,8 +254,32 @@ class MarginProblem {
   const DataView& data_;
   const double n_;
   const std::size_t d_, weights_;
-  Vector z_, dphi_, d2phi_;
+  Vector z_, dphi_, d2phi_, shifted_;
 };
+
+// Moves the intercept (the last coordinate of x) to its best value for x's weights, and
+// evaluates f there: f is convex in it alone, so bisection on its slope finds it, after
+// doubling a bracket from 0. Newton needs this where the loss is flat far from the
+// targets: at x_0 every Huber residual of targets offset by 1e5 lies beyond delta, the
+// intercept has no curvature, and the solve crept 1 a step and did not converge.
+double fit_intercept(MarginProblem& problem, Vector& x, Vector& gradient) {
+  const double slope = problem.intercept_slope(0);
+  if (slope == 0 || !std::isfinite(slope)) return problem.evaluate(x, gradient);
+  const double direction = slope < 0 ? 1.0 : -1.0;  // downhill
+  double near = 0, far = direction;
+  for (int doubling = 0; doubling < 1100 && direction * problem.intercept_slope(far) < 0;
+       ++doubling)
+    near = far, far *= 2;
+  // The slope changes sign between near and far (or never does: far is then as far as
+  // doubles go, and Newton takes over from there).
+  for (int halving = 0; halving < 200; ++halving) {
+    const double middle = near + (far - near) / 2;
+    if (middle == near || middle == far) break;
+    (direction * problem.intercept_slope(middle) < 0 ? near : far) = middle;
+  }
+  x.back() += near;
+  return problem.evaluate(x, gradient);
+}
 
 // How closely conjugate gradients solve a Newton step: sqrt(|g|), for superlinear
 // convergence, but never tighter than 1e-6, where the products' rounding stalls CG (it ran
@@ -300,6 +333,7 @@ SolveResult newton_margin(const MarginObjective& objective, const DataView& data
   objective.initial_point(0, x);
   double f = problem.evaluate(x, g);
   const double f0 = f;
+  if (objective.has_intercept()) f = fit_intercept(problem, x, g);
   for (result.iterations = 0; result.iterations < options.max_iterations; ++result.iterations) {
     const double gnorm = norm(g);
     if (gnorm == 0.0) {
