@@ -174,6 +174,49 @@ TEST(Predict, ColumnsFollowThePredictionKind) {
   EXPECT_EQ(n, 4);
 }
 
+// predict reads no labels: rows still to be labelled carry a placeholder (0, or anything
+// the model does not know) and get the predictions their features give. Before, a
+// softmax model refused label 0 and logreg label 5 (exit 3). eval still needs them.
+TEST(Predict, LabelsThatTheModelDoesNotKnowAreIgnored) {
+  TempDir dir;
+  const std::string rows = "1:1\n2:1\n1:1 2:1\n1:0.9 2:-1\n";
+  const auto with_labels = [&](const std::vector<std::string>& labels) {
+    std::string text;
+    std::istringstream features(rows);
+    std::string line;
+    for (std::size_t i = 0; std::getline(features, line); ++i)
+      text += labels[i % labels.size()] + " " + line + "\n";
+    return text;
+  };
+  const struct {
+    const char* plugin;
+    std::vector<std::string> labels;
+  } cases[] = {{"softmax", {"1", "2", "3"}}, {"logreg", {"1", "-1"}},    {"svm", {"1", "-1"}},
+               {"ridge", {"1.5", "-0.5"}},   {"huber", {"1.5", "-0.5"}}, {"mlp", {"1", "-1"}}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.plugin);
+    const std::string name = c.plugin;
+    const auto train = dir.write(name + ".svm", with_labels(c.labels)).string();
+    const auto model = (dir.path() / (name + ".model")).string();
+    ASSERT_EQ(run_cli({"train", "--plugin", c.plugin, "--data", train, "--steps", "20", "--out",
+                       model, "-q"})
+                  .exit_code,
+              0);
+    const auto expected = run_cli({"predict", "--model", model, "--data", train});
+    ASSERT_EQ(expected.exit_code, 0) << expected.err;
+    const auto unknown = dir.write(name + "-0.svm", with_labels({"0", "7"})).string();
+    const auto r = run_cli({"predict", "--model", model, "--data", unknown});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out, expected.out);
+    if (name == "softmax") {  // eval scores against the labels: they must be the model's
+      const auto e = run_cli({"eval", "--model", model, "--data", unknown});
+      EXPECT_EQ(e.exit_code, 3);
+      EXPECT_NE(e.err.find("label 0, which is not one of the classes 1,2,3"), std::string::npos)
+          << e.err;
+    }
+  }
+}
+
 TEST_F(Eval, FewerColumnsAreZerosMoreAreAnErrorUnlessAllowed) {
   const Trained* t = trained();
   ASSERT_NE(t, nullptr);

@@ -68,8 +68,12 @@ double predicted_label(Objective::Prediction kind, double prediction) {
 }
 
 // The model, the data trimmed or checked against the model's columns, and the objective
-// rebuilt from the parameters the model records.
-LoadedModel load(const EvalRequest& request) {
+// rebuilt from the parameters the model records. Without `labels` (predict), the
+// objective is rebuilt on no rows: the model's parameters carry what the data would (the
+// classes, lambda), and labels the model does not know, such as a placeholder 0 in a file
+// still to be labelled, are not refused. A plugin that cannot be built without rows is
+// built on the data.
+LoadedModel load(const EvalRequest& request, bool labels) {
   LoadedModel m;
   m.model = load_model(request.model);
   const Manifest& manifest = objective_plugin(request, m.model);
@@ -87,7 +91,17 @@ LoadedModel load(const EvalRequest& request) {
     }
     drop_columns_from(m.data, m.model.cols);
   }
-  m.objective = build_objective(manifest, ParamMap(m.model.params), m.data, m.model.cols);
+  if (!labels) {
+    Dataset none;
+    none.cols = m.data.cols;
+    none.source = m.data.source;
+    try {
+      m.objective = build_objective(manifest, ParamMap(m.model.params), none, m.model.cols);
+    } catch (...) {  // it needs rows: built on the data below
+    }
+  }
+  if (!m.objective)
+    m.objective = build_objective(manifest, ParamMap(m.model.params), m.data, m.model.cols);
   const auto expected = static_cast<std::size_t>(m.objective->dimension());
   if (expected != m.model.coefficients.size())
     throw DataError(request.model, 0, 0,
@@ -129,7 +143,7 @@ Score score_predictions(const Objective& objective, const DataView& data,
 }
 
 nlohmann::ordered_json evaluate_model(const EvalRequest& request) {
-  const LoadedModel m = load(request);
+  const LoadedModel m = load(request, true);
   const DataView data = m.data.view();
   const Score score = score_predictions(*m.objective, data, m.model.coefficients);
   nlohmann::ordered_json e;
@@ -148,7 +162,7 @@ nlohmann::ordered_json evaluate_model(const EvalRequest& request) {
 }
 
 void predict_model(const EvalRequest& request, OutputFormat format, std::ostream& out) {
-  const LoadedModel m = load(request);
+  const LoadedModel m = load(request, false);
   const DataView data = m.data.view();
   const auto kind = m.objective->prediction_kind();
   // Only a probability adds a column to the label: a sign is the label itself.
