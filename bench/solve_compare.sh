@@ -6,11 +6,20 @@
 #
 #   bash bench/solve_compare.sh OLD_BUILD/bin/localsgd build/bin/localsgd [SUBSTRING]
 #
-# Run from the repository's root (the data sets are read from ../shared/data).
+# Run from the repository's root (the data sets are read from ../shared/data; the
+# unscaled multiclass ones are made by bench/make_unscaled_multiclass.py into $TMPDIR).
 set -euo pipefail
 old=$1; new=$2
 only=${3:-}  # a substring: only the cases that contain it
+made=${TMPDIR:-/tmp}/localsgd-solve-bench
+mkdir -p "$made"
+[[ -s $made/unscaled-6000x20-c50.svm ]] ||
+  python3 bench/make_unscaled_multiclass.py 6000 20 50 1 "$made/unscaled-6000x20-c50.svm"
+[[ -s $made/unscaled-2000x20-c10.svm ]] ||
+  python3 bench/make_unscaled_multiclass.py 2000 20 10 2 "$made/unscaled-2000x20-c10.svm"
 cases=(
+ "--plugin softmax --data $made/unscaled-6000x20-c50.svm"
+ "--plugin softmax --data $made/unscaled-2000x20-c10.svm"
  "--plugin logreg --reader synthetic --reader-param n=20000 --reader-param d=500 --reader-param density=1"
  "--plugin logreg --reader synthetic --reader-param n=4000 --reader-param d=1000 --reader-param density=1"
  "--plugin logreg --reader synthetic --reader-param n=300 --reader-param d=2000 --reader-param density=1"
@@ -22,9 +31,11 @@ for c in "${cases[@]}"; do
   [[ -n $only && $c != *"$only"* ]] && continue
   o=(); n=()
   for r in 1 2 3; do
-    o+=($($old solve $c --format json | grep -o '"seconds":[0-9.e-]*' | cut -d: -f2))
-    n+=($($new solve $c --format json | grep -o '"seconds":[0-9.e-]*' | cut -d: -f2))
+    # A solve that fails (did not converge: exit 1) counts as inf.
+    o+=($( ($old solve $c --format json || true) | grep -o '"seconds":[0-9.e-]*' | cut -d: -f2 || echo inf))
+    n+=($( ($new solve $c --format json || true) | grep -o '"seconds":[0-9.e-]*' | cut -d: -f2 || echo inf))
   done
   mo=$(printf '%s\n' "${o[@]}" | sort -g | sed -n 2p); mn=$(printf '%s\n' "${n[@]}" | sort -g | sed -n 2p)
-  printf '%-100s old %8.3f s  new %8.3f s  ratio %6.2f\n' "$c" "$mo" "$mn" "$(echo "$mo / $mn" | bc -l)"
+  ratio=inf; [[ $mo != inf && $mn != inf ]] && ratio=$(echo "$mo / $mn" | bc -l)
+  printf '%-100s old %8s s  new %8s s  ratio %6.6s\n' "$c" "$mo" "$mn" "$ratio"
 done
