@@ -142,6 +142,9 @@ class MarginProblem {
     return std::accumulate(dphi_.begin(), dphi_.end(), 0.0) / n_;
   }
 
+  // The mean of D_i = phi''(z_i) at the last evaluated point.
+  double mean_curvature() const { return std::accumulate(d2phi_.begin(), d2phi_.end(), 0.0) / n_; }
+
   // H v = Ãᵀ D Ã v / n + lambda v (weights only), at the last evaluated point.
   void hessian_times(const Vector& v, Vector& out) const {
     Vector av;
@@ -349,6 +352,7 @@ SolveResult newton_margin(const MarginObjective& objective, const DataView& data
       Eigen::Map<const Eigen::VectorXd> gv(g.data(), static_cast<Eigen::Index>(d));
       Eigen::Map<Eigen::VectorXd>(p.data(), static_cast<Eigen::Index>(d)) = factor.solve(-gv);
     } else {
+      preconditioner->set_curvature(problem.mean_curvature());
       p = conjugate_gradient(
           [&](const Vector& v, Vector& out) {
             work();
@@ -421,7 +425,7 @@ SolveResult quasi_newton(const Objective& objective, const DataView& data, doubl
   Vector x(d, 0.0), g, probe(d), out(d), p(d), x_next(d), g_next;
   objective.initial_point(0, x);
   const bool has_hv = objective.hessian_vector_product(data, x, x, out);
-  const SolverPreconditioner M(objective, data);
+  SolverPreconditioner M(objective, data);
   SolveResult result;
   result.method = has_hv ? "newton-cg" : "lbfgs";
   const std::int64_t max_iterations = has_hv ? options.max_iterations : 50 * options.max_iterations;
@@ -447,6 +451,11 @@ SolveResult quasi_newton(const Objective& objective, const DataView& data, doubl
     }
     working(options, result);
     if (has_hv) {
+      if (M.active()) {  // the loss's curvature along g: one more product
+        objective.hessian_vector_product(data, x, g, out);
+        const double form = M.data_form(g);
+        if (form > 0) M.set_curvature((dot(g, out) - M.lambda() * dot(g, g)) / form);
+      }
       p = conjugate_gradient(
           [&](const Vector& v, Vector& hv) {
             working(options, result);

@@ -5,10 +5,17 @@
 // that span 1e-2 to 1e4 needed thousands of products a Newton step: softmax on 2000 rows
 // of 20 such features and 10 classes ran 500 Newton iterations (6.5 min) and did not
 // converge.
+//
+// The whitening is of G + lambda I, G = E[a a^T]: right for a loss whose curvature is about
+// 1. Where the model has grown confident (separable classes), the loss's curvature c falls
+// far below that, the Hessian is about c G + lambda I, and G + lambda I underweights lambda
+// by 1/c: set_curvature() rebuilds the whitening with lambda / c. On 5000 rows of 14
+// features with scales 1e-3..1e6 and 30 classes the solve took 20 s without it, 2 s with.
 #pragma once
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <memory>
 #include <span>
 #include <string>
@@ -24,7 +31,10 @@ class SolverPreconditioner {
   // Whitens when the objective's parameters are blocks of the data's columns
   // (Whitening::layout_of), else is the identity. The full P while applying it (two
   // triangular solves, 2 features² a block) costs no more than a Hessian-vector product
-  // (about 2 (nnz + rows) a block), and up to 512 features; else the diagonal one.
+  // (about 2 (nnz + rows) a block), and up to 2048 features; else the diagonal one, where
+  // the columns' scales differ by more than kMinScaleSpread: on columns of like scale it
+  // spreads the Hessian's clustered small eigenvalues instead (5000 x 20000 sparse rows,
+  // 20 classes: 172 CG products for the solve against 84 without it).
   SolverPreconditioner(const Objective& objective, const DataView& data) {
     const auto layout = Whitening::layout_of(objective, data);
     if (!layout || data.rows() == 0) return;
@@ -34,13 +44,49 @@ class SolverPreconditioner {
     const auto features = static_cast<double>(layout->features);
     const auto entries = static_cast<double>(data.nnz() + data.rows());
     const bool diagonal = layout->features > kMaxFullFeatures || features * features > entries;
+    if (diagonal && scale_spread(data) < kMinScaleSpread) return;
     // G costs nnz_per_row² a row: a sample of rows is plenty for a preconditioner.
     const double nnz_per_row = static_cast<double>(data.nnz()) / static_cast<double>(data.rows());
     const auto max_rows = static_cast<std::int64_t>(
         std::clamp(1e8 / std::max(1.0, nnz_per_row * nnz_per_row), 1e3, 2e4));
-    whitening_ = std::make_unique<Whitening>(data, *layout, lambda, max_rows, diagonal);
+    data_ = data;
+    layout_ = *layout;
+    lambda_ = lambda;
+    max_rows_ = max_rows;
+    diagonal_ = diagonal;
+    build(lambda);
     u_.resize(static_cast<std::size_t>(objective.dimension()));
   }
+
+  bool active() const { return whitening_ != nullptr; }
+
+  // The loss's curvature, relative to 1, is c now: the whitening becomes that of
+  // G + (lambda / c) I (rebuilt when that moves by more than a factor of 2).
+  void set_curvature(double c) {
+    if (!whitening_ || !(c > 0)) return;
+    const double wanted = lambda_ / std::min(1.0, c);
+    if (wanted < 2 * built_lambda_ && wanted > built_lambda_ / 2) return;
+    build(wanted);
+  }
+
+  // s^T (G (x) I_blocks) s over all rows: s's curvature for a loss of curvature 1, without
+  // lambda. With the curvature of s (from a Hessian-vector product) it gives c.
+  double data_form(std::span<const double> s) const {
+    if (!whitening_) return 0;
+    const auto F = static_cast<std::size_t>(layout_.features);
+    double sum = 0;
+    for (std::int64_t i = 0; i < data_.rows(); ++i) {
+      const SparseRow row = data_.row(i);
+      for (std::size_t b = 0; b < static_cast<std::size_t>(layout_.blocks); ++b) {
+        const double* block = s.data() + b * F;
+        const double z = row.dot(block) + (layout_.intercept ? block[F - 1] : 0.0);
+        sum += z * z;
+      }
+    }
+    return sum / static_cast<double>(data_.rows());
+  }
+
+  double lambda() const { return lambda_; }
 
   // z = M^{-1} r.
   void apply(std::span<const double> r, std::vector<double>& z) const {
@@ -57,9 +103,45 @@ class SolverPreconditioner {
   std::string describe() const { return whitening_ ? whitening_->describe() : "none"; }
 
  private:
-  static constexpr std::int64_t kMaxFullFeatures = 512;
+  static constexpr std::int64_t kMaxFullFeatures = 2048;
+  static constexpr double kMinScaleSpread = 1e4;  // in mean squares: 100 in scale
+
+  // How far apart the columns' scales are: the 99th over the 1st percentile of the mean
+  // square of each column's stored values (how many a column holds does not count; the
+  // percentiles keep a few odd values of rare columns out).
+  static double scale_spread(const DataView& data) {
+    std::vector<double> squares(static_cast<std::size_t>(data.cols), 0.0), counts(squares.size());
+    for (std::size_t k = 0; k < data.index.size(); ++k) {
+      const auto j = static_cast<std::size_t>(data.index[k]);
+      squares[j] += data.value[k] * data.value[k];
+      counts[j] += 1;
+    }
+    std::vector<double> scales;
+    for (std::size_t j = 0; j < squares.size(); ++j)
+      if (squares[j] > 0) scales.push_back(squares[j] / counts[j]);
+    if (scales.empty()) return 1.0;
+    const auto at = [&](double q) {
+      auto nth =
+          scales.begin() + static_cast<std::ptrdiff_t>(q * static_cast<double>(scales.size() - 1));
+      std::nth_element(scales.begin(), nth, scales.end());
+      return *nth;
+    };
+    const double low = at(0.01);
+    return at(0.99) / low;
+  }
+
+  void build(double lambda) {
+    whitening_ = std::make_unique<Whitening>(data_, layout_, lambda, max_rows_, diagonal_);
+    built_lambda_ = lambda;
+  }
+
   std::unique_ptr<Whitening> whitening_;
   mutable std::vector<double> u_;
+  DataView data_;
+  Whitening::Layout layout_{};
+  double lambda_ = 0, built_lambda_ = 0;
+  std::int64_t max_rows_ = 0;
+  bool diagonal_ = false;
 };
 
 }  // namespace localsgd::core
