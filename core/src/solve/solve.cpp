@@ -265,7 +265,7 @@ class MarginProblem {
 // doubling a bracket from 0. Newton needs this where the loss is flat far from the
 // targets: at x_0 every Huber residual of targets offset by 1e5 lies beyond delta, the
 // intercept has no curvature, and the solve crept 1 a step and did not converge.
-double fit_intercept(MarginProblem& problem, Vector& x, Vector& gradient) {
+double best_intercept(MarginProblem& problem, Vector& x, Vector& gradient) {
   const double slope = problem.intercept_slope(0);
   if (slope == 0 || !std::isfinite(slope)) return problem.evaluate(x, gradient);
   const double direction = slope < 0 ? 1.0 : -1.0;  // downhill
@@ -336,7 +336,7 @@ SolveResult newton_margin(const MarginObjective& objective, const DataView& data
   objective.initial_point(0, x);
   double f = problem.evaluate(x, g);
   const double f0 = f;
-  if (objective.has_intercept()) f = fit_intercept(problem, x, g);
+  if (objective.has_intercept()) f = best_intercept(problem, x, g);
   for (result.iterations = 0; result.iterations < options.max_iterations; ++result.iterations) {
     const double gnorm = norm(g);
     if (gnorm == 0.0) {
@@ -555,6 +555,15 @@ SolveResult solve(const Objective& objective, const DataView& data, const SolveO
                       std::to_string(result.iterations) + " iterations)");
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
+}
+
+void fit_intercept(const MarginObjective& objective, const DataView& data, std::span<double> x) {
+  if (!objective.has_intercept() || data.rows() == 0) return;
+  MarginProblem problem(objective, data);
+  Vector point(x.begin(), x.end()), gradient;
+  problem.evaluate(point, gradient);
+  best_intercept(problem, point, gradient);
+  x.back() = point.back();
 }
 
 std::string unconverged_message(const SolveResult& r) {

@@ -12,6 +12,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,11 @@ inline constexpr double kStallTolerance = 1e-6;
 // later); an unconverged result is returned with converged = false (callers decide).
 SolveResult solve(const Objective& objective, const DataView& data,
                   const SolveOptions& options = {});
+
+// Moves the intercept of a margin model that has one (x's last coordinate) to its best
+// value for x's weights on `data` (f is convex in it alone: bisection on its slope). The
+// solver starts from there, and so does train without --init (README "Defaults").
+void fit_intercept(const MarginObjective& objective, const DataView& data, std::span<double> x);
 
 // "solve did not converge: ..." with the numbers of `r`, for the callers' errors.
 std::string unconverged_message(const SolveResult& r);
