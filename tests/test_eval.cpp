@@ -217,6 +217,21 @@ TEST(Predict, LabelsThatTheModelDoesNotKnowAreIgnored) {
   }
 }
 
+// Labels print as the data gave them: class 1000000 is "1000000", not "1e+06".
+TEST(Predict, WholeNumberLabelsPrintInFull) {
+  TempDir dir;
+  const auto data =
+      dir.write("big.svm", "1000000 1:1\n1000001 2:1\n1000000 1:0.9\n1000001 2:1.1\n").string();
+  const auto model = (dir.path() / "big.model").string();
+  ASSERT_EQ(run_cli({"train", "--plugin", "softmax", "--data", data, "--steps", "50", "--out",
+                     model, "-q"})
+                .exit_code,
+            0);
+  const auto r = run_cli({"predict", "--model", model, "--data", data});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(r.out, "label\n1000000\n1000001\n1000000\n1000001\n");
+}
+
 TEST_F(Eval, FewerColumnsAreZerosMoreAreAnErrorUnlessAllowed) {
   const Trained* t = trained();
   ASSERT_NE(t, nullptr);

@@ -176,8 +176,14 @@ void predict_model(const EvalRequest& request, OutputFormat format, std::ostream
     out << '\n';
   }
   char buffer[32];
+  // Shortest round-trip form, but whole numbers in full: a class 1000000 prints as it was
+  // given, not as 1e+06.
   const auto number = [&](double v) {
-    out.write(buffer, std::to_chars(buffer, buffer + sizeof buffer, v).ptr - buffer);
+    const bool whole = std::abs(v) < 1e15 && v == std::trunc(v);
+    const auto end =
+        whole ? std::to_chars(buffer, buffer + sizeof buffer, static_cast<std::int64_t>(v))
+              : std::to_chars(buffer, buffer + sizeof buffer, v);
+    out.write(buffer, end.ptr - buffer);
   };
   for (std::int64_t i = 0; i < data.rows(); ++i) {
     const double p = m.objective->predict(data.row(i), m.model.coefficients);
