@@ -651,6 +651,9 @@ TEST(Cli, ContradictoryOrOutOfRangeOptionsAreRefused) {
                "give -H or --schedule-param H, not both");
   expect_error(run_cli({"train", "--plugin", "logreg", "--data", "-", "--test", "-"}), 2,
                "--data and --test cannot both be standard input");
+  // A switch names every spelling it takes (bias=yes is one; bias=True is not).
+  expect_error(run_cli({"train", "--plugin", "logreg", "--param", "bias=True"}), 2,
+               "bias=True: expected true or false (or 1/0, yes/no, on/off; lower case)");
 }
 
 // An --init model whose classes are in another order would start every class from

@@ -68,7 +68,8 @@ class ParamMap {
     const std::string& s = it->second;
     if (s == "true" || s == "1" || s == "yes" || s == "on") return true;
     if (s == "false" || s == "0" || s == "no" || s == "off") return false;
-    throw ParamError("parameter " + key + "=" + s + ": expected true or false");
+    throw ParamError("parameter " + key + "=" + s +
+                     ": expected true or false (or 1/0, yes/no, on/off; lower case)");
   }
 
   // Range checks with a message that names the parameter and the allowed range.
