@@ -63,7 +63,7 @@ class SolverPreconditioner {
   // The loss's curvature, relative to 1, is c now: the whitening becomes that of
   // G + (lambda / c) I (rebuilt when that moves by more than a factor of 2).
   void set_curvature(double c) {
-    if (!whitening_ || !(c > 0)) return;
+    if (!whitening_ || lambda_ == 0 || !(c > 0)) return;  // no lambda to weigh
     const double wanted = lambda_ / std::min(1.0, c);
     if (wanted < 2 * built_lambda_ && wanted > built_lambda_ / 2) return;
     build(wanted);
