@@ -381,6 +381,14 @@ std::vector<double> dense_newton(const localsgd::Objective& f, const localsgd::D
   return x;
 }
 
+// core::solve, counting the work it tells of (CG products and line-search trials).
+core::SolveResult solve_counting_work(const localsgd::Objective& f, const localsgd::DataView& data,
+                                      std::int64_t& work) {
+  core::SolveOptions options;
+  options.on_work = [&](std::int64_t, const char*) { ++work; };
+  return core::solve(f, data, options);
+}
+
 // Newton-CG preconditions its conjugate gradients with the features' whitening: without
 // it this solve ran 500 Newton iterations of thousands of products each and did not
 // converge (a 2000 x 20, 10-class instance took 6.5 minutes), and L-BFGS stopped after
@@ -389,9 +397,7 @@ TEST(Solve, UnscaledFeaturesAndManyClassesTakeFewProducts) {
   const auto data = unscaled_multiclass(600, 12, 8, 5);
   const auto f = objective("softmax", data);
   std::int64_t products = 0;
-  core::SolveOptions options;
-  options.on_work = [&](std::int64_t, const char*) { ++products; };
-  const auto r = core::solve(*f, data.view(), options);
+  const auto r = solve_counting_work(*f, data.view(), products);
   EXPECT_EQ(r.method, "newton-cg");
   EXPECT_TRUE(r.converged) << core::unconverged_message(r);
   EXPECT_LE(r.iterations, 30);
@@ -412,9 +418,7 @@ TEST(Solve, ThePreconditionerFollowsTheLossCurvature) {
   const auto data = unscaled_multiclass(1000, 14, 30, 1);
   const auto f = objective("softmax", data);
   std::int64_t products = 0;
-  core::SolveOptions options;
-  options.on_work = [&](std::int64_t, const char*) { ++products; };
-  const auto r = core::solve(*f, data.view(), options);
+  const auto r = solve_counting_work(*f, data.view(), products);
   EXPECT_TRUE(r.converged) << core::unconverged_message(r);
   EXPECT_LT(products, 200);
   const auto lbfgs = lbfgs_solve(*f, data.view());

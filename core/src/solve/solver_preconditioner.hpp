@@ -18,7 +18,6 @@
 #include <limits>
 #include <memory>
 #include <span>
-#include <string>
 #include <vector>
 
 #include "localsgd/core/engine/preconditioner.hpp"
@@ -98,9 +97,6 @@ class SolverPreconditioner {
     whitening_->gradient_to_whitened(r, u_);  // P^T r
     whitening_->to_model(u_, z);              // P (P^T r)
   }
-
-  // "whiten(features=21)", "scale(features=301)" or "none".
-  std::string describe() const { return whitening_ ? whitening_->describe() : "none"; }
 
  private:
   static constexpr std::int64_t kMaxFullFeatures = 2048;
