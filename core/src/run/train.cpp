@@ -201,14 +201,16 @@ class CallbackMonitor final : public Monitor {
 // The divergence guard's reference and its name: f(x_0), the start every worker shares.
 // A warm start (--init) may begin near the optimum, where SGD's noise alone can multiply a
 // small f; its reference is the larger of f(x_0) and f at the objective's own initial point.
-std::pair<double, std::string> reference_objective(const Problem& problem,
-                                                   const EngineConfig& config) {
+// `initial_model` is the start in the model's x (config.initial_model is the engine's u
+// when the default step whitens).
+std::pair<double, std::string> reference_objective(const Problem& problem, std::uint64_t seed,
+                                                   const std::vector<double>& initial_model) {
   const Objective& objective = problem.objective();
   std::vector<double> start(static_cast<std::size_t>(objective.dimension()));
-  objective.initial_point(config.seed, start);
+  objective.initial_point(seed, start);
   const double uninformed = evaluate_objective(objective, problem.data(), start);
-  if (config.initial_model.empty()) return {uninformed, "f(x_0)"};
-  const double warm = evaluate_objective(objective, problem.data(), config.initial_model);
+  if (initial_model.empty()) return {uninformed, "f(x_0)"};
+  const double warm = evaluate_objective(objective, problem.data(), initial_model);
   if (warm >= uninformed) return {warm, "f(x_0)"};
   return {uninformed, "f at the objective's default start (f(x_0) = " + brief_number(warm) + ")"};
 }
@@ -632,7 +634,7 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
   config.avg_shift =
       options.avg_shift.value_or(step_size->shift().value_or(static_cast<double>(period)));
   config.initial_model =
-      whitening != nullptr && !init.empty() ? whitening->to_whitened(init) : std::move(init);
+      whitening != nullptr && !init.empty() ? whitening->to_whitened(init) : init;
   config.sampling = options.sampling;
   config.communicator = communicator;
   Partition partition;
@@ -683,7 +685,7 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
   Assessor assessor(problem, fstar);
   std::optional<const DivergenceGuard> guard;
   agree_on(communicator, [&] {
-    auto [reference, reference_name] = reference_objective(problem, config);
+    auto [reference, reference_name] = reference_objective(problem, config.seed, init);
     guard.emplace(reference, std::move(reference_name), options, *step_size, whitening != nullptr);
   });
   CallbackMonitor monitor(std::max<std::int64_t>(1, every), samples_per_step, data.rows(), assessor,
