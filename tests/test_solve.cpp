@@ -233,6 +233,30 @@ TEST(Solve, AnInterceptFarFromZeroIsFound) {
   }
 }
 
+// With lambda = 0 a margin model's f depends on the margins only, so scaling a column by
+// s and its weight by 1/s leaves f* as it was: columns of scale 1e14 must solve to the f*
+// of the unscaled data. The smoothed hinge has no curvature at x_0 = 0 (every margin is 0,
+// on its linear part), so Newton's first step is -g/lambda (or -g): the step that helps is
+// 1e-31 of it, and the line search used to give up at 1e-20 (exit 1 after 0 iterations).
+TEST(Solve, ColumnsOfScale1e14SolveToTheUnscaledOptimum) {
+  LOCALSGD_REQUIRE_DATA_FILE(data_file("abalone_scale"));
+  auto data = read("abalone_scale");
+  for (double& y : data.label) y = y > 10 ? 1 : -1;  // rings > 10: not separable
+  auto scaled = data;
+  for (std::size_t e = 0; e < scaled.index.size(); ++e)
+    scaled.value[e] *= scaled.index[e] % 3 == 0 ? 1e14 : scaled.index[e] % 3 == 1 ? 1 : 1e7;
+  localsgd::ParamMap unregularised;
+  unregularised.set("lambda", "0");
+  for (const char* name : {"svm", "logreg", "huber"}) {
+    SCOPED_TRACE(name);
+    const auto r = core::solve(*objective(name, data, unregularised), data.view());
+    const auto s = core::solve(*objective(name, scaled, unregularised), scaled.view());
+    ASSERT_TRUE(r.converged) << core::unconverged_message(r);
+    EXPECT_TRUE(s.converged) << core::unconverged_message(s);
+    EXPECT_NEAR(s.fstar, r.fstar, 1e-9 * r.fstar);
+  }
+}
+
 TEST(Solve, RefusesNonConvexObjectives) {
   const auto r = localsgd::testing::run_cli({"solve", "--plugin", "mlp"});
   EXPECT_EQ(r.exit_code, 2) << r.err;

@@ -20,6 +20,13 @@ using Vector = std::vector<double>;
 double dot(const Vector& a, const Vector& b) {
   return std::inner_product(a.begin(), a.end(), b.begin(), 0.0);
 }
+// max |a_j|, 0 for an empty a.
+double largest_magnitude(const Vector& a) {
+  double m = 0;
+  for (const double v : a) m = std::max(m, std::abs(v));
+  return m;
+}
+
 double norm(const Vector& a) {
   return std::sqrt(dot(a, a));
 }
@@ -373,9 +380,13 @@ SolveResult newton_margin(const MarginObjective& objective, const DataView& data
     result.converged = done;
     result.gap_estimate = -0.5 * slope;
     problem.multiply(p, q);
-    // Margins of the step: Ã p includes the intercept's unit column. Backtracking.
+    // Margins of the step: Ã p includes the intercept's unit column. Backtracking, for as
+    // long as the step still moves x: where the loss has no curvature at x (the smoothed
+    // hinge's linear part) the Newton step is -g/lambda, and with features of scale 1e14
+    // the step that helps is 1e-31 of it.
+    const double floor = 1e-17 * (1 + largest_magnitude(x)) / largest_magnitude(p);
     double t = 1.0, trial = problem.value_along(x, p, q, t);
-    while (!(trial <= f + 1e-4 * t * slope) && t > 1e-20) {
+    while (!(trial <= f + 1e-4 * t * slope) && t > floor) {
       work();
       t *= 0.5;
       trial = problem.value_along(x, p, q, t);
