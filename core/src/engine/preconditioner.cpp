@@ -23,12 +23,16 @@ std::optional<Whitening::Layout> Whitening::layout_of(const Objective& objective
 }
 
 Whitening::Whitening(const DataView& data, const Layout& layout, double lambda,
-                     std::int64_t max_rows, bool diagonal)
-    : layout_(layout) {
+                     std::int64_t max_rows, Form form)
+    : layout_(layout), form_(form) {
   const std::int64_t d = layout.features;
   const std::int64_t n = data.rows();
   const std::int64_t m = std::max<std::int64_t>(1, std::min(n, max_rows));
-  if (diagonal) {
+  if (form == Form::centred) {
+    build_centred(data, lambda, m);
+    return;
+  }
+  if (form == Form::diagonal) {
     std::vector<double> g(static_cast<std::size_t>(d), 0.0);
     for (std::int64_t k = 0; k < std::min(n, m); ++k) {
       const SparseRow row = data.row(k * n / m);
@@ -81,8 +85,77 @@ Whitening::Whitening(const DataView& data, const Layout& layout, double lambda,
     for (std::int64_t j = 0; j <= i; ++j) lower_[static_cast<std::size_t>(i * d + j)] = L(i, j);
 }
 
+void Whitening::build_centred(const DataView& data, double lambda, std::int64_t rows) {
+  const std::int64_t n = data.rows();
+  const auto weights =
+      static_cast<std::size_t>(layout_.intercept ? layout_.features - 1 : layout_.features);
+  // Two passes over the rows: means, then variances about them (not E[a^2] - m^2, which
+  // loses the variance of features whose mean is far above their spread). A row's
+  // missing entries are zeros, each (0 - m_j)^2 from the mean.
+  std::vector<double> sum(weights, 0.0), count(weights, 0.0), square(weights, 0.0);
+  const auto each_entry = [&](auto&& visit) {
+    for (std::int64_t k = 0; k < std::min(n, rows); ++k) {
+      const SparseRow row = data.row(k * n / rows);
+      for (std::int64_t p = 0; p < row.size; ++p)
+        visit(static_cast<std::size_t>(row.index[p]), row.value[p]);
+    }
+  };
+  each_entry([&](std::size_t j, double v) { sum[j] += v, count[j] += 1; });
+  const auto m = static_cast<double>(rows);
+  mean_.resize(weights);
+  for (std::size_t j = 0; j < weights; ++j) mean_[j] = sum[j] / m;
+  each_entry([&](std::size_t j, double v) { square[j] += (v - mean_[j]) * (v - mean_[j]); });
+  scale_.assign(static_cast<std::size_t>(layout_.features), 1.0);
+  for (std::size_t j = 0; j < weights; ++j) {
+    const double zeros = m - count[j];  // each (0 - m_j)^2 from the mean
+    const double variance = (square[j] + zeros * mean_[j] * mean_[j]) / m + lambda;
+    // A constant column without lambda: a floor far below its second moment keeps D
+    // positive definite (as the full form's floor does for collinear columns).
+    const double second_moment = variance + mean_[j] * mean_[j];
+    const double floored = std::max(variance, 1e-10 * second_moment);
+    scale_[j] = floored > 0 ? std::sqrt(floored) : 1.0;
+  }
+  if (layout_.intercept) return;  // exact centring through the intercept
+  direction_.resize(weights);
+  double s = 0;
+  for (std::size_t j = 0; j < weights; ++j) {
+    direction_[j] = mean_[j] / scale_[j];
+    s += direction_[j] * direction_[j];
+  }
+  if (s > 0)
+    for (double& v : direction_) v /= std::sqrt(s);
+  const double root = std::sqrt(1 + s);
+  beta_ = 1 - 1 / root;
+  gamma_ = root - 1;
+  mean_.clear();
+}
+
+namespace {
+
+double dot(const double* a, const double* b, std::size_t size) {
+  double s = 0;
+  for (std::size_t j = 0; j < size; ++j) s += a[j] * b[j];
+  return s;
+}
+
+}  // namespace
+
 void Whitening::to_model(std::span<const double> u, std::span<double> x) const {
   const std::size_t d = static_cast<std::size_t>(layout_.features);
+  if (form_ == Form::centred) {
+    for (std::size_t b = 0; b < static_cast<std::size_t>(layout_.blocks); ++b) {
+      const double* ub = u.data() + b * d;
+      double* xb = x.data() + b * d;
+      if (layout_.intercept) {  // x_w = D^{-1/2} u_w, x_b = u_b - m^T x_w
+        for (std::size_t j = 0; j + 1 < d; ++j) xb[j] = ub[j] / scale_[j];
+        xb[d - 1] = ub[d - 1] - dot(mean_.data(), xb, d - 1);
+      } else {  // x = D^{-1/2} (u - beta v (v^T u))
+        const double t = beta_ * dot(direction_.data(), ub, d);
+        for (std::size_t j = 0; j < d; ++j) xb[j] = (ub[j] - t * direction_[j]) / scale_[j];
+      }
+    }
+    return;
+  }
   if (lower_.empty()) {
     for (std::size_t i = 0; i < u.size(); ++i) x[i] = u[i] / scale_[i % d];
     return;
@@ -102,6 +175,21 @@ void Whitening::to_model(std::span<const double> u, std::span<double> x) const {
 
 void Whitening::gradient_to_whitened(std::span<const double> g, std::span<double> gu) const {
   const std::size_t d = static_cast<std::size_t>(layout_.features);
+  if (form_ == Form::centred) {
+    for (std::size_t b = 0; b < static_cast<std::size_t>(layout_.blocks); ++b) {
+      const double* gb = g.data() + b * d;
+      double* ob = gu.data() + b * d;
+      if (layout_.intercept) {  // P^T g: (D^{-1/2} (g_w - m g_b), g_b)
+        for (std::size_t j = 0; j + 1 < d; ++j) ob[j] = (gb[j] - mean_[j] * gb[d - 1]) / scale_[j];
+        ob[d - 1] = gb[d - 1];
+      } else {  // (I - beta v v^T) D^{-1/2} g
+        for (std::size_t j = 0; j < d; ++j) ob[j] = gb[j] / scale_[j];
+        const double t = beta_ * dot(direction_.data(), ob, d);
+        for (std::size_t j = 0; j < d; ++j) ob[j] -= t * direction_[j];
+      }
+    }
+    return;
+  }
   if (lower_.empty()) {
     for (std::size_t i = 0; i < g.size(); ++i) gu[i] = g[i] / scale_[i % d];
     return;
@@ -121,6 +209,21 @@ void Whitening::gradient_to_whitened(std::span<const double> g, std::span<double
 
 void Whitening::to_whitened(std::span<const double> x, std::span<double> u) const {
   const std::size_t d = static_cast<std::size_t>(layout_.features);
+  if (form_ == Form::centred) {
+    for (std::size_t b = 0; b < static_cast<std::size_t>(layout_.blocks); ++b) {
+      const double* xb = x.data() + b * d;
+      double* ub = u.data() + b * d;
+      if (layout_.intercept) {  // u_w = D^{1/2} x_w, u_b = x_b + m^T x_w
+        for (std::size_t j = 0; j + 1 < d; ++j) ub[j] = xb[j] * scale_[j];
+        ub[d - 1] = xb[d - 1] + dot(mean_.data(), xb, d - 1);
+      } else {  // (I + gamma v v^T) D^{1/2} x
+        for (std::size_t j = 0; j < d; ++j) ub[j] = xb[j] * scale_[j];
+        const double t = gamma_ * dot(direction_.data(), ub, d);
+        for (std::size_t j = 0; j < d; ++j) ub[j] += t * direction_[j];
+      }
+    }
+    return;
+  }
   if (lower_.empty()) {
     for (std::size_t i = 0; i < x.size(); ++i) u[i] = x[i] * scale_[i % d];
     return;
@@ -150,7 +253,9 @@ std::vector<double> Whitening::to_whitened(std::span<const double> x) const {
 }
 
 std::string Whitening::describe() const {
-  return std::string(lower_.empty() ? "scale" : "whiten") +
+  return std::string(form_ == Form::full      ? "whiten"
+                     : form_ == Form::centred ? "centre-scale"
+                                              : "scale") +
          "(features=" + std::to_string(layout_.features) +
          (layout_.blocks > 1 ? ",blocks=" + std::to_string(layout_.blocks) : "") + ")";
 }

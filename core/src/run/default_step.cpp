@@ -234,7 +234,9 @@ DefaultStep choose_default_step(const Objective& objective, const DataView& data
     // G's cost is nnz_per_row^2 per row: a sample of rows is plenty for a preconditioner.
     const auto max_rows = static_cast<std::int64_t>(
         std::clamp(1e8 / std::max(1.0, nnz_per_row * nnz_per_row), 1e3, 2e4));
-    auto whitening = std::make_unique<Whitening>(data, *layout, lambda, max_rows, offer->diagonal);
+    auto whitening = std::make_unique<Whitening>(
+        data, *layout, lambda, max_rows,
+        offer->diagonal ? Whitening::Form::centred : Whitening::Form::full);
     auto whitened = whitened_objective(objective, *whitening);
     const Probe probe(*whitened, sample, batch, seed, whitening->to_whitened(start), steps,
                       choice.probe_samples);

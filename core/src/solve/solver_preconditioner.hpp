@@ -127,7 +127,9 @@ class SolverPreconditioner {
   }
 
   void build(double lambda) {
-    whitening_ = std::make_unique<Whitening>(data_, layout_, lambda, max_rows_, diagonal_);
+    whitening_ =
+        std::make_unique<Whitening>(data_, layout_, lambda, max_rows_,
+                                    diagonal_ ? Whitening::Form::diagonal : Whitening::Form::full);
     built_lambda_ = lambda;
   }
 
