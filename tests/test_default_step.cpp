@@ -100,6 +100,29 @@ TEST(Whitening, IsAnExactChangeOfVariablesWithPPTransposeTheInverseSecondMoments
       x[i] = std::pow(10.0, 3.0 - static_cast<double>(i)) * (i % 2 ? -1 : 1);
     const std::vector<double> round_trip = w.to_model(w.to_whitened(x));
     for (std::size_t i = 0; i < d; ++i) EXPECT_NEAR(round_trip[i], x[i], 1e-9 * std::abs(x[i]));
+    // Several blocks (solved together) transform each block as one block alone does.
+    const core::Whitening three(data.view(), {layout.features, 3, intercept}, lambda);
+    std::vector<double> u3(3 * d), g3(3 * d);
+    for (std::size_t i = 0; i < u3.size(); ++i)
+      u3[i] = std::sin(1.0 + static_cast<double>(i)), g3[i] = std::cos(static_cast<double>(i));
+    const std::vector<double> x3 = three.to_model(u3), back3 = three.to_whitened(x3);
+    std::vector<double> gu3(3 * d);
+    three.gradient_to_whitened(g3, gu3);
+    for (std::size_t b = 0; b < 3; ++b) {
+      const auto block = [&](const std::vector<double>& v) {
+        return std::vector<double>(v.begin() + static_cast<std::ptrdiff_t>(b * d),
+                                   v.begin() + static_cast<std::ptrdiff_t>((b + 1) * d));
+      };
+      std::vector<double> gu(d);
+      w.gradient_to_whitened(block(g3), gu);
+      const std::vector<double> x1 = w.to_model(block(u3)), x1b = block(x3), gub = block(gu3),
+                                back = block(back3), u1 = block(u3);
+      for (std::size_t i = 0; i < d; ++i) {
+        EXPECT_NEAR(x1b[i], x1[i], 1e-12 * std::abs(x1[i])) << b << "," << i;
+        EXPECT_NEAR(gub[i], gu[i], 1e-12 * std::abs(gu[i])) << b << "," << i;
+        EXPECT_NEAR(back[i], u1[i], 1e-9) << b << "," << i;
+      }
+    }
   }
 }
 
@@ -169,6 +192,8 @@ TEST(Whitening, TheWhitenedObjectiveIsFOfPuWithGradientPTransposeGradF) {
   std::vector<double> u(static_cast<std::size_t>(objective->dimension()));
   for (std::size_t j = 0; j < u.size(); ++j) u[j] = 0.1 * std::sin(static_cast<double>(j));
   const std::vector<double> x = w.to_model(u);
+  const std::vector<double> round_trip = w.to_whitened(x);  // every block's
+  for (std::size_t j = 0; j < u.size(); ++j) EXPECT_NEAR(round_trip[j], u[j], 1e-12) << j;
   EXPECT_DOUBLE_EQ(whitened->value(data.view(), u), objective->value(data.view(), x));
   std::vector<std::int64_t> rows = {0, 5, 17, 42};
   std::vector<double> gu(u.size()), gx(u.size()), expected(u.size());

@@ -160,17 +160,31 @@ void Whitening::to_model(std::span<const double> u, std::span<double> x) const {
     for (std::size_t i = 0; i < u.size(); ++i) x[i] = u[i] / scale_[i % d];
     return;
   }
-  for (std::size_t b = 0; b < static_cast<std::size_t>(layout_.blocks); ++b) {
-    const double* ub = u.data() + b * d;
-    double* xb = x.data() + b * d;
-    // L^T v = u, from the last coordinate up; then x = S^{-1} v.
-    for (std::size_t j = d; j-- > 0;) {
-      double s = ub[j];
-      for (std::size_t i = j + 1; i < d; ++i) s -= lower_[i * d + j] * xb[i];
-      xb[j] = s / lower_[j * d + j];
+  if (layout_.blocks == 1 || !together_) {
+    for (std::size_t b = 0; b < static_cast<std::size_t>(layout_.blocks); ++b) {
+      const double* ub = u.data() + b * d;
+      double* xb = x.data() + b * d;
+      // L^T v = u, from the last coordinate up; then x = S^{-1} v.
+      for (std::size_t j = d; j-- > 0;) {
+        double s = ub[j];
+        for (std::size_t i = j + 1; i < d; ++i) s -= lower_[i * d + j] * xb[i];
+        xb[j] = s / lower_[j * d + j];
+      }
+      for (std::size_t j = 0; j < d; ++j) xb[j] /= scale_[j];
     }
-    for (std::size_t j = 0; j < d; ++j) xb[j] /= scale_[j];
+    return;
   }
+  // L^T V = U for all blocks at once: one triangular solve with many right-hand sides,
+  // which Eigen blocks and vectorises (a softmax model's 100 blocks of 20 features took
+  // most of a whitened step as 100 scalar solves; its default run went from 24.5 s to
+  // 11.3 s). One block keeps the scalar loops above, which cost less at a few features
+  // (ridge on abalone, 8 features: 0.20 s against 0.24 s). Then X = S^{-1} V.
+  const auto blocks = static_cast<Eigen::Index>(layout_.blocks);
+  const auto rows = static_cast<Eigen::Index>(d);
+  Eigen::Map<Eigen::MatrixXd> X(x.data(), rows, blocks);
+  X = Eigen::Map<const Eigen::MatrixXd>(u.data(), rows, blocks);
+  lower_matrix().transpose().triangularView<Eigen::Upper>().solveInPlace(X);
+  X.array().colwise() /= Eigen::Map<const Eigen::ArrayXd>(scale_.data(), rows);
 }
 
 void Whitening::gradient_to_whitened(std::span<const double> g, std::span<double> gu) const {
@@ -194,17 +208,27 @@ void Whitening::gradient_to_whitened(std::span<const double> g, std::span<double
     for (std::size_t i = 0; i < g.size(); ++i) gu[i] = g[i] / scale_[i % d];
     return;
   }
-  for (std::size_t b = 0; b < static_cast<std::size_t>(layout_.blocks); ++b) {
-    const double* gb = g.data() + b * d;
-    double* ob = gu.data() + b * d;
-    // L y = S^{-1} g, from the first coordinate down.
-    for (std::size_t i = 0; i < d; ++i) {
-      double s = gb[i] / scale_[i];
-      const double* row = lower_.data() + i * d;
-      for (std::size_t j = 0; j < i; ++j) s -= row[j] * ob[j];
-      ob[i] = s / row[i];
+  if (layout_.blocks == 1 || !together_) {
+    for (std::size_t b = 0; b < static_cast<std::size_t>(layout_.blocks); ++b) {
+      const double* gb = g.data() + b * d;
+      double* ob = gu.data() + b * d;
+      // L y = S^{-1} g, from the first coordinate down.
+      for (std::size_t i = 0; i < d; ++i) {
+        double s = gb[i] / scale_[i];
+        const double* row = lower_.data() + i * d;
+        for (std::size_t j = 0; j < i; ++j) s -= row[j] * ob[j];
+        ob[i] = s / row[i];
+      }
     }
+    return;
   }
+  // L Y = S^{-1} G, all blocks at once (as in to_model).
+  const auto blocks = static_cast<Eigen::Index>(layout_.blocks);
+  const auto rows = static_cast<Eigen::Index>(d);
+  Eigen::Map<Eigen::MatrixXd> Y(gu.data(), rows, blocks);
+  Y = Eigen::Map<const Eigen::MatrixXd>(g.data(), rows, blocks);
+  Y.array().colwise() /= Eigen::Map<const Eigen::ArrayXd>(scale_.data(), rows);
+  lower_matrix().triangularView<Eigen::Lower>().solveInPlace(Y);
 }
 
 void Whitening::to_whitened(std::span<const double> x, std::span<double> u) const {
@@ -228,16 +252,19 @@ void Whitening::to_whitened(std::span<const double> x, std::span<double> u) cons
     for (std::size_t i = 0; i < x.size(); ++i) u[i] = x[i] * scale_[i % d];
     return;
   }
-  for (std::size_t b = 0; b < static_cast<std::size_t>(layout_.blocks); ++b) {
-    const double* xb = x.data() + b * d;
-    double* ub = u.data() + b * d;
-    // u = L^T S x
-    for (std::size_t j = 0; j < d; ++j) {
-      double s = 0.0;
-      for (std::size_t i = j; i < d; ++i) s += lower_[i * d + j] * scale_[i] * xb[i];
-      ub[j] = s;
-    }
-  }
+  // U = L^T S X
+  const auto blocks = static_cast<Eigen::Index>(layout_.blocks);
+  const auto rows = static_cast<Eigen::Index>(d);
+  const Eigen::MatrixXd scaled =
+      Eigen::Map<const Eigen::MatrixXd>(x.data(), rows, blocks).array().colwise() *
+      Eigen::Map<const Eigen::ArrayXd>(scale_.data(), rows);
+  Eigen::Map<Eigen::MatrixXd>(u.data(), rows, blocks).noalias() =
+      lower_matrix().transpose().triangularView<Eigen::Upper>() * scaled;
+}
+
+Whitening::LowerMatrix Whitening::lower_matrix() const {
+  const auto d = static_cast<Eigen::Index>(layout_.features);
+  return LowerMatrix(lower_.data(), d, d);
 }
 
 std::vector<double> Whitening::to_model(std::span<const double> u) const {

@@ -130,6 +130,7 @@ class SolverPreconditioner {
     whitening_ =
         std::make_unique<Whitening>(data_, layout_, lambda, max_rows_,
                                     diagonal_ ? Whitening::Form::diagonal : Whitening::Form::full);
+    whitening_->solve_block_by_block();  // rounds as CG was measured with (preconditioner.hpp)
     built_lambda_ = lambda;
   }
 

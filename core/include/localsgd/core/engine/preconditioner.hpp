@@ -20,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include <Eigen/Core>
+
 #include "localsgd/sdk.hpp"
 
 namespace localsgd::core {
@@ -53,6 +55,13 @@ class Whitening {
   Whitening(const DataView& data, const Layout& layout, double lambda,
             std::int64_t max_rows = 20000, Form form = Form::full);
 
+  // Full form, several blocks: to_model and gradient_to_whitened solve all blocks at once
+  // (Eigen's blocked triangular solve), or, once this is called, block by block with scalar
+  // loops, which round differently. The exact solver's CG asks for that: on its product-
+  // counting test (1000 x 14, 30 classes) it took 200 products with the solves together
+  // against 132 block by block, and one Newton iteration more on 2 of 4 unscaled sets.
+  void solve_block_by_block() { together_ = false; }
+
   std::int64_t dimension() const { return layout_.features * layout_.blocks; }
   std::int64_t features() const { return layout_.features; }
 
@@ -69,9 +78,13 @@ class Whitening {
 
  private:
   void build_centred(const DataView& data, double lambda, std::int64_t rows);
+  using LowerMatrix =
+      Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
+  LowerMatrix lower_matrix() const;  // L over lower_ (its upper triangle is zeros)
 
   Layout layout_;
   Form form_;
+  bool together_ = true;       // see solve_block_by_block()
   std::vector<double> scale_;  // S (full, diagonal) or D^{1/2} (centred)
   std::vector<double> lower_;  // L, row-major lower triangle (features x features); full only
   // Centred: m (with an intercept) or v (without one), per feature of a block.
