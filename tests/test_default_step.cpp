@@ -299,19 +299,19 @@ TEST(DefaultsOnRawFeatures, WideDenseDataGetsTheCentredScaling) {
 // eigenvalue is 1 + 9 * 520 times its others. Scaled, the run ended at a relative
 // suboptimality of 0.052 (0.056 with an intercept) without a word (0.41 on 3000 x 600
 // such rows); centring takes it below 1e-3.
-// `rows` dense rows of `features` N(0, 1) values plus offset(column), labelled +1/-1 by a
-// random linear model of the N(0, 1) parts plus noise.
+// `rows` dense rows of `features` N(0, 1) values plus offset(column), printed to `digits`
+// significant digits, labelled +1/-1 by a random linear model of the N(0, 1) parts plus
+// noise.
 template <class Offset>
-std::string offset_features(int rows, int features, Offset offset) {
+std::string offset_features(int rows, int features, int digits, Offset offset) {
   std::mt19937_64 rng(21);
   std::normal_distribution<double> normal;
   std::vector<double> weight(static_cast<std::size_t>(features));
   for (double& w : weight) w = normal(rng);
   std::ostringstream text;
-  text.precision(17);
   for (int i = 0; i < rows; ++i) {
     std::ostringstream row;
-    row.precision(17);
+    row.precision(digits);
     double z = 0;
     for (int j = 0; j < features; ++j) {
       const double standard = normal(rng);
@@ -327,7 +327,7 @@ TEST(DefaultsOnRawFeatures, WideUncentredFeaturesOfOneScaleAreCentred) {
   constexpr int kFeatures = 520;
   TempDir dir;
   const auto file =
-      dir.write("uncentred.svm", offset_features(1500, kFeatures, [](int) { return 3.0; }));
+      dir.write("uncentred.svm", offset_features(1500, kFeatures, 6, [](int) { return 3.0; }));
   for (const char* bias : {"false", "true"}) {
     SCOPED_TRACE(bias);
     const Outcome o =
@@ -346,9 +346,10 @@ TEST(DefaultsOnRawFeatures, MeansFarAboveTheirSpreadAreCentredExactly) {
   constexpr int kFeatures = 520;
   TempDir dir;
   const auto centred =
-      dir.write("centred.svm", offset_features(1000, kFeatures, [](int) { return 0.0; }));
-  const auto shifted = dir.write(
-      "shifted.svm", offset_features(1000, kFeatures, [](int j) { return j < 50 ? 1e6 : 0.0; }));
+      dir.write("centred.svm", offset_features(1000, kFeatures, 17, [](int) { return 0.0; }));
+  const auto shifted =
+      dir.write("shifted.svm",
+                offset_features(1000, kFeatures, 17, [](int j) { return j < 50 ? 1e6 : 0.0; }));
   const CliResult s = run_cli({"solve", "--plugin", "logreg", "--param", "bias=true", "--data",
                                centred.string(), "--format", "json"});
   ASSERT_EQ(s.exit_code, 0) << s.err;

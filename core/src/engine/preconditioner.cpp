@@ -113,7 +113,7 @@ void Whitening::build_centred(const DataView& data, double lambda, std::int64_t 
     // second moment): it takes its magnitude as its scale instead. The bound is far below
     // any real spread: a floor of 1e-10 of the second moment, as the full form has, made a
     // column of mean 1e6 and variance 1 look 10 times wider than it is, and the default run
-    // on 600 features, 100 of them such, ended at 3.8 instead of 8e-5.
+    // on 600 features, 100 of them such, ended at 3.8 instead of 2.8e-4.
     const double second_moment = variance + mean_[j] * mean_[j];
     const double spread = variance > 1e-20 * second_moment ? variance : second_moment;
     scale_[j] = spread > 0 ? std::sqrt(spread) : 1.0;
@@ -179,8 +179,8 @@ void Whitening::to_model(std::span<const double> u, std::span<double> x) const {
   }
   // L^T V = U for all blocks at once: one triangular solve with many right-hand sides,
   // which Eigen blocks and vectorises (a softmax model's 100 blocks of 20 features took
-  // most of a whitened step as 100 scalar solves; its default run went from 24.5 s to
-  // 11.3 s). One block keeps the scalar loops above, which cost less at a few features
+  // most of a whitened step as 100 scalar solves; its default run went from 24.55 s to
+  // 11.16 s). One block keeps the scalar loops above, which cost less at a few features
   // (ridge on abalone, 8 features: 0.20 s against 0.24 s). Then X = S^{-1} V.
   const auto blocks = static_cast<Eigen::Index>(layout_.blocks);
   const auto rows = static_cast<Eigen::Index>(d);

@@ -179,14 +179,14 @@ double mean_row_norm2(const DataView& data) {
 // kMaxWhiteningCostRatio times a plain step.
 struct WhiteningOffer {
   Whitening::Layout layout;
-  bool diagonal;      // the full P costs too much a step: P = diag(G)^{-1/2}
+  bool centred;       // the full P costs too much a step: P Pᵀ = (D + m mᵀ)⁻¹ (centre-scale)
   double cost_ratio;  // a whitened step's cost in plain steps (> 1)
 };
 
 // Whitening is offered to convex models whose parameters are blocks of the features
 // (preconditioner.hpp): the full P up to kMaxWhitenedFeatures features while its two
 // triangular solves per block and step cost at most kMaxWhiteningCostRatio times a plain
-// step, else the diagonal one while its O(dimension) dense step does.
+// step, else the centred one (means and variances) while its O(dimension) dense step does.
 std::optional<WhiteningOffer> whitening_offer(const Objective& objective, const DataView& data,
                                               std::int64_t batch) {
   if (data.rows() == 0) return std::nullopt;
@@ -236,7 +236,7 @@ DefaultStep choose_default_step(const Objective& objective, const DataView& data
         std::clamp(1e8 / std::max(1.0, nnz_per_row * nnz_per_row), 1e3, 2e4));
     auto whitening = std::make_unique<Whitening>(
         data, *layout, lambda, max_rows,
-        offer->diagonal ? Whitening::Form::centred : Whitening::Form::full);
+        offer->centred ? Whitening::Form::centred : Whitening::Form::full);
     auto whitened = whitened_objective(objective, *whitening);
     const Probe probe(*whitened, sample, batch, seed, whitening->to_whitened(start), steps,
                       choice.probe_samples);
