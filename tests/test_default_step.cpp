@@ -466,7 +466,7 @@ TEST(DefaultStep, ProbesNeverRunLongerThanTheRun) {
   const std::int64_t batch = 4;
   const auto probe_steps = [&](core::RunSize run) {
     const core::DefaultStep choice =
-        core::choose_default_step(*objective, data.view(), batch, 1, start, run);
+        core::choose_default_step(*objective, data.view(), data.nnz(), batch, 1, start, run);
     const std::string name = choice.step_size->describe();
     const auto at = name.find("probes=");
     EXPECT_NE(at, std::string::npos) << name;

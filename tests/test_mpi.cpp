@@ -471,6 +471,90 @@ TEST(Mpi, BinaryFilesSpreadAsViewsOrCopies) {
   }
 }
 
+// A LIBSVM text file of `rows` rows of 5 features (columns 1 to 8) and +-1 labels.
+fs::path write_text_problem(const TempDir& dir, int rows) {
+  std::string text;
+  std::uint64_t state = 777;
+  auto next = [&] { return state = state * 6364136223846793005ULL + 1442695040888963407ULL; };
+  for (int row = 0; row < rows; ++row) {
+    double margin = 0;
+    std::string features;
+    for (int j = 1; j <= 8; ++j) {
+      if (j > 5 && (next() >> 62) != 0) continue;
+      const double v = static_cast<double>(next() >> 40) / 16777216.0 - 0.5 + 0.1 * j;
+      margin += (j % 2 == 0 ? 1.0 : -0.7) * v;
+      features += " " + std::to_string(j) + ":" + std::to_string(v);
+    }
+    const bool flip = (next() >> 60) == 0;  // 1 in 16 labels is noise
+    text += ((margin > 0) != flip ? "+1" : "-1") + features + "\n";
+  }
+  return dir.write("rows.svm", text);
+}
+
+// With --partition contiguous or shard, a rank reads the features of its workers' rows
+// from a text file, and of the rows the set-up reads (the default step size's probe sample
+// and whitening rows), no others: the labels of all. The set-up is the threads run's, bit
+// for bit (the same step size), and so is the model, to 1e-12.
+TEST(Mpi, ARankReadsTheFeaturesOfItsRowsAndOfTheSetUpsOnly) {
+  REQUIRE_MPIRUN();
+  TempDir dir;
+  const fs::path data = write_text_problem(dir, 3000);
+  for (const char* partition : {"contiguous", "shard"}) {
+    SCOPED_TRACE(partition);
+    const std::vector<std::string> args = {
+        "train",   "--plugin",    "logreg",   "--data",   data.string(), "-K",       "4",
+        "-H",      "4",           "--epochs", "3",        "--lr",        "constant", "--lr-param",
+        "eta=0.5", "--partition", partition,  "--format", "json"};
+    for (const int ranks : {2, 3}) {
+      SCOPED_TRACE(std::to_string(ranks) + " ranks");
+      const json spread =
+          json::parse(last_line(expect_model_of_threads(ranks, args, dir.path()).out));
+      // A constant step needs no set-up rows: each rank read exactly the rows it holds.
+      EXPECT_EQ(spread["rank_rows_read"], spread["rank_rows"]);
+      EXPECT_EQ(spread["rank_rows"],
+                ranks == 2 ? json::parse("[1500, 1500]") : json::parse("[750, 750, 1500]"));
+      EXPECT_EQ(spread["rows"], 3000);
+    }
+  }
+  // The default step probes a sample of 2048 rows (of 40000, here) and whitens from rows
+  // spread evenly; each rank reads those too, and chooses the threads run's step.
+  const fs::path large = write_text_problem(dir, 40000);
+  for (const char* partition : {"contiguous", "shard"}) {
+    SCOPED_TRACE(partition);
+    const std::vector<std::string> args = {
+        "train",   "--plugin", "logreg",      "--data",  large.string(), "-K",  "4",
+        "--steps", "3000",     "--partition", partition, "--format",     "json"};
+    const CliResult t = run_cli(args);
+    ASSERT_EQ(t.exit_code, 0) << t.err;
+    const json spread = json::parse(last_line(expect_model_of_threads(2, args, dir.path()).out));
+    EXPECT_EQ(spread["lr"], json::parse(last_line(t.out))["lr"]);
+    EXPECT_EQ(spread["rank_rows"], json::parse("[20000, 20000]"));
+    for (const json& read : spread["rank_rows_read"]) {
+      EXPECT_GT(read.get<std::int64_t>(), 20000);
+      EXPECT_LT(read.get<std::int64_t>(), 40000);
+    }
+  }
+}
+
+// A rank checks every line of the file, also of rows it does not keep: an error anywhere
+// stops every rank with the threads run's message (file, line, column) and exit 3.
+TEST(Mpi, ARankThatReadsSomeRowsStillChecksEveryLine) {
+  REQUIRE_MPIRUN();
+  TempDir dir;
+  std::string text = read_text(write_text_problem(dir, 1000));
+  text += "+1 4:0.5 2:0.25\n";  // line 1001: indices not ascending
+  const fs::path bad = dir.write("bad.svm", text);
+  const std::vector<std::string> args = {
+      "train",       "--plugin",   "logreg", "--data",   bad.string(), "-K",     "2",
+      "--partition", "contiguous", "--lr",   "constant", "--lr-param", "eta=0.5"};
+  const CliResult t = run_cli(args);
+  ASSERT_EQ(t.exit_code, kExitData) << t.err;
+  const CliResult m = mpirun(2, args);
+  EXPECT_EQ(m.exit_code, kExitData) << m.err;
+  EXPECT_NE(m.err.find(bad.string() + ":1001:"), std::string::npos) << m.err;
+  EXPECT_NE(m.err.find(t.err.substr(0, t.err.find('\n'))), std::string::npos) << t.err << m.err;
+}
+
 // An objective that takes lambda = 1/n from its data without recording it would be
 // another function on a rank's rows: the ranks notice (f at a test point differs) and
 // keep every row, with a warning, and the model is still the threads run's.
@@ -914,7 +998,11 @@ INSTANTIATE_TEST_SUITE_P(
                                       "--schedule-param", "H1=2", "--schedule-param", "H2=8"}},
                       CheckpointCase{"outer_nesterov",
                                      {"--schedule", "outer-nesterov", "--schedule-param", "H=4"}},
-                      CheckpointCase{"sparse_syncs", {"-H", "4"}, true}),
+                      CheckpointCase{"sparse_syncs", {"-H", "4"}, true},
+                      // Ranks that read their rows only (on 2 and 3 ranks) resume a whole
+                      // read's checkpoint and write one it resumes: the data's hash is one.
+                      CheckpointCase{
+                          "rows_read_selectively", {"-H", "4", "--partition", "contiguous"}, true}),
     [](const auto& info) { return std::string(info.param.name); });
 
 // SIGTERM to one rank only (as a scheduler might deliver it): the ranks vote on it at the

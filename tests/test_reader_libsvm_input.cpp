@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -286,6 +287,87 @@ TEST_F(LibsvmParallel, LinesLongerThanAChunkStayWhole) {
   ASSERT_EQ(serial.rows(), 3);
   EXPECT_EQ(serial.nnz(), 400'001);
   expect_same_data(read_libsvm(path, {{"chunk_bytes", "4096"}}).view(), serial.view());
+}
+
+// A read that keeps some rows' features (ReadRequest::select_rows, an MPI rank's rows).
+Dataset read_selected(const fs::path& path, const std::map<std::string, std::string>& params,
+                      const std::function<std::vector<bool>(std::int64_t, std::int64_t)>& select) {
+  const auto& manifest = localsgd::core::load_plugin("libsvm", localsgd::PluginKind::reader);
+  localsgd::ReadRequest request{path.string(), select};
+  return localsgd::core::make_reader(manifest, localsgd::ParamMap(params))->read(request);
+}
+
+// The whole read with the rows not in `keep` emptied: what a selected read must give.
+Dataset emptied(const Dataset& whole, const std::vector<bool>& keep) {
+  Dataset expected;
+  expected.cols = whole.cols;
+  expected.label = whole.label;
+  for (std::int64_t i = 0; i < whole.rows(); ++i) {
+    const localsgd::SparseRow row = whole.view().row(i);
+    if (keep[static_cast<std::size_t>(i)]) {
+      expected.index.insert(expected.index.end(), row.index, row.index + row.size);
+      expected.value.insert(expected.value.end(), row.value, row.value + row.size);
+    }
+    expected.row_ptr.push_back(static_cast<std::int64_t>(expected.index.size()));
+  }
+  return expected;
+}
+
+TEST_F(LibsvmParallel, SelectedRowsAreTheWholeReadsRowsOnAnySplit) {
+  const fs::path path = dir_.write("big.svm", varied_libsvm_text(3'000'000, 21));
+  for (const char* base : {"false", "auto"}) {
+    const Dataset whole = read_libsvm(path, {{"zero_based", base}});
+    ASSERT_GT(whole.rows(), 15'000);
+    // Every third row, a block in the middle and the last row.
+    std::vector<bool> keep(static_cast<std::size_t>(whole.rows()));
+    for (std::size_t i = 0; i < keep.size(); ++i)
+      keep[i] = i % 3 == 0 || (i > keep.size() / 2 && i < keep.size() / 2 + 500);
+    keep.back() = true;
+    const Dataset expected = emptied(whole, keep);
+    for_each_split([&](const std::string& bytes) {
+      int calls = 0;
+      const Dataset got = read_selected(path, {{"zero_based", base}, {"chunk_bytes", bytes}},
+                                        [&](std::int64_t rows, std::int64_t entries) {
+                                          ++calls;
+                                          EXPECT_EQ(rows, whole.rows());
+                                          EXPECT_EQ(entries, whole.nnz());
+                                          return keep;
+                                        });
+      EXPECT_EQ(calls, 1);
+      EXPECT_EQ(got.selected_from_entries, whole.nnz());
+      expect_same_data(got.view(), expected.view());
+    });
+  }
+}
+
+TEST_F(LibsvmParallel, ASelectedReadChecksAndDecidesOnEveryRow) {
+  const std::string text = varied_libsvm_text(1'000'000, 5);
+  const auto first_row_only = [](std::int64_t rows, std::int64_t) {
+    std::vector<bool> keep(static_cast<std::size_t>(rows));
+    keep[0] = true;
+    return keep;
+  };
+  // An index 0 on a row not kept still makes zero_based=auto read 0-based indices.
+  const fs::path zero = dir_.write("zero.svm", text + "-1 0:1\n");
+  const Dataset as_zero = read_libsvm(zero, {{"zero_based", "true"}});
+  const Dataset got = read_selected(zero, {{"zero_based", "auto"}}, first_row_only);
+  EXPECT_EQ(got.cols, as_zero.cols);
+  EXPECT_EQ(got.view().row(0).index[0], as_zero.view().row(0).index[0]);
+  // An error on a row not kept is the whole read's error, line and column.
+  const fs::path bad = dir_.write("bad.svm", text + "1 3:1 2:1\n");
+  std::string whole_error;
+  try {
+    read_libsvm(bad);
+  } catch (const DataError& e) {
+    whole_error = e.what();
+  }
+  ASSERT_NE(whole_error.find("ascending"), std::string::npos) << whole_error;
+  try {
+    read_selected(bad, {}, first_row_only);
+    ADD_FAILURE() << "no DataError";
+  } catch (const DataError& e) {
+    EXPECT_EQ(std::string(e.what()), whole_error);
+  }
 }
 
 TEST(LibsvmParams, RejectsBadChunkBytes) {

@@ -53,6 +53,9 @@ class LibsvmReader final : public localsgd::Reader {
       throw localsgd::DataError("", 0, 0, "libsvm reader needs a file (--data FILE)");
     }
     const localsgd::libsvm::InputBuffer input = localsgd::libsvm::read_input(request.path);
+    if (request.select_rows)
+      return localsgd::libsvm::parse_buffer_selected(input.bytes.get(), input.size, input.name,
+                                                     options_, request.select_rows);
     return localsgd::libsvm::parse_buffer(input.bytes.get(), input.size, input.name, options_);
   }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <stdexcept>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -113,6 +114,80 @@ std::size_t close_gaps(const std::vector<ChunkBounds>& bounds,
   return row;
 }
 
+// What needs every chunk's result: whether indices are 1-based (zero_based=auto decides on
+// the whole file: 1-based unless some index is 0), and the largest index as written.
+struct IndexFacts {
+  std::size_t widest = 0;  // the first chunk with the largest index
+  std::int64_t max_index = -1;
+  bool one_based = true;
+};
+
+IndexFacts index_facts(const std::vector<ChunkResult>& results, const ParseOptions& options) {
+  IndexFacts facts;
+  bool saw_zero = false;
+  for (std::size_t i = 0; i < results.size(); ++i) {
+    if (results[i].max_index > results[facts.widest].max_index) facts.widest = i;
+    saw_zero = saw_zero || results[i].saw_zero;
+  }
+  facts.max_index = results.empty() ? -1 : results[facts.widest].max_index;
+  facts.one_based =
+      options.base == IndexBase::kOne || (options.base == IndexBase::kAuto && !saw_zero);
+  return facts;
+}
+
+// With 0-based indices the column count is one more than the largest: it must fit too.
+void check_index_range(const IndexFacts& facts, const std::vector<ChunkResult>& results,
+                       const char* bytes, const std::string& name) {
+  if (facts.one_based || facts.max_index < kMaxIndex) return;
+  // Only on this error is the token looked for (not while parsing): the line's last
+  // feature, its largest index. Tokens end at whitespace, a newline or '#'.
+  const char* const line = results[facts.widest].max_index_line;
+  const auto ends_token = [](char c) { return std::strchr(" \t\r\v\f\n#", c) != nullptr; };
+  const char *at = line, *end = line;
+  for (const char* p = line; *p != '\n' && *p != '#';) {
+    if (ends_token(*p)) {
+      ++p;
+      continue;
+    }
+    const char* token = p;
+    while (!ends_token(*p)) ++p;
+    if (std::find(token, p, ':') != p && !std::string_view(token, p - token).starts_with("qid:")) {
+      at = token;
+      end = p;
+    }
+  }
+  throw DataError(name, std::count(bytes, at, '\n') + 1, at - line + 1,
+                  "index too large in '" + std::string(at, end) + "' (max " +
+                      std::to_string(kMaxIndex - 1) + " with 0-based indices)");
+}
+
+// zero_based=auto found 1-based indices: the chunks stored them as written.
+void shift_down(std::vector<std::int32_t>& index) {
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, index.size()),
+                    [&](const tbb::blocked_range<std::size_t>& range) {
+                      for (std::size_t k = range.begin(); k != range.end(); ++k) --index[k];
+                    });
+}
+
+// One chunk parsed into buffers of its own (the selected parse's two passes).
+struct ScratchChunk {
+  std::vector<double> label;
+  std::vector<std::int64_t> row_end;
+  std::vector<std::int32_t> index;
+  std::vector<double> value;
+  ChunkResult result;
+
+  ScratchChunk(const Chunk& chunk, IndexBase base) {
+    const ChunkBounds b = bound_chunk(chunk.begin, chunk.end);
+    label.resize(b.rows);
+    row_end.resize(b.rows);
+    index.resize(b.entries);
+    value.resize(b.entries);
+    result = parse_chunk(chunk.begin, chunk.end, base,
+                         {label.data(), row_end.data(), index.data(), value.data(), 0});
+  }
+};
+
 }  // namespace
 
 Dataset parse_buffer(const char* bytes, std::size_t size, const std::string& name,
@@ -152,51 +227,80 @@ Dataset parse_buffer(const char* bytes, std::size_t size, const std::string& nam
                     });
   throw_first_error(chunks, results, bytes, name);
 
-  std::size_t widest = 0;  // the first chunk with the largest index
-  bool saw_zero = false;
-  for (std::size_t i = 0; i < results.size(); ++i) {
-    if (results[i].max_index > results[widest].max_index) widest = i;
-    saw_zero = saw_zero || results[i].saw_zero;
-  }
-  const std::int64_t max_index = results[widest].max_index;
+  const IndexFacts facts = index_facts(results, options);
   if (close_gaps(bounds, results, data) == 0) throw DataError(name, 0, 0, "no data rows");
-
-  // zero_based=auto is decided on the whole file: 1-based unless some index is 0. The
-  // chunks stored such indices as written, so they are shifted now.
-  const bool one_based =
-      options.base == IndexBase::kOne || (options.base == IndexBase::kAuto && !saw_zero);
-  if (options.base == IndexBase::kAuto && one_based) {
-    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, data.index.size()),
-                      [&](const tbb::blocked_range<std::size_t>& range) {
-                        for (std::size_t k = range.begin(); k != range.end(); ++k) --data.index[k];
-                      });
-  }
-  // With 0-based indices the column count is one more than the largest: it must fit too.
-  if (!one_based && max_index >= kMaxIndex) {
-    // Only on this error is the token looked for (not while parsing): the line's last
-    // feature, its largest index. Tokens end at whitespace, a newline or '#'.
-    const char* const line = results[widest].max_index_line;
-    const auto ends_token = [](char c) { return std::strchr(" \t\r\v\f\n#", c) != nullptr; };
-    const char *at = line, *end = line;
-    for (const char* p = line; *p != '\n' && *p != '#';) {
-      if (ends_token(*p)) {
-        ++p;
-        continue;
-      }
-      const char* token = p;
-      while (!ends_token(*p)) ++p;
-      if (std::find(token, p, ':') != p &&
-          !std::string_view(token, p - token).starts_with("qid:")) {
-        at = token;
-        end = p;
-      }
-    }
-    throw DataError(name, std::count(bytes, at, '\n') + 1, at - line + 1,
-                    "index too large in '" + std::string(at, end) + "' (max " +
-                        std::to_string(kMaxIndex - 1) + " with 0-based indices)");
-  }
-  data.cols = data.index.empty() ? 0 : max_index + (one_based ? 0 : 1);
+  check_index_range(facts, results, bytes, name);
+  if (options.base == IndexBase::kAuto && facts.one_based) shift_down(data.index);
+  data.cols = data.index.empty() ? 0 : facts.max_index + (facts.one_based ? 0 : 1);
   data.source = name;
+  return data;
+}
+
+Dataset parse_buffer_selected(
+    const char* bytes, std::size_t size, const std::string& name, const ParseOptions& options,
+    const std::function<std::vector<bool>(std::int64_t, std::int64_t)>& select) {
+  const std::vector<Chunk> chunks =
+      split(bytes, size, options.chunk_bytes > 0 ? options.chunk_bytes : kAutoChunkBytes);
+  // First pass: every line parsed and checked; the labels and row sizes kept.
+  std::vector<ChunkResult> results(chunks.size());
+  std::vector<std::vector<double>> labels(chunks.size());
+  std::vector<std::vector<std::int64_t>> sizes(chunks.size());
+  tbb::parallel_for(std::size_t{0}, chunks.size(), [&](std::size_t i) {
+    ScratchChunk scratch(chunks[i], options.base);
+    const ChunkResult& r = scratch.result;
+    labels[i].assign(scratch.label.begin(), scratch.label.begin() + static_cast<long>(r.rows));
+    sizes[i].resize(r.rows);
+    for (std::size_t k = 0; k < r.rows; ++k)
+      sizes[i][k] = scratch.row_end[k] - (k == 0 ? 0 : scratch.row_end[k - 1]);
+    results[i] = scratch.result;
+  });
+  throw_first_error(chunks, results, bytes, name);
+  const IndexFacts facts = index_facts(results, options);
+  std::int64_t rows = 0, entries = 0;
+  for (const ChunkResult& r : results) {
+    rows += static_cast<std::int64_t>(r.rows);
+    entries += static_cast<std::int64_t>(r.entries);
+  }
+  if (rows == 0) throw DataError(name, 0, 0, "no data rows");
+  check_index_range(facts, results, bytes, name);
+
+  const std::vector<bool> keep = select(rows, entries);
+  if (static_cast<std::int64_t>(keep.size()) != rows)
+    throw std::logic_error("select_rows marked " + std::to_string(keep.size()) + " of " +
+                           std::to_string(rows) + " rows");
+  Dataset data;
+  data.label.reserve(static_cast<std::size_t>(rows));
+  data.row_ptr.reserve(static_cast<std::size_t>(rows) + 1);
+  std::vector<std::size_t> first_row(chunks.size() + 1, 0);
+  for (std::size_t i = 0; i < chunks.size(); ++i) {
+    first_row[i + 1] = first_row[i] + results[i].rows;
+    data.label.insert(data.label.end(), labels[i].begin(), labels[i].end());
+    for (std::size_t k = 0; k < results[i].rows; ++k)
+      data.row_ptr.push_back(data.row_ptr.back() + (keep[first_row[i] + k] ? sizes[i][k] : 0));
+    std::vector<double>().swap(labels[i]);
+  }
+  data.index.resize(static_cast<std::size_t>(data.row_ptr.back()));
+  data.value.resize(static_cast<std::size_t>(data.row_ptr.back()));
+  // Second pass: the chunks holding selected rows again, their rows copied into place.
+  tbb::parallel_for(std::size_t{0}, chunks.size(), [&](std::size_t i) {
+    const auto first = static_cast<std::size_t>(first_row[i]);
+    if (data.row_ptr[first_row[i + 1]] == data.row_ptr[first]) return;  // none kept here
+    ScratchChunk scratch(chunks[i], options.base);
+    for (std::size_t k = 0; k < results[i].rows; ++k) {
+      if (!keep[first + k]) continue;
+      const auto from = static_cast<std::size_t>(k == 0 ? 0 : scratch.row_end[k - 1]);
+      const auto to = static_cast<std::size_t>(data.row_ptr[first + k]);
+      const auto n = static_cast<std::size_t>(sizes[i][k]);
+      std::copy_n(scratch.index.begin() + static_cast<long>(from), n,
+                  data.index.begin() + static_cast<long>(to));
+      std::copy_n(scratch.value.begin() + static_cast<long>(from), n,
+                  data.value.begin() + static_cast<long>(to));
+    }
+  });
+  if (options.base == IndexBase::kAuto && facts.one_based) shift_down(data.index);
+  data.cols = entries == 0 ? 0 : facts.max_index + (facts.one_based ? 0 : 1);
+  data.source = name;
+  data.selected_from_entries = entries;
   return data;
 }
 

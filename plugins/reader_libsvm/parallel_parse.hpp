@@ -10,7 +10,10 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <string>
+#include <vector>
 
 #include <localsgd/data.hpp>
 
@@ -29,5 +32,16 @@ struct ParseOptions {
 // error in file order; "no data rows" when there is not a single row.
 Dataset parse_buffer(const char* bytes, std::size_t size, const std::string& name,
                      const ParseOptions& options);
+
+// parse_buffer keeping the features of some rows only (ReadRequest::select_rows): a first
+// pass parses and checks every line and keeps the labels and row sizes, `select` is called
+// with the row and entry counts, and a second pass parses again the chunks that hold
+// selected rows, copying those rows into place. Peak memory is the selected rows plus 24
+// bytes a row, whatever the chunk size option (automatic chunks are small here, so that no
+// chunk's scratch copy is large). Every row keeps its label; the others are empty; the
+// kept rows are bit for bit parse_buffer's. Sets Dataset::selected_from_entries.
+Dataset parse_buffer_selected(
+    const char* bytes, std::size_t size, const std::string& name, const ParseOptions& options,
+    const std::function<std::vector<bool>(std::int64_t, std::int64_t)>& select);
 
 }  // namespace localsgd::libsvm

@@ -45,7 +45,8 @@ bool generates_rows(const std::string& reader) {
          std::string_view(load_plugin(reader, PluginKind::reader).name) == "synthetic";
 }
 
-Dataset load_dataset(const std::string& path, const std::string& reader, const ParamMap& params) {
+Dataset load_dataset(const std::string& path, const std::string& reader, const ParamMap& params,
+                     const RowSelector& select_rows) {
   const std::string reader_name = reader_for(path, reader);
   const Manifest& manifest = load_plugin(reader_name, PluginKind::reader);
   // The generator would ignore the file and train or score on its own rows.
@@ -53,9 +54,16 @@ Dataset load_dataset(const std::string& path, const std::string& reader, const P
     throw UsageError("reader synthetic generates its rows and reads no file, not " + path +
                      " (drop --reader synthetic to read it)");
   auto instance = make_reader(manifest, params);
-  Dataset data = call_plugin(manifest, "read", [&] { return instance->read({path}); });
+  Dataset data = call_plugin(manifest, "read", [&] { return instance->read({path, select_rows}); });
   if (data.rows() == 0) throw DataError(path, 0, 0, "the data set has no rows");
   validate_reader_output(data, manifest.name, path);
+  // Rows left empty that nobody asked to skip would be trained on as rows without features.
+  if (data.selected_from_entries >= 0 && (!select_rows || data.selected_from_entries < data.nnz()))
+    throw PluginError("reader plugin '" + std::string(manifest.name) +
+                      "' says it kept some rows' "
+                      "features of " +
+                      std::to_string(data.selected_from_entries) + " entries" +
+                      (select_rows ? ", fewer than it returned" : ", unasked"));
   if (data.source.empty()) data.source = path;
   return data;
 }

@@ -28,14 +28,15 @@ Whitening::Whitening(const DataView& data, const Layout& layout, double lambda,
   const std::int64_t d = layout.features;
   const std::int64_t n = data.rows();
   const std::int64_t m = std::max<std::int64_t>(1, std::min(n, max_rows));
+  const std::vector<std::int64_t> rows = sample_rows(n, max_rows);
   if (form == Form::centred) {
-    build_centred(data, lambda, m);
+    build_centred(data, lambda, rows, m);
     return;
   }
   if (form == Form::diagonal) {
     std::vector<double> g(static_cast<std::size_t>(d), 0.0);
-    for (std::int64_t k = 0; k < std::min(n, m); ++k) {
-      const SparseRow row = data.row(k * n / m);
+    for (const std::int64_t i : rows) {
+      const SparseRow row = data.row(i);
       for (std::int64_t p = 0; p < row.size; ++p)
         g[static_cast<std::size_t>(row.index[p])] += row.value[p] * row.value[p];
     }
@@ -48,9 +49,9 @@ Whitening::Whitening(const DataView& data, const Layout& layout, double lambda,
     }
     return;
   }
-  Eigen::MatrixXd G = Eigen::MatrixXd::Zero(d, d);     // lower triangle accumulated
-  for (std::int64_t k = 0; k < std::min(n, m); ++k) {  // n = 0: G is the floor alone
-    const SparseRow row = data.row(k * n / m);
+  Eigen::MatrixXd G = Eigen::MatrixXd::Zero(d, d);  // lower triangle accumulated
+  for (const std::int64_t i : rows) {               // n = 0: G is the floor alone
+    const SparseRow row = data.row(i);
     for (std::int64_t p = 0; p < row.size; ++p) {
       const std::int64_t i = row.index[p];
       const double v = row.value[p];
@@ -85,8 +86,15 @@ Whitening::Whitening(const DataView& data, const Layout& layout, double lambda,
     for (std::int64_t j = 0; j <= i; ++j) lower_[static_cast<std::size_t>(i * d + j)] = L(i, j);
 }
 
-void Whitening::build_centred(const DataView& data, double lambda, std::int64_t rows) {
-  const std::int64_t n = data.rows();
+std::vector<std::int64_t> Whitening::sample_rows(std::int64_t n, std::int64_t max_rows) {
+  const std::int64_t m = std::max<std::int64_t>(1, std::min(n, max_rows));
+  std::vector<std::int64_t> rows;
+  for (std::int64_t k = 0; k < std::min(n, m); ++k) rows.push_back(k * n / m);
+  return rows;
+}
+
+void Whitening::build_centred(const DataView& data, double lambda,
+                              std::span<const std::int64_t> sample, std::int64_t rows) {
   const auto weights =
       static_cast<std::size_t>(layout_.intercept ? layout_.features - 1 : layout_.features);
   // Two passes over the rows: means, then variances about them (not E[a^2] - m^2, which
@@ -94,8 +102,8 @@ void Whitening::build_centred(const DataView& data, double lambda, std::int64_t 
   // missing entries are zeros, each (0 - m_j)^2 from the mean.
   std::vector<double> sum(weights, 0.0), count(weights, 0.0), square(weights, 0.0);
   const auto each_entry = [&](auto&& visit) {
-    for (std::int64_t k = 0; k < std::min(n, rows); ++k) {
-      const SparseRow row = data.row(k * n / rows);
+    for (const std::int64_t i : sample) {
+      const SparseRow row = data.row(i);
       for (std::int64_t p = 0; p < row.size; ++p)
         visit(static_cast<std::size_t>(row.index[p]), row.value[p]);
     }

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "localsgd/core/data/binary_format.hpp"
+#include "localsgd/core/data/data_hash.hpp"
 #include "localsgd/core/io/atomic_file.hpp"
 #include "localsgd/core/run/interrupt.hpp"
 #include "localsgd/core/solve/solve.hpp"
@@ -20,10 +21,6 @@ namespace localsgd::core {
 namespace fs = std::filesystem;
 namespace {
 
-template <class T>
-std::uint64_t hash_of(std::span<const T> values) {
-  return binary::hash64(values.data(), values.size_bytes());
-}
 
 std::string hex(std::uint64_t v) {
   std::ostringstream out;
@@ -32,15 +29,6 @@ std::string hex(std::uint64_t v) {
 }
 
 }  // namespace
-
-std::uint64_t dataset_hash(const DataView& data) {
-  // One XXH3 per array, then one over the digests: array boundaries count, so equal
-  // concatenations of different arrays do not collide.
-  const std::uint64_t digests[] = {hash_of(data.row_ptr), hash_of(data.index), hash_of(data.value),
-                                   hash_of(data.label),
-                                   binary::hash64(&data.cols, sizeof data.cols)};
-  return binary::hash64(digests, sizeof digests);
-}
 
 fs::path fstar_cache_directory() {
   if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg != nullptr && *xdg == '/')

@@ -156,8 +156,7 @@ std::int64_t probe_steps(std::int64_t sample_rows, bool all_rows, std::int64_t b
 
 // The probes' rows: all of a small data set, else a seeded sample, copied so that the
 // engine and the evaluation see a data set of their own.
-Dataset probe_sample(const DataView& data, std::uint64_t seed) {
-  const std::int64_t n = data.rows();
+std::vector<std::int64_t> probe_rows(std::int64_t n, std::uint64_t seed) {
   RandomStream stream(seed, kProbeStream, 0);
   const std::int64_t m = n <= kMinProbeRows ? n : std::max(kMinProbeRows, n / 128);
   std::vector<std::int64_t> rows(static_cast<std::size_t>(m));
@@ -165,7 +164,19 @@ Dataset probe_sample(const DataView& data, std::uint64_t seed) {
     rows[static_cast<std::size_t>(k)] =
         n <= kMinProbeRows ? k
                            : static_cast<std::int64_t>(stream.below(static_cast<std::uint64_t>(n)));
-  return copy_rows(data, rows);
+  return rows;
+}
+
+Dataset probe_sample(const DataView& data, std::uint64_t seed) {
+  return copy_rows(data, probe_rows(data.rows(), seed));
+}
+
+// How many rows the whitening reads: G's cost is nnz_per_row^2 per row, and a sample of
+// rows is plenty for a preconditioner.
+std::int64_t whitening_max_rows(std::int64_t n, std::int64_t entries) {
+  const double nnz_per_row = static_cast<double>(entries) / static_cast<double>(n);
+  return static_cast<std::int64_t>(
+      std::clamp(1e8 / std::max(1.0, nnz_per_row * nnz_per_row), 1e3, 2e4));
 }
 
 double mean_row_norm2(const DataView& data) {
@@ -188,9 +199,9 @@ struct WhiteningOffer {
 // triangular solves per block and step cost at most kMaxWhiteningCostRatio times a plain
 // step, else the centred one (means and variances) while its O(dimension) dense step does.
 std::optional<WhiteningOffer> whitening_offer(const Objective& objective, const DataView& data,
-                                              std::int64_t batch) {
+                                              std::int64_t entries, std::int64_t batch) {
   if (data.rows() == 0) return std::nullopt;
-  const double nnz_per_row = static_cast<double>(data.nnz()) / static_cast<double>(data.rows());
+  const double nnz_per_row = static_cast<double>(entries) / static_cast<double>(data.rows());
   const double dimension = static_cast<double>(objective.dimension());
   const bool margin = objective.as_margin() != nullptr;  // plain steps are sparse
   const double per_block = static_cast<double>(batch) * (nnz_per_row + 1);
@@ -209,8 +220,20 @@ std::optional<WhiteningOffer> whitening_offer(const Objective& objective, const 
 
 }  // namespace
 
+std::vector<std::int64_t> default_step_rows(std::int64_t rows, std::int64_t entries,
+                                            std::uint64_t seed) {
+  if (rows == 0) return {};
+  std::vector<std::int64_t> all = probe_rows(rows, seed);
+  const std::vector<std::int64_t> whitening =
+      Whitening::sample_rows(rows, whitening_max_rows(rows, entries));
+  all.insert(all.end(), whitening.begin(), whitening.end());
+  std::sort(all.begin(), all.end());
+  all.erase(std::unique(all.begin(), all.end()), all.end());
+  return all;
+}
+
 DefaultStep choose_default_step(const Objective& objective, const DataView& data,
-                                std::int64_t batch, std::uint64_t seed,
+                                std::int64_t entries, std::int64_t batch, std::uint64_t seed,
                                 std::span<const double> start, RunSize run) {
   DefaultStep choice;
   const Dataset sample_set = probe_sample(data, seed);
@@ -225,17 +248,13 @@ DefaultStep choose_default_step(const Objective& objective, const DataView& data
   choice.steps = run.steps;
   std::string equal_work;
 
-  if (const auto offer = whitening_offer(objective, data, batch)) {
+  if (const auto offer = whitening_offer(objective, data, entries, batch)) {
     const Whitening::Layout* layout = &offer->layout;
     const MarginObjective* margin = objective.as_margin();
     const double mu = objective.strong_convexity();
     const double lambda = margin != nullptr ? margin->lambda() : std::isfinite(mu) ? mu : 0.0;
-    const double nnz_per_row = static_cast<double>(data.nnz()) / static_cast<double>(data.rows());
-    // G's cost is nnz_per_row^2 per row: a sample of rows is plenty for a preconditioner.
-    const auto max_rows = static_cast<std::int64_t>(
-        std::clamp(1e8 / std::max(1.0, nnz_per_row * nnz_per_row), 1e3, 2e4));
     auto whitening = std::make_unique<Whitening>(
-        data, *layout, lambda, max_rows,
+        data, *layout, lambda, whitening_max_rows(data.rows(), entries),
         offer->centred ? Whitening::Form::centred : Whitening::Form::full);
     auto whitened = whitened_objective(objective, *whitening);
     const Probe probe(*whitened, sample, batch, seed, whitening->to_whitened(start), steps,

@@ -1,7 +1,9 @@
 #include "localsgd/core/run/problem.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <utility>
 #include <vector>
@@ -16,7 +18,8 @@
 namespace localsgd::core {
 
 ProblemSpec ProblemSpec::of(const TrainOptions& options) {
-  ProblemSpec spec{options.objective, options.data, options.reader, options.test, options.schedule};
+  ProblemSpec spec{options.objective, options.data, options.reader, options.test, options.schedule,
+                   {}};
   // -H is the constant schedule's H (TrainOptions::validate refuses it for other ones).
   if (options.local_steps) spec.schedule.params.set("H", std::to_string(*options.local_steps));
   return spec;
@@ -32,9 +35,9 @@ Problem::Problem(const ProblemSpec& spec)
   make_schedule();
   // Loading keeps nothing a graceful stop could write: a signal ends the process at once.
   const ImmediateInterrupts loading;
-  load_training_data();
+  load_training_data(spec.select_rows);
   whole_rows_ = view_.rows();
-  whole_nnz_ = view_.nnz();
+  whole_nnz_ = rows_selected() ? dataset_->selected_from_entries : view_.nnz();
   if (!spec.test.empty()) {
     // The test file is read as --data is, with the same reader parameters; by its own
     // suffix's reader, without them, when that is another reader (CSV data, LIBSVM test)
@@ -100,6 +103,7 @@ void Problem::keep_rows(std::span<const std::int64_t> rows) {
   } else {
     keep_only_rows(*dataset_, rows);
   }
+  dataset_->selected_from_entries = -1;  // every row kept holds its features
   view_ = dataset_->view();
   kept_rows_ = true;
   objective_ = build_objective(objective_manifest_, params, *dataset_, cols);
@@ -111,12 +115,22 @@ void Problem::reload() {
   objective_.reset();
   dataset_.reset();                   // not held twice
   const ImmediateInterrupts loading;  // as in the constructor
-  load_training_data();
+  load_training_data({});
   kept_rows_ = false;
 }
 
-void Problem::load_training_data() {
-  dataset_ = std::make_unique<Dataset>(load_dataset(spec_.data, reader_name_, spec_.reader.params));
+void Problem::load_training_data(const RowSelector& select_rows) {
+  std::optional<std::int64_t> selected;  // counted as the reader asks
+  RowSelector counting;
+  if (select_rows)
+    counting = [&](std::int64_t rows, std::int64_t entries) {
+      std::vector<bool> keep = select_rows(rows, entries);
+      selected = std::count(keep.begin(), keep.end(), true);
+      return keep;
+    };
+  dataset_ = std::make_unique<Dataset>(
+      load_dataset(spec_.data, reader_name_, spec_.reader.params, counting));
+  rows_read_ = rows_selected() && selected ? *selected : dataset_->rows();
   view_ = dataset_->view();
   objective_ = build_objective(objective_manifest_, spec_.objective.params, *dataset_);
 }
@@ -133,8 +147,8 @@ std::unique_ptr<Schedule> Problem::make_schedule(const ParamMap& params) const {
 
 double Problem::fstar(const char* why, std::ostream& log, bool store) const {
   std::call_once(fstar_once_, [&] {
-    if (kept_rows_)  // keep_rows() came first: the solve needs all rows
-      throw std::logic_error("Problem::fstar after keep_rows");
+    if (kept_rows_ || rows_selected())  // the solve needs all rows
+      throw std::logic_error("Problem::fstar without every row");
     if (!objective_->curvature().convex)
       throw UsageError(std::string(why) +
                        " needs f*, and this objective is not convex: give --fstar");

@@ -9,7 +9,7 @@
 #include <system_error>
 
 #include "localsgd/core/data/binary_format.hpp"
-#include "localsgd/core/io/fstar_cache.hpp"
+#include "localsgd/core/data/data_hash.hpp"
 #include "localsgd/core/io/make_model.hpp"
 #include "localsgd/core/plugins/plugin_file.hpp"
 
@@ -51,8 +51,12 @@ nlohmann::ordered_json plugin_identity(const Manifest& manifest, const ParamMap&
           {"params", values}};
 }
 
+nlohmann::ordered_json data_identity(const DataView& data, std::uint64_t hash) {
+  return {{"rows", data.rows()}, {"cols", data.cols}, {"hash", hex(hash)}};
+}
+
 nlohmann::ordered_json data_identity(const DataView& data) {
-  return {{"rows", data.rows()}, {"cols", data.cols}, {"hash", hex(dataset_hash(data))}};
+  return data_identity(data, dataset_hash(data));
 }
 
 nlohmann::ordered_json run_identity(const Problem& problem, const TrainOptions& options,
@@ -61,7 +65,7 @@ nlohmann::ordered_json run_identity(const Problem& problem, const TrainOptions& 
   const DataView data = problem.data();
   nlohmann::ordered_json id;
   // The data first: the first difference named is the cause (lambda = 1/n follows n).
-  id["data"] = data_identity(data);
+  id["data"] = data_identity(data, facts.data_hash);
   // With the defaults the objective resolved on the data (lambda = 1/n), so that giving
   // one's value explicitly is the same run.
   id["objective"] =

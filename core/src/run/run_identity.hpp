@@ -23,6 +23,7 @@ struct RunFacts {
   std::string preconditioner;   // DefaultStep::preconditioner()
   std::string partition;        // Partition::description
   std::int64_t evaluate_every;  // the monitor's cadence; 0 without a monitor
+  std::uint64_t data_hash;      // dataset_hash of the training data (data_hash.hpp)
 };
 
 nlohmann::ordered_json run_identity(const Problem& problem, const TrainOptions& options,
@@ -33,6 +34,7 @@ nlohmann::ordered_json run_identity(const Problem& problem, const TrainOptions& 
 // sweep_identity uses them too.
 nlohmann::ordered_json plugin_identity(const Manifest& manifest, const ParamMap& params);
 nlohmann::ordered_json data_identity(const DataView& data);
+nlohmann::ordered_json data_identity(const DataView& data, std::uint64_t hash);  // hash given
 // A 64-bit hash as the identities write it: 16 hexadecimal digits.
 std::string hex(std::uint64_t value);
 

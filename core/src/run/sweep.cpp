@@ -16,6 +16,7 @@
 #include "localsgd/core/engine/partition.hpp"
 #include "localsgd/core/errors.hpp"
 #include "localsgd/core/io/plot.hpp"
+#include "localsgd/core/plugins/call_plugin.hpp"
 #include "localsgd/core/run/interrupt.hpp"
 #include "localsgd/core/run/problem.hpp"
 #include "localsgd/core/run/train.hpp"
@@ -365,7 +366,10 @@ SweepResult run_sweep(const SweepRequest& request, const SweepObserver& observer
     make_partition(to_string(request.base.partition), request.base.partition_params, problem.data(),
                    K, request.base.seed);
   SweepResult result;
-  result.fstar = request.base.fstar ? *request.base.fstar : problem.fstar("sweep", std::cerr);
+  result.fstar = request.base.fstar
+                     ? *request.base.fstar
+                     : call_plugin(problem.objective_manifest(), "the exact solve for f*",
+                                   [&] { return problem.fstar("sweep", std::cerr); });
   const nlohmann::ordered_json identity = sweep_identity(request, problem, result.fstar);
   const std::vector<SweepPoint> resumed =
       request.resume ? request.resume(identity) : std::vector<SweepPoint>();

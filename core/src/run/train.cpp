@@ -17,6 +17,7 @@
 
 #include "divergence_guard.hpp"
 #include "engine/mpi_communicator.hpp"
+#include "localsgd/core/data/data_hash.hpp"
 #include "localsgd/core/data/loading.hpp"
 #include "localsgd/core/engine/backend.hpp"
 #include "localsgd/core/engine/partition.hpp"
@@ -33,6 +34,7 @@
 #include "localsgd/core/solve/evaluate.hpp"
 #include "localsgd/core/solve/solve.hpp"
 #include "memory_budget.hpp"
+#include "rows_to_read.hpp"
 #include "run_identity.hpp"
 
 namespace localsgd::core {
@@ -203,14 +205,17 @@ class CallbackMonitor final : public Monitor {
 // small f; its reference is the larger of f(x_0) and f at the objective's own initial point.
 // `initial_model` is the start in the model's x (config.initial_model is the engine's u
 // when the default step whitens).
-std::pair<double, std::string> reference_objective(const Problem& problem, std::uint64_t seed,
+// `assessor` measures f on the whole data (its rows may be spread over processes: then
+// this is collective).
+std::pair<double, std::string> reference_objective(const Problem& problem, Assessor& assessor,
+                                                   std::uint64_t seed,
                                                    const std::vector<double>& initial_model) {
   const Objective& objective = problem.objective();
   std::vector<double> start(static_cast<std::size_t>(objective.dimension()));
   objective.initial_point(seed, start);
-  const double uninformed = evaluate_objective(objective, problem.data(), start);
+  const double uninformed = assessor.assess(start, nullptr).objective;
   if (initial_model.empty()) return {uninformed, "f(x_0)"};
-  const double warm = evaluate_objective(objective, problem.data(), initial_model);
+  const double warm = assessor.assess(initial_model, nullptr).objective;
   if (warm >= uninformed) return {warm, "f(x_0)"};
   return {uninformed, "f at the objective's default start (f(x_0) = " + brief_number(warm) + ")"};
 }
@@ -337,8 +342,12 @@ bool spread_rows(Problem& problem, std::span<const std::int64_t> rows, double we
   std::vector<double> point(dimension);
   for (std::size_t i = 0; i < dimension; ++i)
     point[i] = 0.1 * std::sin(1.0 + static_cast<double>(i));
+  // Rows read selectively were checked when read (read_every_row_if_needed): f on the
+  // whole data is not here to compare with.
+  const bool selected = problem.rows_selected();
   double whole = 0;
   agree_on(&communicator, [&] {
+    if (selected) return;
     whole = call_plugin(manifest, "the evaluation of f", [&] {
       return evaluate_objective(problem.objective(), problem.data(), point);
     });
@@ -357,8 +366,8 @@ bool spread_rows(Problem& problem, std::span<const std::int64_t> rows, double we
     error = std::current_exception();
   }
   sum_or_stop(communicator, error, parts);
-  const bool same =
-      parts[1] == 0 && std::abs(parts[0] - whole) <= 1e-9 * std::max(1.0, std::abs(whole));
+  const bool same = parts[1] == 0 && (selected || std::abs(parts[0] - whole) <=
+                                                      1e-9 * std::max(1.0, std::abs(whole)));
   if (!same) agree_on(&communicator, [&] { problem.reload(); });
   return same;
 }
@@ -429,12 +438,35 @@ void check_same_checkpoint(const Checkpoint& checkpoint, const std::string& file
   communicator.agree(error);
 }
 
+// The training data's dataset_hash. A process that read only some rows' features
+// (rows_to_read.hpp) adds its workers' row hashes to the other processes': every row has
+// one owner, so the sum is the whole data's. Collective then.
+std::uint64_t training_data_hash(const Problem& problem, const EngineConfig& config,
+                                 Communicator* communicator) {
+  const DataView data = problem.data();
+  if (!problem.rows_selected()) return dataset_hash(data);
+  const WorkerRange local = communicator->local_workers(config.workers);
+  std::uint64_t mine = 0;
+  for (std::int64_t k = local.begin; k < local.end; ++k)
+    mine += row_hash_sum(data, config.partition[static_cast<std::size_t>(k)]);
+  // An exact sum modulo 2^64 through doubles: four 16-bit limbs, each sum far below 2^53.
+  std::vector<double> limbs(4);
+  for (std::size_t k = 0; k < 4; ++k) limbs[k] = static_cast<double>((mine >> (16 * k)) & 0xffff);
+  communicator->sum_uncounted(limbs);
+  std::uint64_t sum = 0;
+  for (std::size_t k = 0; k < 4; ++k) sum += static_cast<std::uint64_t>(limbs[k]) << (16 * k);
+  return dataset_hash(data, sum);
+}
+
 // With a partition over several processes, each keeps only its workers' rows from now on
 // (when spread_rows() finds the objective the same on them) and `assessor` adds up the
-// processes' parts of f. Returns the rows each process holds, in rank order. Collective.
-std::vector<std::int64_t> keep_own_rows(const Problem& problem, Problem* spreadable,
-                                        Communicator& communicator, EngineConfig& config,
-                                        Assessor& assessor, bool lead) {
+// processes' parts of f. Returns the rows each process holds and read, in rank order.
+// Collective.
+struct RankRows {
+  std::vector<std::int64_t> held, read;
+};
+RankRows keep_own_rows(const Problem& problem, Problem* spreadable, Communicator& communicator,
+                       EngineConfig& config, Assessor& assessor, bool lead) {
   const std::int64_t rows = problem.whole_rows();
   std::int64_t kept = rows;
   if (spreadable != nullptr && communicator.ranks() > 1 && !config.partition.empty()) {
@@ -455,12 +487,19 @@ std::vector<std::int64_t> keep_own_rows(const Problem& problem, Problem* spreada
                    "keeps every row\n";
     }
   }
-  std::vector<double> counts(static_cast<std::size_t>(communicator.ranks()), 0.0);
+  // Per rank: the rows held, then the rows whose features it read.
+  const auto ranks = static_cast<std::size_t>(communicator.ranks());
+  std::vector<double> counts(2 * ranks, 0.0);
   counts[static_cast<std::size_t>(communicator.rank())] = static_cast<double>(kept);
+  counts[ranks + static_cast<std::size_t>(communicator.rank())] =
+      static_cast<double>(problem.rows_read());
   communicator.sum_uncounted(counts);
-  std::vector<std::int64_t> held;
-  for (const double c : counts) held.push_back(static_cast<std::int64_t>(c));
-  return held;
+  RankRows result;
+  for (std::size_t r = 0; r < ranks; ++r) {
+    result.held.push_back(static_cast<std::int64_t>(counts[r]));
+    result.read.push_back(static_cast<std::int64_t>(counts[ranks + r]));
+  }
+  return result;
 }
 
 // train() on `problem`; `spreadable` is the same problem when the caller lets it drop the
@@ -546,14 +585,8 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
         objective.as_margin()->has_intercept()) {
       init.resize(static_cast<std::size_t>(objective.dimension()));
       objective.initial_point(options.seed, init);
-      constexpr std::int64_t kInterceptRows = 100000;
       Dataset sample;
-      if (data.rows() > kInterceptRows) {
-        std::vector<std::int64_t> rows(kInterceptRows);
-        for (std::int64_t k = 0; k < kInterceptRows; ++k)
-          rows[static_cast<std::size_t>(k)] = k * data.rows() / kInterceptRows;
-        sample = copy_rows(data, rows);
-      }
+      if (data.rows() > kInterceptRows) sample = copy_rows(data, intercept_rows(data.rows()));
       const DataView fitted_on = data.rows() > kInterceptRows ? sample.view() : data;
       call_plugin(objective_manifest, "the intercept's start",
                   [&] { fit_intercept(*objective.as_margin(), fitted_on, init); });
@@ -586,7 +619,7 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
         const double run_samples =
             static_cast<double>(steps) * static_cast<double>(options.workers * options.batch);
         return choose_default_step(
-            objective, data, options.batch * multiplier, options.seed, start,
+            objective, data, problem.whole_nnz(), options.batch * multiplier, options.seed, start,
             {(steps + multiplier - 1) / multiplier,  // the engine's T (config.steps below)
              static_cast<std::int64_t>(std::min(run_samples, 0x1p62)),
              !options.steps && !options.epochs && !options.max_epochs});
@@ -614,8 +647,11 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
   std::ostream silent(nullptr);
   std::ostream& fstar_log = lead ? std::cerr : silent;
   agree_on(communicator, [&] {
-    if (options.targeted() && !fstar) fstar = problem.fstar("--target", fstar_log, lead);
-    if (options.fit_rate && !fstar) fstar = problem.fstar("--fit-rate", fstar_log, lead);
+    // The solve calls the objective: its failures are the plugin's (exit 4).
+    call_plugin(objective_manifest, "the exact solve for f*", [&] {
+      if (options.targeted() && !fstar) fstar = problem.fstar("--target", fstar_log, lead);
+      if (options.fit_rate && !fstar) fstar = problem.fstar("--fit-rate", fstar_log, lead);
+    });
   });
 
   EngineConfig config;
@@ -683,13 +719,6 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
     full = votes[1] > 0;
   }
   Assessor assessor(problem, fstar);
-  std::optional<const DivergenceGuard> guard;
-  agree_on(communicator, [&] {
-    auto [reference, reference_name] = reference_objective(problem, config.seed, init);
-    guard.emplace(reference, std::move(reference_name), options, *step_size, whitening != nullptr);
-  });
-  CallbackMonitor monitor(std::max<std::int64_t>(1, every), samples_per_step, data.rows(), assessor,
-                          *guard, callbacks, full, whitening, communicator);
 
   // Checkpoints: what this run is, and the state of the callbacks that gather results.
   std::optional<Checkpoint> resumed;
@@ -702,11 +731,12 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
   };
   const bool several = communicator != nullptr && communicator->ranks() > 1;
   if (!options.checkpoint.empty() || !options.resume.empty() || several) {
+    const std::uint64_t data_hash = training_data_hash(problem, config, communicator);
     agree_on(communicator, [&] {
-      identity =
-          run_identity(problem, options,
-                       {config, schedule_params, step_size->describe(), automatic.preconditioner(),
-                        partition.description, monitored ? std::max<std::int64_t>(1, every) : 0});
+      identity = run_identity(
+          problem, options,
+          {config, schedule_params, step_size->describe(), automatic.preconditioner(),
+           partition.description, monitored ? std::max<std::int64_t>(1, every) : 0, data_hash});
     });
   }
   if (several) check_same_run(identity, problem, options, *communicator);
@@ -749,14 +779,22 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
   // Under MPI a signal to any rank stops all at the same step (the runner votes on it).
   config.checkpoints.interrupt = GracefulInterrupts::flag();
 
-  // Everything above read the whole data, as a threads run does (the default rule's
-  // probes, f*, the partition, f(x_0)).
-  std::vector<std::int64_t> rank_rows;
+  // Everything above read the data as a threads run does (the default rule's probes, f*,
+  // the partition), or the same rows of it (rows_to_read.hpp).
+  RankRows rank_rows;
   if (communicator != nullptr) {
     rank_rows = keep_own_rows(problem, spreadable, *communicator, config, assessor, lead);
     if (whitening != nullptr)  // on the objective kept
       automatic.whitened = whitened_objective(problem.objective(), *whitening);
   }
+  // f(x_0), with the rows where they are now (summed over the ranks when spread).
+  std::optional<const DivergenceGuard> guard;
+  agree_on(communicator, [&] {
+    auto [reference, reference_name] = reference_objective(problem, assessor, config.seed, init);
+    guard.emplace(reference, std::move(reference_name), options, *step_size, whitening != nullptr);
+  });
+  CallbackMonitor monitor(std::max<std::int64_t>(1, every), samples_per_step, data.rows(), assessor,
+                          *guard, callbacks, full, whitening, communicator);
   const DataView run_data = problem.data();
   const Objective& run_objective = automatic.whitened ? *automatic.whitened : problem.objective();
   const double setup_seconds = seconds_since(setup_start);
@@ -859,9 +897,9 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
   s.sync_seconds = r.sync_seconds;
   s.eval_seconds = r.eval_seconds;
   if (communicator != nullptr)
-    s.mpi =
-        TrainSummary::Mpi{communicator->ranks(), run_exchange_seconds, communicator->exchanges(),
-                          run_values_exchanged, std::move(rank_rows)};
+    s.mpi = TrainSummary::Mpi{communicator->ranks(),     run_exchange_seconds,
+                              communicator->exchanges(), run_values_exchanged,
+                              std::move(rank_rows.held), std::move(rank_rows.read)};
 
   // Rank 0 draws the plot here: a gnuplot that fails stops every rank.
   agree_on(communicator, [&] {
@@ -914,9 +952,12 @@ TrainOutcome train(const TrainOptions& options,
       throw UsageError(
           "--data - reads standard input, which mpirun gives to rank 0 alone: give a file every "
           "rank can read");
-    loaded = std::make_unique<Problem>(ProblemSpec::of(options));
+    ProblemSpec spec = ProblemSpec::of(options);
+    if (communicator != nullptr) spec.select_rows = rows_to_read(options, *communicator);
+    loaded = std::make_unique<Problem>(spec);
   });
   Problem& problem = *loaded;
+  if (communicator != nullptr) read_every_row_if_needed(problem, options, *communicator);
   std::vector<TrainCallback*> callbacks(more_callbacks.begin(), more_callbacks.end());
   std::optional<ProgressEvents> events;
   if (on_progress) callbacks.push_back(&events.emplace(on_progress));

@@ -109,6 +109,7 @@ ordered_json TrainSummary::to_json() const {
     s["inter_rank_rounds"] = mpi->inter_rank_rounds;
     s["exchanged_values"] = mpi->exchanged_values;
     s["rank_rows"] = mpi->rank_rows;
+    s["rank_rows_read"] = mpi->rank_rows_read;
     s["compute_seconds"] = seconds - eval_seconds - mpi->exchange_seconds;
   }
   s["samples_per_second"] =

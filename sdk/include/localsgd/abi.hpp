@@ -16,6 +16,7 @@
 
 namespace localsgd {
 
-inline constexpr std::uint32_t kAbiVersion = 4;  // 4: Schedule::combine_state()
+// 4: Schedule::combine_state(); 5: ReadRequest::select_rows, Dataset::selected_from_entries
+inline constexpr std::uint32_t kAbiVersion = 5;
 
 }  // namespace localsgd

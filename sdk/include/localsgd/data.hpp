@@ -62,6 +62,10 @@ struct Dataset {
   std::int64_t cols = 0;
   std::string source;  // file name or a description such as "synthetic(n=...,seed=...)"
 
+  // -1, or the whole file's stored entries when a reader honoured ReadRequest::select_rows:
+  // then only the selected rows hold their features (the others are empty, with labels).
+  std::int64_t selected_from_entries = -1;
+
   DataView external;                           // its cols is unused: `cols` above counts
   std::shared_ptr<const void> external_owner;  // set iff the arrays are external
 

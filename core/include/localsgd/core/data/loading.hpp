@@ -32,9 +32,14 @@ std::string reader_for(const std::string& path, const std::string& reader);
 // its rows and reads no file.
 bool generates_rows(const std::string& reader);
 
+using RowSelector = ReadRequest::RowSelector;
+
 // `reader` "" picks default_reader_for(path). Checks the CSR the reader returned (a
-// broken reader is a plugin error, an empty data set a data error).
-Dataset load_dataset(const std::string& path, const std::string& reader, const ParamMap& params);
+// broken reader is a plugin error, an empty data set a data error). `select_rows` is
+// passed on to the reader (ReadRequest::select_rows); the result's selected_from_entries
+// says whether it was honoured.
+Dataset load_dataset(const std::string& path, const std::string& reader, const ParamMap& params,
+                     const RowSelector& select_rows = {});
 
 // make_objective, with the data set's name added to data errors the objective raises.
 std::unique_ptr<Objective> build_objective(const Manifest& manifest, const ParamMap& params,

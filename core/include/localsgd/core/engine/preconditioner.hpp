@@ -54,6 +54,8 @@ class Whitening {
   // the preconditioner does not depend on the seed).
   Whitening(const DataView& data, const Layout& layout, double lambda,
             std::int64_t max_rows = 20000, Form form = Form::full);
+  // The rows it reads of data of n rows: up to max_rows, spread evenly, ascending.
+  static std::vector<std::int64_t> sample_rows(std::int64_t n, std::int64_t max_rows);
 
   // Full form, several blocks: to_model and gradient_to_whitened solve all blocks at once
   // (Eigen's blocked triangular solve), or, once this is called, block by block with scalar
@@ -77,7 +79,8 @@ class Whitening {
   std::string describe() const;
 
  private:
-  void build_centred(const DataView& data, double lambda, std::int64_t rows);
+  void build_centred(const DataView& data, double lambda, std::span<const std::int64_t> sample,
+                     std::int64_t rows);
   using LowerMatrix =
       Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>;
   LowerMatrix lower_matrix() const;  // L over lower_ (its upper triangle is zeros)

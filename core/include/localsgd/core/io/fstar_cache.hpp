@@ -1,6 +1,6 @@
 // f* for `train --target`: computed once by the exact solver and cached on disk under
 // $XDG_CACHE_HOME/localsgd (default ~/.cache/localsgd), never next to the data, which
-// may be read-only. The key covers the data (a hash of the CSR arrays), the objective's
+// may be read-only. The key covers the data (data_hash.hpp), the objective's
 // name and version, and its resolved parameters.
 #pragma once
 
@@ -12,9 +12,6 @@
 #include "localsgd/sdk.hpp"
 
 namespace localsgd::core {
-
-// XXH3 over each of the data set's arrays: equal data sets, equal hashes, whatever the file.
-std::uint64_t dataset_hash(const DataView& data);
 
 std::filesystem::path fstar_cache_directory();
 

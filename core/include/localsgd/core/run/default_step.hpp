@@ -8,6 +8,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "localsgd/core/engine/preconditioner.hpp"
 #include "localsgd/core/engine/step_size.hpp"
@@ -37,8 +38,15 @@ struct RunSize {
 // `start` is x_0 in the model's coordinates (the objective's initial point or --init).
 // The step is the best probe's η for the first half of the run, then decays linearly
 // toward 0 over the second half (see README "Defaults").
+// `entries` is the data's stored entries (data.nnz(), or the whole file's when only some
+// rows hold their features: ReadRequest::select_rows); it reads default_step_rows() only.
 DefaultStep choose_default_step(const Objective& objective, const DataView& data,
-                                std::int64_t batch, std::uint64_t seed,
+                                std::int64_t entries, std::int64_t batch, std::uint64_t seed,
                                 std::span<const double> start, RunSize run);
+
+// The rows choose_default_step reads of data with `rows` rows and `entries` stored entries
+// (its probes' sample and the whitening's rows), ascending and distinct.
+std::vector<std::int64_t> default_step_rows(std::int64_t rows, std::int64_t entries,
+                                            std::uint64_t seed);
 
 }  // namespace localsgd::core

@@ -4,13 +4,16 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <iosfwd>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
+#include "localsgd/core/data/loading.hpp"
 #include "localsgd/core/run/train_options.hpp"
 #include "localsgd/sdk.hpp"
 
@@ -22,6 +25,8 @@ struct ProblemSpec {
   PluginChoice reader;  // name "": by suffix, or synthetic without data
   std::string test;     // optional test data, scored with the training run's parameters
   PluginChoice schedule{"constant", {}};
+  // Optional: the rows whose features a rank of an MPI run needs (ReadRequest::select_rows).
+  std::function<std::vector<bool>(std::int64_t rows, std::int64_t entries)> select_rows;
 
   static ProblemSpec of(const TrainOptions& options);
 };
@@ -78,10 +83,16 @@ class Problem {
   void reload();
   std::int64_t whole_rows() const { return whole_rows_; }
   std::int64_t whole_nnz() const { return whole_nnz_; }
+  // The reader honoured spec().select_rows: only the rows it selected hold their features
+  // (the others are empty, with their labels) until keep_rows() or reload().
+  bool rows_selected() const { return dataset_->selected_from_entries >= 0; }
+  // Rows whose features were read from the file: those selected, else whole_rows().
+  std::int64_t rows_read() const { return rows_read_; }
 
  private:
-  // The data and the objective on it, as the spec says (the constructor and reload()).
-  void load_training_data();
+  // The data and the objective on it, as the spec says (the constructor, and reload(),
+  // which reads every row).
+  void load_training_data(const RowSelector& select_rows);
 
   std::chrono::steady_clock::time_point load_start_;
   ProblemSpec spec_;
@@ -95,7 +106,7 @@ class Problem {
   std::unique_ptr<Objective> test_objective_;
   std::int64_t test_file_columns_ = 0;
   double load_seconds_ = 0;
-  std::int64_t whole_rows_ = 0, whole_nnz_ = 0;
+  std::int64_t whole_rows_ = 0, whole_nnz_ = 0, rows_read_ = 0;
   bool kept_rows_ = false;
   mutable std::once_flag fstar_once_;
   mutable std::optional<double> fstar_;

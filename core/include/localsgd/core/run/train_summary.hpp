@@ -84,9 +84,10 @@ struct TrainSummary {
   struct Mpi {
     int ranks = 1;
     double exchange_seconds = 0;
-    std::int64_t inter_rank_rounds = 0;   // syncs whose model data crossed ranks
-    std::int64_t exchanged_values = 0;    // values rank 0 summed with other ranks in the run
-    std::vector<std::int64_t> rank_rows;  // rows each rank holds during the run, in rank order
+    std::int64_t inter_rank_rounds = 0;        // syncs whose model data crossed ranks
+    std::int64_t exchanged_values = 0;         // values rank 0 summed with other ranks in the run
+    std::vector<std::int64_t> rank_rows;       // rows each rank holds during the run, in rank order
+    std::vector<std::int64_t> rank_rows_read;  // rows whose features each rank read
   };
   std::optional<Mpi> mpi;
 
