@@ -21,7 +21,6 @@ namespace localsgd::core {
 namespace fs = std::filesystem;
 namespace {
 
-
 std::string hex(std::uint64_t v) {
   std::ostringstream out;
   out << std::hex << std::setw(16) << std::setfill('0') << v;

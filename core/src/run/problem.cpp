@@ -18,8 +18,8 @@
 namespace localsgd::core {
 
 ProblemSpec ProblemSpec::of(const TrainOptions& options) {
-  ProblemSpec spec{options.objective, options.data, options.reader, options.test, options.schedule,
-                   {}};
+  ProblemSpec spec{options.objective, options.data,     options.reader,
+                   options.test,      options.schedule, {}};
   // -H is the constant schedule's H (TrainOptions::validate refuses it for other ones).
   if (options.local_steps) spec.schedule.params.set("H", std::to_string(*options.local_steps));
   return spec;
