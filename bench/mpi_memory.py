@@ -8,7 +8,7 @@ file), and the private memory in the last second of the run (after set-up). Prin
 row per (file, partition), median of --repeats runs.
 
   python3 bench/mpi_memory.py DATA [DATA ...] [--ranks 2] [-K 4] [--steps 400000]
-      [--repeats 3] [--localsgd build/bin/localsgd]
+      [--repeats 3] [--localsgd build/bin/localsgd] [--default-step]
 
 Make a large input with the synthetic reader, e.g.
   localsgd data convert --reader synthetic --reader-param n=1000000 \
@@ -54,8 +54,10 @@ def rank_pids(mpirun_pid, exe):
 def one_run(args, data, partition):
     cmd = ["mpirun", "-np", str(args.ranks), "--oversubscribe", "--bind-to", "none",
            args.localsgd, "train", "--plugin", "logreg", "--data", data, "-K", str(args.K),
-           "--partition", partition, "--steps", str(args.steps), "--lr", "constant",
-           "--lr-param", "eta=0.5", "--backend", "mpi", "--format", "json", "-q"]
+           "--partition", partition, "--steps", str(args.steps), "--backend", "mpi",
+           "--format", "json", "-q"]
+    if not args.default_step:
+        cmd += ["--lr", "constant", "--lr-param", "eta=0.5"]
     proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     exe = os.path.basename(args.localsgd)
     samples = {}  # pid -> [(time, RssAnon kB, VmHWM kB)]
@@ -85,8 +87,11 @@ def main():
     p.add_argument("--steps", type=int, default=400000)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--localsgd", default="build/bin/localsgd")
+    p.add_argument("--default-step", action="store_true",
+                   help="the default step size (probes, whitening) instead of --lr constant")
     args = p.parse_args()
-    print(f"R = {args.ranks}, K = {args.K}, --steps {args.steps}; MiB, the largest rank, "
+    rule = "the default step" if args.default_step else "--lr constant eta=0.5"
+    print(f"R = {args.ranks}, K = {args.K}, --steps {args.steps}, {rule}; MiB, the largest rank, "
           f"median of {args.repeats}")
     print(f"{'data':<24} {'partition':<11} {'peak private':>12} {'peak resident':>13} "
           f"{'private during run':>18}")
