@@ -291,7 +291,7 @@ TEST_F(LibsvmParallel, LinesLongerThanAChunkStayWhole) {
 
 // A read that keeps some rows' features (ReadRequest::select_rows, an MPI rank's rows).
 Dataset read_selected(const fs::path& path, const std::map<std::string, std::string>& params,
-                      const std::function<std::vector<bool>(std::int64_t, std::int64_t)>& select) {
+                      const localsgd::ReadRequest::RowSelector& select) {
   const auto& manifest = localsgd::core::load_plugin("libsvm", localsgd::PluginKind::reader);
   localsgd::ReadRequest request{path.string(), select};
   return localsgd::core::make_reader(manifest, localsgd::ParamMap(params))->read(request);
@@ -326,13 +326,15 @@ TEST_F(LibsvmParallel, SelectedRowsAreTheWholeReadsRowsOnAnySplit) {
     const Dataset expected = emptied(whole, keep);
     for_each_split([&](const std::string& bytes) {
       int calls = 0;
-      const Dataset got = read_selected(path, {{"zero_based", base}, {"chunk_bytes", bytes}},
-                                        [&](std::int64_t rows, std::int64_t entries) {
-                                          ++calls;
-                                          EXPECT_EQ(rows, whole.rows());
-                                          EXPECT_EQ(entries, whole.nnz());
-                                          return keep;
-                                        });
+      const Dataset got =
+          read_selected(path, {{"zero_based", base}, {"chunk_bytes", bytes}},
+                        [&](std::span<const double> labels, std::int64_t entries) {
+                          ++calls;
+                          EXPECT_TRUE(std::equal(labels.begin(), labels.end(), whole.label.begin(),
+                                                 whole.label.end()));
+                          EXPECT_EQ(entries, whole.nnz());
+                          return keep;
+                        });
       EXPECT_EQ(calls, 1);
       EXPECT_EQ(got.selected_from_entries, whole.nnz());
       expect_same_data(got.view(), expected.view());
@@ -342,8 +344,8 @@ TEST_F(LibsvmParallel, SelectedRowsAreTheWholeReadsRowsOnAnySplit) {
 
 TEST_F(LibsvmParallel, ASelectedReadChecksAndDecidesOnEveryRow) {
   const std::string text = varied_libsvm_text(1'000'000, 5);
-  const auto first_row_only = [](std::int64_t rows, std::int64_t) {
-    std::vector<bool> keep(static_cast<std::size_t>(rows));
+  const auto first_row_only = [](std::span<const double> labels, std::int64_t) {
+    std::vector<bool> keep(labels.size());
     keep[0] = true;
     return keep;
   };

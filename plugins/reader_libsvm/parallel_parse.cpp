@@ -238,7 +238,7 @@ Dataset parse_buffer(const char* bytes, std::size_t size, const std::string& nam
 
 Dataset parse_buffer_selected(
     const char* bytes, std::size_t size, const std::string& name, const ParseOptions& options,
-    const std::function<std::vector<bool>(std::int64_t, std::int64_t)>& select) {
+    const std::function<std::vector<bool>(std::span<const double>, std::int64_t)>& select) {
   const std::vector<Chunk> chunks =
       split(bytes, size, options.chunk_bytes > 0 ? options.chunk_bytes : kAutoChunkBytes);
   // First pass: every line parsed and checked; the labels and row sizes kept.
@@ -264,21 +264,22 @@ Dataset parse_buffer_selected(
   if (rows == 0) throw DataError(name, 0, 0, "no data rows");
   check_index_range(facts, results, bytes, name);
 
-  const std::vector<bool> keep = select(rows, entries);
-  if (static_cast<std::int64_t>(keep.size()) != rows)
-    throw std::logic_error("select_rows marked " + std::to_string(keep.size()) + " of " +
-                           std::to_string(rows) + " rows");
   Dataset data;
   data.label.reserve(static_cast<std::size_t>(rows));
-  data.row_ptr.reserve(static_cast<std::size_t>(rows) + 1);
   std::vector<std::size_t> first_row(chunks.size() + 1, 0);
   for (std::size_t i = 0; i < chunks.size(); ++i) {
     first_row[i + 1] = first_row[i] + results[i].rows;
     data.label.insert(data.label.end(), labels[i].begin(), labels[i].end());
-    for (std::size_t k = 0; k < results[i].rows; ++k)
-      data.row_ptr.push_back(data.row_ptr.back() + (keep[first_row[i] + k] ? sizes[i][k] : 0));
     std::vector<double>().swap(labels[i]);
   }
+  const std::vector<bool> keep = select(data.label, entries);
+  if (static_cast<std::int64_t>(keep.size()) != rows)
+    throw std::logic_error("select_rows marked " + std::to_string(keep.size()) + " of " +
+                           std::to_string(rows) + " rows");
+  data.row_ptr.reserve(static_cast<std::size_t>(rows) + 1);
+  for (std::size_t i = 0; i < chunks.size(); ++i)
+    for (std::size_t k = 0; k < results[i].rows; ++k)
+      data.row_ptr.push_back(data.row_ptr.back() + (keep[first_row[i] + k] ? sizes[i][k] : 0));
   data.index.resize(static_cast<std::size_t>(data.row_ptr.back()));
   data.value.resize(static_cast<std::size_t>(data.row_ptr.back()));
   // Second pass: the chunks holding selected rows again, their rows copied into place.

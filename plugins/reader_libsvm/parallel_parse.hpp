@@ -12,6 +12,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -35,13 +36,13 @@ Dataset parse_buffer(const char* bytes, std::size_t size, const std::string& nam
 
 // parse_buffer keeping the features of some rows only (ReadRequest::select_rows): a first
 // pass parses and checks every line and keeps the labels and row sizes, `select` is called
-// with the row and entry counts, and a second pass parses again the chunks that hold
+// with the labels and the entry count, and a second pass parses again the chunks that hold
 // selected rows, copying those rows into place. Peak memory is the selected rows plus 24
 // bytes a row, whatever the chunk size option (automatic chunks are small here, so that no
 // chunk's scratch copy is large). Every row keeps its label; the others are empty; the
 // kept rows are bit for bit parse_buffer's. Sets Dataset::selected_from_entries.
 Dataset parse_buffer_selected(
     const char* bytes, std::size_t size, const std::string& name, const ParseOptions& options,
-    const std::function<std::vector<bool>(std::int64_t, std::int64_t)>& select);
+    const std::function<std::vector<bool>(std::span<const double>, std::int64_t)>& select);
 
 }  // namespace localsgd::libsvm

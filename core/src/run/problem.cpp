@@ -123,8 +123,8 @@ void Problem::load_training_data(const RowSelector& select_rows) {
   std::optional<std::int64_t> selected;  // counted as the reader asks
   RowSelector counting;
   if (select_rows)
-    counting = [&](std::int64_t rows, std::int64_t entries) {
-      std::vector<bool> keep = select_rows(rows, entries);
+    counting = [&](std::span<const double> labels, std::int64_t entries) {
+      std::vector<bool> keep = select_rows(labels, entries);
       selected = std::count(keep.begin(), keep.end(), true);
       return keep;
     };

@@ -21,8 +21,7 @@ std::vector<std::int64_t> intercept_rows(std::int64_t rows) {
 }
 
 RowSelector rows_to_read(const TrainOptions& options, const Communicator& communicator) {
-  const bool spread =
-      options.partition == PartitionKind::contiguous || options.partition == PartitionKind::shard;
+  const bool spread = options.partition != PartitionKind::shared;
   const StepRule rule = options.step_rule();
   // The default rule probes a sample; a constant η needs nothing; other rules may take
   // the curvature of every row.
@@ -31,18 +30,17 @@ RowSelector rows_to_read(const TrainOptions& options, const Communicator& commun
   const bool solves_fstar = (options.targeted() || options.fit_rate) && !options.fstar;
   if (communicator.ranks() <= 1 || !spread || !step_known || solves_fstar) return {};
   const WorkerRange local = communicator.local_workers(options.workers);
-  return [options, local](std::int64_t rows, std::int64_t entries) {
-    std::vector<bool> keep(static_cast<std::size_t>(rows), false);
+  return [options, local](std::span<const double> labels, std::int64_t entries) {
+    const auto rows = static_cast<std::int64_t>(labels.size());
+    std::vector<bool> keep(labels.size(), false);
     const auto mark = [&](const std::vector<std::int64_t>& some) {
       for (const std::int64_t i : some) keep[static_cast<std::size_t>(i)] = true;
     };
-    {  // contiguous and shard need the row count and the seed only, not the labels
-      const std::vector<double> labels(static_cast<std::size_t>(rows), 0.0);
-      DataView shape;
-      shape.label = labels;
-      shape.row_ptr = std::span<const std::int64_t>();
+    {  // a partition needs the row count, the seed and (label-skew) the labels only
+      DataView labelled;
+      labelled.label = labels;
       const Partition partition =
-          make_partition(to_string(options.partition), options.partition_params, shape,
+          make_partition(to_string(options.partition), options.partition_params, labelled,
                          options.workers, options.seed);
       for (std::int64_t k = local.begin; k < local.end; ++k)
         mark(partition.rows[static_cast<std::size_t>(k)]);

@@ -1,7 +1,7 @@
 // Which rows a rank of an MPI run reads the features of (ReadRequest::select_rows).
 //
-// With --partition contiguous or shard over several ranks, each rank trains on its workers'
-// rows only. It also reads the rows the set-up reads (the default step size's probe sample
+// With --partition contiguous, shard or label-skew over several ranks, each rank trains on
+// its workers' rows only. It also reads the rows the set-up reads (the default step size's probe sample
 // and whitening rows, the intercept's rows for a warm start), so that the set-up is the
 // threads run's, bit for bit, and never holds the whole data. Runs whose set-up needs every
 // row read every row: an explicit step rule that takes the curvature, f* to solve for.

@@ -26,7 +26,7 @@ struct ProblemSpec {
   std::string test;     // optional test data, scored with the training run's parameters
   PluginChoice schedule{"constant", {}};
   // Optional: the rows whose features a rank of an MPI run needs (ReadRequest::select_rows).
-  std::function<std::vector<bool>(std::int64_t rows, std::int64_t entries)> select_rows;
+  RowSelector select_rows;
 
   static ProblemSpec of(const TrainOptions& options);
 };
