@@ -522,6 +522,16 @@ TEST(Mpi, ARankReadsTheFeaturesOfItsRowsAndOfTheSetUpsOnly) {
       EXPECT_EQ(spread["rows"], 3000);
     }
   }
+  // A CSV file too.
+  const fs::path csv = dir.path() / "rows.csv";
+  ASSERT_EQ(run_cli({"data", "convert", data.string(), csv.string()}).exit_code, 0);
+  const std::vector<std::string> from_csv = {
+      "train",   "--plugin",    "logreg", "--data",   csv.string(), "-K",
+      "4",       "--epochs",    "3",      "--lr",     "constant",   "--lr-param",
+      "eta=0.5", "--partition", "shard",  "--format", "json"};
+  const json csv_spread =
+      json::parse(last_line(expect_model_of_threads(2, from_csv, dir.path()).out));
+  EXPECT_EQ(csv_spread["rank_rows_read"], json::parse("[1500, 1500]"));
   // The default step probes a sample of 2048 rows (of 40000, here) and whitens from rows
   // spread evenly; each rank reads those too, and chooses the threads run's step.
   const fs::path large = write_text_problem(dir, 40000);

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -14,6 +16,7 @@
 
 namespace {
 
+namespace fs = std::filesystem;
 using localsgd::DataError;
 using localsgd::Dataset;
 using localsgd::ParamError;
@@ -164,6 +167,48 @@ TEST_F(CsvReaderTest, BadParametersAreParamErrors) {
 TEST_F(CsvReaderTest, CompressedInputIsNamedAsSuch) {
   EXPECT_EQ(error(std::string("\x1f\x8b\x08\x00rest", 8)),
             "0:0: is gzip-compressed; the csv reader reads plain text: decompress it first");
+}
+
+// A read that keeps some rows' features (ReadRequest::select_rows, an MPI rank's rows):
+// every row's label, the selected rows exactly as a whole read gives them, the others
+// empty; every line is still checked.
+TEST_F(CsvReaderTest, ASelectedReadKeepsTheSelectedRowsAndChecksEveryLine) {
+  std::string text = "\xEF\xBB\xBFy,a,b,c\r\n";
+  for (int i = 0; i < 50; ++i) {
+    text += std::to_string(i % 3) + "," + std::to_string(0.5 * i) + ",0," +
+            (i % 7 == 0 ? "\"" + std::to_string(i) + "\"" : std::to_string(-i)) + "\n";
+    if (i % 11 == 0) text += "\n";  // blank lines
+  }
+  const fs::path file = dir_.write("rows.csv", text);
+  const Dataset whole = localsgd::core::load_dataset(file.string(), "csv", {});
+  ASSERT_EQ(whole.rows(), 50);
+  std::int64_t asked_entries = -1;
+  const auto every_third = [&](std::span<const double> labels, std::int64_t entries) {
+    asked_entries = entries;
+    std::vector<bool> keep(labels.size());
+    for (std::size_t i = 0; i < keep.size(); i += 3) keep[i] = true;
+    return keep;
+  };
+  const Dataset got = localsgd::core::load_dataset(file.string(), "csv", {}, every_third);
+  EXPECT_EQ(asked_entries, whole.nnz());
+  EXPECT_EQ(got.selected_from_entries, whole.nnz());
+  EXPECT_EQ(got.cols, whole.cols);
+  EXPECT_EQ(got.label, whole.label);
+  for (std::int64_t i = 0; i < whole.rows(); ++i) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(row_entries(got, i), i % 3 == 0 ? row_entries(whole, i) : Entries{});
+  }
+  // An error on a row nobody keeps is the whole read's.
+  const fs::path bad = dir_.write("bad.csv", text + "1,2,x,3\n");
+  try {
+    localsgd::core::load_dataset(bad.string(), "csv", {}, every_third);
+    ADD_FAILURE() << "no DataError";
+  } catch (const DataError& e) {
+    EXPECT_EQ(e.line(), 57);
+    EXPECT_EQ(e.column(), 5);
+    EXPECT_NE(std::string(e.what()).find("expected a number, got 'x'"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(CsvReaderCli, StandardInputIsRead) {

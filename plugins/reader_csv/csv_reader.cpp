@@ -17,6 +17,8 @@
 // Speed: the file is mapped (or read in one call) with a '\n' sentinel after its end and
 // parsed in place; a plain number followed by a delimiter takes a fast path of one from_chars
 // call. Quotes, spaces and errors go through a slow path that finds the exact problem.
+// A read that selects rows (ReadRequest::select_rows, an MPI rank's rows) parses the file
+// twice: every line checked and the labels kept, then the selected rows' features.
 #include <localsgd/readers/compression.hpp>
 #include <localsgd/readers/numbers.hpp>
 #include <localsgd/readers/plain_input.hpp>
@@ -29,6 +31,7 @@
 #include <cstdio>
 #include <cstring>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -167,7 +170,37 @@ class Parser {
     if (buffer.size >= 3 && std::memcmp(p_, "\xEF\xBB\xBF", 3) == 0) p_ += 3;  // UTF-8 BOM
   }
 
-  localsgd::Dataset parse() {
+  // Every row, or with `select` (ReadRequest::select_rows) two passes: the first checks
+  // every line and keeps the labels and row sizes, the second keeps the selected rows'
+  // features only.
+  localsgd::Dataset parse(const localsgd::ReadRequest::RowSelector& select) {
+    if (!select) return parse_rows();
+    const char* const start = p_;
+    counting_ = true;
+    const localsgd::Dataset counted = parse_rows();
+    const std::vector<bool> keep = select(counted.label, entries_);
+    if (keep.size() != counted.label.size())
+      throw std::logic_error("select_rows marked " + std::to_string(keep.size()) + " of " +
+                             std::to_string(counted.label.size()) + " rows");
+    std::size_t kept = 0;
+    for (std::size_t i = 0; i < keep.size(); ++i)
+      if (keep[i]) kept += static_cast<std::size_t>(counted.row_ptr[i + 1] - counted.row_ptr[i]);
+    const std::int64_t entries = entries_;
+    p_ = start;
+    line_ = 0;
+    counting_ = false;
+    keep_ = &keep;
+    kept_entries_ = kept;
+    data_ = {};
+    row_ = 0;
+    entries_ = 0;
+    localsgd::Dataset data = parse_rows();
+    data.selected_from_entries = entries;
+    return data;
+  }
+
+ private:
+  localsgd::Dataset parse_rows() {
     if (!next_nonblank_line()) throw DataError(path_, 0, 0, "empty file: no header and no rows");
     const std::vector<Field> first = split_line(line_start_);
     fields_ = first.size();
@@ -186,7 +219,6 @@ class Parser {
     return std::move(data_);
   }
 
- private:
   // Moves to the start of the next line holding something other than spaces, tabs and
   // '\r'; sets line_start_ and line_. False at the end of the file.
   bool next_nonblank_line() {
@@ -297,10 +329,17 @@ class Parser {
   }
 
   // A row per remaining line; every stored value needs at least two bytes ("1,").
+  // Counting, only the labels and row ends; keeping selected rows, their entries exactly.
   void reserve() {
     const auto lines = static_cast<std::size_t>(std::count(p_, end_, '\n')) + 1;
     data_.row_ptr.reserve(lines + 1);
     data_.label.reserve(lines);
+    if (counting_) return;
+    if (keep_ != nullptr) {
+      data_.index.reserve(kept_entries_);
+      data_.value.reserve(kept_entries_);
+      return;
+    }
     const std::size_t bound =
         std::min(lines * (fields_ - 1), static_cast<std::size_t>(end_ - p_) / 2 + 1);
     data_.index.reserve(bound);
@@ -310,6 +349,8 @@ class Parser {
   void parse_row() {
     const char* p = line_start_;
     std::int32_t feature = 0;
+    const bool store = !counting_ && (keep_ == nullptr || (*keep_)[row_]);
+    std::int64_t stored = 0;
     for (std::size_t f = 0;; ++f) {
       double value = 0;
       const char* next = nullptr;
@@ -323,10 +364,11 @@ class Parser {
       if (f == label_) {
         data_.label.push_back(value);
       } else {
-        if (value != 0.0) {
+        if (value != 0.0 && store) {
           data_.index.push_back(feature);
           data_.value.push_back(value);
         }
+        if (value != 0.0) ++stored;
         ++feature;
       }
       if (*next != delimiter_) {  // end of the line
@@ -336,7 +378,10 @@ class Parser {
       if (f + 1 == fields_) fail(next + 1, count_message(fields_ + count_rest(next)));
       p = next + 1;
     }
-    data_.row_ptr.push_back(static_cast<std::int64_t>(data_.index.size()));
+    entries_ += stored;
+    // Counting, row_ptr holds every row's end as if all were kept: the row sizes.
+    data_.row_ptr.push_back(counting_ ? entries_ : static_cast<std::int64_t>(data_.index.size()));
+    ++row_;
     p_ = next_line(p);
   }
 
@@ -390,6 +435,12 @@ class Parser {
   std::size_t label_ = 0;
   bool has_header_ = false;
   localsgd::Dataset data_;
+  // A selected read (parse(select)): the first pass counts, the second keeps *keep_'s rows.
+  bool counting_ = false;
+  const std::vector<bool>* keep_ = nullptr;
+  std::size_t kept_entries_ = 0;
+  std::size_t row_ = 0;       // rows parsed in this pass
+  std::int64_t entries_ = 0;  // nonzero values of the rows parsed in this pass
 };
 
 // ---------------------------------------------------------------------------------------
@@ -403,7 +454,7 @@ class CsvReader final : public localsgd::Reader {
     if (request.path.empty()) throw DataError("", 0, 0, "csv reader needs a file (--data FILE)");
     const InputBuffer buffer = readers::read_plain(request.path);
     refuse_compressed(buffer);
-    return Parser(buffer, options_).parse();
+    return Parser(buffer, options_).parse(request.select_rows);
   }
 
  private:
