@@ -53,6 +53,11 @@ TEST(HostileInput, ABrokenCsrFromAReaderIsItsPluginError) {
                who + "row 1: column index 0 is outside [0, 0)");
   expect_error(train_on_hostile("value-nan"), kExitPlugin,
                who + "row 3: value in column 2 (1-based) is not finite");
+  // A data set that says some rows' features were left out, when no rows were selected,
+  // would train on those rows as rows without features.
+  expect_error(train_on_hostile("selected-unasked"), kExitPlugin,
+               "reader plugin 'fixture_hostile_reader' left some rows' features out "
+               "(selected_from_entries = 6) though no rows were selected");
   // data inspect reads through the same check.
   expect_error(run_cli({"data", "inspect", "ignored", "--reader", fixture("fixture_hostile_reader"),
                         "--reader-param", "fault=index-high"}),

@@ -58,12 +58,17 @@ Dataset load_dataset(const std::string& path, const std::string& reader, const P
   if (data.rows() == 0) throw DataError(path, 0, 0, "the data set has no rows");
   validate_reader_output(data, manifest.name, path);
   // Rows left empty that nobody asked to skip would be trained on as rows without features.
-  if (data.selected_from_entries >= 0 && (!select_rows || data.selected_from_entries < data.nnz()))
+  if (data.selected_from_entries >= 0 && !select_rows)
     throw PluginError("reader plugin '" + std::string(manifest.name) +
-                      "' says it kept some rows' "
-                      "features of " +
-                      std::to_string(data.selected_from_entries) + " entries" +
-                      (select_rows ? ", fewer than it returned" : ", unasked"));
+                      "' left some rows' features out (selected_from_entries = " +
+                      std::to_string(data.selected_from_entries) +
+                      ") though no rows were selected");
+  if (data.selected_from_entries >= 0 && data.selected_from_entries < data.nnz())
+    throw PluginError("reader plugin '" + std::string(manifest.name) + "' says the file holds " +
+                      std::to_string(data.selected_from_entries) +
+                      " entries (selected_from_entries)"
+                      ", fewer than the " +
+                      std::to_string(data.nnz()) + " it returned");
   if (data.source.empty()) data.source = path;
   return data;
 }
