@@ -257,6 +257,45 @@ TEST(Solve, ColumnsOfScale1e14SolveToTheUnscaledOptimum) {
   }
 }
 
+// Columns whose mean is 1e8 times their spread: with an intercept, shifting a column
+// changes only the intercept, so f* must be the shifted data's (the shift by 1e8 is exact
+// in doubles). The newton-cg path's preconditioner took G = E[a a^T], whose entries
+// 1e16 + O(1) round the spread away: it stopped at f = 0.557 against 0.0518 and said it
+// had converged.
+TEST(Solve, ColumnsFarFromCentredSolveToTheCentredOptimum) {
+  constexpr int kRows = 2000, kCols = 600, kUncentred = 100;
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> normal;
+  std::vector<double> w(kCols);
+  for (double& v : w) v = normal(rng);
+  localsgd::Dataset shifted, centred;
+  shifted.cols = centred.cols = kCols;
+  for (int i = 0; i < kRows; ++i) {
+    double margin = normal(rng);
+    for (int j = 0; j < kCols; ++j) {
+      const double z = normal(rng);
+      margin += z * w[static_cast<std::size_t>(j)];
+      const double x = j < kUncentred ? 1e8 + z : z;
+      shifted.index.push_back(j);
+      shifted.value.push_back(x);
+      centred.index.push_back(j);
+      centred.value.push_back(j < kUncentred ? x - 1e8 : x);  // exact: x is within 2x of 1e8
+    }
+    shifted.row_ptr.push_back(static_cast<std::int64_t>(shifted.index.size()));
+    centred.row_ptr.push_back(static_cast<std::int64_t>(centred.index.size()));
+    shifted.label.push_back(margin > 0 ? 1 : -1);
+    centred.label.push_back(margin > 0 ? 1 : -1);
+  }
+  localsgd::ParamMap with_bias;
+  with_bias.set("bias", "true");
+  const auto r = core::solve(*objective("logreg", centred, with_bias), centred.view());
+  const auto s = core::solve(*objective("logreg", shifted, with_bias), shifted.view());
+  ASSERT_TRUE(r.converged) << core::unconverged_message(r);
+  EXPECT_EQ(s.method, "newton-cg");
+  EXPECT_TRUE(s.converged) << core::unconverged_message(s);
+  EXPECT_NEAR(s.fstar, r.fstar, 1e-8 * r.fstar);
+}
+
 TEST(Solve, RefusesNonConvexObjectives) {
   const auto r = localsgd::testing::run_cli({"solve", "--plugin", "mlp"});
   EXPECT_EQ(r.exit_code, 2) << r.err;
