@@ -491,9 +491,22 @@ fs::path write_text_problem(const TempDir& dir, int rows) {
   return dir.write("rows.svm", text);
 }
 
+// Each rank of `summary` read the features of the rows it holds and of the first 64 rows
+// only (the rows every rank reads).
+void expect_read_own_and_common_rows(const json& summary) {
+  ASSERT_EQ(summary["rank_rows_read"].size(), summary["rank_rows"].size());
+  for (std::size_t r = 0; r < summary["rank_rows"].size(); ++r) {
+    const auto held = summary["rank_rows"][r].get<std::int64_t>();
+    const auto read = summary["rank_rows_read"][r].get<std::int64_t>();
+    EXPECT_GE(read, held) << "rank " << r;
+    EXPECT_LE(read, held + 64) << "rank " << r;
+  }
+}
+
 // With --partition contiguous or shard, a rank reads the features of its workers' rows
-// from a text file, and of the rows the set-up reads (the default step size's probe sample
-// and whitening rows), no others: the labels of all. The set-up is the threads run's, bit
+// from a text file, of the rows the set-up reads (the default step size's probe sample and
+// whitening rows) and of the first 64 rows (every rank's, to compare their objectives), no
+// others: the labels of all. The set-up is the threads run's, bit
 // for bit (the same step size), and so is the model, to 1e-12.
 TEST(Mpi, ARankReadsTheFeaturesOfItsRowsAndOfTheSetUpsOnly) {
   REQUIRE_MPIRUN();
@@ -510,8 +523,9 @@ TEST(Mpi, ARankReadsTheFeaturesOfItsRowsAndOfTheSetUpsOnly) {
       SCOPED_TRACE(std::to_string(ranks) + " ranks");
       const json spread =
           json::parse(last_line(expect_model_of_threads(ranks, args, dir.path()).out));
-      // A constant step needs no set-up rows: each rank read exactly the rows it holds.
-      EXPECT_EQ(spread["rank_rows_read"], spread["rank_rows"]);
+      // A constant step needs no set-up rows: each rank read the rows it holds, and the
+      // first 64 rows, which every rank reads.
+      expect_read_own_and_common_rows(spread);
       if (even) {
         EXPECT_EQ(spread["rank_rows"],
                   ranks == 2 ? json::parse("[1500, 1500]") : json::parse("[750, 750, 1500]"));
@@ -531,7 +545,7 @@ TEST(Mpi, ARankReadsTheFeaturesOfItsRowsAndOfTheSetUpsOnly) {
       "eta=0.5", "--partition", "shard",  "--format", "json"};
   const json csv_spread =
       json::parse(last_line(expect_model_of_threads(2, from_csv, dir.path()).out));
-  EXPECT_EQ(csv_spread["rank_rows_read"], json::parse("[1500, 1500]"));
+  expect_read_own_and_common_rows(csv_spread);
   // The default step probes a sample of 2048 rows (of 40000, here) and whitens from rows
   // spread evenly; each rank reads those too, and chooses the threads run's step.
   const fs::path large = write_text_problem(dir, 40000);
@@ -569,6 +583,58 @@ TEST(Mpi, ARankThatReadsSomeRowsStillChecksEveryLine) {
   EXPECT_EQ(m.exit_code, kExitData) << m.err;
   EXPECT_NE(m.err.find(bad.string() + ":1001:"), std::string::npos) << m.err;
   EXPECT_NE(m.err.find(t.err.substr(0, t.err.find('\n'))), std::string::npos) << t.err << m.err;
+}
+
+// Objectives that break the SDK contract, on ranks that read only their rows: one takes
+// lambda = 1/n of the rows it is built on, the other scales its loss by their largest
+// value (here in row 10, among the rows every rank reads). Each rank's objective would be
+// another function than the threads run's: the ranks notice, read every row and keep them
+// all, with a warning, and the model is the threads run's.
+TEST(Mpi, RanksThatReadTheirRowsReadEveryRowForAnObjectiveThatBreaksTheContract) {
+  REQUIRE_MPIRUN();
+  TempDir dir;
+  std::string text = read_text(write_text_problem(dir, 2000));
+  std::size_t line = 0;
+  for (int i = 0; i < 10; ++i) line = text.find('\n', line) + 1;
+  text.insert(text.find('\n', line), " 9:5");  // row 10's largest value
+  const fs::path data = dir.write("scaled.svm", text);
+  for (const char* fixture : {"fixture_unrecorded_lambda", "fixture_data_scaled"}) {
+    SCOPED_TRACE(fixture);
+    const std::vector<std::string> args = {
+        "train",    "--plugin",    std::string(LOCALSGD_FIXTURE_DIR) + "/" + fixture + ".so",
+        "--data",   data.string(), "-K",
+        "4",        "--partition", "contiguous",
+        "--epochs", "2",           "--lr",
+        "constant", "--lr-param",  "eta=0.05",
+        "--format", "json"};
+    const CliResult m = expect_model_of_threads(2, args, dir.path());
+    ASSERT_EQ(m.exit_code, 0) << m.err;
+    EXPECT_EQ(json::parse(last_line(m.out))["rank_rows"], json::parse("[2000, 2000]"));
+    EXPECT_NE(m.err.find("localsgd: warning: objective plugin '" + std::string(fixture) +
+                         "' is another function on the ranks' rows"),
+              std::string::npos)
+        << m.err;
+  }
+}
+
+// A model too large for the machine is refused before a rank that reads only its rows
+// allocates anything of its size (the check of the objective did, 17 GB a rank).
+TEST(Mpi, RanksThatReadTheirRowsRefuseAModelTooLargeFirst) {
+  REQUIRE_MPIRUN();
+  TempDir dir;
+  const fs::path data =
+      dir.write("wide.svm", read_text(write_text_problem(dir, 300)) + "1 2147483647:1\n");
+  const std::vector<std::string> args = {"train",       "--plugin",    "logreg",    "--data",
+                                         data.string(), "-K",          "4",         "--lr",
+                                         "constant",    "--lr-param",  "eta=0.1",   "--steps",
+                                         "10",          "--partition", "contiguous"};
+  const CliResult t = run_cli(args);
+  ASSERT_EQ(t.exit_code, 2) << t.err;
+  const auto start = std::chrono::steady_clock::now();
+  const CliResult m = mpirun(2, args);
+  EXPECT_EQ(m.exit_code, 2) << m.err;
+  EXPECT_NE(m.err.find("this machine's"), std::string::npos) << m.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
 }
 
 // An objective that takes lambda = 1/n from its data without recording it would be

@@ -4,20 +4,31 @@
 #include <cmath>
 #include <exception>
 
+#include "engine/mpi_communicator.hpp"
 #include "localsgd/core/engine/evaluation.hpp"
 #include "localsgd/core/engine/partition.hpp"
 #include "localsgd/core/io/make_model.hpp"
 #include "localsgd/core/plugins/call_plugin.hpp"
 #include "localsgd/core/run/default_step.hpp"
+#include "memory_budget.hpp"
 
 namespace localsgd::core {
 
-std::vector<std::int64_t> intercept_rows(std::int64_t rows) {
-  const std::int64_t m = std::min(rows, kInterceptRows);
-  std::vector<std::int64_t> sample(static_cast<std::size_t>(m));
-  for (std::int64_t k = 0; k < m; ++k)
-    sample[static_cast<std::size_t>(k)] = rows > kInterceptRows ? k * rows / kInterceptRows : k;
-  return sample;
+Dataset common_rows(const DataView& data) {
+  std::vector<std::int64_t> rows(static_cast<std::size_t>(std::min(data.rows(), kCommonRows)));
+  for (std::size_t k = 0; k < rows.size(); ++k) rows[k] = static_cast<std::int64_t>(k);
+  return copy_rows(data, rows);
+}
+
+std::vector<double> test_point(std::size_t dimension) {
+  std::vector<double> point(dimension);
+  for (std::size_t i = 0; i < dimension; ++i)
+    point[i] = 0.1 * std::sin(1.0 + static_cast<double>(i));
+  return point;
+}
+
+bool same_value(double a, double b) {
+  return std::abs(a - b) <= 1e-12 * std::max(1.0, std::abs(a));
 }
 
 RowSelector rows_to_read(const TrainOptions& options, const Communicator& communicator) {
@@ -47,7 +58,8 @@ RowSelector rows_to_read(const TrainOptions& options, const Communicator& commun
     }
     if (options.step_rule() == StepRule::automatic)
       mark(default_step_rows(rows, entries, options.seed));
-    if (!options.init.empty()) mark(intercept_rows(rows));
+    for (std::int64_t i = 0; i < std::min(rows, kCommonRows); ++i)
+      keep[static_cast<std::size_t>(i)] = true;
     return keep;
   };
 }
@@ -56,35 +68,30 @@ void read_every_row_if_needed(Problem& problem, const TrainOptions& options,
                               Communicator& communicator) {
   if (!problem.rows_selected()) return;  // the same on every rank (rows_to_read)
   std::exception_ptr error;
-  double needs_all = 0;
+  double needs_all = 0, here = 0;
   try {
     const Objective& objective = problem.objective();
     const Manifest& manifest = problem.objective_manifest();
     const DataView data = problem.data();
-    // The objective rebuilt on a few rows from its resolved parameters must be the same
-    // function on them, at a point where every part of f counts.
-    std::vector<std::int64_t> first(
-        static_cast<std::size_t>(std::min<std::int64_t>(64, data.rows())));
-    for (std::size_t k = 0; k < first.size(); ++k) first[k] = static_cast<std::int64_t>(k);
-    const Dataset sample = copy_rows(data, first);
+    const auto dimension = static_cast<std::size_t>(objective.dimension());
+    // A model that cannot fit is refused here as train refuses it, before the test point
+    // below allocates it (d = 2^31 would take 17 GB a rank).
+    check_memory(communicator.local_workers(options.workers).size(), objective.dimension(),
+                 options.batch, 0, MpiCommunicator::world().node_ranks());
+    // The objective rebuilt on the common rows from its resolved parameters must be the
+    // same function on them, at a point where every part of f counts.
+    const Dataset sample = common_rows(data);
     const auto rebuilt = build_objective(
         manifest, ParamMap(recorded_params(problem.spec().objective.params, objective)), sample,
         data.cols);
-    const auto dimension = static_cast<std::size_t>(objective.dimension());
-    if (static_cast<std::size_t>(rebuilt->dimension()) != dimension) {
+    const std::vector<double> point = test_point(dimension);
+    here = call_plugin(manifest, "the evaluation of f",
+                       [&] { return evaluate_objective(objective, sample.view(), point); });
+    if (static_cast<std::size_t>(rebuilt->dimension()) != dimension ||
+        !same_value(here, call_plugin(manifest, "the evaluation of f", [&] {
+                      return evaluate_objective(*rebuilt, sample.view(), point);
+                    })))
       needs_all = 1;
-    } else {
-      std::vector<double> point(dimension);
-      for (std::size_t i = 0; i < dimension; ++i)
-        point[i] = 0.1 * std::sin(1.0 + static_cast<double>(i));
-      const double here = call_plugin(manifest, "the evaluation of f", [&] {
-        return evaluate_objective(objective, sample.view(), point);
-      });
-      const double there = call_plugin(manifest, "the evaluation of f", [&] {
-        return evaluate_objective(*rebuilt, sample.view(), point);
-      });
-      if (!(std::abs(here - there) <= 1e-12 * std::max(1.0, std::abs(here)))) needs_all = 1;
-    }
     // Without --init a margin model's intercept starts at its best value for the starting
     // weights: at weights 0 the rows' features do not matter, else they do.
     const MarginObjective* margin = objective.as_margin();
@@ -98,9 +105,13 @@ void read_every_row_if_needed(Problem& problem, const TrainOptions& options,
     error = std::current_exception();
   }
   communicator.agree(error);
-  std::vector<double> votes{needs_all};
+  // And every rank's objective the same function on them.
+  std::vector<double> sums{here, needs_all};
+  communicator.sum_uncounted(sums);
+  const double mean = sums[0] / communicator.ranks();
+  std::vector<double> votes{same_value(here, mean) ? 0.0 : 1.0};
   communicator.sum_uncounted(votes);
-  if (votes[0] == 0) return;
+  if (votes[0] == 0 && sums[1] == 0) return;
   error = nullptr;
   try {
     problem.reload();

@@ -334,22 +334,24 @@ std::vector<std::int64_t> take_local_rows(std::vector<std::vector<std::int64_t>>
 // term too), f on the whole data must equal the ranks' row-weighted sum (to 1e-9). An
 // objective that takes more from its data than its resolved parameters say (a plugin
 // breaking that contract) fails the check, and every rank reads the data again and keeps
-// every row. The rows are kept first and checked after, so that no rank ever holds its
-// rows twice (keep_rows). Collective.
+// every row. Where the rows were read selectively, f on the rows every rank holds
+// (rows_to_read.hpp) must be the same before and after, on every rank. The rows are kept
+// first and checked after, so that no rank ever holds its rows twice (keep_rows).
+// Collective.
 bool spread_rows(Problem& problem, std::span<const std::int64_t> rows, double weight,
                  Communicator& communicator, const Manifest& manifest) {
   const auto dimension = static_cast<std::size_t>(problem.objective().dimension());
-  std::vector<double> point(dimension);
-  for (std::size_t i = 0; i < dimension; ++i)
-    point[i] = 0.1 * std::sin(1.0 + static_cast<double>(i));
-  // Rows read selectively were checked when read (read_every_row_if_needed): f on the
-  // whole data is not here to compare with.
+  const std::vector<double> point = test_point(dimension);
+  // Rows read selectively (rows_to_read.hpp) leave no whole data to compare with: then the
+  // objective kept must be the one read on the rows every rank holds.
   const bool selected = problem.rows_selected();
+  Dataset common;
   double whole = 0;
   agree_on(&communicator, [&] {
-    if (selected) return;
+    if (selected) common = common_rows(problem.data());
     whole = call_plugin(manifest, "the evaluation of f", [&] {
-      return evaluate_objective(problem.objective(), problem.data(), point);
+      return evaluate_objective(problem.objective(), selected ? common.view() : problem.data(),
+                                point);
     });
   });
   std::exception_ptr error;
@@ -362,6 +364,11 @@ bool spread_rows(Problem& problem, std::span<const std::int64_t> rows, double we
       parts[0] = weight * call_plugin(manifest, "the evaluation of f", [&] {
                    return evaluate_objective(problem.objective(), problem.data(), point);
                  });
+    if (selected && parts[1] == 0 &&
+        !same_value(whole, call_plugin(manifest, "the evaluation of f", [&] {
+                      return evaluate_objective(problem.objective(), common.view(), point);
+                    })))
+      parts[1] = 1;
   } catch (...) {
     error = std::current_exception();
   }
@@ -585,8 +592,14 @@ TrainOutcome train_on(const Problem& problem, Problem* spreadable, const TrainOp
         objective.as_margin()->has_intercept()) {
       init.resize(static_cast<std::size_t>(objective.dimension()));
       objective.initial_point(options.seed, init);
+      constexpr std::int64_t kInterceptRows = 100000;
       Dataset sample;
-      if (data.rows() > kInterceptRows) sample = copy_rows(data, intercept_rows(data.rows()));
+      if (data.rows() > kInterceptRows) {
+        std::vector<std::int64_t> rows(kInterceptRows);
+        for (std::int64_t k = 0; k < kInterceptRows; ++k)
+          rows[static_cast<std::size_t>(k)] = k * data.rows() / kInterceptRows;
+        sample = copy_rows(data, rows);
+      }
       const DataView fitted_on = data.rows() > kInterceptRows ? sample.view() : data;
       call_plugin(objective_manifest, "the intercept's start",
                   [&] { fit_intercept(*objective.as_margin(), fitted_on, init); });
