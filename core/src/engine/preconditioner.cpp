@@ -93,6 +93,13 @@ std::vector<std::int64_t> Whitening::sample_rows(std::int64_t n, std::int64_t ma
   return rows;
 }
 
+std::int64_t Whitening::max_rows_for(std::int64_t n, std::int64_t entries) {
+  const double nnz_per_row =
+      static_cast<double>(entries) / static_cast<double>(std::max<std::int64_t>(1, n));
+  return static_cast<std::int64_t>(
+      std::clamp(1e8 / std::max(1.0, nnz_per_row * nnz_per_row), 1e3, 2e4));
+}
+
 void Whitening::build_centred(const DataView& data, double lambda,
                               std::span<const std::int64_t> sample, std::int64_t rows) {
   const auto weights =

@@ -171,14 +171,6 @@ Dataset probe_sample(const DataView& data, std::uint64_t seed) {
   return copy_rows(data, probe_rows(data.rows(), seed));
 }
 
-// How many rows the whitening reads: G's cost is nnz_per_row^2 per row, and a sample of
-// rows is plenty for a preconditioner.
-std::int64_t whitening_max_rows(std::int64_t n, std::int64_t entries) {
-  const double nnz_per_row = static_cast<double>(entries) / static_cast<double>(n);
-  return static_cast<std::int64_t>(
-      std::clamp(1e8 / std::max(1.0, nnz_per_row * nnz_per_row), 1e3, 2e4));
-}
-
 double mean_row_norm2(const DataView& data) {
   double s = 0;
   for (double v : data.value) s += v * v;
@@ -225,7 +217,7 @@ std::vector<std::int64_t> default_step_rows(std::int64_t rows, std::int64_t entr
   if (rows == 0) return {};
   std::vector<std::int64_t> all = probe_rows(rows, seed);
   const std::vector<std::int64_t> whitening =
-      Whitening::sample_rows(rows, whitening_max_rows(rows, entries));
+      Whitening::sample_rows(rows, Whitening::max_rows_for(rows, entries));
   all.insert(all.end(), whitening.begin(), whitening.end());
   std::sort(all.begin(), all.end());
   all.erase(std::unique(all.begin(), all.end()), all.end());
@@ -254,7 +246,7 @@ DefaultStep choose_default_step(const Objective& objective, const DataView& data
     const double mu = objective.strong_convexity();
     const double lambda = margin != nullptr ? margin->lambda() : std::isfinite(mu) ? mu : 0.0;
     auto whitening = std::make_unique<Whitening>(
-        data, *layout, lambda, whitening_max_rows(data.rows(), entries),
+        data, *layout, lambda, Whitening::max_rows_for(data.rows(), entries),
         offer->centred ? Whitening::Form::centred : Whitening::Form::full);
     auto whitened = whitened_objective(objective, *whitening);
     const Probe probe(*whitened, sample, batch, seed, whitening->to_whitened(start), steps,

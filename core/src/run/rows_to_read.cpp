@@ -41,7 +41,7 @@ RowSelector rows_to_read(const TrainOptions& options, const Communicator& commun
   const bool solves_fstar = (options.targeted() || options.fit_rate) && !options.fstar;
   if (communicator.ranks() <= 1 || !spread || !step_known || solves_fstar) return {};
   const WorkerRange local = communicator.local_workers(options.workers);
-  return [options, local](std::span<const double> labels, std::int64_t entries) {
+  return [options, rule, local](std::span<const double> labels, std::int64_t entries) {
     const auto rows = static_cast<std::int64_t>(labels.size());
     std::vector<bool> keep(labels.size(), false);
     const auto mark = [&](const std::vector<std::int64_t>& some) {
@@ -56,8 +56,7 @@ RowSelector rows_to_read(const TrainOptions& options, const Communicator& commun
       for (std::int64_t k = local.begin; k < local.end; ++k)
         mark(partition.rows[static_cast<std::size_t>(k)]);
     }
-    if (options.step_rule() == StepRule::automatic)
-      mark(default_step_rows(rows, entries, options.seed));
+    if (rule == StepRule::automatic) mark(default_step_rows(rows, entries, options.seed));
     for (std::int64_t i = 0; i < std::min(rows, kCommonRows); ++i)
       keep[static_cast<std::size_t>(i)] = true;
     return keep;

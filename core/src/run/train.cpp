@@ -359,8 +359,8 @@ bool spread_rows(Problem& problem, std::span<const std::int64_t> rows, double we
   try {
     problem.keep_rows(rows);
     if (static_cast<std::size_t>(problem.objective().dimension()) != dimension)
-      parts[1] = 1;  // another model: refused below on every rank
-    else
+      parts[1] = 1;      // another model: refused below on every rank
+    else if (!selected)  // (selected: compared on the common rows below)
       parts[0] = weight * call_plugin(manifest, "the evaluation of f", [&] {
                    return evaluate_objective(problem.objective(), problem.data(), point);
                  });

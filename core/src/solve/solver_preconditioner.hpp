@@ -79,14 +79,10 @@ class SolverPreconditioner {
     // against f* = 0.0518, "converged" by its inaccurate Newton decrement.
     centred_ = columns_far_from_centred(data);
     if (diagonal && !centred_ && scale_spread(data) < kMinScaleSpread) return;
-    // G costs nnz_per_row² a row: a sample of rows is plenty for a preconditioner.
-    const double nnz_per_row = static_cast<double>(data.nnz()) / static_cast<double>(data.rows());
-    const auto max_rows = static_cast<std::int64_t>(
-        std::clamp(1e8 / std::max(1.0, nnz_per_row * nnz_per_row), 1e3, 2e4));
     data_ = data;
     layout_ = *layout;
     lambda_ = lambda;
-    max_rows_ = max_rows;
+    max_rows_ = Whitening::max_rows_for(data.rows(), data.nnz());
     diagonal_ = diagonal;
     build(lambda);
     u_.resize(static_cast<std::size_t>(objective.dimension()));

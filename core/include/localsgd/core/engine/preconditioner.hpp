@@ -56,6 +56,9 @@ class Whitening {
             std::int64_t max_rows = 20000, Form form = Form::full);
   // The rows it reads of data of n rows: up to max_rows, spread evenly, ascending.
   static std::vector<std::int64_t> sample_rows(std::int64_t n, std::int64_t max_rows);
+  // A max_rows for data of n rows and `entries` stored entries: G costs nnz_per_row² a
+  // row, and a sample of 1000 to 20000 rows is plenty for a preconditioner.
+  static std::int64_t max_rows_for(std::int64_t n, std::int64_t entries);
 
   // Full form, several blocks: to_model and gradient_to_whitened solve all blocks at once
   // (Eigen's blocked triangular solve), or, once this is called, block by block with scalar
